@@ -35,7 +35,9 @@ export function parseTimecode(text: string, rate: FrameRate): ParsedTimecode {
   }
   const drop = dropPerMinute(rate);
   if (ss === 0 && ff < drop && mm % 10 !== 0) {
-    throw new TimecodeError(`"${text}" does not exist in drop-frame timecode (frames 00-${drop - 1} are skipped)`);
+    throw new TimecodeError(
+      `"${text}" does not exist in drop-frame timecode (frames 00-${drop - 1} are skipped)`,
+    );
   }
   const totalMinutes = hh * 60 + mm;
   return { frames: labelFrames - drop * (totalMinutes - Math.floor(totalMinutes / 10)), dropFrame };
@@ -43,7 +45,8 @@ export function parseTimecode(text: string, rate: FrameRate): ParsedTimecode {
 
 /** Formats a frame count as timecode; wraps at 24 hours as SMPTE does. */
 export function formatTimecode(frame: number, rate: FrameRate, dropFrame: boolean): string {
-  if (!Number.isInteger(frame) || frame < 0) throw new TimecodeError(`frame must be a whole number >= 0, got ${frame}`);
+  if (!Number.isInteger(frame) || frame < 0)
+    throw new TimecodeError(`frame must be a whole number >= 0, got ${frame}`);
   const fps = nominalFps(rate);
   let label = frame;
   const df = dropFrame && supportsDropFrame(rate);

@@ -1,0 +1,108 @@
+import { Type, type Static } from 'typebox';
+import { FrameRateSchema, TechnicalMetadata } from '../media.js';
+import { JsonObject, Nullable, Page, Timestamp, Uuid } from './common.js';
+
+export const ASSET_STATUSES = ['ingesting', 'ready', 'failed'] as const;
+export type AssetStatus = (typeof ASSET_STATUSES)[number];
+export const QC_STATUSES = ['pending', 'in_review', 'approved', 'rejected'] as const;
+export type QcStatus = (typeof QC_STATUSES)[number];
+export const SHAPE_TYPES = [
+  'original',
+  'video-proxy',
+  'audio-proxy',
+  'poster',
+  'thumbnails',
+  'sprite',
+] as const;
+export type ShapeType = (typeof SHAPE_TYPES)[number];
+
+const literals = <T extends readonly string[]>(values: T) => Type.Union(values.map((v) => Type.Literal(v)));
+export const AssetStatusSchema = literals(ASSET_STATUSES);
+export const QcStatusSchema = literals(QC_STATUSES);
+export const ShapeTypeSchema = literals(SHAPE_TYPES);
+
+export const MediaFile = Type.Object({
+  id: Uuid,
+  storage: Type.String({ description: 'Where the bytes are: "local" or "s3".' }),
+  key: Type.String(),
+  size: Type.Number(),
+  checksum: Nullable(Type.String()),
+  mimeType: Type.String(),
+  url: Type.String({ description: 'A short-lived signed URL that reads the file; it honours Range.' }),
+});
+export type MediaFile = Static<typeof MediaFile>;
+
+export const Shape = Type.Object({
+  id: Uuid,
+  type: ShapeTypeSchema,
+  track: Nullable(Type.Integer({ description: 'Audio track number (from 1) for audio-proxy shapes.' })),
+  label: Nullable(Type.String()),
+  metadata: JsonObject,
+  files: Type.Array(MediaFile),
+});
+export type Shape = Static<typeof Shape>;
+
+export const QcState = Type.Object({
+  status: QcStatusSchema,
+  by: Nullable(Type.Object({ id: Uuid, username: Type.String() })),
+  reason: Nullable(Type.String()),
+  at: Nullable(Timestamp),
+});
+
+export const Asset = Type.Object({
+  id: Uuid,
+  title: Type.String(),
+  status: AssetStatusSchema,
+  error: Nullable(Type.String({ description: 'Why ingest failed, or which steps did.' })),
+  qc: QcState,
+  technical: Nullable(TechnicalMetadata),
+  frameRate: Nullable(FrameRateSchema),
+  durationFrames: Nullable(Type.Integer()),
+  startTimecode: Nullable(Type.String()),
+  dropFrame: Type.Boolean(),
+  metadata: JsonObject,
+  createdBy: Nullable(Uuid),
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+});
+export type Asset = Static<typeof Asset>;
+
+export const AssetWithShapes = Type.Intersect([Asset, Type.Object({ shapes: Type.Array(Shape) })]);
+export type AssetWithShapes = Static<typeof AssetWithShapes>;
+
+export const AssetSort = literals(['createdAt', 'updatedAt', 'title'] as const);
+export const ListAssetsQuery = Type.Object(
+  {
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
+    cursor: Type.Optional(Type.String({ maxLength: 500 })),
+    sort: Type.Optional(AssetSort),
+    order: Type.Optional(literals(['asc', 'desc'] as const)),
+    status: Type.Optional(AssetStatusSchema),
+    qcStatus: Type.Optional(QcStatusSchema),
+    q: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 200, description: 'Full-text search in title and metadata.' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type ListAssetsQuery = Static<typeof ListAssetsQuery>;
+export const AssetPage = Page(Asset);
+export type AssetPage = Static<typeof AssetPage>;
+
+export const UpdateAssetBody = Type.Object(
+  {
+    title: Type.Optional(Type.String({ minLength: 1, maxLength: 500 })),
+    metadata: Type.Optional(JsonObject),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+export type UpdateAssetBody = Static<typeof UpdateAssetBody>;
+
+export const QcBody = Type.Object(
+  {
+    status: QcStatusSchema,
+    reason: Type.Optional(Type.String({ maxLength: 5000 })),
+  },
+  { additionalProperties: false },
+);
+export type QcBody = Static<typeof QcBody>;

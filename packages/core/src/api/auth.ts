@@ -1,0 +1,71 @@
+import { Type, type Static } from 'typebox';
+import { Nullable, Timestamp, Uuid } from './common.js';
+
+export const LoginBody = Type.Object(
+  {
+    username: Type.String({ minLength: 1, maxLength: 200 }),
+    password: Type.String({ minLength: 1, maxLength: 1000 }),
+  },
+  { additionalProperties: false },
+);
+export type LoginBody = Static<typeof LoginBody>;
+
+export const RoleSchema = Type.Union([
+  Type.Literal('admin'),
+  Type.Literal('editor'),
+  Type.Literal('reviewer'),
+  Type.Literal('viewer'),
+  Type.Literal('service'),
+]);
+export const PersonRoleSchema = Type.Union([
+  Type.Literal('admin'),
+  Type.Literal('editor'),
+  Type.Literal('reviewer'),
+  Type.Literal('viewer'),
+]);
+
+export const User = Type.Object({
+  id: Uuid,
+  username: Type.String(),
+  displayName: Nullable(Type.String()),
+  role: RoleSchema,
+  disabled: Type.Boolean(),
+  createdAt: Timestamp,
+});
+export type User = Static<typeof User>;
+
+export const TokenResponse = Type.Object({
+  accessToken: Type.String(),
+  refreshToken: Type.String(),
+  tokenType: Type.Literal('Bearer'),
+  expiresIn: Type.Integer({ description: 'Seconds until the access token expires.' }),
+  user: User,
+});
+export type TokenResponse = Static<typeof TokenResponse>;
+
+export const RefreshBody = Type.Object(
+  { refreshToken: Type.String({ minLength: 1 }) },
+  { additionalProperties: false },
+);
+
+export const CreateUserBody = Type.Object(
+  {
+    username: Type.String({ minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9._@-]+$' }),
+    password: Type.String({ minLength: 8, maxLength: 1000 }),
+    displayName: Type.Optional(Type.String({ maxLength: 200 })),
+    role: PersonRoleSchema,
+  },
+  { additionalProperties: false },
+);
+export type CreateUserBody = Static<typeof CreateUserBody>;
+
+export const UpdateUserBody = Type.Object(
+  {
+    password: Type.Optional(Type.String({ minLength: 8, maxLength: 1000 })),
+    displayName: Type.Optional(Nullable(Type.String({ maxLength: 200 }))),
+    role: Type.Optional(PersonRoleSchema),
+    disabled: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+export type UpdateUserBody = Static<typeof UpdateUserBody>;

@@ -1,0 +1,122 @@
+import type {
+  Asset,
+  AssetPage,
+  AssetWithShapes,
+  ListAssetsQuery,
+  QcBody,
+  UpdateAssetBody,
+} from './api/assets.js';
+import type { TokenResponse, User } from './api/auth.js';
+import type { ErrorResponse } from './api/common.js';
+import type {
+  CompleteBody,
+  FailBody,
+  HeartbeatBody,
+  Job,
+  LeaseBody,
+  LeasedJob,
+  ListJobsQuery,
+} from './api/jobs.js';
+import type {
+  BulkMarkersBody,
+  Comment,
+  CreateMarkerBody,
+  ListMarkersQuery,
+  Marker,
+  UpdateMarkerBody,
+} from './api/markers.js';
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: ErrorResponse | undefined,
+  ) {
+    super(body?.message ?? `HTTP ${status}`);
+  }
+}
+
+type Query = Record<string, string | number | boolean | undefined>;
+
+/**
+ * The typed client for the adapter's API. Jobs, analyze and the tests use it; it needs only
+ * `fetch`, so it runs in Node and in browsers.
+ */
+export class FrameproofClient {
+  constructor(
+    readonly baseUrl: string,
+    public accessToken?: string,
+  ) {}
+
+  async request<T>(
+    method: string,
+    path: string,
+    options: { body?: unknown; query?: Query; signal?: AbortSignal } = {},
+  ): Promise<T> {
+    const url = new URL(path, this.baseUrl);
+    for (const [k, v] of Object.entries(options.query ?? {}))
+      if (v !== undefined) url.searchParams.set(k, String(v));
+    const headers: Record<string, string> = {};
+    if (this.accessToken) headers.authorization = `Bearer ${this.accessToken}`;
+    let body: RequestInit['body'];
+    if (options.body instanceof FormData) body = options.body;
+    else if (options.body !== undefined) {
+      headers['content-type'] = 'application/json';
+      body = JSON.stringify(options.body);
+    }
+    const res = await fetch(url, { method, headers, body, signal: options.signal });
+    const text = await res.text();
+    const parsed: unknown = text ? JSON.parse(text) : undefined;
+    if (!res.ok) throw new ApiError(res.status, parsed as ErrorResponse | undefined);
+    return parsed as T;
+  }
+
+  async login(username: string, password: string): Promise<TokenResponse> {
+    const tokens = await this.request<TokenResponse>('POST', '/api/auth/login', {
+      body: { username, password },
+    });
+    this.accessToken = tokens.accessToken;
+    return tokens;
+  }
+  me = () => this.request<User>('GET', '/api/auth/me');
+
+  listAssets = (query: ListAssetsQuery = {}) => this.request<AssetPage>('GET', '/api/assets', { query });
+  getAsset = (id: string) => this.request<AssetWithShapes>('GET', `/api/assets/${id}`);
+  updateAsset = (id: string, body: UpdateAssetBody) =>
+    this.request<Asset>('PATCH', `/api/assets/${id}`, { body });
+  setQc = (id: string, body: QcBody) => this.request<Asset>('POST', `/api/assets/${id}/qc`, { body });
+  deleteAsset = (id: string) => this.request<undefined>('DELETE', `/api/assets/${id}`);
+  uploadAsset(file: Blob, filename: string, title?: string): Promise<Asset> {
+    const form = new FormData();
+    if (title !== undefined) form.set('title', title);
+    form.set('file', file, filename);
+    return this.request<Asset>('POST', '/api/assets', { body: form });
+  }
+
+  listMarkers = (assetId: string, query: ListMarkersQuery = {}) =>
+    this.request<{ items: Marker[] }>('GET', `/api/assets/${assetId}/markers`, { query });
+  createMarker = (assetId: string, body: CreateMarkerBody) =>
+    this.request<Marker>('POST', `/api/assets/${assetId}/markers`, { body });
+  createMarkers = (assetId: string, body: BulkMarkersBody) =>
+    this.request<{ items: Marker[] }>('POST', `/api/assets/${assetId}/markers/bulk`, { body });
+  updateMarker = (assetId: string, markerId: string, body: UpdateMarkerBody) =>
+    this.request<Marker>('PATCH', `/api/assets/${assetId}/markers/${markerId}`, { body });
+  deleteMarker = (assetId: string, markerId: string) =>
+    this.request<undefined>('DELETE', `/api/assets/${assetId}/markers/${markerId}`);
+  addComment = (assetId: string, markerId: string, body: string) =>
+    this.request<Comment>('POST', `/api/assets/${assetId}/markers/${markerId}/comments`, { body: { body } });
+
+  listJobs = (query: ListJobsQuery = {}) => this.request<{ items: Job[] }>('GET', '/api/jobs', { query });
+  retryJob = (id: string) => this.request<Job>('POST', `/api/jobs/${id}/retry`);
+  cancelJob = (id: string) => this.request<Job>('POST', `/api/jobs/${id}/cancel`);
+
+  // The worker protocol (service account only).
+  lease = (body: LeaseBody) => this.request<{ jobs: LeasedJob[] }>('POST', '/api/runner/lease', { body });
+  heartbeat = (jobId: string, body: HeartbeatBody) =>
+    this.request<{ leaseExpiresAt: string }>('POST', `/api/runner/jobs/${jobId}/heartbeat`, { body });
+  complete = (jobId: string, body: CompleteBody) =>
+    this.request<Job>('POST', `/api/runner/jobs/${jobId}/complete`, { body });
+  fail = (jobId: string, body: FailBody) =>
+    this.request<Job>('POST', `/api/runner/jobs/${jobId}/fail`, { body });
+  release = (jobId: string, leaseToken: string) =>
+    this.request<Job>('POST', `/api/runner/jobs/${jobId}/release`, { body: { leaseToken } });
+}

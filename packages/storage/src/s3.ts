@@ -1,0 +1,145 @@
+import { createReadStream } from 'node:fs';
+import { stat as fsStat } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+import {
+  DeleteObjectCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  NotFound,
+  PutObjectCommand,
+  S3Client,
+  type S3ClientConfig,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { type ByteRange, checkKey, type Storage, type StoredObject } from './storage.js';
+
+export interface S3Location {
+  bucket: string;
+  prefix: string;
+}
+
+export function parseS3Url(url: string): S3Location {
+  const m = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:\/(.*))?$/.exec(url);
+  if (!m) throw new Error(`not an S3 location: "${url}" (expected s3://bucket/prefix)`);
+  return { bucket: m[1] as string, prefix: (m[2] ?? '').replace(/^\/+|\/+$/g, '') };
+}
+
+/** Media in an S3 bucket (AWS, or any S3-protocol server through `S3_ENDPOINT`). */
+export class S3Storage implements Storage {
+  readonly kind = 's3' as const;
+  readonly client: S3Client;
+  constructor(
+    readonly bucket: string,
+    readonly prefix: string,
+    config: S3ClientConfig = {},
+  ) {
+    this.client = new S3Client(config);
+  }
+  get location() {
+    return `s3://${this.bucket}/${this.prefix}`;
+  }
+
+  /** The object key in the bucket for one of our keys. */
+  objectKey(key: string): string {
+    checkKey(key);
+    return this.prefix ? `${this.prefix}/${key}` : key;
+  }
+
+  async put(key: string, body: Readable | Buffer, contentType?: string): Promise<StoredObject> {
+    await new Upload({
+      client: this.client,
+      params: { Bucket: this.bucket, Key: this.objectKey(key), Body: body, ContentType: contentType },
+    }).done();
+    return (await this.stat(key)) ?? { size: 0 };
+  }
+
+  async putFile(key: string, path: string, contentType?: string): Promise<StoredObject> {
+    const { size } = await fsStat(path);
+    if (size < 16 * 1024 * 1024) {
+      await this.client.send(
+        new PutObjectCommand({
+          Bucket: this.bucket,
+          Key: this.objectKey(key),
+          Body: createReadStream(path),
+          ContentLength: size,
+          ContentType: contentType,
+        }),
+      );
+      return { size };
+    }
+    return this.put(key, createReadStream(path), contentType);
+  }
+
+  async read(key: string, range?: ByteRange): Promise<Readable> {
+    const out = await this.client.send(
+      new GetObjectCommand({
+        Bucket: this.bucket,
+        Key: this.objectKey(key),
+        Range: range ? `bytes=${range.start}-${range.end}` : undefined,
+      }),
+    );
+    return out.Body as Readable;
+  }
+
+  async stat(key: string): Promise<StoredObject | undefined> {
+    try {
+      const head = await this.client.send(
+        new HeadObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) }),
+      );
+      return { size: head.ContentLength ?? 0, contentType: head.ContentType };
+    } catch (err) {
+      if (
+        err instanceof NotFound ||
+        (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404
+      ) {
+        return undefined;
+      }
+      throw err;
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) }));
+  }
+
+  async deletePrefix(prefix: string): Promise<void> {
+    const objectPrefix = `${this.objectKey(prefix.replace(/\/+$/, ''))}/`;
+    let token: string | undefined;
+    do {
+      const page = await this.client.send(
+        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: objectPrefix, ContinuationToken: token }),
+      );
+      const keys = (page.Contents ?? []).flatMap((o) => (o.Key ? [{ Key: o.Key }] : []));
+      if (keys.length)
+        await this.client.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: keys } }));
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+  }
+
+  /** A presigned GET URL; browsers and ffmpeg read it with Range requests. */
+  signedUrl(
+    key: string,
+    expiresInSeconds: number,
+    download?: { filename: string; contentType?: string },
+  ): Promise<string> {
+    return getSignedUrl(
+      this.client,
+      new GetObjectCommand({
+        Bucket: this.bucket,
+        Key: this.objectKey(key),
+        ResponseContentType: download?.contentType,
+        ResponseContentDisposition: download
+          ? `inline; filename="${download.filename.replace(/"/g, '')}"`
+          : undefined,
+      }),
+      { expiresIn: expiresInSeconds },
+    );
+  }
+
+  inputForFfmpeg(key: string): Promise<string> {
+    return this.signedUrl(key, 6 * 3600);
+  }
+}
