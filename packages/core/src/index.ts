@@ -9,3 +9,4 @@ export * from './api/markers.js';
 export * from './api/jobs.js';
 export * from './api/events.js';
 export * from './client.js';
+export * from './timeline.js';

@@ -25,6 +25,7 @@ export const VideoStream = Type.Object({
   colorRange: Type.Optional(Type.String()),
   frameCount: Type.Optional(Type.Integer()),
   bitRate: Type.Optional(Type.Integer()),
+  startTime: Type.Optional(Type.Number({ description: 'Seconds: the first timestamp of the stream.' })),
 });
 
 export const AudioStream = Type.Object({
@@ -36,6 +37,7 @@ export const AudioStream = Type.Object({
   sampleRate: Type.Integer(),
   language: Type.Optional(Type.String()),
   bitRate: Type.Optional(Type.Integer()),
+  startTime: Type.Optional(Type.Number({ description: 'Seconds: the first timestamp of the stream.' })),
 });
 
 export const SubtitleStream = Type.Object({
@@ -47,6 +49,7 @@ export const SubtitleStream = Type.Object({
 export const TechnicalMetadata = Type.Object({
   container: Type.String(),
   durationSeconds: Type.Number(),
+  startTime: Type.Optional(Type.Number({ description: 'Seconds: the first timestamp of the file.' })),
   bitRate: Type.Optional(Type.Integer()),
   sizeBytes: Type.Optional(Type.Number()),
   startTimecode: Type.Optional(Type.String()),

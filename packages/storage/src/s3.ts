@@ -34,9 +34,9 @@ export class S3Storage implements Storage {
   constructor(
     readonly bucket: string,
     readonly prefix: string,
-    config: S3ClientConfig = {},
+    readonly clientConfig: S3ClientConfig = {},
   ) {
-    this.client = new S3Client(config);
+    this.client = new S3Client(clientConfig);
   }
   get location() {
     return `s3://${this.bucket}/${this.prefix}`;

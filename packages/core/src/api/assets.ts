@@ -16,10 +16,9 @@ export const SHAPE_TYPES = [
 ] as const;
 export type ShapeType = (typeof SHAPE_TYPES)[number];
 
-const literals = <T extends readonly string[]>(values: T) => Type.Union(values.map((v) => Type.Literal(v)));
-export const AssetStatusSchema = literals(ASSET_STATUSES);
-export const QcStatusSchema = literals(QC_STATUSES);
-export const ShapeTypeSchema = literals(SHAPE_TYPES);
+export const AssetStatusSchema = Type.Enum(ASSET_STATUSES);
+export const QcStatusSchema = Type.Enum(QC_STATUSES);
+export const ShapeTypeSchema = Type.Enum(SHAPE_TYPES);
 
 export const MediaFile = Type.Object({
   id: Uuid,
@@ -61,6 +60,9 @@ export const Asset = Type.Object({
   startTimecode: Nullable(Type.String()),
   dropFrame: Type.Boolean(),
   metadata: JsonObject,
+  analysis: Type.Record(Type.String(), Type.Unknown(), {
+    description: 'What automatic steps found, by step: loudness, QC summary.',
+  }),
   createdBy: Nullable(Uuid),
   createdAt: Timestamp,
   updatedAt: Timestamp,
@@ -70,13 +72,13 @@ export type Asset = Static<typeof Asset>;
 export const AssetWithShapes = Type.Intersect([Asset, Type.Object({ shapes: Type.Array(Shape) })]);
 export type AssetWithShapes = Static<typeof AssetWithShapes>;
 
-export const AssetSort = literals(['createdAt', 'updatedAt', 'title'] as const);
+export const AssetSort = Type.Enum(['createdAt', 'updatedAt', 'title']);
 export const ListAssetsQuery = Type.Object(
   {
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
     cursor: Type.Optional(Type.String({ maxLength: 500 })),
     sort: Type.Optional(AssetSort),
-    order: Type.Optional(literals(['asc', 'desc'] as const)),
+    order: Type.Optional(Type.Enum(['asc', 'desc'])),
     status: Type.Optional(AssetStatusSchema),
     qcStatus: Type.Optional(QcStatusSchema),
     q: Type.Optional(

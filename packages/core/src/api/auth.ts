@@ -10,19 +10,8 @@ export const LoginBody = Type.Object(
 );
 export type LoginBody = Static<typeof LoginBody>;
 
-export const RoleSchema = Type.Union([
-  Type.Literal('admin'),
-  Type.Literal('editor'),
-  Type.Literal('reviewer'),
-  Type.Literal('viewer'),
-  Type.Literal('service'),
-]);
-export const PersonRoleSchema = Type.Union([
-  Type.Literal('admin'),
-  Type.Literal('editor'),
-  Type.Literal('reviewer'),
-  Type.Literal('viewer'),
-]);
+export const RoleSchema = Type.Enum(['admin', 'editor', 'reviewer', 'viewer', 'service']);
+export const PersonRoleSchema = Type.Enum(['admin', 'editor', 'reviewer', 'viewer']);
 
 export const User = Type.Object({
   id: Uuid,

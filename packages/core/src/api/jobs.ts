@@ -14,10 +14,16 @@ export const JobStatus = {
   Cancelled: 'cancelled',
 } as const;
 export type JobStatus = (typeof JobStatus)[keyof typeof JobStatus];
-export const JOB_STATUSES = Object.values(JobStatus);
+export const JOB_STATUSES = [
+  'queued',
+  'running',
+  'completed',
+  'failed',
+  'cancelled',
+] as const satisfies readonly JobStatus[];
 
-export const JobTypeSchema = Type.Union(JOB_TYPES.map((t) => Type.Literal(t)));
-export const JobStatusSchema = Type.Union(JOB_STATUSES.map((s) => Type.Literal(s)));
+export const JobTypeSchema = Type.Enum(JOB_TYPES);
+export const JobStatusSchema = Type.Enum(JOB_STATUSES);
 
 /** Where a job reads its input: a key in the shared storage (local folder or S3). */
 export const StorageRef = Type.Object({ key: Type.String(), mimeType: Type.Optional(Type.String()) });
@@ -78,7 +84,7 @@ export const OutputMarker = Type.Object(
     title: Type.String({ minLength: 1 }),
     description: Type.Optional(Type.String()),
     category: Type.String(),
-    severity: Type.Union(SEVERITIES.map((s) => Type.Literal(s))),
+    severity: Type.Enum(SEVERITIES),
   },
   { additionalProperties: false },
 );

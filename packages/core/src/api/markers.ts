@@ -34,7 +34,7 @@ const markerFields = {
     }),
   ),
   category: Type.Optional(Type.String({ maxLength: 100 })),
-  severity: Type.Optional(Type.Union(SEVERITIES.map((s) => Type.Literal(s)))),
+  severity: Type.Optional(Type.Enum(SEVERITIES)),
   color: Type.Optional(Type.String({ pattern: '^#[0-9a-fA-F]{6}$' })),
 };
 

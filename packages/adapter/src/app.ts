@@ -1,0 +1,54 @@
+import multipart from '@fastify/multipart';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import websocket from '@fastify/websocket';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { AppContext } from './context.js';
+import { installAuth } from './plugins/auth.js';
+import { installValidation } from './plugins/validation.js';
+import { assetRoutes } from './routes/assets.js';
+import { authRoutes } from './routes/auth.js';
+import { jobRoutes } from './routes/jobs.js';
+import { markerRoutes } from './routes/markers.js';
+import { mediaRoutes } from './routes/media.js';
+import { systemRoutes } from './routes/system.js';
+import { uploadRoutes } from './routes/uploads.js';
+
+/** Builds the adapter's HTTP app on a context; tests call `app.inject()` on it, no port needed. */
+export async function buildApp(
+  ctx: AppContext,
+  options: { logger?: FastifyServerOptions['logger'] } = {},
+): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger ?? { level: ctx.config.logLevel },
+    requestIdHeader: 'x-request-id',
+    bodyLimit: 16 * 1024 * 1024,
+    trustProxy: true,
+    ajv: { customOptions: { strict: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  installValidation(app);
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'Frameproof API',
+        version: '0.1.0',
+        description:
+          'Frame-accurate video review and QC. Markers are in frames, with SMPTE timecodes alongside.',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/api/docs' });
+  await app.register(multipart, { limits: { fields: 10, files: 1, fieldSize: 64 * 1024 } });
+  await app.register(websocket);
+  installAuth(app, ctx.auth);
+
+  for (const routes of [systemRoutes, authRoutes, assetRoutes, markerRoutes, jobRoutes, mediaRoutes]) {
+    await app.register(routes, { ctx });
+  }
+  await app.register(uploadRoutes, { ctx });
+  return app;
+}

@@ -1,0 +1,95 @@
+import { join, resolve } from 'node:path';
+
+export interface OidcConfig {
+  issuerUrl: string;
+  audience?: string;
+  /** Dotted path of the roles array in the token, e.g. `realm_access.roles` for Keycloak. */
+  rolesClaim: string;
+}
+
+export interface AdapterConfig {
+  host: string;
+  port: number;
+  /** The internal port workers connect to for "work available" pushes; null turns it off. */
+  busPort: number | null;
+  dataDir: string;
+  /** A PostgreSQL URL; without one the adapter runs PGlite in `dataDir/db`. */
+  databaseUrl?: string;
+  storageUrl: string;
+  /** Folder for tus uploads in progress (local storage). */
+  uploadDir: string;
+  publicUrl?: string;
+  adminPassword?: string;
+  runner?: { username: string; password: string };
+  oidc?: OidcConfig;
+  uploadMaxBytes: number;
+  accessTokenSeconds: number;
+  refreshTokenSeconds: number;
+  mediaUrlSeconds: number;
+  leaseSeconds: number;
+  maxAttempts: number;
+  retryBaseSeconds: number;
+  proxyMaxHeight: number;
+  spriteIntervalSeconds: number;
+  logLevel: string;
+}
+
+export class ConfigError extends Error {}
+
+function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min)
+    throw new ConfigError(`${name} must be a whole number >= ${min}, got "${raw}"`);
+  return n;
+}
+
+/** Reads the adapter's settings from the environment (names as the ECS tasks set them). */
+export function readConfig(env: NodeJS.ProcessEnv = process.env): AdapterConfig {
+  const dataDir = resolve(env.FRAMEPROOF_DATA_DIR ?? './data');
+  let databaseUrl = env.DATABASE_URL || undefined;
+  if (!databaseUrl && env.DB_HOST) {
+    const user = encodeURIComponent(env.DB_USER ?? 'postgres');
+    const pass = env.DB_PASS ? `:${encodeURIComponent(env.DB_PASS)}` : '';
+    const ssl = env.DB_SSL === 'false' ? '' : '?sslmode=no-verify';
+    databaseUrl = `postgres://${user}${pass}@${env.DB_HOST}:${env.DB_PORT ?? 5432}/${env.DB_NAME ?? 'accurate_video'}${ssl}`;
+  }
+  const runnerUser = env.AUTH_RUNNER_USERNAME;
+  const runnerPass = env.AUTH_RUNNER_PASSWORD;
+  if (runnerUser && !runnerPass)
+    throw new ConfigError('AUTH_RUNNER_USERNAME is set without AUTH_RUNNER_PASSWORD');
+  const issuer =
+    env.OIDC_ISSUER_URL ||
+    (env.KEYCLOAK_HOST ? `${env.KEYCLOAK_HOST.replace(/\/$/, '')}/auth/realms/frameproof` : '');
+  const busPort = env.BUS_PORT === 'off' ? null : int(env, 'BUS_PORT', 5701, 0);
+  return {
+    host: env.HOST ?? '0.0.0.0',
+    port: int(env, 'PORT', 8080),
+    busPort,
+    dataDir,
+    databaseUrl,
+    storageUrl: env.STORAGE_URL || join(dataDir, 'media'),
+    uploadDir: env.UPLOAD_DIR || join(dataDir, 'uploads'),
+    publicUrl: env.PUBLIC_URL || undefined,
+    adminPassword: env.FRAMEPROOF_ADMIN_PASSWORD || undefined,
+    runner: runnerUser && runnerPass ? { username: runnerUser, password: runnerPass } : undefined,
+    oidc: issuer
+      ? {
+          issuerUrl: issuer,
+          audience: env.OIDC_AUDIENCE || undefined,
+          rolesClaim: env.OIDC_ROLES_CLAIM || 'realm_access.roles',
+        }
+      : undefined,
+    uploadMaxBytes: int(env, 'UPLOAD_MAX_BYTES', 200 * 1024 ** 3, 1),
+    accessTokenSeconds: int(env, 'ACCESS_TOKEN_SECONDS', 900, 10),
+    refreshTokenSeconds: int(env, 'REFRESH_TOKEN_SECONDS', 30 * 86400, 60),
+    mediaUrlSeconds: int(env, 'MEDIA_URL_SECONDS', 3600, 10),
+    leaseSeconds: int(env, 'JOB_LEASE_SECONDS', 60, 2),
+    maxAttempts: int(env, 'JOB_MAX_ATTEMPTS', 3, 1),
+    retryBaseSeconds: int(env, 'JOB_RETRY_BASE_SECONDS', 10, 0),
+    proxyMaxHeight: int(env, 'PROXY_MAX_HEIGHT', 1080, 144),
+    spriteIntervalSeconds: int(env, 'SPRITE_INTERVAL_SECONDS', 2, 1),
+    logLevel: env.LOG_LEVEL ?? 'info',
+  };
+}

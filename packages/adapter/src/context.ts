@@ -1,0 +1,72 @@
+import { randomBytes } from 'node:crypto';
+import { openStorage, type Storage } from '@frameproof/storage';
+import type { AdapterConfig } from './config.js';
+import { type Database, openPglite, openPostgres } from './db/database.js';
+import { migrate } from './db/migrate.js';
+import { SettingsRepository, UsersRepository } from './repositories/users.js';
+import { AssetService } from './services/assets.js';
+import { AuthService } from './services/auth.js';
+import { EventBus } from './services/event-bus.js';
+import { MarkerService } from './services/markers.js';
+import { MediaUrls } from './services/media-urls.js';
+import { generatePassword } from './services/passwords.js';
+import { Pipeline } from './services/pipeline.js';
+
+/** Everything the routes use, wired once. Plain objects: tests build one and call them directly. */
+export interface AppContext {
+  config: AdapterConfig;
+  db: Database;
+  storage: Storage;
+  events: EventBus;
+  auth: AuthService;
+  users: UsersRepository;
+  assets: AssetService;
+  markers: MarkerService;
+  pipeline: Pipeline;
+  mediaUrls: MediaUrls;
+  /** Set on the first start when the admin password was generated: print it once. */
+  generatedAdminPassword?: string;
+}
+
+export async function openDatabase(config: AdapterConfig): Promise<Database> {
+  return config.databaseUrl ? openPostgres(config.databaseUrl) : openPglite(`${config.dataDir}/db`);
+}
+
+export async function createContext(
+  config: AdapterConfig,
+  db?: Database,
+  storage?: Storage,
+): Promise<AppContext> {
+  db ??= await openDatabase(config);
+  storage ??= openStorage(config.storageUrl);
+  await migrate(db);
+  const settings = new SettingsRepository(db);
+  // Kept in the database so that every adapter instance signs and verifies with the same keys.
+  const signingSecret = await settings.getOrCreate('jwt_secret', () => randomBytes(32).toString('base64url'));
+  const mediaSecret = await settings.getOrCreate('media_url_secret', () =>
+    randomBytes(32).toString('base64url'),
+  );
+  const users = new UsersRepository(db);
+  const auth = new AuthService(users, signingSecret, config);
+  const { generatedAdminPassword } = await auth.ensureAccounts(
+    { password: config.adminPassword, generate: generatePassword },
+    config.runner,
+  );
+  const events = new EventBus(db);
+  await events.start();
+  const pipeline = new Pipeline(db, events, { storageKind: storage.kind, ...config });
+  const mediaUrls = new MediaUrls(storage, Buffer.from(mediaSecret, 'base64url'), config.mediaUrlSeconds);
+  return {
+    config,
+    db,
+    storage,
+    events,
+    auth,
+    users,
+    pipeline,
+    mediaUrls,
+    assets: new AssetService(db, storage, mediaUrls, events, pipeline),
+    markers: new MarkerService(db, events),
+    generatedAdminPassword,
+  };
+}

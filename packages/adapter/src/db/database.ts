@@ -1,0 +1,116 @@
+import { PGlite } from '@electric-sql/pglite';
+import pg from 'pg';
+
+/** Something that runs SQL: the database, or a transaction in it. */
+export interface Queryable {
+  query<T>(sql: string, params?: readonly unknown[]): Promise<T[]>;
+}
+
+/**
+ * The adapter's PostgreSQL: embedded PGlite on one machine, a real server (RDS) at scale. The
+ * same SQL runs on both; keep it to what PostgreSQL 15 accepts.
+ */
+export interface Database extends Queryable {
+  readonly kind: 'pglite' | 'postgres';
+  /** Runs several statements (migrations). */
+  exec(sql: string): Promise<void>;
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /** Cross-instance notifications; on PGlite there is only one instance. */
+  listen(channel: string, handler: (payload: string) => void): Promise<void>;
+  notify(channel: string, payload: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+class PgliteDatabase implements Database {
+  readonly kind = 'pglite' as const;
+  constructor(private readonly db: PGlite) {}
+  async query<T>(sql: string, params?: readonly unknown[]): Promise<T[]> {
+    return (await this.db.query<T>(sql, params as unknown[])).rows;
+  }
+  async exec(sql: string) {
+    await this.db.exec(sql);
+  }
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    return this.db.transaction((tx) =>
+      fn({
+        query: async <R>(sql: string, params?: readonly unknown[]) =>
+          (await tx.query<R>(sql, params as unknown[])).rows,
+      }),
+    );
+  }
+  async listen(channel: string, handler: (payload: string) => void) {
+    await this.db.listen(channel, handler);
+  }
+  async notify(channel: string, payload: string) {
+    await this.db.query('SELECT pg_notify($1, $2)', [channel, payload]);
+  }
+  async close() {
+    await this.db.close();
+  }
+}
+
+class PostgresDatabase implements Database {
+  readonly kind = 'postgres' as const;
+  private listener: pg.Client | undefined;
+  private readonly handlers = new Map<string, ((payload: string) => void)[]>();
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly config: pg.PoolConfig,
+  ) {}
+  async query<T>(sql: string, params?: readonly unknown[]): Promise<T[]> {
+    return (await this.pool.query(sql, params as unknown[])).rows as T[];
+  }
+  async exec(sql: string) {
+    await this.pool.query(sql);
+  }
+  async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const result = await fn({
+        query: async <R>(sql: string, params?: readonly unknown[]) =>
+          (await client.query(sql, params as unknown[])).rows as R[],
+      });
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+  async listen(channel: string, handler: (payload: string) => void) {
+    if (!this.listener) {
+      this.listener = new pg.Client(this.config);
+      await this.listener.connect();
+      this.listener.on('notification', (msg) => {
+        for (const h of this.handlers.get(msg.channel) ?? []) h(msg.payload ?? '');
+      });
+    }
+    const list = this.handlers.get(channel) ?? [];
+    if (list.length === 0) await this.listener.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+    this.handlers.set(channel, [...list, handler]);
+  }
+  async notify(channel: string, payload: string) {
+    await this.pool.query('SELECT pg_notify($1, $2)', [channel, payload]);
+  }
+  async close() {
+    await this.listener?.end().catch(() => undefined);
+    await this.pool.end();
+  }
+}
+
+export async function openPglite(dataDir?: string): Promise<Database> {
+  const db = new PGlite(dataDir);
+  await db.waitReady;
+  return new PgliteDatabase(db);
+}
+
+export async function openPostgres(connectionString: string, max = 10): Promise<Database> {
+  const config: pg.PoolConfig = { connectionString, max };
+  const pool = new pg.Pool(config);
+  pool.on('error', () => undefined); // idle client errors surface on the next query instead
+  await pool.query('SELECT 1');
+  return new PostgresDatabase(pool, config);
+}

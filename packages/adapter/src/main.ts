@@ -1,0 +1,43 @@
+import { readConfig } from './config.js';
+import { createContext } from './context.js';
+import { buildApp } from './app.js';
+import { BusServer } from './bus-server.js';
+
+/** The adapter process: API on PORT, worker bus on BUS_PORT; SIGTERM stops both cleanly. */
+async function main() {
+  const config = readConfig();
+  const ctx = await createContext(config);
+  const app = await buildApp(ctx);
+  const bus = config.busPort === null ? undefined : new BusServer(ctx.auth, ctx.events, app.log);
+  ctx.events.onError((err) => app.log.error({ err }, 'event bus error'));
+
+  if (ctx.generatedAdminPassword) {
+    // Printed once, on the first start; it is stored only as a hash.
+    process.stdout.write(
+      `\n  First start: an admin account was created.\n  username: admin\n  password: ${ctx.generatedAdminPassword}\n  (set FRAMEPROOF_ADMIN_PASSWORD to choose it; this is the only time it is shown)\n\n`,
+    );
+  }
+  await app.listen({ port: config.port, host: config.host });
+  if (bus && config.busPort !== null) await bus.listen(config.busPort, config.host);
+  ctx.pipeline.startReaper();
+  app.log.info({ database: ctx.db.kind, storage: ctx.storage.location }, 'adapter ready');
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    app.log.info({ signal }, 'stopping');
+    ctx.pipeline.stopReaper();
+    await bus?.close();
+    await app.close();
+    await ctx.db.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

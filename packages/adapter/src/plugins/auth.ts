@@ -1,0 +1,56 @@
+import { can, type Permission } from '@frameproof/core';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { forbidden, unauthorized } from '../errors.js';
+import type { AuthService, Principal } from '../services/auth.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** What the caller must be allowed to do; routes without one must say `public: true`. */
+    permission?: Permission;
+    public?: boolean;
+    /** Accept the token as `?access_token=` (WebSockets, where browsers cannot set headers). */
+    tokenInQuery?: boolean;
+  }
+  interface FastifyRequest {
+    principal: Principal | null;
+  }
+}
+
+export function bearerToken(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  if (header) {
+    const m = /^Bearer\s+(\S+)$/i.exec(header);
+    return m?.[1];
+  }
+  if (request.routeOptions.config.tokenInQuery) {
+    const token = (request.query as Record<string, unknown> | undefined)?.access_token;
+    return typeof token === 'string' ? token : undefined;
+  }
+  return undefined;
+}
+
+export function principalOf(request: FastifyRequest): Principal {
+  if (!request.principal) throw unauthorized();
+  return request.principal;
+}
+
+/** Every route declares a permission or that it is public; a route that does neither fails at start. */
+export function installAuth(app: FastifyInstance, auth: AuthService) {
+  app.decorateRequest('principal', null);
+  app.addHook('onRoute', (route) => {
+    const config = route.config as { permission?: Permission; public?: boolean } | undefined;
+    if (!config?.permission && !config?.public && !route.url.startsWith('/api/docs')) {
+      throw new Error(`route ${route.method} ${route.url} declares neither a permission nor public: true`);
+    }
+  });
+  app.addHook('onRequest', async (request) => {
+    const config = request.routeOptions.config;
+    if (config.public || !config.permission) return;
+    const token = bearerToken(request);
+    if (!token) throw unauthorized('send a token: Authorization: Bearer <token>');
+    request.principal = await auth.verify(token);
+    if (!can(request.principal.role, config.permission)) {
+      throw forbidden(`the ${request.principal.role} role may not ${config.permission.replace(':', ' ')}`);
+    }
+  });
+}

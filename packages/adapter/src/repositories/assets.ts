@@ -1,0 +1,320 @@
+import type {
+  Asset,
+  AssetStatus,
+  ListAssetsQuery,
+  OutputShape,
+  QcStatus,
+  ShapeType,
+  TechnicalMetadata,
+} from '@frameproof/core';
+import type { Queryable } from '../db/database.js';
+import { badRequest } from '../errors.js';
+import { iso, isoRequired } from './rows.js';
+
+interface AssetRow {
+  id: string;
+  title: string;
+  status: AssetStatus;
+  error: string | null;
+  qc_status: QcStatus;
+  qc_by: string | null;
+  qc_by_username: string | null;
+  qc_reason: string | null;
+  qc_at: Date | null;
+  technical: TechnicalMetadata | null;
+  frame_rate_num: number | null;
+  frame_rate_den: number | null;
+  duration_frames: number | null;
+  start_timecode: string | null;
+  drop_frame: boolean;
+  metadata: Record<string, unknown>;
+  analysis: Record<string, unknown>;
+  created_by: string | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+const ASSET_COLUMNS = `a.id, a.title, a.status, a.error, a.qc_status, a.qc_by, qu.username AS qc_by_username, a.qc_reason,
+  a.qc_at, a.technical, a.frame_rate_num, a.frame_rate_den, a.duration_frames, a.start_timecode, a.drop_frame,
+  a.metadata, a.analysis, a.created_by, a.created_at, a.updated_at`;
+const ASSET_FROM = 'assets a LEFT JOIN users qu ON qu.id = a.qc_by';
+
+const toAsset = (r: AssetRow): Asset => ({
+  id: r.id,
+  title: r.title,
+  status: r.status,
+  error: r.error,
+  qc: {
+    status: r.qc_status,
+    by: r.qc_by && r.qc_by_username ? { id: r.qc_by, username: r.qc_by_username } : null,
+    reason: r.qc_reason,
+    at: iso(r.qc_at),
+  },
+  technical: r.technical,
+  frameRate: r.frame_rate_num && r.frame_rate_den ? { num: r.frame_rate_num, den: r.frame_rate_den } : null,
+  durationFrames: r.duration_frames,
+  startTimecode: r.start_timecode,
+  dropFrame: r.drop_frame,
+  metadata: r.metadata,
+  analysis: r.analysis,
+  createdBy: r.created_by,
+  createdAt: isoRequired(r.created_at),
+  updatedAt: isoRequired(r.updated_at),
+});
+
+export interface FileRecord {
+  id: string;
+  shapeId: string;
+  storage: string;
+  key: string;
+  size: number;
+  checksum: string | null;
+  mimeType: string;
+}
+export interface ShapeRecord {
+  id: string;
+  type: ShapeType;
+  track: number | null;
+  label: string | null;
+  metadata: Record<string, unknown>;
+  files: FileRecord[];
+}
+
+interface ShapeFileRow {
+  shape_id: string;
+  type: ShapeType;
+  track: number | null;
+  label: string | null;
+  metadata: Record<string, unknown>;
+  file_id: string | null;
+  storage: string | null;
+  key: string | null;
+  size: number | null;
+  checksum: string | null;
+  mime_type: string | null;
+}
+
+const SORT_COLUMNS = { createdAt: 'a.created_at', updatedAt: 'a.updated_at', title: 'a.title' } as const;
+
+/** Opaque page cursor: the sort value and id of the last row seen. */
+export function encodeCursor(value: string, id: string): string {
+  return Buffer.from(JSON.stringify([value, id])).toString('base64url');
+}
+function decodeCursor(cursor: string): [string, string] {
+  try {
+    const parsed: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString());
+    if (Array.isArray(parsed) && parsed.length === 2 && parsed.every((p) => typeof p === 'string'))
+      return parsed as [string, string];
+  } catch {
+    // fall through
+  }
+  throw badRequest('cursor is not one this API returned', 'cursor');
+}
+
+/** Prefix search on every word: "intervi fin" finds "Interview final". */
+export function toPrefixQuery(q: string): string | undefined {
+  const words = q.toLowerCase().match(/[\p{L}\p{N}]+/gu);
+  return words ? words.map((w) => `${w}:*`).join(' & ') : undefined;
+}
+
+export class AssetsRepository {
+  constructor(private readonly db: Queryable) {}
+
+  async create(a: { id: string; title: string; createdBy: string | null }): Promise<Asset> {
+    await this.db.query('INSERT INTO assets (id, title, created_by) VALUES ($1, $2, $3)', [
+      a.id,
+      a.title,
+      a.createdBy,
+    ]);
+    return (await this.byId(a.id)) as Asset;
+  }
+
+  async byId(id: string, lock = false): Promise<Asset | undefined> {
+    const [row] = await this.db.query<AssetRow>(
+      `SELECT ${ASSET_COLUMNS} FROM ${ASSET_FROM} WHERE a.id = $1${lock ? ' FOR UPDATE OF a' : ''}`,
+      [id],
+    );
+    return row && toAsset(row);
+  }
+
+  async list(query: ListAssetsQuery): Promise<{ items: Asset[]; nextCursor: string | null }> {
+    const limit = query.limit ?? 50;
+    const sort = query.sort ?? 'createdAt';
+    const order = query.order ?? 'desc';
+    const column = SORT_COLUMNS[sort];
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const param = (v: unknown) => `$${params.push(v)}`;
+    if (query.status) where.push(`a.status = ${param(query.status)}`);
+    if (query.qcStatus) where.push(`a.qc_status = ${param(query.qcStatus)}`);
+    if (query.q !== undefined) {
+      const tsquery = toPrefixQuery(query.q);
+      if (!tsquery) throw badRequest('q must contain a letter or digit', 'q');
+      where.push(`a.search @@ to_tsquery('simple', ${param(tsquery)})`);
+    }
+    if (query.cursor) {
+      const [value, id] = decodeCursor(query.cursor);
+      const cast = sort === 'title' ? 'text' : 'timestamptz';
+      where.push(
+        `(${column}, a.id) ${order === 'desc' ? '<' : '>'} (${param(value)}::${cast}, ${param(id)}::uuid)`,
+      );
+    }
+    const rows = await this.db.query<AssetRow>(
+      `SELECT ${ASSET_COLUMNS} FROM ${ASSET_FROM}
+       ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+       ORDER BY ${column} ${order}, a.id ${order} LIMIT ${param(limit + 1)}`,
+      params,
+    );
+    const items = rows.slice(0, limit).map(toAsset);
+    const last = items.at(-1);
+    const nextCursor =
+      rows.length > limit && last ? encodeCursor(sort === 'title' ? last.title : last[sort], last.id) : null;
+    return { items, nextCursor };
+  }
+
+  async update(id: string, patch: { title?: string; metadata?: Record<string, unknown> }): Promise<void> {
+    await this.db.query(
+      `UPDATE assets SET title = coalesce($2, title), metadata = coalesce($3::jsonb, metadata),
+         updated_at = date_trunc('milliseconds', clock_timestamp()) WHERE id = $1`,
+      [id, patch.title ?? null, patch.metadata ? JSON.stringify(patch.metadata) : null],
+    );
+  }
+
+  async setQc(id: string, status: QcStatus, by: string, reason: string | null): Promise<void> {
+    await this.db.query(
+      `UPDATE assets SET qc_status = $2, qc_by = $3, qc_reason = $4, qc_at = date_trunc('milliseconds', clock_timestamp()),
+         updated_at = date_trunc('milliseconds', clock_timestamp()) WHERE id = $1`,
+      [id, status, by, reason],
+    );
+  }
+
+  async setStatus(id: string, status: AssetStatus, error: string | null): Promise<void> {
+    await this.db.query(
+      `UPDATE assets SET status = $2, error = $3, updated_at = date_trunc('milliseconds', clock_timestamp()) WHERE id = $1`,
+      [id, status, error],
+    );
+  }
+
+  async setTechnical(
+    id: string,
+    t: {
+      technical: TechnicalMetadata;
+      frameRate: { num: number; den: number } | null;
+      durationFrames: number | null;
+      startTimecode: string | null;
+      dropFrame: boolean;
+    },
+  ): Promise<void> {
+    await this.db.query(
+      `UPDATE assets SET technical = $2, frame_rate_num = $3, frame_rate_den = $4, duration_frames = $5,
+         start_timecode = $6, drop_frame = $7, updated_at = date_trunc('milliseconds', clock_timestamp()) WHERE id = $1`,
+      [
+        id,
+        JSON.stringify(t.technical),
+        t.frameRate?.num ?? null,
+        t.frameRate?.den ?? null,
+        t.durationFrames,
+        t.startTimecode,
+        t.dropFrame,
+      ],
+    );
+  }
+
+  /** Stores what an automatic step found (loudness, QC summary), under the step's name. */
+  async setAnalysis(id: string, step: string, value: Record<string, unknown>): Promise<void> {
+    await this.db.query(
+      `UPDATE assets SET analysis = analysis || jsonb_build_object($2::text, $3::jsonb),
+         updated_at = date_trunc('milliseconds', clock_timestamp()) WHERE id = $1`,
+      [id, step, JSON.stringify(value)],
+    );
+  }
+
+  async delete(id: string): Promise<boolean> {
+    return (await this.db.query('DELETE FROM assets WHERE id = $1 RETURNING id', [id])).length > 0;
+  }
+
+  async shapes(assetId: string): Promise<ShapeRecord[]> {
+    const rows = await this.db.query<ShapeFileRow>(
+      `SELECT s.id AS shape_id, s.type, s.track, s.label, s.metadata,
+              f.id AS file_id, f.storage, f.key, f.size::float8 AS size, f.checksum, f.mime_type
+       FROM shapes s LEFT JOIN files f ON f.shape_id = s.id
+       WHERE s.asset_id = $1 ORDER BY s.created_at, s.type, s.track, f.key`,
+      [assetId],
+    );
+    const shapes = new Map<string, ShapeRecord>();
+    for (const r of rows) {
+      let shape = shapes.get(r.shape_id);
+      if (!shape) {
+        shape = {
+          id: r.shape_id,
+          type: r.type,
+          track: r.track,
+          label: r.label,
+          metadata: r.metadata,
+          files: [],
+        };
+        shapes.set(r.shape_id, shape);
+      }
+      if (r.file_id && r.storage && r.key && r.mime_type) {
+        shape.files.push({
+          id: r.file_id,
+          shapeId: r.shape_id,
+          storage: r.storage,
+          key: r.key,
+          size: Number(r.size),
+          checksum: r.checksum,
+          mimeType: r.mime_type,
+        });
+      }
+    }
+    return [...shapes.values()];
+  }
+
+  /** Adds a shape, replacing one of the same type and track (a retried job overwrites). */
+  async putShape(assetId: string, storage: string, shape: OutputShape): Promise<void> {
+    await this.db.query('DELETE FROM shapes WHERE asset_id = $1 AND type = $2 AND coalesce(track, 0) = $3', [
+      assetId,
+      shape.type,
+      shape.track ?? 0,
+    ]);
+    const [row] = await this.db.query<{ id: string }>(
+      'INSERT INTO shapes (asset_id, type, track, label, metadata) VALUES ($1, $2, $3, $4, $5) RETURNING id',
+      [assetId, shape.type, shape.track ?? null, shape.label ?? null, JSON.stringify(shape.metadata ?? {})],
+    );
+    for (const f of shape.files) {
+      await this.db.query(
+        'INSERT INTO files (shape_id, storage, key, size, checksum, mime_type) VALUES ($1, $2, $3, $4, $5, $6)',
+        [(row as { id: string }).id, storage, f.key, f.size, f.checksum ?? null, f.mimeType],
+      );
+    }
+  }
+
+  async fileById(id: string): Promise<(FileRecord & { assetId: string }) | undefined> {
+    const [r] = await this.db.query<{
+      id: string;
+      shape_id: string;
+      asset_id: string;
+      storage: string;
+      key: string;
+      size: number;
+      checksum: string | null;
+      mime_type: string;
+    }>(
+      `SELECT f.id, f.shape_id, s.asset_id, f.storage, f.key, f.size::float8 AS size, f.checksum, f.mime_type
+       FROM files f JOIN shapes s ON s.id = f.shape_id WHERE f.id = $1`,
+      [id],
+    );
+    return (
+      r && {
+        id: r.id,
+        shapeId: r.shape_id,
+        assetId: r.asset_id,
+        storage: r.storage,
+        key: r.key,
+        size: Number(r.size),
+        checksum: r.checksum,
+        mimeType: r.mime_type,
+      }
+    );
+  }
+}

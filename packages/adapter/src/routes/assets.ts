@@ -1,0 +1,137 @@
+import {
+  Asset,
+  AssetPage,
+  AssetWithShapes,
+  ErrorResponse,
+  IdParams,
+  ListAssetsQuery,
+  QcBody,
+  UpdateAssetBody,
+} from '@frameproof/core';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import type { AppContext } from '../context.js';
+import { badRequest, HttpError } from '../errors.js';
+import { principalOf } from '../plugins/auth.js';
+
+const errors = {
+  400: ErrorResponse,
+  401: ErrorResponse,
+  403: ErrorResponse,
+  404: ErrorResponse,
+  409: ErrorResponse,
+  413: ErrorResponse,
+  415: ErrorResponse,
+};
+
+export const assetRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async (app, { ctx }) => {
+  app.get(
+    '/api/assets',
+    {
+      config: { permission: 'asset:read' },
+      schema: {
+        tags: ['assets'],
+        summary: 'List assets, a page at a time',
+        querystring: ListAssetsQuery,
+        response: { 200: AssetPage, ...errors },
+      },
+    },
+    (req) => ctx.assets.list(req.query),
+  );
+
+  app.post(
+    '/api/assets',
+    {
+      config: { permission: 'asset:create' },
+      schema: {
+        tags: ['assets'],
+        summary:
+          'Upload a file in one request (multipart: `file`, optional `title`); resumable uploads use /api/uploads',
+        consumes: ['multipart/form-data'],
+        response: { 201: Asset, ...errors },
+      },
+    },
+    async (req, reply) => {
+      if (!req.isMultipart()) throw new HttpError(415, 'send multipart/form-data with a `file` field');
+      const part = await req.file({ limits: { fileSize: ctx.config.uploadMaxBytes, files: 1 } });
+      if (!part) throw badRequest('the form has no `file` field', 'file');
+      if (part.fieldname !== 'file')
+        throw badRequest(`the file field must be named "file", not "${part.fieldname}"`, 'file');
+      const titleField = part.fields.title;
+      const title =
+        titleField && 'value' in titleField && typeof titleField.value === 'string'
+          ? titleField.value
+          : undefined;
+      if (title !== undefined && title.length > 500)
+        throw badRequest('title: must be at most 500 characters', 'title');
+      const asset = await ctx.assets.ingest({
+        fileName: part.filename || 'upload',
+        mimeType: part.mimetype || 'application/octet-stream',
+        title,
+        userId: principalOf(req).userId,
+        body: part.file,
+      });
+      return reply.code(201).send(asset);
+    },
+  );
+
+  app.get(
+    '/api/assets/:id',
+    {
+      config: { permission: 'asset:read' },
+      schema: {
+        tags: ['assets'],
+        summary: 'An asset with its shapes and signed file URLs',
+        params: IdParams,
+        response: { 200: AssetWithShapes, ...errors },
+      },
+    },
+    (req) =>
+      ctx.assets.get(
+        req.params.id,
+        ctx.config.publicUrl?.replace(/\/$/, '') ?? `${req.protocol}://${req.host}`,
+      ),
+  );
+  app.patch(
+    '/api/assets/:id',
+    {
+      config: { permission: 'asset:update' },
+      schema: {
+        tags: ['assets'],
+        params: IdParams,
+        body: UpdateAssetBody,
+        response: { 200: Asset, ...errors },
+      },
+    },
+    (req) => ctx.assets.update(req.params.id, req.body),
+  );
+  app.post(
+    '/api/assets/:id/qc',
+    {
+      config: { permission: 'asset:qc' },
+      schema: {
+        tags: ['assets'],
+        summary: 'Set the QC status (approve, reject) with a reason',
+        params: IdParams,
+        body: QcBody,
+        response: { 200: Asset, ...errors },
+      },
+    },
+    (req) => {
+      if (req.body.status === 'rejected' && !req.body.reason?.trim())
+        throw badRequest('reason: a rejection needs a reason', 'reason');
+      return ctx.assets.setQc(req.params.id, req.body, principalOf(req).userId);
+    },
+  );
+  app.delete(
+    '/api/assets/:id',
+    {
+      config: { permission: 'asset:delete' },
+      schema: { tags: ['assets'], params: IdParams, response: { 204: Type.Null(), ...errors } },
+    },
+    async (req, reply) => {
+      await ctx.assets.delete(req.params.id);
+      return reply.code(204).send(null);
+    },
+  );
+};

@@ -1,0 +1,134 @@
+import {
+  BulkMarkersBody,
+  Comment,
+  CreateCommentBody,
+  CreateMarkerBody,
+  ErrorResponse,
+  IdParams,
+  ListMarkersQuery,
+  Marker,
+  MarkerList,
+  MarkerParams,
+  UpdateMarkerBody,
+} from '@frameproof/core';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import type { AppContext } from '../context.js';
+import { principalOf } from '../plugins/auth.js';
+
+const errors = {
+  400: ErrorResponse,
+  401: ErrorResponse,
+  403: ErrorResponse,
+  404: ErrorResponse,
+  409: ErrorResponse,
+};
+
+export const markerRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async (app, { ctx }) => {
+  app.get(
+    '/api/assets/:id/markers',
+    {
+      config: { permission: 'marker:read' },
+      schema: {
+        tags: ['markers'],
+        summary: 'Markers of an asset, by start frame; `from`/`to` keep those that overlap a frame range',
+        params: IdParams,
+        querystring: ListMarkersQuery,
+        response: { 200: MarkerList, ...errors },
+      },
+    },
+    async (req) => ({ items: await ctx.markers.list(req.params.id, req.query) }),
+  );
+  app.post(
+    '/api/assets/:id/markers',
+    {
+      config: { permission: 'marker:write' },
+      schema: {
+        tags: ['markers'],
+        summary:
+          'Add a marker; `start`/`end` as {"frame": N} or {"timecode": "HH:MM:SS:FF"} (";" before frames: drop-frame)',
+        params: IdParams,
+        body: CreateMarkerBody,
+        response: { 201: Marker, ...errors },
+      },
+    },
+    async (req, reply) =>
+      reply.code(201).send(await ctx.markers.create(req.params.id, req.body, principalOf(req).userId)),
+  );
+  app.post(
+    '/api/assets/:id/markers/bulk',
+    {
+      config: { permission: 'marker:write' },
+      schema: {
+        tags: ['markers'],
+        summary: 'Add many markers at once, all or none',
+        params: IdParams,
+        body: BulkMarkersBody,
+        response: { 201: MarkerList, ...errors },
+      },
+    },
+    async (req, reply) =>
+      reply
+        .code(201)
+        .send({ items: await ctx.markers.createMany(req.params.id, req.body, principalOf(req).userId) }),
+  );
+  app.patch(
+    '/api/assets/:id/markers/:markerId',
+    {
+      config: { permission: 'marker:write' },
+      schema: {
+        tags: ['markers'],
+        params: MarkerParams,
+        body: UpdateMarkerBody,
+        response: { 200: Marker, ...errors },
+      },
+    },
+    (req) => ctx.markers.update(req.params.id, req.params.markerId, req.body),
+  );
+  app.delete(
+    '/api/assets/:id/markers/:markerId',
+    {
+      config: { permission: 'marker:write' },
+      schema: { tags: ['markers'], params: MarkerParams, response: { 204: Type.Null(), ...errors } },
+    },
+    async (req, reply) => {
+      await ctx.markers.delete(req.params.id, req.params.markerId);
+      return reply.code(204).send(null);
+    },
+  );
+  app.get(
+    '/api/assets/:id/markers/:markerId/comments',
+    {
+      config: { permission: 'marker:read' },
+      schema: {
+        tags: ['markers'],
+        params: MarkerParams,
+        response: { 200: Type.Object({ items: Type.Array(Comment) }), ...errors },
+      },
+    },
+    async (req) => ({ items: await ctx.markers.comments(req.params.id, req.params.markerId) }),
+  );
+  app.post(
+    '/api/assets/:id/markers/:markerId/comments',
+    {
+      config: { permission: 'comment:write' },
+      schema: {
+        tags: ['markers'],
+        params: MarkerParams,
+        body: CreateCommentBody,
+        response: { 201: Comment, ...errors },
+      },
+    },
+    async (req, reply) =>
+      reply
+        .code(201)
+        .send(
+          await ctx.markers.addComment(
+            req.params.id,
+            req.params.markerId,
+            principalOf(req).userId,
+            req.body.body,
+          ),
+        ),
+  );
+};

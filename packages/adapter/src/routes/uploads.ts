@@ -1,0 +1,93 @@
+import { FileStore } from '@tus/file-store';
+import { S3Store } from '@tus/s3-store';
+import { type DataStore, Server } from '@tus/server';
+import { randomUUID } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import { LocalStorage, S3Storage } from '@frameproof/storage';
+import { can } from '@frameproof/core';
+import type { FastifyPluginAsync } from 'fastify';
+import type { AppContext } from '../context.js';
+
+const PATH = '/api/uploads';
+
+const UPLOADS = 'uploads';
+
+/** tus writes straight into our storage, under `uploads/`, so a finished upload needs no copy. */
+function datastore(ctx: AppContext): DataStore {
+  const s = ctx.storage;
+  if (s instanceof S3Storage) {
+    return new S3Store({
+      partSize: 8 * 1024 * 1024,
+      s3ClientConfig: { ...s.clientConfig, bucket: s.bucket },
+    });
+  }
+  return new FileStore({ directory: (s as LocalStorage).root });
+}
+
+/** The upload id is where the bytes are: an object key in S3, a path under the folder locally. */
+const uploadId = (ctx: AppContext, key: string) =>
+  ctx.storage instanceof S3Storage ? ctx.storage.objectKey(key) : key;
+const keyOf = (ctx: AppContext, id: string) =>
+  ctx.storage instanceof S3Storage && ctx.storage.prefix ? id.slice(ctx.storage.prefix.length + 1) : id;
+
+/**
+ * Resumable uploads with the tus protocol. The client sends `filename`, `filetype` and
+ * optionally `title` as Upload-Metadata; when the last byte arrives the asset is created and
+ * ingest queued, and the answer carries its id in `Frameproof-Asset-Id`.
+ */
+export const uploadRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app, { ctx }) => {
+  const principalFor = async (authorization: string | null) => {
+    const token = /^Bearer\s+(\S+)$/i.exec(authorization ?? '')?.[1];
+    if (!token) throw { status_code: 401, body: 'send a token: Authorization: Bearer <token>\n' };
+    try {
+      const principal = await ctx.auth.verify(token);
+      if (!can(principal.role, 'asset:create'))
+        throw { status_code: 403, body: `the ${principal.role} role may not upload\n` };
+      return principal;
+    } catch (err) {
+      if (err && typeof err === 'object' && 'status_code' in err) throw err;
+      throw { status_code: 401, body: 'the token is not valid or has expired\n' };
+    }
+  };
+
+  if (ctx.storage instanceof LocalStorage) await mkdir(ctx.storage.path(UPLOADS), { recursive: true });
+  const tus = new Server({
+    path: PATH,
+    datastore: datastore(ctx),
+    maxSize: ctx.config.uploadMaxBytes,
+    namingFunction: () => uploadId(ctx, `${UPLOADS}/${randomUUID()}`),
+    // Ids hold slashes; the Location is relative, so it is right behind any proxy.
+    generateUrl: (_req, { path, id }) => `${path}/${encodeURIComponent(id)}`,
+    exposedHeaders: ['Frameproof-Asset-Id'],
+    onIncomingRequest: async (req) => {
+      await principalFor(req.headers.get('authorization'));
+    },
+    onUploadCreate: async (req, upload) => {
+      const principal = await principalFor(req.headers.get('authorization'));
+      const filename = upload.metadata?.filename;
+      if (!filename) throw { status_code: 400, body: 'Upload-Metadata must include filename\n' };
+      return { metadata: { ...upload.metadata, frameproofUserId: principal.userId } };
+    },
+    onUploadFinish: async (_req, upload) => {
+      const meta = upload.metadata ?? {};
+      const asset = await ctx.assets.ingest({
+        fileName: meta.filename ?? 'upload',
+        mimeType: meta.filetype || 'application/octet-stream',
+        title: meta.title ?? undefined,
+        userId: meta.frameproofUserId ?? '',
+        body: { storedKey: keyOf(ctx, upload.id) },
+      });
+      return { headers: { 'Frameproof-Asset-Id': asset.id } };
+    },
+  });
+
+  // tus reads the body itself.
+  app.addContentTypeParser('application/offset+octet-stream', (_req, _payload, done) => done(null));
+  const handler = { config: { public: true }, schema: { hide: true } };
+  for (const url of [PATH, `${PATH}/*`]) {
+    app.all(url, handler, async (req, reply) => {
+      reply.hijack();
+      await tus.handle(req.raw, reply.raw);
+    });
+  }
+};

@@ -1,0 +1,155 @@
+import { randomUUID } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import type { Asset, AssetWithShapes, ListAssetsQuery, QcBody, UpdateAssetBody } from '@frameproof/core';
+import type { Storage } from '@frameproof/storage';
+import type { Database } from '../db/database.js';
+import { notFound } from '../errors.js';
+import { AssetsRepository } from '../repositories/assets.js';
+import type { EventBus } from './event-bus.js';
+import type { MediaUrls } from './media-urls.js';
+import type { Pipeline } from './pipeline.js';
+
+/** A file name safe to use in a storage key: no path, no shell or control characters. */
+export function safeFileName(name: string): string {
+  const base = name.split(/[\\/]/).pop() ?? '';
+  const cleaned = base
+    .normalize('NFKD')
+    .replace(/[^\w.-]+/g, '_')
+    .replace(/^[.-]+/, '')
+    .slice(-120);
+  return cleaned || 'original';
+}
+
+export const titleFromFileName = (name: string) =>
+  (name.split(/[\\/]/).pop() ?? '')
+    .replace(/\.[^.]+$/, '')
+    .trim()
+    .slice(0, 500) || 'Untitled';
+
+export class AssetService {
+  constructor(
+    private readonly db: Database,
+    private readonly storage: Storage,
+    private readonly urls: MediaUrls,
+    private readonly events: EventBus,
+    private readonly pipeline: Pipeline,
+  ) {}
+
+  private get repo() {
+    return new AssetsRepository(this.db);
+  }
+
+  /**
+   * Stores an original and creates its asset, shape and file and queues ingest, all or nothing:
+   * the rows are written in one transaction after the bytes are stored, and the bytes are
+   * removed if anything fails.
+   */
+  async ingest(input: {
+    fileName: string;
+    mimeType: string;
+    title?: string;
+    userId: string;
+    /** Bytes to store now, or the key of bytes already stored (a finished tus upload). */
+    body: Readable | { storedKey: string };
+    id?: string;
+  }): Promise<Asset> {
+    const id = input.id ?? randomUUID();
+    const key = `assets/${id}/original/${safeFileName(input.fileName)}`;
+    let stored = false;
+    try {
+      let size: number;
+      if ('storedKey' in input.body) {
+        size = (await this.storage.stat(input.body.storedKey))?.size ?? 0;
+      } else {
+        stored = true;
+        size = (await this.storage.put(key, input.body, input.mimeType)).size;
+      }
+      const sourceKey = 'storedKey' in input.body ? input.body.storedKey : key;
+      const asset = await this.db.transaction(async (tx) => {
+        const assets = new AssetsRepository(tx);
+        await assets.create({
+          id,
+          title: input.title?.trim() || titleFromFileName(input.fileName),
+          createdBy: input.userId,
+        });
+        await assets.putShape(id, this.storage.kind, {
+          type: 'original',
+          label: input.fileName.slice(0, 500),
+          files: [{ key: sourceKey, size, mimeType: input.mimeType }],
+        });
+        await this.pipeline.queueIngest(tx, id, sourceKey, input.mimeType);
+        return (await assets.byId(id)) as Asset;
+      });
+      this.events.publish({ type: 'asset.created', assetId: id, id });
+      this.pipeline.announceWork();
+      return asset;
+    } catch (err) {
+      if (stored) await this.storage.delete(key).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  async get(id: string, origin = ''): Promise<AssetWithShapes> {
+    const asset = await this.repo.byId(id);
+    if (!asset) throw notFound('asset');
+    const shapes = await this.repo.shapes(id);
+    return {
+      ...asset,
+      shapes: await Promise.all(
+        shapes.map(async (s) => ({
+          ...s,
+          files: await Promise.all(
+            s.files.map(async (f) => ({
+              id: f.id,
+              storage: f.storage,
+              key: f.key,
+              size: f.size,
+              checksum: f.checksum,
+              mimeType: f.mimeType,
+              url: await this.urls.url(f, origin),
+            })),
+          ),
+        })),
+      ),
+    };
+  }
+
+  async exists(id: string): Promise<Asset> {
+    const asset = await this.repo.byId(id);
+    if (!asset) throw notFound('asset');
+    return asset;
+  }
+
+  file(id: string) {
+    return this.repo.fileById(id);
+  }
+
+  list(query: ListAssetsQuery) {
+    return this.repo.list(query);
+  }
+
+  async update(id: string, body: UpdateAssetBody): Promise<Asset> {
+    await this.exists(id);
+    await this.repo.update(id, body);
+    this.events.publish({ type: 'asset.updated', assetId: id, id });
+    return this.exists(id);
+  }
+
+  async setQc(id: string, body: QcBody, userId: string): Promise<Asset> {
+    await this.exists(id);
+    await this.repo.setQc(id, body.status, userId, body.reason ?? null);
+    this.events.publish({ type: 'asset.updated', assetId: id, id, data: { qcStatus: body.status } });
+    return this.exists(id);
+  }
+
+  async delete(id: string): Promise<void> {
+    const shapes = await this.repo.shapes(id);
+    if (!(await this.repo.delete(id))) throw notFound('asset');
+    // Everything we write for an asset sits under assets/<id>/; tus uploads may sit elsewhere.
+    await this.storage.deletePrefix(`assets/${id}`);
+    for (const f of shapes.flatMap((s) => s.files)) {
+      if (!f.key.startsWith(`assets/${id}/`)) await this.storage.delete(f.key).catch(() => undefined);
+    }
+    this.events.publish({ type: 'asset.deleted', assetId: id, id });
+  }
+}

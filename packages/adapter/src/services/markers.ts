@@ -1,0 +1,154 @@
+import {
+  type BulkMarkersBody,
+  type Comment,
+  type CreateMarkerBody,
+  framePointFormatter,
+  type ListMarkersQuery,
+  type Marker,
+  resolvePoint,
+  resolveRange,
+  type Timeline,
+  TimelineError,
+  type UpdateMarkerBody,
+} from '@frameproof/core';
+import type { Database } from '../db/database.js';
+import { badRequest, conflict, HttpError, notFound } from '../errors.js';
+import { AssetsRepository } from '../repositories/assets.js';
+import { type MarkerRecord, MarkersRepository, type NewMarker } from '../repositories/markers.js';
+import type { EventBus } from './event-bus.js';
+
+export const MANUAL_GROUP = 'Manual';
+
+function timelineError(err: unknown, prefix = ''): unknown {
+  if (!(err instanceof TimelineError)) return err;
+  const field = prefix + err.field;
+  return err.reason === 'not-ready' ? conflict(err.message) : new HttpError(400, err.message, field);
+}
+
+export class MarkerService {
+  constructor(
+    private readonly db: Database,
+    private readonly events: EventBus,
+  ) {}
+
+  private async timeline(assetId: string): Promise<Timeline> {
+    const asset = await new AssetsRepository(this.db).byId(assetId);
+    if (!asset) throw notFound('asset');
+    return asset;
+  }
+
+  private present(records: MarkerRecord[], t: Timeline): Marker[] {
+    const point = framePointFormatter(t);
+    return records.map(({ startFrame, endFrame, ...m }) => ({
+      ...m,
+      start: point(startFrame),
+      end: point(endFrame),
+    }));
+  }
+
+  private toNew(body: CreateMarkerBody, t: Timeline, authorId: string, prefix = ''): NewMarker {
+    let start: number, end: number;
+    try {
+      [start, end] = resolveRange(body.start, body.end, t);
+    } catch (err) {
+      throw timelineError(err, prefix);
+    }
+    return {
+      startFrame: start,
+      endFrame: end,
+      title: body.title,
+      description: body.description ?? null,
+      group: body.group ?? MANUAL_GROUP,
+      category: body.category ?? null,
+      severity: body.severity ?? null,
+      color: body.color ?? null,
+      authorId,
+    };
+  }
+
+  async list(assetId: string, query: ListMarkersQuery): Promise<Marker[]> {
+    if (query.from !== undefined && query.to !== undefined && query.to < query.from) {
+      throw badRequest('to must not come before from', 'to');
+    }
+    const t = await this.timeline(assetId);
+    return this.present(await new MarkersRepository(this.db).list(assetId, query), t);
+  }
+
+  async create(assetId: string, body: CreateMarkerBody, authorId: string): Promise<Marker> {
+    const [marker] = await this.createMany(assetId, { markers: [body] }, authorId, false);
+    return marker as Marker;
+  }
+
+  /** All or nothing: one bad marker refuses the whole request, naming it. */
+  async createMany(assetId: string, body: BulkMarkersBody, authorId: string, bulk = true): Promise<Marker[]> {
+    const t = await this.timeline(assetId);
+    const rows = body.markers.map((m, i) => this.toNew(m, t, authorId, bulk ? `markers/${i}/` : ''));
+    const created = await this.db.transaction(async (tx) => {
+      const repo = new MarkersRepository(tx);
+      return repo.list(assetId, { ids: await repo.insert(assetId, rows) });
+    });
+    const markers = this.present(created, t);
+    if (markers.length === 1)
+      this.events.publish({ type: 'marker.created', assetId, id: (markers[0] as Marker).id });
+    else
+      this.events.publish({
+        type: 'markers.replaced',
+        assetId,
+        id: assetId,
+        data: { created: markers.length },
+      });
+    return markers;
+  }
+
+  async update(assetId: string, markerId: string, body: UpdateMarkerBody): Promise<Marker> {
+    const t = await this.timeline(assetId);
+    const repo = new MarkersRepository(this.db);
+    const current = await repo.byId(assetId, markerId);
+    if (!current) throw notFound('marker');
+    let start = current.startFrame;
+    let end = current.endFrame;
+    try {
+      if (body.start) start = resolvePoint(body.start, t, 'start');
+      if (body.end) end = resolvePoint(body.end, t, 'end');
+    } catch (err) {
+      throw timelineError(err);
+    }
+    if (end < start)
+      throw badRequest(`end: the out point (frame ${end}) comes before the in point (frame ${start})`, 'end');
+    await repo.update(assetId, markerId, {
+      startFrame: start,
+      endFrame: end,
+      title: body.title,
+      description: body.description,
+      group: body.group,
+      category: body.category,
+      severity: body.severity,
+      color: body.color,
+    });
+    this.events.publish({ type: 'marker.updated', assetId, id: markerId });
+    return this.present([(await repo.byId(assetId, markerId)) as MarkerRecord], t)[0] as Marker;
+  }
+
+  async delete(assetId: string, markerId: string): Promise<void> {
+    if (!(await new MarkersRepository(this.db).delete(assetId, markerId))) throw notFound('marker');
+    this.events.publish({ type: 'marker.deleted', assetId, id: markerId });
+  }
+
+  private async marker(assetId: string, markerId: string) {
+    const marker = await new MarkersRepository(this.db).byId(assetId, markerId);
+    if (!marker) throw notFound('marker');
+    return marker;
+  }
+
+  async comments(assetId: string, markerId: string): Promise<Comment[]> {
+    await this.marker(assetId, markerId);
+    return new MarkersRepository(this.db).comments(markerId);
+  }
+
+  async addComment(assetId: string, markerId: string, authorId: string, body: string): Promise<Comment> {
+    await this.marker(assetId, markerId);
+    const comment = await new MarkersRepository(this.db).addComment(markerId, authorId, body);
+    this.events.publish({ type: 'comment.created', assetId, id: comment.id, data: { markerId } });
+    return comment;
+  }
+}

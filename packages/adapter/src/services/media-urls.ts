@@ -1,0 +1,39 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { S3Storage, type Storage } from '@frameproof/storage';
+import type { FileRecord } from '../repositories/assets.js';
+
+/**
+ * Short-lived URLs that read a file without a token, so that a <video> element can seek with
+ * Range requests. S3 files get presigned S3 URLs; local files get an HMAC-signed adapter URL.
+ */
+export class MediaUrls {
+  constructor(
+    private readonly storage: Storage,
+    private readonly secret: Buffer,
+    private readonly ttlSeconds: number,
+    private readonly basePath = '/api/media',
+  ) {}
+
+  /** `origin` (scheme and host, from PUBLIC_URL or the request) makes local URLs absolute. */
+  async url(file: FileRecord, origin = '', now = Date.now()): Promise<string> {
+    if (file.storage === 's3' && this.storage instanceof S3Storage) {
+      return this.storage.signedUrl(file.key, this.ttlSeconds, {
+        filename: file.key.split('/').pop() ?? 'media',
+        contentType: file.mimeType,
+      });
+    }
+    const expires = Math.floor(now / 1000) + this.ttlSeconds;
+    return `${origin}${this.basePath}/${file.id}?expires=${expires}&signature=${this.sign(file.id, expires)}`;
+  }
+
+  verify(fileId: string, expires: number, signature: string, now = Date.now()): boolean {
+    if (expires * 1000 < now) return false;
+    const expected = Buffer.from(this.sign(fileId, expires));
+    const given = Buffer.from(signature);
+    return expected.length === given.length && timingSafeEqual(expected, given);
+  }
+
+  private sign(fileId: string, expires: number): string {
+    return createHmac('sha256', this.secret).update(`${fileId}.${expires}`).digest('base64url');
+  }
+}

@@ -1,0 +1,55 @@
+/** Why a file cannot be processed; retrying the same file gives the same answer. */
+export type MediaInputErrorCode =
+  | 'unreadable'
+  | 'unsupported-container'
+  | 'no-streams'
+  | 'no-duration'
+  | 'no-video'
+  | 'no-audio'
+  | 'invalid-job';
+
+/**
+ * Bad input: a corrupt, truncated, empty or non-media file, or a job that asks for a stream
+ * the file does not have. Workers report it as not retryable.
+ */
+export class MediaInputError extends Error {
+  override readonly name = 'MediaInputError';
+  readonly retryable = false;
+  constructor(
+    readonly code: MediaInputErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** stderr lines that mean the input itself is bad (so running again cannot help). */
+const BAD_INPUT: readonly RegExp[] = [
+  /Invalid data found when processing input/,
+  /moov atom not found/,
+  /not on whitelist/,
+  /does not contain any stream/,
+  /could not find codec parameters/i,
+  /Stream map '.*' matches no streams/,
+  /No such file or directory/,
+  /Server returned 404/,
+  /End of file/,
+];
+
+export interface FfmpegFailure {
+  retryable: boolean;
+  /** The last meaningful stderr lines, short enough for a job's error column. */
+  summary: string;
+}
+
+/** Lines ffmpeg prints that say nothing about a failure. */
+const NOISE =
+  /^\s*$|^(frame|size)=|^\s*(Stream|Metadata|Duration|Input|Output|Side data|handler_name|encoder)\b/;
+
+/** Turns a failed run's stderr into a short message and whether another attempt could help. */
+export function classifyFfmpegFailure(stderr: string, maxLength = 600): FfmpegFailure {
+  const lines = stderr.split(/\r?\n/).filter((l) => !NOISE.test(l));
+  let summary = lines.slice(-4).join(' | ').trim();
+  if (summary.length > maxLength) summary = `…${summary.slice(-(maxLength - 1))}`;
+  return { retryable: !BAD_INPUT.some((re) => re.test(stderr)), summary: summary || 'no output' };
+}

@@ -1,0 +1,148 @@
+import type { AudioStream, VideoStream } from '../media.js';
+
+/**
+ * The protocols ffmpeg may open: local files and the storage's HTTPS (presigned S3 URLs).
+ * Everything else (pipes, data:, subfile:, ftp, rtmp, ...) is refused.
+ */
+export const PROTOCOL_WHITELIST = 'file,https,tls,tcp,http,crypto';
+
+/**
+ * Demuxers an upload may be read with. Playlists and references (hls, dash, concat, image2
+ * patterns, ...) are absent: a file that names other files or URLs could make the worker read
+ * them. ffmpeg enforces the list itself (`-format_whitelist`), and the probe checks it again.
+ */
+export const ALLOWED_DEMUXERS = [
+  'mov',
+  'matroska',
+  'webm',
+  'mxf',
+  'mpegts',
+  'mpeg',
+  'avi',
+  'asf',
+  'flv',
+  'gxf',
+  'dv',
+  'nut',
+  'ivf',
+  'yuv4mpegpipe',
+  'ogg',
+  'wav',
+  'w64',
+  'aiff',
+  'caf',
+  'mp3',
+  'flac',
+  'aac',
+  'ac3',
+  'eac3',
+] as const;
+
+/** True when one of the demuxer names ffprobe reports (`mov,mp4,m4a,...`) is allowed. */
+export function isAllowedContainer(formatName: string): boolean {
+  const allowed: readonly string[] = ALLOWED_DEMUXERS;
+  return formatName.split(',').some((name) => allowed.includes(name.trim()));
+}
+
+/**
+ * What ffmpeg is given for a path or URL. Local paths get the `file:` prefix so that a name
+ * with a colon or a leading dash cannot be read as a protocol or an option.
+ */
+export function mediaUrl(pathOrUrl: string): string {
+  return /^(https?|file):/i.test(pathOrUrl) ? pathOrUrl : `file:${pathOrUrl}`;
+}
+
+/** Seconds as ffmpeg reads them: fixed point, at most 6 decimals, no exponent. */
+export function seconds(value: number): string {
+  const text = value.toFixed(6).replace(/\.?0+$/, '');
+  return text === '-0' ? '0' : text;
+}
+
+export interface CommonOptions {
+  /** Write `-progress` key=value blocks to stdout (see `ProgressParser`). */
+  progress?: boolean;
+  /** ffmpeg's log level; analysis runs need `info` to see the detectors' lines. */
+  logLevel?: 'error' | 'warning' | 'info';
+}
+
+/** Options every run starts with. */
+export function globalArgs({ progress = false, logLevel = 'error' }: CommonOptions = {}): string[] {
+  return [
+    '-hide_banner',
+    '-nostdin',
+    '-y',
+    '-loglevel',
+    logLevel,
+    ...(progress ? ['-progress', 'pipe:1'] : []),
+    '-nostats',
+  ];
+}
+
+/** The input with its safety options; `seek` is an input seek in seconds (frame accurate). */
+export function inputArgs(input: string, seek?: number): string[] {
+  return [
+    '-protocol_whitelist',
+    PROTOCOL_WHITELIST,
+    '-format_whitelist',
+    ALLOWED_DEMUXERS.join(','),
+    ...(seek !== undefined && seek > 0 ? ['-ss', seconds(seek)] : []),
+    '-i',
+    mediaUrl(input),
+  ];
+}
+
+export function isInterlaced(video: VideoStream): boolean {
+  return ['tt', 'bb', 'tb', 'bt'].includes(video.fieldOrder ?? '');
+}
+
+function ratio(text: string | undefined): number | undefined {
+  const m = /^(\d+):(\d+)$/.exec(text ?? '');
+  const value = m ? Number(m[1]) / Number(m[2]) : NaN;
+  return Number.isFinite(value) && value > 0 ? value : undefined;
+}
+
+export interface Size {
+  width: number;
+  height: number;
+}
+
+const even = (n: number) => Math.max(2, Math.round(n / 2) * 2);
+
+/**
+ * The square-pixel size of a picture at most `maxHeight` lines high (never upscaled), keeping
+ * the display aspect ratio (anamorphic sources are widened); both sides even, as 4:2:0 needs.
+ */
+export function fitSize(video: VideoStream, maxHeight: number): Size {
+  const displayWidth = video.width * (ratio(video.sampleAspectRatio) ?? 1);
+  const height = Math.max(2, Math.floor(Math.min(maxHeight, video.height) / 2) * 2);
+  return { width: even((displayWidth * height) / video.height), height };
+}
+
+/** Video timestamps from the first frame: frame 0 is at 0 s, whatever the container says. */
+export const FROM_FIRST_FRAME = 'setpts=PTS-STARTPTS';
+
+/** Deinterlacing one frame per frame (bwdif), so frame count and rate stay the source's. */
+export function deinterlaceFilters(video: VideoStream): string[] {
+  return isInterlaced(video) ? ['bwdif=mode=send_frame:parity=auto:deint=all'] : [];
+}
+
+/**
+ * The first video filters of a full-length run: from the first frame (so a constant-rate
+ * output neither pads nor drops frames at the start), deinterlaced where needed.
+ */
+export function videoStartFilters(video: VideoStream): string[] {
+  return [FROM_FIRST_FRAME, ...deinterlaceFilters(video)];
+}
+
+/**
+ * Puts an audio stream on the video's clock: its first sample lands where it plays against
+ * frame 0. Audio that starts before the first frame is cut, audio that starts later is
+ * preceded by silence, and gaps are filled, so the proxy tracks stay in sync with the
+ * video proxy (whose frame 0 is at 0 s).
+ */
+export function audioSyncFilters(audio: AudioStream, video: VideoStream | undefined): string[] {
+  const offset =
+    video?.startTime !== undefined && audio.startTime !== undefined ? audio.startTime - video.startTime : 0;
+  const shift = Math.abs(offset) < 0.0005 ? '' : `${offset > 0 ? '+' : '-'}${seconds(Math.abs(offset))}/TB`;
+  return [`asetpts=PTS-STARTPTS${shift}`, 'aresample=async=1:first_pts=0'];
+}

@@ -1,0 +1,283 @@
+import type { OutputMarker, LoudnessTarget } from '../api/jobs.js';
+import type { Severity } from '../api/markers.js';
+import { type FrameRate, secondsToFrame } from '../frame-rate.js';
+import type { AudioStream, VideoStream } from '../media.js';
+import type { FfmpegCapabilities } from './capabilities.js';
+import { audioSyncFilters, globalArgs, inputArgs, videoStartFilters } from './input.js';
+
+/** The detectors' settings; durations are the shortest event reported. */
+export const QC_SETTINGS = {
+  black: { minSeconds: 0.5, pictureRatio: 0.98, pixelThreshold: 0.1 },
+  freeze: { minSeconds: 2, noiseDb: -60 },
+  silence: { minSeconds: 2, noiseDb: -60 },
+  /** scdet's threshold (0-100) and, without scdet, the `select` scene score (0-1). */
+  shots: { scdetThreshold: 10, sceneScore: 0.4 },
+  /** Detection runs on a picture at most this high: same findings, far less work. */
+  analysisHeight: 360,
+} as const;
+
+export interface AutoQcOptions {
+  input: string;
+  video?: VideoStream;
+  /** The stream loudness and silence are measured on (the first audio track). */
+  audio?: AudioStream;
+  capabilities: FfmpegCapabilities;
+  progress?: boolean;
+}
+
+/**
+ * One decoding pass with every detector: black, freeze and shot changes on the video; silence
+ * and EBU R128 loudness (with true peak) on the audio, put on the video's clock. The findings
+ * come as log lines (`AutoQcLog` reads them), so the log level is `info`; ebur128's
+ * per-100-ms lines go to `verbose` and stay out.
+ */
+export function autoQcArgs(o: AutoQcOptions): string[] {
+  const { black, freeze, silence, shots, analysisHeight } = QC_SETTINGS;
+  const graph: string[] = [];
+  if (o.video) {
+    const chain = [
+      ...videoStartFilters(o.video),
+      ...(o.video.height > analysisHeight ? [`scale=-2:${analysisHeight}:flags=fast_bilinear`] : []),
+      `blackdetect=d=${black.minSeconds}:pic_th=${black.pictureRatio}:pix_th=${black.pixelThreshold}`,
+      `freezedetect=n=${freeze.noiseDb}dB:d=${freeze.minSeconds}`,
+      ...(o.capabilities.scdet
+        ? [`scdet=threshold=${shots.scdetThreshold}`]
+        : [`select='gt(scene,${shots.sceneScore})'`, 'metadata=mode=print:key=lavfi.scene_score']),
+    ];
+    graph.push(`[0:${o.video.index}]${chain.join(',')}[v]`);
+  }
+  if (o.audio) {
+    const chain = [
+      ...audioSyncFilters(o.audio, o.video),
+      `silencedetect=n=${silence.noiseDb}dB:d=${silence.minSeconds}`,
+      'ebur128=peak=true:framelog=verbose',
+    ];
+    graph.push(`[0:${o.audio.index}]${chain.join(',')}[a]`);
+  }
+  if (graph.length === 0) throw new Error('auto QC needs a video or an audio stream');
+  return [
+    ...globalArgs({ progress: o.progress, logLevel: 'info' }),
+    ...inputArgs(o.input),
+    '-filter_complex',
+    graph.join(';'),
+    ...(o.video ? ['-map', '[v]'] : []),
+    ...(o.audio ? ['-map', '[a]'] : []),
+    '-f',
+    'null',
+    '-',
+  ];
+}
+
+/** An event in seconds from the first frame; `end` is exclusive and absent while open. */
+export interface Interval {
+  start: number;
+  end?: number;
+}
+
+export interface Loudness {
+  /** LUFS; -70 for silence. */
+  integrated: number;
+  /** LU. */
+  range: number;
+  /** dBTP; -Infinity for silence. */
+  truePeak: number;
+}
+
+export interface AutoQcFindings {
+  black: Interval[];
+  freeze: Interval[];
+  silence: Interval[];
+  shotChanges: number[];
+  loudness?: Loudness;
+}
+
+const number = (text: string | undefined) =>
+  text === undefined ? NaN : /^-inf/.test(text) ? -Infinity : /^inf/.test(text) ? Infinity : Number(text);
+
+/**
+ * Reads the detectors' lines of an `autoQcArgs` run, one line at a time as ffmpeg prints
+ * them. Knows the output of ffmpeg 4.x and 5.x (whose lines and quirks differ a little).
+ */
+export class AutoQcLog {
+  private readonly found: AutoQcFindings = { black: [], freeze: [], silence: [], shotChanges: [] };
+  private freezeStart: number | undefined;
+  private freezeDuration: number | undefined;
+  private silenceStart: number | undefined;
+  private scenePts: number | undefined;
+  /** ebur128 prints a summary each time its graph is freed; the last one measured the file. */
+  private summary: Partial<Loudness> | undefined;
+  private lastSummary: Partial<Loudness> | undefined;
+
+  push(line: string): void {
+    let m: RegExpExecArray | null;
+    if ((m = /black_start:(\S+) black_end:(\S+)/.exec(line))) {
+      this.found.black.push({ start: number(m[1]), end: number(m[2]) });
+    } else if ((m = /freezedetect\.freeze_start: (\S+)/.exec(line))) {
+      this.freezeStart = number(m[1]);
+    } else if ((m = /freezedetect\.freeze_duration: (\S+)/.exec(line))) {
+      this.freezeDuration = number(m[1]);
+    } else if ((m = /freezedetect\.freeze_end: (\S+)/.exec(line))) {
+      // 4.x leaves out a freeze_start at 0 s; the duration tells it.
+      const end = number(m[1]);
+      this.found.freeze.push({ start: this.freezeStart ?? end - (this.freezeDuration ?? 0), end });
+      this.freezeStart = this.freezeDuration = undefined;
+    } else if ((m = /silence_start: (\S+)/.exec(line))) {
+      this.silenceStart = number(m[1]);
+    } else if ((m = /silence_end: (\S+) \| silence_duration: (\S+)/.exec(line))) {
+      const end = number(m[1]);
+      this.found.silence.push({ start: this.silenceStart ?? end - number(m[2]), end });
+      this.silenceStart = undefined;
+    } else if ((m = /lavfi\.scd\.score: \S+, lavfi\.scd\.time: (\S+)/.exec(line))) {
+      this.found.shotChanges.push(number(m[1]));
+    } else if ((m = /Parsed_metadata_\d+ .*\bpts_time:(\S+)/.exec(line))) {
+      this.scenePts = number(m[1]);
+    } else if (/lavfi\.scene_score=/.test(line) && this.scenePts !== undefined) {
+      this.found.shotChanges.push(this.scenePts);
+      this.scenePts = undefined;
+    } else if (/ebur128.* Summary:/.test(line)) {
+      this.summary = {};
+    } else if (this.summary && (m = /^\s+(I|LRA|Peak):\s+(\S+)/.exec(line))) {
+      const key = ({ I: 'integrated', LRA: 'range', Peak: 'truePeak' } as const)[m[1] as 'I' | 'LRA' | 'Peak'];
+      this.summary[key] = number(m[2]);
+      if (this.summary.integrated !== undefined) this.lastSummary = this.summary;
+    }
+  }
+
+  /** What was found; events still open at the end of the file get no `end`. */
+  findings(): AutoQcFindings {
+    const f = this.found;
+    const s = this.lastSummary;
+    return {
+      black: [...f.black],
+      freeze: this.freezeStart === undefined ? [...f.freeze] : [...f.freeze, { start: this.freezeStart }],
+      silence: this.silenceStart === undefined ? [...f.silence] : [...f.silence, { start: this.silenceStart }],
+      shotChanges: [...f.shotChanges],
+      loudness:
+        s?.integrated !== undefined
+          ? { integrated: s.integrated, range: s.range ?? NaN, truePeak: s.truePeak ?? NaN }
+          : undefined,
+    };
+  }
+}
+
+export interface LoudnessVerdict {
+  integratedOk: boolean;
+  truePeakOk: boolean;
+}
+
+export function judgeLoudness(loudness: Loudness, target: LoudnessTarget): LoudnessVerdict {
+  return {
+    integratedOk: Math.abs(loudness.integrated - target.integratedLufs) <= target.toleranceLu + 1e-9,
+    truePeakOk: loudness.truePeak <= target.truePeakDbtp + 1e-9,
+  };
+}
+
+export interface QcTimeline {
+  frameRate: FrameRate;
+  /** Frames on the timeline; events are clipped to it. */
+  frameCount: number;
+}
+
+/** The findings as frame-accurate markers: frames from the first frame, ends inclusive. */
+export function autoQcMarkers(findings: AutoQcFindings, timeline: QcTimeline, target: LoudnessTarget): OutputMarker[] {
+  const { frameRate: rate } = timeline;
+  const last = Math.max(0, timeline.frameCount - 1);
+  const clip = (frame: number) => Math.min(last, Math.max(0, frame));
+  const round2 = (n: number) => n.toFixed(2);
+  const markers: OutputMarker[] = [];
+  const span = (
+    interval: Interval,
+    category: string,
+    title: string,
+    severity: (seconds: number) => Severity,
+  ) => {
+    const startFrame = clip(secondsToFrame(interval.start, rate));
+    // An end is the first frame after the event; one at or past the last frame (or none: the
+    // event lasts to the end) ends the event on the last frame.
+    const end = interval.end;
+    const endFrame =
+      end === undefined || secondsToFrame(end, rate) >= last
+        ? last
+        : clip(Math.ceil((end * rate.num) / rate.den - 1e-6) - 1);
+    const frames = Math.max(startFrame, endFrame) - startFrame + 1;
+    const duration = (frames * rate.den) / rate.num;
+    markers.push({
+      startFrame,
+      endFrame: Math.max(startFrame, endFrame),
+      title,
+      description: `${round2(duration)} s (${frames} frames)`,
+      category,
+      severity: severity(duration),
+    });
+  };
+  const blacks = findings.black;
+  for (const b of blacks) span(b, 'black', 'Black video', (s) => (s >= 2 ? 'major' : 'minor'));
+  // Black pictures are also frozen ones; a freeze inside a black stretch says nothing new.
+  const insideBlack = (f: Interval) =>
+    blacks.some((b) => b.start <= f.start + 1e-6 && (b.end ?? Infinity) >= (f.end ?? Infinity) - 1e-6);
+  for (const f of findings.freeze.filter((x) => !insideBlack(x))) span(f, 'freeze', 'Frozen video', () => 'major');
+  for (const s of findings.silence) span(s, 'silence', 'Silence', (d) => (d >= 10 ? 'major' : 'minor'));
+  for (const t of findings.shotChanges) {
+    const frame = clip(secondsToFrame(t, rate));
+    markers.push({ startFrame: frame, endFrame: frame, title: 'Shot change', category: 'shot-change', severity: 'info' });
+  }
+  const loudness = findings.loudness;
+  if (loudness) {
+    const verdict = judgeLoudness(loudness, target);
+    if (!verdict.integratedOk) {
+      markers.push({
+        startFrame: 0,
+        endFrame: last,
+        title: 'Loudness out of range',
+        description: `Integrated ${loudness.integrated.toFixed(1)} LUFS; target ${target.integratedLufs} LUFS ±${target.toleranceLu} LU`,
+        category: 'loudness',
+        severity: 'major',
+      });
+    }
+    if (!verdict.truePeakOk) {
+      markers.push({
+        startFrame: 0,
+        endFrame: last,
+        title: 'True peak too high',
+        description: `True peak ${loudness.truePeak.toFixed(1)} dBTP; at most ${target.truePeakDbtp} dBTP`,
+        category: 'loudness',
+        severity: 'major',
+      });
+    }
+  }
+  return markers.sort((a, b) => a.startFrame - b.startFrame || a.endFrame - b.endFrame);
+}
+
+/** JSON has no infinities: silence's -inf true peak becomes null. */
+const finite = (n: number) => (Number.isFinite(n) ? Number(n.toFixed(2)) : null);
+
+/** The numbers for the asset's analysis (`result.metadata`). */
+export function autoQcMetadata(
+  findings: AutoQcFindings,
+  target: LoudnessTarget,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
+  const { loudness } = findings;
+  const verdict = loudness && judgeLoudness(loudness, target);
+  return {
+    ...extra,
+    counts: {
+      black: findings.black.length,
+      freeze: findings.freeze.length,
+      silence: findings.silence.length,
+      shotChanges: findings.shotChanges.length,
+    },
+    loudness:
+      loudness && verdict
+        ? {
+            integratedLufs: finite(loudness.integrated),
+            rangeLu: finite(loudness.range),
+            truePeakDbtp: finite(loudness.truePeak),
+            target,
+            ...verdict,
+            pass: verdict.integratedOk && verdict.truePeakOk,
+          }
+        : null,
+    settings: QC_SETTINGS,
+  };
+}
