@@ -26,6 +26,7 @@ export interface AppContext {
   mediaUrls: MediaUrls;
   /** Set on the first start when the admin password was generated: print it once. */
   generatedAdminPassword?: string;
+  close(): Promise<void>;
 }
 
 export async function openDatabase(config: AdapterConfig): Promise<Database> {
@@ -68,5 +69,10 @@ export async function createContext(
     assets: new AssetService(db, storage, mediaUrls, events, pipeline),
     markers: new MarkerService(db, events),
     generatedAdminPassword,
+    async close() {
+      pipeline.stopReaper();
+      await events.stop();
+      await db.close();
+    },
   };
 }

@@ -27,10 +27,9 @@ async function main() {
     if (stopping) return;
     stopping = true;
     app.log.info({ signal }, 'stopping');
-    ctx.pipeline.stopReaper();
     await bus?.close();
     await app.close();
-    await ctx.db.close();
+    await ctx.close();
     process.exit(0);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));

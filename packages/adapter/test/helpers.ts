@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { TestContext } from 'node:test';
+import { after, type TestContext } from 'node:test';
 import { LocalStorage, type Storage } from '@frameproof/storage';
 import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
@@ -15,35 +15,67 @@ export const RUNNER = { username: 'runner', password: 'runner-password-for-tests
 
 /**
  * The databases every database test runs on: embedded PGlite always, and the real PostgreSQL
- * server when TEST_DATABASE_URL is set (CI sets it).
+ * server when TEST_DATABASE_URL is set (CI sets it). Starting PGlite takes seconds, so each test
+ * file (one process) opens each database once and empties it between tests.
  */
 export const DATABASES: { name: string; open: () => Promise<Database> }[] = [
-  { name: 'pglite', open: () => openPglite() },
+  { name: 'pglite', open: reused('pglite', () => openPglite()) },
   ...(process.env.TEST_DATABASE_URL
-    ? [{ name: 'postgres', open: () => freshPostgres(process.env.TEST_DATABASE_URL as string) }]
+    ? [
+        {
+          name: 'postgres',
+          open: reused('postgres', () => freshPostgres(process.env.TEST_DATABASE_URL as string)),
+        },
+      ]
     : []),
 ];
 
+const shared = new Map<string, Promise<Database>>();
+const cleanups: (() => Promise<void>)[] = [];
+after(async () => {
+  for (const db of shared.values()) await (await db).close();
+  for (const cleanup of cleanups) await cleanup();
+});
+function reused(name: string, open: () => Promise<Database>): () => Promise<Database> {
+  return async () => {
+    let db = shared.get(name);
+    if (!db) {
+      db = open();
+      shared.set(name, db);
+    }
+    const real = await db;
+    // A view of the shared database whose close() empties it for the next test instead.
+    return Object.assign(Object.create(real) as Database, {
+      close: async () => {
+        const tables = await real.query<{ tablename: string }>(
+          `SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'schema_migrations'`,
+        );
+        if (tables.length)
+          await real.exec(`TRUNCATE ${tables.map((t) => `"${t.tablename}"`).join(', ')} CASCADE`);
+      },
+    });
+  };
+}
+
 let counter = 0;
-/** A new empty database on the server for one test app, dropped when it closes. */
-async function freshPostgres(url: string): Promise<Database> {
-  const name = `frameproof_test_${process.pid}_${Date.now()}_${counter++}`;
+/** A new empty database on the server for this test process, dropped when the process ends. */
+export async function freshPostgres(url: string): Promise<Database> {
+  const name = `frameproof_test_${process.pid}_${counter++}`;
   const admin = new pg.Client({ connectionString: url });
   await admin.connect();
   await admin.query(`CREATE DATABASE ${name}`);
   await admin.end();
   const target = new URL(url);
   target.pathname = `/${name}`;
-  const db = await openPostgres(target.toString(), 5);
-  const close = db.close.bind(db);
-  db.close = async () => {
-    await close();
-    const c = new pg.Client({ connectionString: url });
-    await c.connect();
-    await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await c.end();
-  };
-  return db;
+  cleanups.push(() => dropDatabase(url, name));
+  return openPostgres(target.toString(), 5);
+}
+
+async function dropDatabase(url: string, name: string) {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  await c.end();
 }
 
 export interface TestApp {
@@ -99,9 +131,8 @@ export async function startApp(
       return token;
     },
     async close() {
-      ctx.pipeline.stopReaper();
       await app.close();
-      await db.close();
+      await ctx.close();
       await rm(dir, { recursive: true, force: true });
     },
   };
@@ -145,3 +176,91 @@ export function multipart(
 }
 
 export const auth = (token: string) => ({ authorization: `Bearer ${token}` });
+
+/** Uploads a small file as `token`'s user and returns the new asset's id. */
+export async function uploadAsset(
+  t: TestApp,
+  token: string,
+  title = 'Clip',
+  data = Buffer.from('bytes'),
+): Promise<string> {
+  const form = multipart({ title }, { name: `${title}.mov`, type: 'video/quicktime', data });
+  const res = await t.app.inject({
+    method: 'POST',
+    url: '/api/assets',
+    headers: { ...form.headers, ...auth(token) },
+    payload: form.payload,
+  });
+  if (res.statusCode !== 201) throw new Error(`upload: ${res.statusCode} ${res.body}`);
+  return (res.json() as { id: string }).id;
+}
+
+/** Technical metadata as the probe reports it, for a video with `audioTracks` stereo tracks. */
+export function technical(
+  opts: {
+    rate?: [number, number];
+    frames?: number;
+    startTimecode?: string;
+    audioTracks?: number;
+    video?: boolean;
+  } = {},
+) {
+  const [num, den] = opts.rate ?? [30000, 1001];
+  const frames = opts.frames ?? 1800;
+  return {
+    container: 'mov,mp4,m4a,3gp,3g2,mj2',
+    durationSeconds: (frames * den) / num,
+    ...(opts.startTimecode
+      ? { startTimecode: opts.startTimecode, dropFrame: opts.startTimecode.includes(';') }
+      : {}),
+    video:
+      opts.video === false
+        ? []
+        : [
+            {
+              index: 0,
+              codec: 'h264',
+              width: 1920,
+              height: 1080,
+              frameRate: { num, den },
+              variableFrameRate: false,
+              frameCount: frames,
+            },
+          ],
+    audio: Array.from({ length: opts.audioTracks ?? 1 }, (_, i) => ({
+      index: i + 1,
+      track: i + 1,
+      codec: 'pcm_s24le',
+      channels: 2,
+      sampleRate: 48000,
+    })),
+    subtitles: [],
+  };
+}
+
+/** Plays the worker: leases the next job of `type` with the service account and completes it. */
+export async function runJob(
+  t: TestApp,
+  type: string,
+  result: Record<string, unknown>,
+): Promise<{ id: string; payload: Record<string, unknown> }> {
+  const token = await t.token(RUNNER.username);
+  const lease = await t.app.inject({
+    method: 'POST',
+    url: '/api/runner/lease',
+    headers: auth(token),
+    payload: { workerId: 'test-worker', types: [type] },
+  });
+  const job = (
+    lease.json() as { jobs: { id: string; leaseToken: string; payload: Record<string, unknown> }[] }
+  ).jobs[0];
+  if (!job) throw new Error(`no ${type} job to lease: ${lease.body}`);
+  const done = await t.app.inject({
+    method: 'POST',
+    url: `/api/runner/jobs/${job.id}/complete`,
+    headers: auth(token),
+    payload: { leaseToken: job.leaseToken, result },
+  });
+  if (done.statusCode !== 200) throw new Error(`complete ${type}: ${done.statusCode} ${done.body}`);
+  return job;
+}

@@ -10,3 +10,4 @@ export * from './api/jobs.js';
 export * from './api/events.js';
 export * from './client.js';
 export * from './timeline.js';
+export * from './ffmpeg/index.js';

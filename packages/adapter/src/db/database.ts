@@ -15,8 +15,8 @@ export interface Database extends Queryable {
   /** Runs several statements (migrations). */
   exec(sql: string): Promise<void>;
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
-  /** Cross-instance notifications; on PGlite there is only one instance. */
-  listen(channel: string, handler: (payload: string) => void): Promise<void>;
+  /** Cross-instance notifications; resolves to a function that stops listening. */
+  listen(channel: string, handler: (payload: string) => void): Promise<() => Promise<void>>;
   notify(channel: string, payload: string): Promise<void>;
   close(): Promise<void>;
 }
@@ -38,8 +38,8 @@ class PgliteDatabase implements Database {
       }),
     );
   }
-  async listen(channel: string, handler: (payload: string) => void) {
-    await this.db.listen(channel, handler);
+  listen(channel: string, handler: (payload: string) => void) {
+    return this.db.listen(channel, handler);
   }
   async notify(channel: string, payload: string) {
     await this.db.query('SELECT pg_notify($1, $2)', [channel, payload]);
@@ -88,9 +88,20 @@ class PostgresDatabase implements Database {
         for (const h of this.handlers.get(msg.channel) ?? []) h(msg.payload ?? '');
       });
     }
+    const listener = this.listener;
     const list = this.handlers.get(channel) ?? [];
-    if (list.length === 0) await this.listener.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+    if (list.length === 0) await listener.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
     this.handlers.set(channel, [...list, handler]);
+    return async () => {
+      const rest = (this.handlers.get(channel) ?? []).filter((h) => h !== handler);
+      this.handlers.set(channel, rest);
+      if (rest.length === 0)
+        await listener.query(`UNLISTEN ${pg.escapeIdentifier(channel)}`).catch(() => undefined);
+      if ([...this.handlers.values()].every((l) => l.length === 0) && this.listener === listener) {
+        this.listener = undefined;
+        await listener.end().catch(() => undefined);
+      }
+    };
   }
   async notify(channel: string, payload: string) {
     await this.pool.query('SELECT pg_notify($1, $2)', [channel, payload]);

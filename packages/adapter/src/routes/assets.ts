@@ -70,6 +70,14 @@ export const assetRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async
         title,
         userId: principalOf(req).userId,
         body: part.file,
+        // busboy stops at the limit and marks the stream truncated rather than failing it.
+        afterStore: () => {
+          if (part.file.truncated)
+            throw new HttpError(
+              413,
+              `the file is larger than the upload limit of ${ctx.config.uploadMaxBytes} bytes`,
+            );
+        },
       });
       return reply.code(201).send(asset);
     },

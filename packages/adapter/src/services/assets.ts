@@ -51,6 +51,8 @@ export class AssetService {
     userId: string;
     /** Bytes to store now, or the key of bytes already stored (a finished tus upload). */
     body: Readable | { storedKey: string };
+    /** Runs once the bytes are stored, before any row is written; throw to refuse. */
+    afterStore?: () => void;
     id?: string;
   }): Promise<Asset> {
     const id = input.id ?? randomUUID();
@@ -64,6 +66,7 @@ export class AssetService {
         stored = true;
         size = (await this.storage.put(key, input.body, input.mimeType)).size;
       }
+      input.afterStore?.();
       const sourceKey = 'storedKey' in input.body ? input.body.storedKey : key;
       const asset = await this.db.transaction(async (tx) => {
         const assets = new AssetsRepository(tx);

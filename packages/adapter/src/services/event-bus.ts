@@ -15,6 +15,7 @@ export type WorkSignal = { type: 'work-available' } | { type: 'cancel'; jobId: s
 export class EventBus {
   private readonly local = new EventEmitter();
   private viaDatabase = false;
+  private unlisten: (() => Promise<void>)[] = [];
 
   constructor(private readonly db: Database) {
     this.local.setMaxListeners(0);
@@ -22,9 +23,17 @@ export class EventBus {
 
   async start(): Promise<void> {
     if (this.db.kind !== 'postgres') return;
-    await this.db.listen(EVENTS, (payload) => this.local.emit('event', JSON.parse(payload)));
-    await this.db.listen(WORK, (payload) => this.local.emit('work', JSON.parse(payload)));
+    this.unlisten = [
+      await this.db.listen(EVENTS, (payload) => this.local.emit('event', JSON.parse(payload))),
+      await this.db.listen(WORK, (payload) => this.local.emit('work', JSON.parse(payload))),
+    ];
     this.viaDatabase = true;
+  }
+
+  async stop(): Promise<void> {
+    for (const unlisten of this.unlisten) await unlisten();
+    this.unlisten = [];
+    this.viaDatabase = false;
   }
 
   publish(event: LiveEvent): void {

@@ -48,6 +48,10 @@ const NOISE =
 
 /** Turns a failed run's stderr into a short message and whether another attempt could help. */
 export function classifyFfmpegFailure(stderr: string, maxLength = 600): FfmpegFailure {
+  // The demuxer allow-list said no: name what the file was taken for, not the whole list.
+  const refused = /\[([\w,]+) @ [^\]]+\] Format not on whitelist/.exec(stderr);
+  if (refused)
+    return { retryable: false, summary: `the file is not in an accepted media format (${refused[1]})` };
   const lines = stderr.split(/\r?\n/).filter((l) => !NOISE.test(l));
   let summary = lines.slice(-4).join(' | ').trim();
   if (summary.length > maxLength) summary = `…${summary.slice(-(maxLength - 1))}`;

@@ -48,17 +48,17 @@ export function isAllowedContainer(formatName: string): boolean {
  * What ffmpeg is given for a path or URL. Local paths get the `file:` prefix so that a name
  * with a colon or a leading dash cannot be read as a protocol or an option.
  */
-export function mediaUrl(pathOrUrl: string): string {
+export function ffmpegUrl(pathOrUrl: string): string {
   return /^(https?|file):/i.test(pathOrUrl) ? pathOrUrl : `file:${pathOrUrl}`;
 }
 
 /** Seconds as ffmpeg reads them: fixed point, at most 6 decimals, no exponent. */
-export function seconds(value: number): string {
+export function ffmpegSeconds(value: number): string {
   const text = value.toFixed(6).replace(/\.?0+$/, '');
   return text === '-0' ? '0' : text;
 }
 
-export interface CommonOptions {
+export interface FfmpegCommonOptions {
   /** Write `-progress` key=value blocks to stdout (see `ProgressParser`). */
   progress?: boolean;
   /** ffmpeg's log level; analysis runs need `info` to see the detectors' lines. */
@@ -66,7 +66,10 @@ export interface CommonOptions {
 }
 
 /** Options every run starts with. */
-export function globalArgs({ progress = false, logLevel = 'error' }: CommonOptions = {}): string[] {
+export function ffmpegGlobalArgs({
+  progress = false,
+  logLevel = 'error',
+}: FfmpegCommonOptions = {}): string[] {
   return [
     '-hide_banner',
     '-nostdin',
@@ -78,21 +81,29 @@ export function globalArgs({ progress = false, logLevel = 'error' }: CommonOptio
   ];
 }
 
-/** The input with its safety options; `seek` is an input seek in seconds (frame accurate). */
-export function inputArgs(input: string, seek?: number): string[] {
+/** How long a network read may stall before ffmpeg gives up (microseconds). */
+export const NETWORK_TIMEOUT_US = 60_000_000;
+
+/** The input with its safety options; a stalled network read fails instead of hanging. */
+export function ffmpegInputArgs(input: string): string[] {
   return [
     '-protocol_whitelist',
     PROTOCOL_WHITELIST,
     '-format_whitelist',
     ALLOWED_DEMUXERS.join(','),
-    ...(seek !== undefined && seek > 0 ? ['-ss', seconds(seek)] : []),
+    ...(/^https?:/i.test(input) ? ['-rw_timeout', String(NETWORK_TIMEOUT_US)] : []),
     '-i',
-    mediaUrl(input),
+    ffmpegUrl(input),
   ];
 }
 
+/** ffprobe's field orders of interlaced video (top or bottom field first, coded and shown). */
+export function isInterlacedOrder(fieldOrder: string | undefined): boolean {
+  return ['tt', 'bb', 'tb', 'bt'].includes(fieldOrder ?? '');
+}
+
 export function isInterlaced(video: VideoStream): boolean {
-  return ['tt', 'bb', 'tb', 'bt'].includes(video.fieldOrder ?? '');
+  return isInterlacedOrder(video.fieldOrder);
 }
 
 function ratio(text: string | undefined): number | undefined {
@@ -101,7 +112,7 @@ function ratio(text: string | undefined): number | undefined {
   return Number.isFinite(value) && value > 0 ? value : undefined;
 }
 
-export interface Size {
+export interface PictureSize {
   width: number;
   height: number;
 }
@@ -112,7 +123,7 @@ const even = (n: number) => Math.max(2, Math.round(n / 2) * 2);
  * The square-pixel size of a picture at most `maxHeight` lines high (never upscaled), keeping
  * the display aspect ratio (anamorphic sources are widened); both sides even, as 4:2:0 needs.
  */
-export function fitSize(video: VideoStream, maxHeight: number): Size {
+export function fitSize(video: VideoStream, maxHeight: number): PictureSize {
   const displayWidth = video.width * (ratio(video.sampleAspectRatio) ?? 1);
   const height = Math.max(2, Math.floor(Math.min(maxHeight, video.height) / 2) * 2);
   return { width: even((displayWidth * height) / video.height), height };
@@ -143,6 +154,7 @@ export function videoStartFilters(video: VideoStream): string[] {
 export function audioSyncFilters(audio: AudioStream, video: VideoStream | undefined): string[] {
   const offset =
     video?.startTime !== undefined && audio.startTime !== undefined ? audio.startTime - video.startTime : 0;
-  const shift = Math.abs(offset) < 0.0005 ? '' : `${offset > 0 ? '+' : '-'}${seconds(Math.abs(offset))}/TB`;
+  const shift =
+    Math.abs(offset) < 0.0005 ? '' : `${offset > 0 ? '+' : '-'}${ffmpegSeconds(Math.abs(offset))}/TB`;
   return [`asetpts=PTS-STARTPTS${shift}`, 'aresample=async=1:first_pts=0'];
 }

@@ -8,7 +8,7 @@ import {
 import type { AudioStream, TechnicalMetadata, VideoStream } from '../media.js';
 import { formatTimecode, parseTimecode } from '../timecode.js';
 import { MediaInputError } from './errors.js';
-import { inputArgs, isAllowedContainer } from './input.js';
+import { ffmpegInputArgs, isAllowedContainer, isInterlacedOrder } from './input.js';
 
 /** The parts of `ffprobe -print_format json -show_format -show_streams` output we read. */
 interface ProbeStream {
@@ -68,7 +68,7 @@ export function probeArgs(input: string, { countPackets = true }: { countPackets
     '-show_format',
     '-show_streams',
     ...(countPackets ? ['-count_packets'] : []),
-    ...inputArgs(input),
+    ...ffmpegInputArgs(input),
   ];
 }
 
@@ -134,7 +134,10 @@ function known(text: string | undefined): string | undefined {
   return text && !['unknown', 'und', 'N/A', '0:1'].includes(text) ? text : undefined;
 }
 
-const INTERLACED = new Set(['tt', 'bb', 'tb', 'bt']);
+/** Leaves out unknown (undefined) fields, so that absent means unknown in JSON and in tests. */
+function defined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
 
 /**
  * The frame rate a stream is reviewed at. Interlaced streams sometimes report their field
@@ -148,7 +151,7 @@ function videoRates(s: ProbeStream): { frameRate: FrameRate; average?: FrameRate
   if (
     real &&
     average &&
-    INTERLACED.has(s.field_order ?? '') &&
+    isInterlacedOrder(s.field_order) &&
     relativeDifference(real, { num: average.num * 2, den: average.den }) < 0.001
   )
     real = average;
@@ -170,7 +173,7 @@ function parseVideo(s: ProbeStream, fallbackDuration: number): VideoStream {
   const frameCount = variable
     ? durationToFrames(duration, frameRate)
     : (int(s.nb_read_packets) ?? int(s.nb_frames) ?? durationToFrames(duration, frameRate));
-  return {
+  return defined({
     index: s.index ?? 0,
     codec: s.codec_name ?? 'unknown',
     profile: known(s.profile),
@@ -190,11 +193,11 @@ function parseVideo(s: ProbeStream, fallbackDuration: number): VideoStream {
     frameCount,
     bitRate: int(s.bit_rate),
     startTime: num(s.start_time),
-  };
+  });
 }
 
 function parseAudio(s: ProbeStream, track: number): AudioStream {
-  return {
+  return defined({
     index: s.index ?? 0,
     track,
     codec: s.codec_name ?? 'unknown',
@@ -204,7 +207,7 @@ function parseAudio(s: ProbeStream, track: number): AudioStream {
     language: known(tag(s.tags, 'language')),
     bitRate: int(s.bit_rate),
     startTime: num(s.start_time),
-  };
+  });
 }
 
 /**
@@ -273,7 +276,7 @@ export function parseProbe(json: string | unknown): TechnicalMetadata {
   }
   const video = videoStreams.map((s) => parseVideo(s, durationSeconds));
   const timecode = startTimecode(output, video[0]?.frameRate);
-  return {
+  return defined({
     container: format.format_name,
     durationSeconds,
     startTime: num(format.start_time),
@@ -284,10 +287,12 @@ export function parseProbe(json: string | unknown): TechnicalMetadata {
     audio: audioStreams.map((s, i) => parseAudio(s, i + 1)),
     subtitles: streams
       .filter((s) => s.codec_type === 'subtitle')
-      .map((s) => ({
-        index: s.index ?? 0,
-        codec: s.codec_name ?? 'unknown',
-        language: known(tag(s.tags, 'language')),
-      })),
-  };
+      .map((s) =>
+        defined({
+          index: s.index ?? 0,
+          codec: s.codec_name ?? 'unknown',
+          language: known(tag(s.tags, 'language')),
+        }),
+      ),
+  });
 }

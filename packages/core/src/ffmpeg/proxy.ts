@@ -2,12 +2,12 @@ import { formatFrameRate, nominalFps } from '../frame-rate.js';
 import type { AudioStream, VideoStream } from '../media.js';
 import { type FfmpegCapabilities, fpsModeArgs } from './capabilities.js';
 import {
-  type Size,
+  type PictureSize,
   audioSyncFilters,
   fitSize,
-  globalArgs,
-  inputArgs,
-  mediaUrl,
+  ffmpegGlobalArgs,
+  ffmpegInputArgs,
+  ffmpegUrl,
   videoStartFilters,
 } from './input.js';
 
@@ -25,7 +25,7 @@ export interface VideoProxyOptions {
 }
 
 /** Peak video bit rate of a proxy: enough for review at its size, capped for streaming. */
-export function proxyVideoKbps(size: Size, fps: number): number {
+export function proxyVideoKbps(size: PictureSize, fps: number): number {
   const base =
     size.height <= 360
       ? 1000
@@ -73,8 +73,8 @@ export function videoProxyArgs(o: VideoProxyOptions): string[] {
   const graph = [`[0:${o.video.index}]${videoChain.join(',')}[v]`];
   if (o.audio) graph.push(`[0:${o.audio.index}]${audioSyncFilters(o.audio, o.video).join(',')}[a]`);
   return [
-    ...globalArgs({ progress: o.progress }),
-    ...inputArgs(o.input),
+    ...ffmpegGlobalArgs({ progress: o.progress }),
+    ...ffmpegInputArgs(o.input),
     '-filter_complex',
     graph.join(';'),
     '-map',
@@ -86,8 +86,6 @@ export function videoProxyArgs(o: VideoProxyOptions): string[] {
     'veryfast',
     '-profile:v',
     'high',
-    '-pix_fmt',
-    'yuv420p',
     '-crf',
     '23',
     '-maxrate',
@@ -107,7 +105,7 @@ export function videoProxyArgs(o: VideoProxyOptions): string[] {
     '+cgop',
     ...(o.audio ? aacArgs(2) : []),
     ...MP4_TAIL,
-    mediaUrl(o.output),
+    ffmpegUrl(o.output),
   ];
 }
 
@@ -133,14 +131,14 @@ export function audioProxyChannels(audio: AudioStream): 1 | 2 {
  */
 export function audioProxyArgs(o: AudioProxyOptions): string[] {
   return [
-    ...globalArgs({ progress: o.progress }),
-    ...inputArgs(o.input),
+    ...ffmpegGlobalArgs({ progress: o.progress }),
+    ...ffmpegInputArgs(o.input),
     '-filter_complex',
     `[0:${o.audio.index}]${audioSyncFilters(o.audio, o.video).join(',')}[a]`,
     '-map',
     '[a]',
     ...aacArgs(audioProxyChannels(o.audio)),
     ...MP4_TAIL,
-    mediaUrl(o.output),
+    ffmpegUrl(o.output),
   ];
 }

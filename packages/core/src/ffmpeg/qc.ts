@@ -3,7 +3,7 @@ import type { Severity } from '../api/markers.js';
 import { type FrameRate, secondsToFrame } from '../frame-rate.js';
 import type { AudioStream, VideoStream } from '../media.js';
 import type { FfmpegCapabilities } from './capabilities.js';
-import { audioSyncFilters, globalArgs, inputArgs, videoStartFilters } from './input.js';
+import { audioSyncFilters, ffmpegGlobalArgs, ffmpegInputArgs, videoStartFilters } from './input.js';
 
 /** The detectors' settings; durations are the shortest event reported. */
 export const QC_SETTINGS = {
@@ -56,8 +56,8 @@ export function autoQcArgs(o: AutoQcOptions): string[] {
   }
   if (graph.length === 0) throw new Error('auto QC needs a video or an audio stream');
   return [
-    ...globalArgs({ progress: o.progress, logLevel: 'info' }),
-    ...inputArgs(o.input),
+    ...ffmpegGlobalArgs({ progress: o.progress, logLevel: 'info' }),
+    ...ffmpegInputArgs(o.input),
     '-filter_complex',
     graph.join(';'),
     ...(o.video ? ['-map', '[v]'] : []),
@@ -69,12 +69,12 @@ export function autoQcArgs(o: AutoQcOptions): string[] {
 }
 
 /** An event in seconds from the first frame; `end` is exclusive and absent while open. */
-export interface Interval {
+export interface QcInterval {
   start: number;
   end?: number;
 }
 
-export interface Loudness {
+export interface LoudnessMeasurement {
   /** LUFS; -70 for silence. */
   integrated: number;
   /** LU. */
@@ -84,11 +84,11 @@ export interface Loudness {
 }
 
 export interface AutoQcFindings {
-  black: Interval[];
-  freeze: Interval[];
-  silence: Interval[];
+  black: QcInterval[];
+  freeze: QcInterval[];
+  silence: QcInterval[];
   shotChanges: number[];
-  loudness?: Loudness;
+  loudness?: LoudnessMeasurement;
 }
 
 const number = (text: string | undefined) =>
@@ -105,8 +105,8 @@ export class AutoQcLog {
   private silenceStart: number | undefined;
   private scenePts: number | undefined;
   /** ebur128 prints a summary each time its graph is freed; the last one measured the file. */
-  private summary: Partial<Loudness> | undefined;
-  private lastSummary: Partial<Loudness> | undefined;
+  private summary: Partial<LoudnessMeasurement> | undefined;
+  private lastSummary: Partial<LoudnessMeasurement> | undefined;
 
   push(line: string): void {
     let m: RegExpExecArray | null;
@@ -137,7 +137,9 @@ export class AutoQcLog {
     } else if (/ebur128.* Summary:/.test(line)) {
       this.summary = {};
     } else if (this.summary && (m = /^\s+(I|LRA|Peak):\s+(\S+)/.exec(line))) {
-      const key = ({ I: 'integrated', LRA: 'range', Peak: 'truePeak' } as const)[m[1] as 'I' | 'LRA' | 'Peak'];
+      const key = ({ I: 'integrated', LRA: 'range', Peak: 'truePeak' } as const)[
+        m[1] as 'I' | 'LRA' | 'Peak'
+      ];
       this.summary[key] = number(m[2]);
       if (this.summary.integrated !== undefined) this.lastSummary = this.summary;
     }
@@ -150,7 +152,8 @@ export class AutoQcLog {
     return {
       black: [...f.black],
       freeze: this.freezeStart === undefined ? [...f.freeze] : [...f.freeze, { start: this.freezeStart }],
-      silence: this.silenceStart === undefined ? [...f.silence] : [...f.silence, { start: this.silenceStart }],
+      silence:
+        this.silenceStart === undefined ? [...f.silence] : [...f.silence, { start: this.silenceStart }],
       shotChanges: [...f.shotChanges],
       loudness:
         s?.integrated !== undefined
@@ -165,7 +168,7 @@ export interface LoudnessVerdict {
   truePeakOk: boolean;
 }
 
-export function judgeLoudness(loudness: Loudness, target: LoudnessTarget): LoudnessVerdict {
+export function judgeLoudness(loudness: LoudnessMeasurement, target: LoudnessTarget): LoudnessVerdict {
   return {
     integratedOk: Math.abs(loudness.integrated - target.integratedLufs) <= target.toleranceLu + 1e-9,
     truePeakOk: loudness.truePeak <= target.truePeakDbtp + 1e-9,
@@ -178,71 +181,81 @@ export interface QcTimeline {
   frameCount: number;
 }
 
-/** The findings as frame-accurate markers: frames from the first frame, ends inclusive. */
-export function autoQcMarkers(findings: AutoQcFindings, timeline: QcTimeline, target: LoudnessTarget): OutputMarker[] {
-  const { frameRate: rate } = timeline;
-  const last = Math.max(0, timeline.frameCount - 1);
+/**
+ * The frames an event covers: from the frame on screen at its start to the last frame before
+ * its end (ffmpeg's ends are the first time after the event). An end at or past the last
+ * frame, or none (the event lasts to the end), ends on the last frame.
+ */
+function frameSpan(interval: QcInterval, rate: FrameRate, last: number): [number, number] {
   const clip = (frame: number) => Math.min(last, Math.max(0, frame));
-  const round2 = (n: number) => n.toFixed(2);
+  const start = clip(secondsToFrame(interval.start, rate));
+  const { end } = interval;
+  if (end === undefined || secondsToFrame(end, rate) >= last) return [start, last];
+  return [start, Math.max(start, clip(Math.ceil((end * rate.num) / rate.den - 1e-6) - 1))];
+}
+
+const programme = (last: number, title: string, description: string): OutputMarker => ({
+  startFrame: 0,
+  endFrame: last,
+  title,
+  description,
+  category: 'loudness',
+  severity: 'major',
+});
+
+/** The findings as frame-accurate markers: frames from the first frame, ends inclusive. */
+export function autoQcMarkers(
+  findings: AutoQcFindings,
+  timeline: QcTimeline,
+  target: LoudnessTarget,
+): OutputMarker[] {
+  const rate = timeline.frameRate;
+  const last = Math.max(0, timeline.frameCount - 1);
+  const spans = (intervals: QcInterval[]) => intervals.map((i) => frameSpan(i, rate, last));
   const markers: OutputMarker[] = [];
-  const span = (
-    interval: Interval,
+  const add = (
+    spanList: [number, number][],
     category: string,
     title: string,
-    severity: (seconds: number) => Severity,
+    severity: (s: number) => Severity,
   ) => {
-    const startFrame = clip(secondsToFrame(interval.start, rate));
-    // An end is the first frame after the event; one at or past the last frame (or none: the
-    // event lasts to the end) ends the event on the last frame.
-    const end = interval.end;
-    const endFrame =
-      end === undefined || secondsToFrame(end, rate) >= last
-        ? last
-        : clip(Math.ceil((end * rate.num) / rate.den - 1e-6) - 1);
-    const frames = Math.max(startFrame, endFrame) - startFrame + 1;
-    const duration = (frames * rate.den) / rate.num;
-    markers.push({
-      startFrame,
-      endFrame: Math.max(startFrame, endFrame),
-      title,
-      description: `${round2(duration)} s (${frames} frames)`,
-      category,
-      severity: severity(duration),
-    });
+    for (const [startFrame, endFrame] of spanList) {
+      const frames = endFrame - startFrame + 1;
+      const duration = (frames * rate.den) / rate.num;
+      const description = `${duration.toFixed(2)} s (${frames} frames)`;
+      markers.push({ startFrame, endFrame, title, description, category, severity: severity(duration) });
+    }
   };
-  const blacks = findings.black;
-  for (const b of blacks) span(b, 'black', 'Black video', (s) => (s >= 2 ? 'major' : 'minor'));
-  // Black pictures are also frozen ones; a freeze inside a black stretch says nothing new.
-  const insideBlack = (f: Interval) =>
-    blacks.some((b) => b.start <= f.start + 1e-6 && (b.end ?? Infinity) >= (f.end ?? Infinity) - 1e-6);
-  for (const f of findings.freeze.filter((x) => !insideBlack(x))) span(f, 'freeze', 'Frozen video', () => 'major');
-  for (const s of findings.silence) span(s, 'silence', 'Silence', (d) => (d >= 10 ? 'major' : 'minor'));
-  for (const t of findings.shotChanges) {
-    const frame = clip(secondsToFrame(t, rate));
-    markers.push({ startFrame: frame, endFrame: frame, title: 'Shot change', category: 'shot-change', severity: 'info' });
+  const black = spans(findings.black);
+  add(black, 'black', 'Black video', (s) => (s >= 2 ? 'major' : 'minor'));
+  // Black pictures are frozen ones too: a freeze within a black stretch says nothing new.
+  const inBlack = ([s, e]: [number, number]) => black.some(([bs, be]) => bs <= s && e <= be);
+  add(
+    spans(findings.freeze).filter((f) => !inBlack(f)),
+    'freeze',
+    'Frozen video',
+    () => 'major',
+  );
+  add(spans(findings.silence), 'silence', 'Silence', (s) => (s >= 10 ? 'major' : 'minor'));
+  for (const [frame] of spans(findings.shotChanges.map((t) => ({ start: t })))) {
+    markers.push({
+      startFrame: frame,
+      endFrame: frame,
+      title: 'Shot change',
+      category: 'shot-change',
+      severity: 'info',
+    });
   }
-  const loudness = findings.loudness;
+  const { loudness } = findings;
   if (loudness) {
     const verdict = judgeLoudness(loudness, target);
     if (!verdict.integratedOk) {
-      markers.push({
-        startFrame: 0,
-        endFrame: last,
-        title: 'Loudness out of range',
-        description: `Integrated ${loudness.integrated.toFixed(1)} LUFS; target ${target.integratedLufs} LUFS ±${target.toleranceLu} LU`,
-        category: 'loudness',
-        severity: 'major',
-      });
+      const detail = `Integrated ${loudness.integrated.toFixed(1)} LUFS; target ${target.integratedLufs} LUFS ±${target.toleranceLu} LU`;
+      markers.push(programme(last, 'Loudness out of range', detail));
     }
     if (!verdict.truePeakOk) {
-      markers.push({
-        startFrame: 0,
-        endFrame: last,
-        title: 'True peak too high',
-        description: `True peak ${loudness.truePeak.toFixed(1)} dBTP; at most ${target.truePeakDbtp} dBTP`,
-        category: 'loudness',
-        severity: 'major',
-      });
+      const detail = `True peak ${loudness.truePeak.toFixed(1)} dBTP; at most ${target.truePeakDbtp} dBTP`;
+      markers.push(programme(last, 'True peak too high', detail));
     }
   }
   return markers.sort((a, b) => a.startFrame - b.startFrame || a.endFrame - b.endFrame);

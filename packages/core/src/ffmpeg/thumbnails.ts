@@ -1,48 +1,50 @@
 import { frameToSeconds } from '../frame-rate.js';
-import type { TechnicalMetadata, VideoStream } from '../media.js';
+import type { VideoStream } from '../media.js';
 import { type FfmpegCapabilities, fpsModeArgs } from './capabilities.js';
 import {
   FROM_FIRST_FRAME,
   deinterlaceFilters,
   fitSize,
-  globalArgs,
-  inputArgs,
-  mediaUrl,
-  seconds,
+  ffmpegGlobalArgs,
+  ffmpegInputArgs,
+  ffmpegUrl,
+  ffmpegSeconds,
 } from './input.js';
 
-/** The frame a poster shows: 10 % in (past leaders and slates), the last frame at most. */
+/**
+ * The frame a poster shows: 10 % in (past leaders and slates), but at most 10 s in, so that
+ * finding it never means decoding much of the file.
+ */
 export function posterFrame(video: VideoStream): number {
   const frames = video.frameCount ?? 1;
-  return Math.max(0, Math.min(frames - 1, Math.floor(frames / 10)));
+  const tenSeconds = Math.round((10 * video.frameRate.num) / video.frameRate.den);
+  return Math.max(0, Math.min(frames - 1, Math.floor(frames / 10), tenSeconds));
 }
 
 export interface PosterOptions {
   input: string;
   output: string;
-  technical: TechnicalMetadata;
   video: VideoStream;
   frame: number;
   maxHeight?: number;
 }
 
 /**
- * One JPEG of frame `frame`. The input seek lands half a frame early, and ffmpeg then decodes
- * up to the first frame at or after it: exactly that frame, quickly even deep into a file.
+ * One JPEG of frame `frame` (counted in decoded frames from the first). Decoding from the
+ * start is exact in every container; input seeking is not (MPEG-TS can land past the only
+ * keyframe and yield nothing).
  */
 export function posterArgs(o: PosterOptions): string[] {
   const size = fitSize(o.video, o.maxHeight ?? 720);
-  const start = (o.video.startTime ?? 0) - (o.technical.startTime ?? 0);
-  const halfFrame = frameToSeconds(0.5, o.video.frameRate);
-  const seek = Math.max(0, start + frameToSeconds(o.frame, o.video.frameRate) - halfFrame);
   const chain = [
     ...deinterlaceFilters(o.video),
+    `select='eq(n,${o.frame})'`,
     `scale=${size.width}:${size.height}:flags=bicubic`,
     'setsar=1',
   ];
   return [
-    ...globalArgs(),
-    ...inputArgs(o.input, seek),
+    ...ffmpegGlobalArgs(),
+    ...ffmpegInputArgs(o.input),
     '-filter_complex',
     `[0:${o.video.index}]${chain.join(',')}[p]`,
     '-map',
@@ -55,7 +57,7 @@ export function posterArgs(o: PosterOptions): string[] {
     '1',
     '-f',
     'image2',
-    mediaUrl(o.output),
+    ffmpegUrl(o.output),
   ];
 }
 
@@ -125,7 +127,7 @@ export interface SpriteOptions {
  */
 export function spriteArgs(o: SpriteOptions): string[] {
   const { layout } = o;
-  const i = seconds(layout.intervalSeconds);
+  const i = ffmpegSeconds(layout.intervalSeconds);
   const chain = [
     FROM_FIRST_FRAME,
     `select='isnan(prev_selected_t)+gte(floor(t/${i}),floor(prev_selected_t/${i})+1)'`,
@@ -136,8 +138,8 @@ export function spriteArgs(o: SpriteOptions): string[] {
   // A `%` in the folder would be read as part of the image2 pattern.
   const pattern = `${o.outputDir.replace(/%/g, '%%').replace(/\/+$/, '')}/sprite-%03d.jpg`;
   return [
-    ...globalArgs({ progress: o.progress }),
-    ...inputArgs(o.input),
+    ...ffmpegGlobalArgs({ progress: o.progress }),
+    ...ffmpegInputArgs(o.input),
     '-filter_complex',
     `[0:${o.video.index}]${chain.join(',')}[s]`,
     '-map',
@@ -149,7 +151,7 @@ export function spriteArgs(o: SpriteOptions): string[] {
     '1',
     '-f',
     'image2',
-    mediaUrl(pattern),
+    ffmpegUrl(pattern),
   ];
 }
 
