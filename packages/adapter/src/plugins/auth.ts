@@ -14,6 +14,10 @@ declare module 'fastify' {
   interface FastifyRequest {
     principal: Principal | null;
   }
+  interface FastifyInstance {
+    /** Every route with the permission it needs (`public` for none): the permission test reads it. */
+    routeTable: { method: string; url: string; permission: Permission | 'public' }[];
+  }
 }
 
 export function bearerToken(request: FastifyRequest): string | undefined {
@@ -37,10 +41,16 @@ export function principalOf(request: FastifyRequest): Principal {
 /** Every route declares a permission or that it is public; a route that does neither fails at start. */
 export function installAuth(app: FastifyInstance, auth: AuthService) {
   app.decorateRequest('principal', null);
+  app.decorate('routeTable', []);
   app.addHook('onRoute', (route) => {
     const config = route.config as { permission?: Permission; public?: boolean } | undefined;
-    if (!config?.permission && !config?.public && !route.url.startsWith('/api/docs')) {
+    if (route.url.startsWith('/api/docs')) return;
+    if (!config?.permission && !config?.public) {
       throw new Error(`route ${route.method} ${route.url} declares neither a permission nor public: true`);
+    }
+    for (const method of [route.method].flat()) {
+      if (method !== 'HEAD')
+        app.routeTable.push({ method, url: route.url, permission: config.permission ?? 'public' });
     }
   });
   app.addHook('onRequest', async (request) => {

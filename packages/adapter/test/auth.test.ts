@@ -1,0 +1,147 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { TokenResponse, User } from '@frameproof/core';
+import { auth, DATABASES, startApp, type TestApp } from './helpers.js';
+import { FRAMEPROOF_AUDIENCE, startIdp, type TestIdp } from './oidc-server.js';
+
+for (const { name, open } of DATABASES) {
+  describe(`local accounts on ${name}`, () => {
+    let app: TestApp;
+    before(async () => {
+      app = await startApp(open);
+    });
+    after(() => app.close());
+    const login = (username: string, password: string) =>
+      app.app.inject({ method: 'POST', url: '/api/auth/login', payload: { username, password } });
+
+    it('signs in the admin created on first start, and refuses wrong passwords alike', async () => {
+      const ok = await login('admin', 'admin-password-for-tests');
+      assert.equal(ok.statusCode, 200);
+      const tokens = ok.json() as TokenResponse;
+      assert.equal(tokens.user.role, 'admin');
+      const me = (
+        await app.app.inject({ url: '/api/auth/me', headers: auth(tokens.accessToken) })
+      ).json() as User;
+      assert.equal(me.username, 'admin');
+      const wrong = await login('admin', 'nope');
+      const nobody = await login('nobody', 'nope');
+      assert.equal(wrong.statusCode, 401);
+      assert.equal(nobody.statusCode, 401);
+      assert.equal(wrong.json().message, nobody.json().message);
+      assert.equal(
+        (await app.app.inject({ method: 'POST', url: '/api/auth/login', payload: { username: 'admin' } }))
+          .statusCode,
+        400,
+      );
+    });
+
+    it('rotates refresh tokens: each works once, and logout revokes', async () => {
+      const first = (await login('admin', 'admin-password-for-tests')).json() as TokenResponse;
+      const refresh = (token: string) =>
+        app.app.inject({ method: 'POST', url: '/api/auth/refresh', payload: { refreshToken: token } });
+      const second = await refresh(first.refreshToken);
+      assert.equal(second.statusCode, 200);
+      assert.equal((await refresh(first.refreshToken)).statusCode, 401);
+      const next = second.json() as TokenResponse;
+      assert.equal(
+        (
+          await app.app.inject({
+            method: 'POST',
+            url: '/api/auth/logout',
+            payload: { refreshToken: next.refreshToken },
+          })
+        ).statusCode,
+        204,
+      );
+      assert.equal((await refresh(next.refreshToken)).statusCode, 401);
+    });
+
+    it('refuses disabled accounts and tokens that are not ours', async () => {
+      const admin = await app.token();
+      const created = await app.app.inject({
+        method: 'POST',
+        url: '/api/users',
+        headers: auth(admin),
+        payload: { username: 'temp', password: 'password-1234', role: 'viewer' },
+      });
+      assert.equal(created.statusCode, 201);
+      const dup = await app.app.inject({
+        method: 'POST',
+        url: '/api/users',
+        headers: auth(admin),
+        payload: { username: 'temp', password: 'password-1234', role: 'viewer' },
+      });
+      assert.equal(dup.statusCode, 409);
+      const user = created.json() as User;
+      await app.app.inject({
+        method: 'PATCH',
+        url: `/api/users/${user.id}`,
+        headers: auth(admin),
+        payload: { disabled: true },
+      });
+      assert.equal((await login('temp', 'password-1234')).statusCode, 401);
+      const forged = admin.slice(0, -4) + (admin.endsWith('AAAA') ? 'BBBB' : 'AAAA');
+      assert.equal((await app.app.inject({ url: '/api/assets', headers: auth(forged) })).statusCode, 401);
+      assert.equal(
+        (await app.app.inject({ url: '/api/assets', headers: { authorization: 'Basic abc' } })).statusCode,
+        401,
+      );
+    });
+  });
+}
+
+describe('OpenID Connect against a real provider', () => {
+  let idp: TestIdp;
+  let app: TestApp;
+  before(async () => {
+    idp = await startIdp();
+    app = await startApp((DATABASES[0] as (typeof DATABASES)[number]).open, {
+      oidc: { issuerUrl: idp.issuer, audience: FRAMEPROOF_AUDIENCE, rolesClaim: 'realm_access.roles' },
+    });
+  });
+  after(async () => {
+    await app.close();
+    await idp.close();
+  });
+
+  it('accepts the provider tokens, with the role from the roles claim', async () => {
+    const token = await idp.token('alice-reviewer');
+    const me = await app.app.inject({ url: '/api/auth/me', headers: auth(token) });
+    assert.equal(me.statusCode, 200, me.body);
+    assert.deepEqual([(me.json() as User).username, (me.json() as User).role], ['alice@oidc', 'reviewer']);
+    const carol = (
+      await app.app.inject({ url: '/api/auth/me', headers: auth(await idp.token('carol-admin')) })
+    ).json() as User;
+    assert.equal(carol.role, 'admin');
+  });
+
+  it('lets the role decide what the person may do', async () => {
+    const token = await idp.token('alice-reviewer');
+    const users = await app.app.inject({ url: '/api/users', headers: auth(token) });
+    assert.equal(users.statusCode, 403);
+  });
+
+  it('refuses tokens without a Frameproof role, for another audience, or tampered with', async () => {
+    const noRole = await app.app.inject({
+      url: '/api/assets',
+      headers: auth(await idp.token('bob-no-role')),
+    });
+    assert.equal(noRole.statusCode, 401);
+    assert.match(noRole.json().message, /realm_access.roles/);
+    const otherAudience = await app.app.inject({
+      url: '/api/assets',
+      headers: auth(await idp.token('alice-reviewer', 'https://other.example')),
+    });
+    assert.equal(otherAudience.statusCode, 401);
+    const token = await idp.token('alice-reviewer');
+    const [h, p, s] = token.split('.') as [string, string, string];
+    const payload = JSON.parse(Buffer.from(p, 'base64url').toString());
+    payload.realm_access.roles = ['admin'];
+    const tampered = `${h}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}.${s}`;
+    assert.equal((await app.app.inject({ url: '/api/users', headers: auth(tampered) })).statusCode, 401);
+  });
+
+  it('keeps local logins working for the service account and admin', async () => {
+    assert.ok(await app.token());
+  });
+});
