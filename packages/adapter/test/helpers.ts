@@ -58,17 +58,21 @@ function reused(name: string, open: () => Promise<Database>): () => Promise<Data
 }
 
 let counter = 0;
-/** A new empty database on the server for this test process, dropped when the process ends. */
-export async function freshPostgres(url: string): Promise<Database> {
+/** A new empty database on the server; it is dropped when the test file ends. Returns its URL. */
+export async function createTestDatabase(url: string): Promise<string> {
   const name = `frameproof_test_${process.pid}_${counter++}`;
   const admin = new pg.Client({ connectionString: url });
   await admin.connect();
   await admin.query(`CREATE DATABASE ${name}`);
   await admin.end();
+  cleanups.push(() => dropDatabase(url, name));
   const target = new URL(url);
   target.pathname = `/${name}`;
-  cleanups.push(() => dropDatabase(url, name));
-  return openPostgres(target.toString(), 5);
+  return target.toString();
+}
+
+async function freshPostgres(url: string): Promise<Database> {
+  return openPostgres(await createTestDatabase(url), 5);
 }
 
 async function dropDatabase(url: string, name: string) {
@@ -91,6 +95,7 @@ export async function startApp(
   openDb: () => Promise<Database>,
   overrides: Partial<AdapterConfig> = {},
   storage?: (dir: string) => Storage,
+  logs = false,
 ): Promise<TestApp> {
   const dir = await mkdtemp(join(tmpdir(), 'frameproof-adapter-'));
   const config: AdapterConfig = {
@@ -103,7 +108,7 @@ export async function startApp(
   const db = await openDb();
   const store = storage ? storage(dir) : new LocalStorage(join(dir, 'media'));
   const ctx = await createContext(config, db, store);
-  const app = await buildApp(ctx, { logger: false });
+  const app = await buildApp(ctx, { logger: logs ? { level: 'error' } : false });
   const tokens = new Map<string, string>();
   return {
     app,

@@ -16,7 +16,15 @@ export function openStorage(url: string, env: NodeJS.ProcessEnv = process.env): 
     const endpoint = env.S3_ENDPOINT;
     return new S3Storage(bucket, prefix, {
       region: env.AWS_REGION ?? 'us-east-1',
-      ...(endpoint ? { endpoint, forcePathStyle: true } : {}),
+      // Other S3-protocol servers rarely speak the SDK's default streaming checksums.
+      ...(endpoint
+        ? {
+            endpoint,
+            forcePathStyle: true,
+            requestChecksumCalculation: 'WHEN_REQUIRED',
+            responseChecksumValidation: 'WHEN_REQUIRED',
+          }
+        : {}),
     });
   }
   return new LocalStorage(url.replace(/^file:\/\//, ''));

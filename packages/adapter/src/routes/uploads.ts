@@ -11,6 +11,7 @@ import type { AppContext } from '../context.js';
 const PATH = '/api/uploads';
 
 const UPLOADS = 'uploads';
+const UPLOAD_ID = /^uploads\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** tus writes straight into our storage, under `uploads/`, so a finished upload needs no copy. */
 function datastore(ctx: AppContext): DataStore {
@@ -56,8 +57,9 @@ export const uploadRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app,
     datastore: datastore(ctx),
     maxSize: ctx.config.uploadMaxBytes,
     namingFunction: () => uploadId(ctx, `${UPLOADS}/${randomUUID()}`),
-    // Ids hold slashes; the Location is relative, so it is right behind any proxy.
+    // Ids hold slashes, so they travel encoded; the Location is relative, so it is right behind any proxy.
     generateUrl: (_req, { path, id }) => `${path}/${encodeURIComponent(id)}`,
+    getFileIdFromRequest: (_req, id) => (id && UPLOAD_ID.test(keyOf(ctx, id)) ? id : undefined),
     exposedHeaders: ['Frameproof-Asset-Id'],
     onIncomingRequest: async (req) => {
       await principalFor(req.headers.get('authorization'));
@@ -67,6 +69,10 @@ export const uploadRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app,
       const filename = upload.metadata?.filename;
       if (!filename) throw { status_code: 400, body: 'Upload-Metadata must include filename\n' };
       return { metadata: { ...upload.metadata, frameproofUserId: principal.userId } };
+    },
+    onResponseError: async (_req, err) => {
+      if (!(err && typeof err === 'object' && 'status_code' in err)) app.log.error({ err }, 'upload failed');
+      return undefined;
     },
     onUploadFinish: async (_req, upload) => {
       const meta = upload.metadata ?? {};

@@ -1,0 +1,176 @@
+import assert from 'node:assert/strict';
+import type { AddressInfo } from 'node:net';
+import { after, describe, it } from 'node:test';
+import type { BusMessage, LiveEvent } from '@frameproof/core';
+import { WebSocket } from 'ws';
+import { BusServer } from '../src/bus-server.js';
+import { openPostgres } from '../src/db/database.js';
+import {
+  auth,
+  createTestDatabase,
+  DATABASES,
+  RUNNER,
+  startApp,
+  type TestApp,
+  uploadAsset,
+} from './helpers.js';
+
+/** Collects JSON messages from a WebSocket and waits for one that matches. */
+function listen<T>(ws: WebSocket) {
+  const seen: T[] = [];
+  const waiters: { match: (m: T) => boolean; resolve: (m: T) => void }[] = [];
+  ws.on('message', (data) => {
+    const message = JSON.parse(String(data)) as T;
+    seen.push(message);
+    for (const w of waiters.filter((w) => w.match(message))) {
+      waiters.splice(waiters.indexOf(w), 1);
+      w.resolve(message);
+    }
+  });
+  return {
+    seen,
+    next(match: (m: T) => boolean, ms = 5000): Promise<T> {
+      const found = seen.find(match);
+      if (found) return Promise.resolve(found);
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(
+          () => reject(new Error(`no matching message in ${ms} ms; saw ${JSON.stringify(seen)}`)),
+          ms,
+        );
+        waiters.push({ match, resolve: (m) => (clearTimeout(timer), resolve(m)) });
+      });
+    },
+  };
+}
+
+const opened = (ws: WebSocket) =>
+  new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('error', reject);
+    ws.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
+  });
+
+async function listening(app: TestApp) {
+  await app.app.listen({ port: 0, host: '127.0.0.1' });
+  return `ws://127.0.0.1:${(app.app.server.address() as AddressInfo).port}`;
+}
+
+const sockets: WebSocket[] = [];
+after(() => sockets.forEach((s) => s.terminate()));
+function connect(url: string, headers?: Record<string, string>) {
+  const ws = new WebSocket(url, { headers });
+  sockets.push(ws);
+  return ws;
+}
+
+for (const { name, open } of DATABASES) {
+  describe(`live events on ${name}`, () => {
+    it('pushes asset, marker and job changes to signed-in browsers, filtered by asset', async (t) => {
+      const app = await startApp(open);
+      t.after(() => app.close());
+      const base = await listening(app);
+      const token = await app.token();
+      await assert.rejects(opened(connect(`${base}/api/eventbus`)), /401/);
+
+      const all = connect(`${base}/api/eventbus?access_token=${token}`);
+      const events = listen<LiveEvent>(all);
+      await opened(all);
+      const id = await uploadAsset(app, token);
+      const other = await uploadAsset(app, token, 'Other');
+      const one = connect(`${base}/api/eventbus?assetId=${id}`, auth(token));
+      const filtered = listen<LiveEvent>(one);
+      await opened(one);
+      await filtered.next((e) => (e as { type: string }).type === 'hello');
+      await events.next((e) => e.type === 'asset.created' && e.id === id);
+
+      const marker = await app.app.inject({
+        method: 'POST',
+        url: `/api/assets/${id}/markers`,
+        headers: auth(token),
+        payload: { start: { frame: 3 }, title: 'x' },
+      });
+      const created = await filtered.next((e) => e.type === 'marker.created');
+      assert.deepEqual(created, { type: 'marker.created', assetId: id, id: marker.json().id });
+      await app.app.inject({
+        method: 'POST',
+        url: `/api/assets/${other}/markers`,
+        headers: auth(token),
+        payload: { start: { frame: 3 }, title: 'y' },
+      });
+      await events.next((e) => e.type === 'marker.created' && e.assetId === other);
+      assert.ok(!filtered.seen.some((e) => e.assetId === other), 'the filtered socket only hears its asset');
+
+      const runner = await app.token(RUNNER.username);
+      await app.app.inject({
+        method: 'POST',
+        url: '/api/runner/lease',
+        headers: auth(runner),
+        payload: { workerId: 'w', types: ['probe'] },
+      });
+      const job = await events.next((e) => e.type === 'job.updated' && e.data?.status === 'running');
+      assert.equal(job.data?.type, 'probe');
+    });
+  });
+}
+
+const serverUrl = process.env.TEST_DATABASE_URL;
+describe(
+  'live events across adapter instances (PostgreSQL LISTEN/NOTIFY)',
+  { skip: serverUrl ? false : 'needs TEST_DATABASE_URL (a PostgreSQL server)' },
+  () => {
+    it('reach browsers connected to another instance', async (t) => {
+      const url = await createTestDatabase(serverUrl as string);
+      const a = await startApp(() => openPostgres(url, 3));
+      const b = await startApp(() => openPostgres(url, 3));
+      t.after(async () => {
+        await a.close();
+        await b.close();
+      });
+      const token = await a.token();
+      const ws = connect(`${await listening(b)}/api/eventbus?access_token=${token}`);
+      const events = listen<LiveEvent>(ws);
+      await opened(ws);
+      const id = await uploadAsset(a, token);
+      const event = await events.next((e) => e.type === 'asset.created');
+      assert.equal(event.id, id);
+    });
+  },
+);
+
+describe('worker bus', () => {
+  it('lets only the service account in, and says when there is work or a job to cancel', async (t) => {
+    const { open } = DATABASES[0] as (typeof DATABASES)[number];
+    const app = await startApp(open);
+    const bus = new BusServer(app.ctx.auth, app.ctx.events, app.app.log);
+    t.after(async () => {
+      await bus.close();
+      await app.close();
+    });
+    const port = await bus.listen(0, '127.0.0.1');
+    const url = `ws://127.0.0.1:${port}/bus`;
+    await assert.rejects(opened(connect(url)), /401/);
+    await assert.rejects(opened(connect(url, auth(await app.token()))), /403/);
+    await assert.rejects(
+      opened(connect(`ws://127.0.0.1:${port}/other`, auth(await app.token(RUNNER.username)))),
+      /404/,
+    );
+
+    const ws = connect(url, auth(await app.token(RUNNER.username)));
+    const messages = listen<BusMessage>(ws);
+    await opened(ws);
+    await messages.next((m) => m.type === 'hello');
+    const before = messages.seen.filter((m) => m.type === 'work-available').length;
+    const id = await uploadAsset(app, await app.token());
+    await messages.next(() => messages.seen.filter((m) => m.type === 'work-available').length > before);
+    const [job] = (
+      await app.app.inject({ url: `/api/jobs?assetId=${id}`, headers: auth(await app.token()) })
+    ).json().items as { id: string }[];
+    await app.app.inject({
+      method: 'POST',
+      url: `/api/jobs/${job?.id}/cancel`,
+      headers: auth(await app.token()),
+    });
+    assert.deepEqual(await messages.next((m) => m.type === 'cancel'), { type: 'cancel', jobId: job?.id });
+    assert.equal(bus.connections, 1);
+  });
+});

@@ -1,0 +1,87 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { text } from 'node:stream/consumers';
+import { after, before, describe, it } from 'node:test';
+import { LocalStorage, openStorage, parseS3Url, type Storage, StorageKeyError } from '@frameproof/storage';
+import { startS3, type TestS3 } from './s3-server.js';
+
+let s3: TestS3;
+let dir: string;
+before(async () => {
+  s3 = await startS3();
+  dir = await mkdtemp(join(tmpdir(), 'frameproof-storage-'));
+});
+after(async () => {
+  await s3.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const kinds: { name: string; make: () => Storage }[] = [
+  { name: 'local folder', make: () => new LocalStorage(join(dir, 'media')) },
+  { name: 'S3 (s3rver)', make: () => s3.storage('media') },
+];
+
+for (const { name, make } of kinds) {
+  describe(`storage: ${name}`, () => {
+    it('writes, stats, reads ranges and deletes by prefix', async () => {
+      const storage = make();
+      await storage.put('assets/a/original/x.mov', Buffer.from('0123456789'), 'video/quicktime');
+      await storage.put(
+        'assets/a/proxy/y.mp4',
+        Readable.from([Buffer.from('stream'), Buffer.from('ed')]),
+        'video/mp4',
+      );
+      const source = join(dir, 'upload.bin');
+      await writeFile(source, 'from a file');
+      assert.deepEqual(
+        (await storage.putFile('assets/b/file.bin', source, 'application/octet-stream')).size,
+        11,
+      );
+      assert.equal((await storage.stat('assets/a/original/x.mov'))?.size, 10);
+      assert.equal(await storage.stat('assets/a/missing'), undefined);
+      assert.equal(await text(await storage.read('assets/a/original/x.mov', { start: 2, end: 5 })), '2345');
+      assert.equal(await text(await storage.read('assets/a/proxy/y.mp4')), 'streamed');
+      await storage.deletePrefix('assets/a');
+      assert.equal(await storage.stat('assets/a/original/x.mov'), undefined);
+      assert.equal(await storage.stat('assets/a/proxy/y.mp4'), undefined);
+      assert.equal((await storage.stat('assets/b/file.bin'))?.size, 11);
+      await storage.delete('assets/b/file.bin');
+      assert.equal(await storage.stat('assets/b/file.bin'), undefined);
+    });
+
+    it('refuses keys that would leave the root', async () => {
+      const storage = make();
+      for (const key of ['../etc/passwd', '/abs', 'a//b', 'a/./b', '']) {
+        await assert.rejects(() => storage.put(key, Buffer.from('x')), StorageKeyError, key);
+      }
+    });
+
+    it('gives ffmpeg something it can open', async () => {
+      const storage = make();
+      await storage.put('assets/c/x.txt', Buffer.from('hello'));
+      const input = await storage.inputForFfmpeg('assets/c/x.txt');
+      if (storage.kind === 's3') {
+        assert.match(input, /^http:\/\/127\.0\.0\.1:\d+\/frameproof-media\/media\/assets\/c\/x.txt\?/);
+        assert.equal(await (await fetch(input)).text(), 'hello');
+      } else {
+        assert.equal(input, join(dir, 'media', 'assets/c/x.txt'));
+      }
+    });
+  });
+}
+
+describe('storage locations', () => {
+  it('parses s3:// URLs and opens the right kind', () => {
+    assert.deepEqual(parseS3Url('s3://my-bucket/some/prefix/'), {
+      bucket: 'my-bucket',
+      prefix: 'some/prefix',
+    });
+    assert.deepEqual(parseS3Url('s3://my-bucket'), { bucket: 'my-bucket', prefix: '' });
+    assert.throws(() => parseS3Url('s3://'));
+    assert.equal(openStorage('s3://bucket-1/p', { S3_ENDPOINT: s3.endpoint }).kind, 's3');
+    assert.equal(openStorage('/tmp/media').kind, 'local');
+  });
+});
