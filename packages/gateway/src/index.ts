@@ -1,0 +1,2 @@
+export { buildGateway, type Upstreams } from './server.js';
+export { ALB_RULES, routeFor, type Upstream } from './routes.js';

@@ -1,0 +1,156 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { buildGateway, type Upstreams } from './server.js';
+
+/**
+ * `npm start`: every service as its own process, as they run as separate tasks on ECS, behind
+ * a gateway on PORT that routes like the ALB. Embedded defaults: PGlite and media under
+ * FRAMEPROOF_DATA_DIR. Ctrl-C (or SIGTERM) stops them all cleanly.
+ */
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
+const env = process.env;
+const port = Number(env.PORT ?? 8080);
+const host = env.HOST ?? '127.0.0.1';
+const dataDir = resolve(env.FRAMEPROOF_DATA_DIR ?? join(root, 'data'));
+const ports = {
+  adapter: Number(env.ADAPTER_PORT ?? port + 1),
+  analyze: Number(env.ANALYZE_PORT ?? port + 2),
+  bus: Number(env.BUS_PORT ?? 5701),
+};
+// The workers' service account lives as long as this run; the adapter sets its password at start.
+const runner = { username: 'runner', password: randomBytes(24).toString('base64url') };
+
+interface Service {
+  name: string;
+  entry: string;
+  env: NodeJS.ProcessEnv;
+  health?: string;
+}
+
+const services: Service[] = [
+  {
+    name: 'adapter',
+    entry: 'packages/adapter/dist/src/main.js',
+    env: {
+      PORT: String(ports.adapter),
+      HOST: '127.0.0.1',
+      BUS_PORT: String(ports.bus),
+      FRAMEPROOF_DATA_DIR: dataDir,
+      PUBLIC_URL: env.PUBLIC_URL ?? `http://${host === '0.0.0.0' ? 'localhost' : host}:${port}`,
+      AUTH_RUNNER_USERNAME: runner.username,
+      AUTH_RUNNER_PASSWORD: runner.password,
+    },
+    health: `http://127.0.0.1:${ports.adapter}/api/health`,
+  },
+  {
+    name: 'jobs',
+    entry: 'packages/jobs/dist/src/main.js',
+    env: {
+      AP_ADAPTER_HOST: `http://127.0.0.1:${ports.adapter}`,
+      AP_ADAPTER_USERNAME: runner.username,
+      AP_ADAPTER_PASSWORD: runner.password,
+      BUS_PORT: String(ports.bus),
+      STORAGE_URL: env.STORAGE_URL ?? join(dataDir, 'media'),
+    },
+  },
+  {
+    name: 'analyze',
+    entry: 'packages/analyze/dist/src/main.js',
+    env: {
+      PORT: String(ports.analyze),
+      HOST: '127.0.0.1',
+      AP_ADAPTER_HOST: `http://127.0.0.1:${ports.adapter}`,
+      STORAGE_URL: env.STORAGE_URL ?? join(dataDir, 'media'),
+      AP_ANALYZE_CACHE_DIR: env.AP_ANALYZE_CACHE_DIR ?? join(dataDir, 'analyze-cache'),
+    },
+    health: `http://127.0.0.1:${ports.analyze}/api/health`,
+  },
+];
+
+const children = new Map<string, ChildProcess>();
+let stopping = false;
+
+function launch(service: Service): ChildProcess {
+  const child = spawn(process.execPath, [join(root, service.entry)], {
+    env: { ...env, ...service.env },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  child.on('exit', (code, signal) => {
+    children.delete(service.name);
+    if (!stopping) {
+      console.error(`frameproof: ${service.name} exited (${signal ?? code}); stopping the rest`);
+      void stop(1);
+    }
+  });
+  children.set(service.name, child);
+  return child;
+}
+
+async function waitHealthy(url: string, name: string, seconds = 60) {
+  for (let i = 0; i < seconds * 4; i++) {
+    if (stopping) return;
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await sleep(250);
+  }
+  throw new Error(`${name} did not become healthy at ${url} within ${seconds} s`);
+}
+
+async function stop(code = 0) {
+  if (stopping) return;
+  stopping = true;
+  await gateway?.close();
+  // Workers first, so they hand their jobs back while the adapter still listens.
+  for (const name of ['jobs', 'analyze', 'adapter']) {
+    const child = children.get(name);
+    if (!child) continue;
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    await Promise.race([exited, sleep(40_000)]);
+    if (children.has(name)) child.kill('SIGKILL');
+  }
+  process.exit(code);
+}
+
+let gateway: Awaited<ReturnType<typeof buildGateway>> | undefined;
+
+async function main() {
+  await mkdir(dataDir, { recursive: true });
+  const present = services.filter((s) => existsSync(join(root, s.entry)));
+  for (const missing of services.filter((s) => !present.includes(s))) {
+    console.log(`frameproof: ${missing.name} is not built (${missing.entry}); leaving it out`);
+  }
+  const adapter = present.find((s) => s.name === 'adapter');
+  if (!adapter?.health) throw new Error('the adapter is not built: run `npm run build`');
+  launch(adapter);
+  await waitHealthy(adapter.health, 'adapter');
+  for (const service of present.filter((s) => s !== adapter)) {
+    launch(service);
+    if (service.health) await waitHealthy(service.health, service.name);
+  }
+  const upstreams: Upstreams = {
+    adapter: `http://127.0.0.1:${ports.adapter}`,
+    ...(children.has('analyze') ? { analyze: `http://127.0.0.1:${ports.analyze}` } : {}),
+    ...(env.OIDC_ISSUER_ORIGIN ? { auth: env.OIDC_ISSUER_ORIGIN } : {}),
+  };
+  gateway = await buildGateway(upstreams);
+  await gateway.listen({ port, host });
+  console.log(
+    `\n  Frameproof is running at http://${host === '0.0.0.0' ? 'localhost' : host}:${port}\n  API docs: /api/docs   Stop: Ctrl-C\n`,
+  );
+}
+
+process.on('SIGINT', () => void stop(0));
+process.on('SIGTERM', () => void stop(0));
+main().catch((err: unknown) => {
+  console.error(`frameproof: ${err instanceof Error ? err.message : String(err)}`);
+  void stop(1);
+});
