@@ -4,7 +4,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
-const roots = ['packages', 'infra', 'bench'];
+const roots = ['packages', 'infra', 'tests', 'bench'];
 const filter = process.argv.slice(2);
 
 function walk(dir, out) {

@@ -1,0 +1,128 @@
+import assert from 'node:assert/strict';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { after, before, describe, it } from 'node:test';
+import type { AssetWithShapes } from '@frameproof/core';
+import { countFrames, exited, makeClip, Stack } from './stack.js';
+
+const shapesOf = (a: AssetWithShapes) => a.shapes.map((s) => `${s.type}${s.track ?? ''}`).sort();
+const FULL = ['audio-proxy1', 'original', 'poster', 'sprite', 'video-proxy'];
+
+describe('the media pipeline, end to end (adapter and jobs as processes)', () => {
+  let stack: Stack;
+  before(async () => {
+    stack = await Stack.start();
+  });
+  after(() => stack.close());
+
+  it('turns an upload into a ready asset with a frame-exact proxy, audio tracks, thumbnails and Auto QC', async () => {
+    const worker = stack.startWorker();
+    const clip = await makeClip(join(stack.dir, 'programme 1; $(echo hi).mp4'), {
+      seconds: 2,
+      blackSeconds: 1,
+      rate: '30000/1001',
+      audioTracks: 2,
+    });
+    const id = await stack.upload(clip, 'Programme 1');
+    const [asset] = await stack.settled([id]);
+    assert.ok(asset);
+    assert.equal(asset.status, 'ready', asset.error ?? '');
+    assert.deepEqual(shapesOf(asset), [
+      'audio-proxy1',
+      'audio-proxy2',
+      'original',
+      'poster',
+      'sprite',
+      'video-proxy',
+    ]);
+    assert.deepEqual(asset.frameRate, { num: 30000, den: 1001 });
+    const source = await countFrames(clip);
+    const proxyUrl = asset.shapes.find((s) => s.type === 'video-proxy')?.files[0]?.url ?? '';
+    assert.deepEqual(await countFrames(proxyUrl), source, 'the proxy has the source frame count and rate');
+    assert.equal(asset.durationFrames, source.frames);
+
+    const markers = (await stack.client.listMarkers(id, { group: 'Auto QC' })).items;
+    const black = markers.find((m) => m.category === 'black');
+    assert.ok(black, JSON.stringify(markers.map((m) => m.title)));
+    assert.equal(black.start.frame, 0);
+    assert.ok(Math.abs(black.end.frame - 29) <= 1, `black ends at frame ${black.end.frame}`);
+    assert.equal(black.start.timecode, '00:00:00;00');
+    worker.kill('SIGTERM');
+    await exited(worker);
+    assert.equal(worker.exitCode, 0);
+  });
+
+  it('ingests twenty uploads at once with two workers', async () => {
+    const clip = await makeClip(join(stack.dir, 'short.mp4'), { seconds: 1, size: '160x90' });
+    const ids = await Promise.all(Array.from({ length: 20 }, (_, i) => stack.upload(clip, `Short ${i}`)));
+    stack.startWorker({ JOBS_CONCURRENCY: '2' });
+    stack.startWorker({ JOBS_CONCURRENCY: '2' });
+    const assets = await stack.settled(ids, 300);
+    for (const a of assets) {
+      assert.equal(a.status, 'ready', `${a.title}: ${a.error}`);
+      assert.deepEqual(shapesOf(a), FULL);
+    }
+    for (const w of stack.workers) w.kill('SIGTERM');
+    await Promise.all([...stack.workers].map(exited));
+  });
+
+  it('survives a worker killed in the middle of a transcode: another takes the job, one set of outputs', async () => {
+    const clip = await makeClip(join(stack.dir, 'long.mp4'), { seconds: 40, size: '1280x720' });
+    const others = stack.startWorker({ JOBS_TYPES: 'probe,audio-proxy,thumbnails,auto-qc' });
+    const doomed = stack.startWorker({ JOBS_TYPES: 'video-proxy' });
+    const id = await stack.upload(clip, 'Killed mid-transcode');
+    await stack.waitForJob(
+      (j) => j.assetId === id && j.type === 'video-proxy' && j.status === 'running' && j.progress > 0,
+      120,
+    );
+    doomed.kill('SIGKILL');
+    await exited(doomed);
+    const rescuer = stack.startWorker({ JOBS_TYPES: 'video-proxy' });
+    const [asset] = await stack.settled([id], 300);
+    assert.equal(asset?.status, 'ready', asset?.error ?? '');
+    const job = (await stack.client.listJobs({ assetId: id, type: 'video-proxy' })).items;
+    assert.equal(job.length, 1);
+    assert.equal(job[0]?.attempts, 2, 'the first attempt was lost with the worker');
+    assert.equal(asset?.shapes.filter((s) => s.type === 'video-proxy').length, 1);
+    assert.deepEqual(await readdir(join(stack.media, 'assets', id, 'video-proxy')), ['video.mp4']);
+    assert.deepEqual(
+      await countFrames(asset?.shapes.find((s) => s.type === 'video-proxy')?.files[0]?.url ?? ''),
+      await countFrames(clip),
+    );
+    for (const w of [others, rescuer]) w.kill('SIGTERM');
+    await Promise.all([others, rescuer].map(exited));
+  });
+
+  it('loses nothing and does nothing twice when the adapter restarts under working workers', async () => {
+    const clip = await makeClip(join(stack.dir, 'medium.mp4'), { seconds: 12, size: '640x360' });
+    const ids = await Promise.all([1, 2, 3].map((i) => stack.upload(clip, `Restart ${i}`)));
+    const worker = stack.startWorker();
+    await stack.waitForJob(
+      (j) => ids.includes(j.assetId ?? '') && j.type === 'video-proxy' && j.status === 'running',
+      120,
+    );
+    await stack.stopAdapter();
+    await sleep(1000);
+    await stack.startAdapter();
+    await stack.client.login('admin', 'e2e-admin-password');
+    const assets = await stack.settled(ids, 300);
+    for (const a of assets) {
+      assert.equal(a.status, 'ready', `${a.title}: ${a.error}`);
+      assert.deepEqual(shapesOf(a), FULL);
+      const markers = (await stack.client.listMarkers(a.id, { group: 'Auto QC' })).items;
+      assert.equal(
+        new Set(markers.map((m) => `${m.category}${m.start.frame}`)).size,
+        markers.length,
+        'no marker twice',
+      );
+    }
+    const jobs = (await stack.client.listJobs({ limit: 500 })).items.filter((j) =>
+      ids.includes(j.assetId ?? ''),
+    );
+    assert.equal(jobs.length, 3 * 5);
+    assert.ok(jobs.every((j) => j.status === 'completed'));
+    worker.kill('SIGTERM');
+    await exited(worker);
+  });
+});

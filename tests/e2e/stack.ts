@@ -1,0 +1,239 @@
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { openAsBlob } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
+import { type AssetWithShapes, FrameproofClient, type Job } from '@frameproof/core';
+
+const root = resolve(import.meta.dirname, '../..');
+export const run = promisify(execFile);
+
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const port = (server.address() as { port: number }).port;
+  await new Promise<void>((r) => server.close(() => r()));
+  return port;
+}
+
+/** A service started from source, as its own process, the way `npm start` runs the built one. */
+function service(entry: string, env: NodeJS.ProcessEnv, logs: string[]): ChildProcess {
+  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', join(root, entry)], {
+    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const keep = (chunk: Buffer) => {
+    logs.push(chunk.toString());
+    if (logs.length > 500) logs.shift();
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  return child;
+}
+
+export const exited = (child: ChildProcess) =>
+  child.exitCode !== null || child.signalCode !== null
+    ? Promise.resolve()
+    : new Promise<void>((r) => child.once('exit', () => r()));
+
+/**
+ * The adapter and jobs workers as separate processes on loopback, with PGlite and a media
+ * folder in a temporary directory; short leases so that lost workers are noticed quickly.
+ */
+export class Stack {
+  readonly logs: string[] = [];
+  readonly dir: string;
+  adapter: ChildProcess | undefined;
+  readonly workers = new Set<ChildProcess>();
+  readonly client: FrameproofClient;
+  private readonly runner = { username: 'runner', password: randomBytes(12).toString('hex') };
+
+  private constructor(
+    dir: string,
+    readonly port: number,
+    readonly busPort: number,
+  ) {
+    this.dir = dir;
+    this.client = new FrameproofClient(`http://127.0.0.1:${port}`);
+  }
+
+  static async start(): Promise<Stack> {
+    const stack = new Stack(
+      await mkdtemp(join(tmpdir(), 'frameproof-e2e-')),
+      await freePort(),
+      await freePort(),
+    );
+    await stack.startAdapter();
+    await stack.client.login('admin', 'e2e-admin-password');
+    return stack;
+  }
+
+  get media() {
+    return join(this.dir, 'media');
+  }
+
+  async startAdapter(): Promise<void> {
+    this.adapter = service(
+      'packages/adapter/src/main.ts',
+      {
+        PORT: String(this.port),
+        HOST: '127.0.0.1',
+        BUS_PORT: String(this.busPort),
+        FRAMEPROOF_DATA_DIR: this.dir,
+        FRAMEPROOF_ADMIN_PASSWORD: 'e2e-admin-password',
+        AUTH_RUNNER_USERNAME: this.runner.username,
+        AUTH_RUNNER_PASSWORD: this.runner.password,
+        JOB_LEASE_SECONDS: '3',
+        JOB_RETRY_BASE_SECONDS: '0',
+      },
+      this.logs,
+    );
+    for (let i = 0; i < 240; i++) {
+      if (this.adapter.exitCode !== null) throw new Error(`adapter exited:\n${this.logs.join('')}`);
+      try {
+        if ((await fetch(`http://127.0.0.1:${this.port}/api/health`)).ok) return;
+      } catch {
+        // not listening yet
+      }
+      await sleep(250);
+    }
+    throw new Error(`adapter did not start:\n${this.logs.join('')}`);
+  }
+
+  async stopAdapter(): Promise<void> {
+    const adapter = this.adapter;
+    if (!adapter) return;
+    adapter.kill('SIGTERM');
+    await exited(adapter);
+    this.adapter = undefined;
+  }
+
+  startWorker(env: NodeJS.ProcessEnv = {}): ChildProcess {
+    const worker = service(
+      'packages/jobs/src/main.ts',
+      {
+        AP_ADAPTER_HOST: `http://127.0.0.1:${this.port}`,
+        AP_ADAPTER_USERNAME: this.runner.username,
+        AP_ADAPTER_PASSWORD: this.runner.password,
+        BUS_PORT: String(this.busPort),
+        STORAGE_URL: this.media,
+        JOBS_POLL_SECONDS: '2',
+        ...env,
+      },
+      this.logs,
+    );
+    this.workers.add(worker);
+    worker.once('exit', () => this.workers.delete(worker));
+    return worker;
+  }
+
+  async upload(path: string, title: string): Promise<string> {
+    const asset = await this.client.uploadAsset(
+      await openAsBlob(path),
+      path.split('/').pop() ?? 'clip',
+      title,
+    );
+    return asset.id;
+  }
+
+  /** Waits until every asset has left `ingesting`; returns them. */
+  async settled(ids: string[], seconds = 180): Promise<AssetWithShapes[]> {
+    const deadline = Date.now() + seconds * 1000;
+    for (;;) {
+      const assets = await Promise.all(ids.map((id) => this.client.getAsset(id)));
+      if (assets.every((a) => a.status !== 'ingesting')) return assets;
+      if (Date.now() > deadline) {
+        const jobs = await this.client.listJobs({ limit: 500 });
+        throw new Error(
+          `still ingesting after ${seconds} s: ${JSON.stringify(jobs.items.filter((j) => j.status !== 'completed').map((j) => [j.type, j.status, j.error]))}\n${this.logs.slice(-30).join('')}`,
+        );
+      }
+      await sleep(500);
+    }
+  }
+
+  async waitForJob(match: (job: Job) => boolean, seconds = 60): Promise<Job> {
+    const deadline = Date.now() + seconds * 1000;
+    for (;;) {
+      const found = (await this.client.listJobs({ limit: 500 })).items.find(match);
+      if (found) return found;
+      if (Date.now() > deadline)
+        throw new Error(`no such job within ${seconds} s\n${this.logs.slice(-20).join('')}`);
+      await sleep(200);
+    }
+  }
+
+  async close(): Promise<void> {
+    for (const worker of this.workers) worker.kill('SIGKILL');
+    this.adapter?.kill('SIGKILL');
+    await Promise.all([...this.workers, ...(this.adapter ? [this.adapter] : [])].map(exited));
+    await rm(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** Generates a test clip with ffmpeg: `seconds` of test pattern (after `blackSeconds` of black) with tones. */
+export async function makeClip(
+  path: string,
+  opts: { seconds: number; rate?: string; size?: string; audioTracks?: number; blackSeconds?: number },
+): Promise<string> {
+  const rate = opts.rate ?? '25';
+  const size = opts.size ?? '320x180';
+  const tracks = opts.audioTracks ?? 1;
+  const black = opts.blackSeconds ?? 0;
+  const total = black + opts.seconds;
+  const inputs = ['-f', 'lavfi', '-i', `testsrc2=size=${size}:rate=${rate}:duration=${opts.seconds}`];
+  if (black) inputs.unshift('-f', 'lavfi', '-i', `color=c=black:size=${size}:rate=${rate}:duration=${black}`);
+  const video = black ? '[0:v][1:v]concat=n=2:v=1:a=0,format=yuv420p[v]' : '[0:v]format=yuv420p[v]';
+  const audio: string[] = [];
+  for (let t = 0; t < tracks; t++)
+    audio.push('-f', 'lavfi', '-i', `sine=frequency=${440 * (t + 1)}:sample_rate=48000:duration=${total}`);
+  const first = black ? 2 : 1;
+  const maps = [
+    '-map',
+    '[v]',
+    ...Array.from({ length: tracks }, (_, t) => ['-map', `${first + t}:a`]).flat(),
+  ];
+  await run('ffmpeg', [
+    '-v',
+    'error',
+    '-y',
+    ...inputs,
+    ...audio,
+    '-filter_complex',
+    video,
+    ...maps,
+    '-c:v',
+    'libx264',
+    '-preset',
+    'ultrafast',
+    '-c:a',
+    'aac',
+    '-t',
+    String(total),
+    path,
+  ]);
+  return path;
+}
+
+/** What ffprobe counts in a file or URL: decoded frames and the frame rate. */
+export async function countFrames(input: string): Promise<{ frames: number; rate: string }> {
+  const { stdout } = await run('ffprobe', [
+    '-v',
+    'error',
+    '-count_frames',
+    '-select_streams',
+    'v:0',
+    '-show_entries',
+    'stream=nb_read_frames,r_frame_rate',
+    '-of',
+    'json',
+    input,
+  ]);
+  const stream = (JSON.parse(stdout) as { streams: { nb_read_frames: string; r_frame_rate: string }[] })
+    .streams[0];
+  return { frames: Number(stream?.nb_read_frames), rate: stream?.r_frame_rate ?? '' };
+}
