@@ -73,23 +73,25 @@ export function probeArgs(input: string, { countPackets = true }: { countPackets
 }
 
 /** Rates that video is made at; a measured rate close to one of them is taken to mean it. */
-const STANDARD_RATES: readonly FrameRate[] = [
-  [10, 1],
-  [12, 1],
-  [15, 1],
-  [24000, 1001],
-  [24, 1],
-  [25, 1],
-  [30000, 1001],
-  [30, 1],
-  [48, 1],
-  [50, 1],
-  [60000, 1001],
-  [60, 1],
-  [100, 1],
-  [120000, 1001],
-  [120, 1],
-].map(([num, den]) => ({ num: num as number, den: den as number }));
+const STANDARD_RATES: readonly FrameRate[] = (
+  [
+    [10, 1],
+    [12, 1],
+    [15, 1],
+    [24000, 1001],
+    [24, 1],
+    [25, 1],
+    [30000, 1001],
+    [30, 1],
+    [48, 1],
+    [50, 1],
+    [60000, 1001],
+    [60, 1],
+    [100, 1],
+    [120000, 1001],
+    [120, 1],
+  ] as const
+).map(([num, den]) => ({ num, den }));
 
 function nearestStandard(rate: FrameRate, tolerance: number): FrameRate | undefined {
   const value = frameRateToNumber(rate);

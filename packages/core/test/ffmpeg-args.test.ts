@@ -1,0 +1,547 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  type AudioStream,
+  type FfmpegCapabilities,
+  type VideoStream,
+  audioProxyArgs,
+  audioSyncFilters,
+  autoQcArgs,
+  classifyFfmpegFailure,
+  ffmpegCapabilities,
+  fitSize,
+  isAllowedContainer,
+  ffmpegUrl,
+  parseFfmpegVersion,
+  posterArgs,
+  posterFrame,
+  ffmpegSeconds,
+  spriteArgs,
+  spriteLayout,
+  spriteVtt,
+  videoProxyArgs,
+} from '../src/index.js';
+
+const FFMPEG_5: FfmpegCapabilities = { version: '5.1.9', scdet: true, fpsMode: true };
+const FFMPEG_4: FfmpegCapabilities = { version: 'N-47683', scdet: false, fpsMode: false };
+
+const SAFE_INPUT = [
+  '-protocol_whitelist',
+  'file,https,tls,tcp,http,crypto',
+  '-format_whitelist',
+  'mov,matroska,webm,mxf,mpegts,mpeg,avi,asf,flv,gxf,dv,nut,ivf,yuv4mpegpipe,ogg,wav,w64,aiff,caf,mp3,flac,aac,ac3,eac3',
+];
+const QUIET = ['-hide_banner', '-nostdin', '-y', '-loglevel', 'error', '-nostats'];
+const WITH_PROGRESS = [
+  '-hide_banner',
+  '-nostdin',
+  '-y',
+  '-loglevel',
+  'error',
+  '-progress',
+  'pipe:1',
+  '-nostats',
+];
+const MP4 = ['-map_metadata', '-1', '-map_chapters', '-1', '-movflags', '+faststart', '-f', 'mp4'];
+
+/** 1080p 29.97 progressive with stereo, both starting at 0. */
+const hd: VideoStream = {
+  index: 0,
+  codec: 'prores',
+  width: 1920,
+  height: 1080,
+  frameRate: { num: 30000, den: 1001 },
+  variableFrameRate: false,
+  fieldOrder: 'progressive',
+  frameCount: 300,
+  startTime: 0,
+};
+const stereo: AudioStream = {
+  index: 1,
+  track: 1,
+  codec: 'pcm_s24le',
+  channels: 2,
+  sampleRate: 48000,
+  startTime: 0,
+};
+/** PAL 16:9 anamorphic, interlaced, in MPEG-TS: the 5.1 audio starts 0.541333 s before the video. */
+const pal: VideoStream = {
+  index: 0,
+  codec: 'mpeg2video',
+  width: 720,
+  height: 576,
+  sampleAspectRatio: '64:45',
+  frameRate: { num: 25, den: 1 },
+  variableFrameRate: false,
+  fieldOrder: 'tt',
+  frameCount: 250,
+  startTime: 1.941333,
+};
+const surround: AudioStream = {
+  index: 2,
+  track: 2,
+  codec: 'ac3',
+  channels: 6,
+  sampleRate: 48000,
+  startTime: 1.4,
+};
+
+describe('inputs', () => {
+  it('prefixes local paths with file: so names cannot pass for protocols or options', () => {
+    assert.equal(ffmpegUrl('/data/a:b.mov'), 'file:/data/a:b.mov');
+    assert.equal(ffmpegUrl('-i.mov'), 'file:-i.mov');
+    assert.equal(ffmpegUrl('https://s3/x.mov?sig=1'), 'https://s3/x.mov?sig=1');
+    assert.equal(ffmpegUrl('file:/x'), 'file:/x');
+  });
+
+  it('allows media containers and refuses playlists and references', () => {
+    for (const ok of ['mov,mp4,m4a,3gp,3g2,mj2', 'matroska,webm', 'mxf', 'mpegts', 'wav'])
+      assert.ok(isAllowedContainer(ok), ok);
+    for (const bad of ['hls', 'concat', 'dash', 'image2', 'tty', 'lavfi', 'png_pipe'])
+      assert.ok(!isAllowedContainer(bad), bad);
+  });
+
+  it('writes seconds without exponents or float noise', () => {
+    assert.equal(ffmpegSeconds(0.1 + 0.2), '0.3');
+    assert.equal(ffmpegSeconds(1e-7), '0');
+    assert.equal(ffmpegSeconds(2), '2');
+    assert.equal(ffmpegSeconds(0.541333), '0.541333');
+  });
+
+  it('puts audio on the video clock: cut before the first frame, silence when it starts later', () => {
+    assert.deepEqual(audioSyncFilters(surround, pal), [
+      'asetpts=PTS-STARTPTS-0.541333/TB',
+      'aresample=async=1:first_pts=0',
+    ]);
+    assert.deepEqual(audioSyncFilters({ ...stereo, startTime: 0.5 }, hd), [
+      'asetpts=PTS-STARTPTS+0.5/TB',
+      'aresample=async=1:first_pts=0',
+    ]);
+    assert.deepEqual(audioSyncFilters(stereo, undefined), [
+      'asetpts=PTS-STARTPTS',
+      'aresample=async=1:first_pts=0',
+    ]);
+  });
+
+  it('fits pictures in square pixels with even sides, never upscaling', () => {
+    assert.deepEqual(fitSize(hd, 720), { width: 1280, height: 720 });
+    assert.deepEqual(fitSize(hd, 2160), { width: 1920, height: 1080 });
+    assert.deepEqual(fitSize(pal, 1080), { width: 1024, height: 576 });
+    assert.deepEqual(fitSize({ ...hd, width: 641, height: 361 }, 1080), { width: 640, height: 360 });
+  });
+});
+
+describe('videoProxyArgs', () => {
+  it('makes a constant-rate H.264/AAC proxy at the exact source rate with a 1 s closed GOP', () => {
+    assert.deepEqual(
+      videoProxyArgs({
+        input: '/m/in.mov',
+        output: '/t/video.mp4',
+        video: hd,
+        audio: stereo,
+        maxHeight: 720,
+        capabilities: FFMPEG_5,
+        progress: true,
+      }),
+      [
+        ...WITH_PROGRESS,
+        ...SAFE_INPUT,
+        '-i',
+        'file:/m/in.mov',
+        '-filter_complex',
+        '[0:0]setpts=PTS-STARTPTS,scale=1280:720:flags=bicubic,setsar=1,format=yuv420p[v];' +
+          '[0:1]asetpts=PTS-STARTPTS,aresample=async=1:first_pts=0[a]',
+        '-map',
+        '[v]',
+        '-map',
+        '[a]',
+        '-c:v',
+        'libx264',
+        '-preset',
+        'veryfast',
+        '-profile:v',
+        'high',
+        '-crf',
+        '23',
+        '-maxrate',
+        '3000k',
+        '-bufsize',
+        '6000k',
+        '-r',
+        '30000/1001',
+        '-fps_mode',
+        'cfr',
+        '-g',
+        '30',
+        '-keyint_min',
+        '30',
+        '-sc_threshold',
+        '0',
+        '-flags',
+        '+cgop',
+        '-c:a',
+        'aac',
+        '-b:a',
+        '128k',
+        '-ac',
+        '2',
+        '-ar',
+        '48000',
+        ...MP4,
+        'file:/t/video.mp4',
+      ],
+    );
+  });
+
+  it('deinterlaces, widens anamorphic pictures, aligns audio, and uses -vsync on ffmpeg 4', () => {
+    assert.deepEqual(
+      videoProxyArgs({
+        input: '/m/in.ts',
+        output: '/t/video.mp4',
+        video: pal,
+        audio: surround,
+        maxHeight: 1080,
+        capabilities: FFMPEG_4,
+      }),
+      [
+        ...QUIET,
+        ...SAFE_INPUT,
+        '-i',
+        'file:/m/in.ts',
+        '-filter_complex',
+        '[0:0]setpts=PTS-STARTPTS,bwdif=mode=send_frame:parity=auto:deint=all,scale=1024:576:flags=bicubic,setsar=1,format=yuv420p[v];' +
+          '[0:2]asetpts=PTS-STARTPTS-0.541333/TB,aresample=async=1:first_pts=0[a]',
+        '-map',
+        '[v]',
+        '-map',
+        '[a]',
+        '-c:v',
+        'libx264',
+        '-preset',
+        'veryfast',
+        '-profile:v',
+        'high',
+        '-crf',
+        '23',
+        '-maxrate',
+        '2000k',
+        '-bufsize',
+        '4000k',
+        '-r',
+        '25/1',
+        '-vsync',
+        'cfr',
+        '-g',
+        '25',
+        '-keyint_min',
+        '25',
+        '-sc_threshold',
+        '0',
+        '-flags',
+        '+cgop',
+        '-c:a',
+        'aac',
+        '-b:a',
+        '128k',
+        '-ac',
+        '2',
+        '-ar',
+        '48000',
+        ...MP4,
+        'file:/t/video.mp4',
+      ],
+    );
+  });
+
+  it('leaves audio out when there is none', () => {
+    const args = videoProxyArgs({
+      input: '/i',
+      output: '/o',
+      video: hd,
+      maxHeight: 360,
+      capabilities: FFMPEG_5,
+    });
+    assert.ok(!args.includes('-c:a') && !args.includes('[a]'));
+    assert.equal(
+      args[args.indexOf('-filter_complex') + 1],
+      '[0:0]setpts=PTS-STARTPTS,scale=640:360:flags=bicubic,setsar=1,format=yuv420p[v]',
+    );
+  });
+});
+
+describe('audioProxyArgs', () => {
+  it('encodes one stream as AAC in MP4, on the video clock, stereo at most', () => {
+    assert.deepEqual(
+      audioProxyArgs({
+        input: '/m/in.ts',
+        output: '/t/audio.m4a',
+        audio: surround,
+        video: pal,
+        progress: true,
+      }),
+      [
+        ...WITH_PROGRESS,
+        ...SAFE_INPUT,
+        '-i',
+        'file:/m/in.ts',
+        '-filter_complex',
+        '[0:2]asetpts=PTS-STARTPTS-0.541333/TB,aresample=async=1:first_pts=0[a]',
+        '-map',
+        '[a]',
+        '-c:a',
+        'aac',
+        '-b:a',
+        '128k',
+        '-ac',
+        '2',
+        '-ar',
+        '48000',
+        ...MP4,
+        'file:/t/audio.m4a',
+      ],
+    );
+  });
+
+  it('keeps mono mono', () => {
+    const args = audioProxyArgs({ input: '/i', output: '/o', audio: { ...stereo, channels: 1 } });
+    assert.deepEqual(args.slice(args.indexOf('-c:a'), args.indexOf('-c:a') + 8), [
+      '-c:a',
+      'aac',
+      '-b:a',
+      '96k',
+      '-ac',
+      '1',
+      '-ar',
+      '48000',
+    ]);
+  });
+});
+
+describe('thumbnails', () => {
+  it('poses the frame 10 % in, at most 10 s in', () => {
+    assert.equal(posterFrame(hd), 30);
+    assert.equal(posterFrame({ ...hd, frameCount: 90_000 }), 300);
+    assert.equal(posterFrame({ ...hd, frameCount: 1 }), 0);
+  });
+
+  it('decodes to the poster frame (no input seek) and scales it', () => {
+    assert.deepEqual(posterArgs({ input: '/m/in.ts', output: '/t/poster.jpg', video: pal, frame: 25 }), [
+      ...QUIET,
+      ...SAFE_INPUT,
+      '-i',
+      'file:/m/in.ts',
+      '-filter_complex',
+      "[0:0]bwdif=mode=send_frame:parity=auto:deint=all,select='eq(n,25)',scale=1024:576:flags=bicubic,setsar=1[p]",
+      '-map',
+      '[p]',
+      '-frames:v',
+      '1',
+      '-q:v',
+      '2',
+      '-update',
+      '1',
+      '-f',
+      'image2',
+      'file:/t/poster.jpg',
+    ]);
+  });
+
+  it('lays out one thumbnail per interval that holds a frame', () => {
+    // 300 frames at 29.97: the last one is at 9.977 s, so intervals 0-2, ..., 8-10.
+    assert.deepEqual(spriteLayout(hd, 10.01, 2), {
+      intervalSeconds: 2,
+      count: 5,
+      columns: 5,
+      rows: 1,
+      tileWidth: 160,
+      tileHeight: 90,
+      sheets: 1,
+    });
+    const hour = spriteLayout({ ...pal, frameCount: 90_000 }, 3600, 2);
+    assert.deepEqual(
+      [hour.count, hour.columns, hour.rows, hour.tileHeight, hour.sheets],
+      [1800, 10, 10, 90, 18],
+    );
+    assert.equal(spriteLayout({ ...hd, frameCount: undefined }, 5, 2).count, 3);
+  });
+
+  it('selects the first frame of each interval and tiles them', () => {
+    const layout = spriteLayout(hd, 10.01, 2);
+    assert.deepEqual(
+      spriteArgs({
+        input: '/m/in.mov',
+        outputDir: '/t/50%/',
+        video: hd,
+        layout,
+        capabilities: FFMPEG_5,
+        progress: true,
+      }),
+      [
+        ...WITH_PROGRESS,
+        ...SAFE_INPUT,
+        '-i',
+        'file:/m/in.mov',
+        '-filter_complex',
+        "[0:0]setpts=PTS-STARTPTS,select='isnan(prev_selected_t)+gte(floor(t/2),floor(prev_selected_t/2)+1)'," +
+          'scale=160:90:flags=bicubic,setsar=1,tile=5x1[s]',
+        '-map',
+        '[s]',
+        '-fps_mode',
+        'passthrough',
+        '-q:v',
+        '4',
+        '-start_number',
+        '1',
+        '-f',
+        'image2',
+        'file:/t/50%%/sprite-%03d.jpg',
+      ],
+    );
+  });
+
+  it('indexes the sheets in WebVTT, back to back to the end', () => {
+    assert.equal(
+      spriteVtt(spriteLayout(hd, 10.01, 2), 10.01),
+      [
+        'WEBVTT',
+        '',
+        '00:00:00.000 --> 00:00:02.000',
+        'sprite-001.jpg#xywh=0,0,160,90',
+        '',
+        '00:00:02.000 --> 00:00:04.000',
+        'sprite-001.jpg#xywh=160,0,160,90',
+        '',
+        '00:00:04.000 --> 00:00:06.000',
+        'sprite-001.jpg#xywh=320,0,160,90',
+        '',
+        '00:00:06.000 --> 00:00:08.000',
+        'sprite-001.jpg#xywh=480,0,160,90',
+        '',
+        '00:00:08.000 --> 00:00:10.010',
+        'sprite-001.jpg#xywh=640,0,160,90',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('moves to the next sheet after columns x rows, and never cites a sheet that was not made', () => {
+    const layout = spriteLayout({ ...pal, frameCount: 25 * 3700 }, 3700, 1);
+    const vtt = spriteVtt(layout, 3700);
+    assert.match(vtt, /00:01:40\.000 --> 00:01:41\.000\nsprite-002\.jpg#xywh=0,0,160,90/);
+    assert.match(vtt, /00:01:39\.000 --> 00:01:40\.000\nsprite-001\.jpg#xywh=1440,810,160,90/);
+    assert.match(vtt, /01:01:39\.000 --> 01:01:40\.000\nsprite-037\.jpg#xywh=1440,810,160,90\n$/);
+    const short = spriteVtt(layout, 3700, 2);
+    assert.match(short, /00:03:19\.000 --> 01:01:40\.000\nsprite-002\.jpg#xywh=1440,810,160,90\n$/);
+  });
+});
+
+describe('autoQcArgs', () => {
+  it('runs every detector in one pass, on a small picture, with scdet where it exists', () => {
+    assert.deepEqual(
+      autoQcArgs({ input: '/m/in.mov', video: hd, audio: stereo, capabilities: FFMPEG_5, progress: true }),
+      [
+        '-hide_banner',
+        '-nostdin',
+        '-y',
+        '-loglevel',
+        'info',
+        '-progress',
+        'pipe:1',
+        '-nostats',
+        ...SAFE_INPUT,
+        '-i',
+        'file:/m/in.mov',
+        '-filter_complex',
+        '[0:0]setpts=PTS-STARTPTS,scale=-2:360:flags=fast_bilinear,blackdetect=d=0.5:pic_th=0.98:pix_th=0.1,' +
+          'freezedetect=n=-60dB:d=2,scdet=threshold=10[v];' +
+          '[0:1]asetpts=PTS-STARTPTS,aresample=async=1:first_pts=0,silencedetect=n=-60dB:d=2,ebur128=peak=true:framelog=verbose[a]',
+        '-map',
+        '[v]',
+        '-map',
+        '[a]',
+        '-f',
+        'null',
+        '-',
+      ],
+    );
+  });
+
+  it('finds shots with select where there is no scdet, and runs on video or audio alone', () => {
+    const video = autoQcArgs({ input: '/m/in.ts', video: pal, capabilities: FFMPEG_4 });
+    assert.equal(
+      video[video.indexOf('-filter_complex') + 1],
+      '[0:0]setpts=PTS-STARTPTS,bwdif=mode=send_frame:parity=auto:deint=all,scale=-2:360:flags=fast_bilinear,' +
+        'blackdetect=d=0.5:pic_th=0.98:pix_th=0.1,freezedetect=n=-60dB:d=2,' +
+        "select='gt(scene,0.4)',metadata=mode=print:key=lavfi.scene_score[v]",
+    );
+    assert.deepEqual(video.slice(-5), ['-map', '[v]', '-f', 'null', '-']);
+    const audio = autoQcArgs({ input: '/m/in.wav', audio: stereo, capabilities: FFMPEG_4 });
+    assert.deepEqual(audio.slice(-5), ['-map', '[a]', '-f', 'null', '-']);
+    assert.throws(() => autoQcArgs({ input: '/x', capabilities: FFMPEG_4 }));
+  });
+});
+
+describe('capabilities', () => {
+  // Excerpts of `ffmpeg -version`, `-filters` and `-h long` from Debian's 5.1 and the npm 4.x build.
+  const filters51 = [
+    'Filters:',
+    '  T.. = Timeline support',
+    '  A = Audio input/output',
+    ' TS. bwdif             V->V       Deinterlace the input image.',
+    ' ... ebur128           A->N       EBU R128 scanner.',
+    ' ... scdet             V->V       Detect video scene change',
+    ' ... abuffersink       A->|       Buffer audio frames, and make them available to the end of the filter graph.',
+  ].join('\n');
+  const filters4 = filters51.replace(
+    /^.*scdet.*$/m,
+    ' ... select            V->N       Select video frames to pass in output.',
+  );
+
+  it('reads the version, scdet and -fps_mode', () => {
+    assert.deepEqual(
+      ffmpegCapabilities({
+        version:
+          'ffmpeg version 5.1.9-0+deb12u1 Copyright (c) 2000-2026 the FFmpeg developers\nbuilt with gcc 12',
+        filters: filters51,
+        help:
+          '-vsync              set video sync method globally; deprecated, use -fps_mode\n' +
+          '-fps_mode           set framerate mode for matching video streams; overrides vsync\n',
+      }),
+      { version: '5.1.9-0+deb12u1', scdet: true, fpsMode: true },
+    );
+    assert.deepEqual(
+      ffmpegCapabilities({
+        version:
+          'ffmpeg version N-47683-g0e8eb07980-static https://johnvansickle.com/ffmpeg/  Copyright (c) 2000-2018',
+        filters: filters4,
+        help: '-vsync              video sync method\n',
+      }),
+      { version: 'N-47683-g0e8eb07980-static', scdet: false, fpsMode: false },
+    );
+    assert.equal(parseFfmpegVersion('garbage'), 'unknown');
+  });
+});
+
+describe('classifyFfmpegFailure', () => {
+  it('calls bad input not retryable and keeps the last meaningful lines', () => {
+    const bad = classifyFfmpegFailure(
+      '[mov,mp4,m4a,3gp,3g2,mj2 @ 0x55d] moov atom not found\nfile:/m/x.mov: Invalid data found when processing input\n',
+    );
+    assert.equal(bad.retryable, false);
+    assert.equal(
+      bad.summary,
+      '[mov,mp4,m4a,3gp,3g2,mj2 @ 0x55d] moov atom not found | file:/m/x.mov: Invalid data found when processing input',
+    );
+    const whitelist = classifyFfmpegFailure(
+      "[hls @ 0x55e] Format not on whitelist 'mov,matroska'\nfile:/m/x.mov: Invalid argument\n",
+    );
+    assert.deepEqual(whitelist, {
+      retryable: false,
+      summary: 'the file is not in an accepted media format (hls)',
+    });
+    const network = classifyFfmpegFailure('https://s3/x.mov: Connection timed out\n');
+    assert.equal(network.retryable, true);
+    assert.equal(classifyFfmpegFailure('').summary, 'no output');
+    assert.ok(classifyFfmpegFailure('x'.repeat(2000)).summary.length <= 600);
+  });
+});

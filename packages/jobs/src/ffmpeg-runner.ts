@@ -1,0 +1,143 @@
+import { spawn } from 'node:child_process';
+import { type FfmpegProgress, ProgressParser, classifyFfmpegFailure } from '@frameproof/core';
+
+/** A run of ffmpeg or ffprobe that ended badly; `retryable` is false when the input is at fault. */
+export class FfmpegError extends Error {
+  override readonly name = 'FfmpegError';
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+    readonly exitCode: number | null,
+    readonly stderr: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface RunOptions {
+  /** Aborting kills the process (SIGKILL) and rejects with the signal's reason. */
+  signal?: AbortSignal;
+  /** With `onProgress`: the media duration the run covers, for percent and time left. */
+  durationSeconds?: number;
+  /** Progress blocks from `-progress pipe:1` (stdout is then not collected). */
+  onProgress?: (progress: FfmpegProgress) => void;
+  /** Every stderr line, as it comes (for parsers of analysis output). */
+  onStderrLine?: (line: string) => void;
+  /** How much of the end of stderr is kept for the result and error messages. */
+  stderrLimit?: number;
+  /** How much stdout is collected (ffprobe's JSON); more fails the run. */
+  stdoutLimit?: number;
+}
+
+export interface RunResult {
+  stdout: string;
+  /** The end of stderr (at most `stderrLimit` characters). */
+  stderr: string;
+  /** The last progress block, when progress was asked for. */
+  progress?: FfmpegProgress;
+}
+
+export interface FfmpegPaths {
+  ffmpeg: string;
+  ffprobe: string;
+}
+
+const CRASH_SIGNALS = new Set<NodeJS.Signals>(['SIGSEGV', 'SIGBUS', 'SIGILL', 'SIGFPE', 'SIGABRT']);
+
+/** Why an abort happened, when the caller gave no reason. */
+function abortReason(signal: AbortSignal): unknown {
+  return signal.reason ?? new Error('aborted');
+}
+
+/**
+ * The only place that starts ffmpeg and ffprobe: with an argument array (never a shell), no
+ * stdin, stderr kept to a cap, progress parsed as it comes, killed on abort.
+ */
+export class FfmpegRunner {
+  constructor(readonly paths: FfmpegPaths) {}
+
+  ffmpeg(args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+    return this.run(this.paths.ffmpeg, args, options);
+  }
+
+  ffprobe(args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+    return this.run(this.paths.ffprobe, args, options);
+  }
+
+  private run(command: string, args: readonly string[], options: RunOptions): Promise<RunResult> {
+    const { signal, onProgress, onStderrLine } = options;
+    const stderrLimit = options.stderrLimit ?? 64 * 1024;
+    const stdoutLimit = options.stdoutLimit ?? 32 * 1024 * 1024;
+    if (signal?.aborted) return Promise.reject(abortReason(signal));
+    return new Promise<RunResult>((resolve, reject) => {
+      const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
+      const progress = onProgress ? new ProgressParser(options.durationSeconds ?? 0) : undefined;
+      let last: FfmpegProgress | undefined;
+      let stdout = '';
+      let stderr = '';
+      let partialLine = '';
+      let settled = false;
+      const settle = (fn: () => void) => {
+        if (settled) return;
+        settled = true;
+        signal?.removeEventListener('abort', onAbort);
+        fn();
+      };
+      const onAbort = () => {
+        child.kill('SIGKILL');
+        settle(() => reject(abortReason(signal as AbortSignal)));
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+
+      child.stdout.setEncoding('utf8');
+      child.stdout.on('data', (chunk: string) => {
+        if (progress) {
+          for (const p of progress.push(chunk)) {
+            last = p;
+            onProgress?.(p);
+          }
+          return;
+        }
+        stdout += chunk;
+        if (stdout.length > stdoutLimit) {
+          child.kill('SIGKILL');
+          settle(() =>
+            reject(new FfmpegError(`${command} wrote more than ${stdoutLimit} bytes`, false, null, '')),
+          );
+        }
+      });
+      child.stderr.setEncoding('utf8');
+      child.stderr.on('data', (chunk: string) => {
+        stderr += chunk;
+        if (stderr.length > 2 * stderrLimit) stderr = stderr.slice(-stderrLimit);
+        if (!onStderrLine) return;
+        const lines = (partialLine + chunk).split(/\r?\n/);
+        partialLine = lines.pop() ?? '';
+        for (const line of lines) onStderrLine(line);
+      });
+      child.on('error', (err) =>
+        settle(() => reject(new FfmpegError(`cannot run ${command}: ${err.message}`, true, null, ''))),
+      );
+      child.on('close', (code, killedBy) => {
+        if (partialLine && onStderrLine) onStderrLine(partialLine);
+        const tail = stderr.slice(-stderrLimit);
+        if (code === 0) {
+          settle(() => resolve({ stdout, stderr: tail, progress: last }));
+          return;
+        }
+        const classified = classifyFfmpegFailure(tail);
+        // A crash on a file is the file's doing (a decoder bug it triggers) and would repeat.
+        const crashed = killedBy !== null && CRASH_SIGNALS.has(killedBy);
+        const retryable = classified.retryable && !crashed;
+        const summary = classified.summary;
+        const how = crashed
+          ? `crashed (${killedBy})`
+          : killedBy
+            ? `was killed by ${killedBy}`
+            : `exited with code ${code}`;
+        const name = command.split('/').pop() ?? command;
+        settle(() => reject(new FfmpegError(`${name} ${how}: ${summary}`, retryable, code, tail)));
+      });
+    });
+  }
+}

@@ -1,0 +1,59 @@
+// The jobs service: `node packages/jobs/dist/src/main.js`. Reads its settings from the
+// environment (see config.ts), runs jobs until SIGTERM or SIGINT, then stops gracefully.
+import { FrameproofClient } from '@frameproof/core';
+import { openStorage } from '@frameproof/storage';
+import { BusClient } from './bus.js';
+import { readJobsConfig } from './config.js';
+import { locateFfmpeg } from './ffmpeg-binary.js';
+import { createLogger } from './logger.js';
+import { createProcessors } from './processors/index.js';
+import { Runner } from './runner.js';
+import { LocalTranscoder } from './transcoder.js';
+
+const config = readJobsConfig();
+const log = createLogger(config.logLevel).child({ service: 'jobs', workerId: config.workerId });
+process.on('unhandledRejection', (err) => log.error('unhandled rejection', { error: err }));
+
+const ffmpeg = await locateFfmpeg({ log });
+const client = new FrameproofClient(config.adapterUrl);
+const runner = new Runner({
+  client,
+  credentials: { username: config.username, password: config.password },
+  processors: createProcessors(new LocalTranscoder(ffmpeg.runner, ffmpeg.capabilities)),
+  storage: openStorage(config.storageUrl),
+  workerId: config.workerId,
+  types: config.types,
+  concurrency: config.concurrency,
+  pollSeconds: config.pollSeconds,
+  stopTimeoutSeconds: config.stopTimeoutSeconds,
+  tmpRoot: config.tmpDir,
+  bus: config.busPort
+    ? new BusClient({
+        adapterUrl: config.adapterUrl,
+        port: config.busPort,
+        getToken: () => client.accessToken,
+        log,
+      })
+    : undefined,
+  log,
+});
+
+function shutdown(signal: NodeJS.Signals) {
+  log.info('stopping', { signal, running: runner.activeJobs });
+  // Released jobs must reach the adapter; a job that ignores its abort must not hold us forever.
+  setTimeout(() => process.exit(1), (config.stopTimeoutSeconds + 30) * 1000).unref();
+  void runner.stop().then(() => {
+    log.info('stopped');
+    process.exit(0);
+  });
+}
+process.once('SIGTERM', shutdown);
+process.once('SIGINT', shutdown);
+
+log.info('jobs service starting', {
+  adapter: config.adapterUrl,
+  busPort: config.busPort,
+  concurrency: config.concurrency,
+  storage: config.storageUrl,
+});
+await runner.start();

@@ -1,0 +1,141 @@
+import {
+  DEFAULT_LOUDNESS_TARGET,
+  type JobPayload,
+  type JobResult,
+  type JobType,
+  MediaInputError,
+  type TechnicalMetadata,
+  autoQcMarkers,
+  autoQcMetadata,
+  durationToFrames,
+  formatFrameRate,
+  frameRate,
+} from '@frameproof/core';
+import type { StepContext, Transcoder } from '../transcoder.js';
+
+export interface ProcessorContext<T extends JobType> extends StepContext {
+  payload: JobPayload<T>;
+}
+export type Processor<T extends JobType> = (ctx: ProcessorContext<T>) => Promise<JobResult>;
+/** One processor per job type: a new type does not compile until it has one. */
+export type ProcessorTable = { [T in JobType]: Processor<T> };
+
+/** Markers need a frame rate; audio-only files are counted in frames at this one. */
+export const AUDIO_ONLY_FRAME_RATE = frameRate(25);
+
+function invalid(message: string): never {
+  throw new MediaInputError('invalid-job', message);
+}
+
+/** The payload comes over HTTP as JSON: check what the processors rely on. */
+function checked<P extends JobPayload>(payload: P, needsTechnical: boolean): P {
+  const p = payload as Partial<JobPayload<'video-proxy'>> | undefined;
+  if (typeof p?.source?.key !== 'string' || !p.source.key) invalid('the job has no source key');
+  if (typeof p.outputPrefix !== 'string' || !p.outputPrefix) invalid('the job has no output prefix');
+  if (
+    needsTechnical &&
+    (!p.technical || !Array.isArray(p.technical.video) || !Array.isArray(p.technical.audio))
+  )
+    invalid('the job has no technical metadata (probe first)');
+  return payload;
+}
+
+function firstVideo(technical: TechnicalMetadata) {
+  const video = technical.video[0];
+  if (!video) throw new MediaInputError('no-video', 'the file has no video stream');
+  return video;
+}
+
+const key = (prefix: string, name: string) => `${prefix.replace(/\/+$/, '')}/${name}`;
+
+/**
+ * The processors, doing their steps with `transcoder`. Output names are fixed under the job's
+ * `outputPrefix`, so a retried job overwrites what an earlier attempt left.
+ */
+export function createProcessors(transcoder: Transcoder): ProcessorTable {
+  return {
+    probe: async (ctx) => {
+      const { source } = checked(ctx.payload, false);
+      return { technical: await transcoder.probe({ source }, ctx) };
+    },
+
+    'video-proxy': async (ctx) => {
+      const { source, technical, outputPrefix, maxHeight } = checked(ctx.payload, true);
+      if (!Number.isInteger(maxHeight) || maxHeight < 2)
+        invalid(`maxHeight must be a whole number >= 2, got ${maxHeight}`);
+      const video = firstVideo(technical);
+      const { files, metadata } = await transcoder.videoProxy(
+        {
+          source,
+          technical,
+          video,
+          audio: technical.audio[0],
+          maxHeight,
+          outputKey: key(outputPrefix, 'video.mp4'),
+        },
+        ctx,
+      );
+      return {
+        shapes: [{ type: 'video-proxy', label: `${String(metadata.height)}p H.264`, metadata, files }],
+      };
+    },
+
+    'audio-proxy': async (ctx) => {
+      const { source, technical, outputPrefix, track, streamIndex } = checked(ctx.payload, true);
+      const audio =
+        technical.audio.find((a) => a.index === streamIndex) ??
+        technical.audio.find((a) => a.track === track);
+      if (!audio)
+        throw new MediaInputError('no-audio', `the file has no audio stream ${streamIndex} (track ${track})`);
+      const { files, metadata } = await transcoder.audioProxy(
+        { source, technical, audio, video: technical.video[0], outputKey: key(outputPrefix, 'audio.m4a') },
+        ctx,
+      );
+      const label = `Track ${audio.track}${audio.language ? ` (${audio.language})` : ''}`;
+      return { shapes: [{ type: 'audio-proxy', track: audio.track, label, metadata, files }] };
+    },
+
+    thumbnails: async (ctx) => {
+      const { source, technical, outputPrefix, spriteIntervalSeconds } = checked(ctx.payload, true);
+      if (!(spriteIntervalSeconds > 0))
+        invalid(`spriteIntervalSeconds must be > 0, got ${spriteIntervalSeconds}`);
+      const video = firstVideo(technical);
+      const request = { source, technical, video };
+      const poster = await transcoder.poster({ ...request, outputKey: key(outputPrefix, 'poster.jpg') }, ctx);
+      const sprite = await transcoder.sprites(
+        {
+          ...request,
+          outputPrefix: outputPrefix.replace(/\/+$/, ''),
+          intervalSeconds: spriteIntervalSeconds,
+        },
+        ctx,
+      );
+      return {
+        shapes: [
+          { type: 'poster', label: 'Poster', ...poster },
+          { type: 'sprite', label: 'Thumbnails', ...sprite },
+        ],
+      };
+    },
+
+    'auto-qc': async (ctx) => {
+      const { source, technical, loudnessTarget } = checked(ctx.payload, true);
+      const target = loudnessTarget ?? DEFAULT_LOUDNESS_TARGET;
+      const video = technical.video[0];
+      const audio = technical.audio[0];
+      if (!video && !audio)
+        throw new MediaInputError('no-streams', 'the file has neither video nor audio streams');
+      const { findings, metadata } = await transcoder.analyze({ source, technical, video, audio }, ctx);
+      const rate = video?.frameRate ?? AUDIO_ONLY_FRAME_RATE;
+      const frameCount = video?.frameCount ?? durationToFrames(technical.durationSeconds, rate);
+      return {
+        markers: autoQcMarkers(findings, { frameRate: rate, frameCount }, target),
+        metadata: autoQcMetadata(findings, target, {
+          ...metadata,
+          frameRate: formatFrameRate(rate),
+          frameCount,
+        }),
+      };
+    },
+  };
+}

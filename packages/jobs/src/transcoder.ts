@@ -1,0 +1,303 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import {
+  type AudioStream,
+  type AutoQcFindings,
+  AutoQcLog,
+  type FfmpegCapabilities,
+  type FfmpegProgress,
+  MediaInputError,
+  type StorageRef,
+  type TechnicalMetadata,
+  type VideoStream,
+  audioProxyArgs,
+  audioProxyChannels,
+  autoQcArgs,
+  fitSize,
+  isInterlaced,
+  ffmpegUrl,
+  formatFrameRate,
+  frameToSeconds,
+  parseProbe,
+  posterArgs,
+  posterFrame,
+  probeArgs,
+  spriteArgs,
+  spriteFileName,
+  spriteLayout,
+  spriteVtt,
+  videoProxyArgs,
+} from '@frameproof/core';
+import type { Storage } from '@frameproof/storage';
+import type { FfmpegRunner, RunOptions } from './ffmpeg-runner.js';
+
+/** Percent done (0-100) and, when known, seconds left. */
+export interface JobProgress {
+  percent: number;
+  etaSeconds?: number;
+}
+
+/** What a step may use: storage, a scratch folder (removed after the job), cancellation. */
+export interface StepContext {
+  storage: Storage;
+  /** Local scratch space; the runner removes it when the job ends. */
+  tmpDir: string;
+  signal: AbortSignal;
+  reportProgress: (progress: JobProgress) => void;
+}
+
+/** A stored file as a job result lists it. */
+export interface StoredFile {
+  key: string;
+  size: number;
+  /** `sha256:<hex>` of the bytes. */
+  checksum: string;
+  mimeType: string;
+}
+
+/** Files written to storage, and what to record about them on the shape. */
+export interface Rendition {
+  files: StoredFile[];
+  metadata: Record<string, unknown>;
+}
+
+export interface Analysis {
+  findings: AutoQcFindings;
+  metadata: Record<string, unknown>;
+}
+
+interface SourceRequest {
+  source: StorageRef;
+}
+export interface VideoProxyRequest extends SourceRequest {
+  outputKey: string;
+  technical: TechnicalMetadata;
+  video: VideoStream;
+  audio?: AudioStream;
+  maxHeight: number;
+}
+export interface AudioProxyRequest extends SourceRequest {
+  outputKey: string;
+  technical: TechnicalMetadata;
+  audio: AudioStream;
+  video?: VideoStream;
+}
+export interface ThumbnailsRequest extends SourceRequest {
+  technical: TechnicalMetadata;
+  video: VideoStream;
+}
+export interface PosterRequest extends ThumbnailsRequest {
+  outputKey: string;
+}
+export interface SpritesRequest extends ThumbnailsRequest {
+  /** Sheets and their WebVTT index go under this prefix. */
+  outputPrefix: string;
+  intervalSeconds: number;
+}
+export interface AnalysisRequest extends SourceRequest {
+  technical: TechnicalMetadata;
+  video?: VideoStream;
+  audio?: AudioStream;
+}
+
+/**
+ * The media steps, apart from where they run: ffmpeg on this machine now; AWS MediaConvert
+ * (proxies) and Rekognition (shots) can implement the same steps later. Each step reads its
+ * source from storage and writes its outputs to the keys it is given.
+ */
+export interface Transcoder {
+  readonly name: string;
+  probe(request: SourceRequest, ctx: StepContext): Promise<TechnicalMetadata>;
+  videoProxy(request: VideoProxyRequest, ctx: StepContext): Promise<Rendition>;
+  audioProxy(request: AudioProxyRequest, ctx: StepContext): Promise<Rendition>;
+  poster(request: PosterRequest, ctx: StepContext): Promise<Rendition>;
+  sprites(request: SpritesRequest, ctx: StepContext): Promise<Rendition>;
+  analyze(request: AnalysisRequest, ctx: StepContext): Promise<Analysis>;
+}
+
+/** Hashes a local file and puts it in storage under `key`. */
+export async function storeFile(
+  storage: Storage,
+  key: string,
+  path: string,
+  mimeType: string,
+): Promise<StoredFile> {
+  const hash = createHash('sha256');
+  await pipeline(createReadStream(path), hash);
+  const { size } = await storage.putFile(key, path, mimeType);
+  return { key, size, checksum: `sha256:${hash.digest('hex')}`, mimeType };
+}
+
+/** ffmpeg ends well when it could decode nothing: an empty output means unreadable input. */
+async function requireOutput(path: string, what: string): Promise<void> {
+  const size = (await stat(path).catch(() => undefined))?.size ?? 0;
+  if (size === 0)
+    throw new MediaInputError('unreadable', `no ${what} could be made: nothing in the file could be decoded`);
+}
+
+/** The duration a video stream's frames cover. */
+function videoSeconds(technical: TechnicalMetadata, video: VideoStream): number {
+  return video.frameCount ? frameToSeconds(video.frameCount, video.frameRate) : technical.durationSeconds;
+}
+
+/** Errors quote the input; a presigned URL or a local path is replaced by the storage key. */
+const redact = (input: string, key: string) => (err: unknown) => {
+  if (err instanceof Error)
+    err.message = err.message.split(ffmpegUrl(input)).join(key).split(input).join(key);
+  throw err;
+};
+
+/** ffmpeg on this machine, reading inputs where `storage.inputForFfmpeg` says. */
+export class LocalTranscoder implements Transcoder {
+  readonly name = 'ffmpeg';
+
+  constructor(
+    private readonly ffmpeg: FfmpegRunner,
+    private readonly capabilities: FfmpegCapabilities,
+  ) {}
+
+  /** Runs ffmpeg with progress reported to the job, and the input's URL kept out of errors. */
+  private async run(
+    args: (input: string) => string[],
+    source: StorageRef,
+    ctx: StepContext,
+    durationSeconds: number,
+    extra: RunOptions = {},
+  ) {
+    const input = await ctx.storage.inputForFfmpeg(source.key);
+    return this.ffmpeg
+      .ffmpeg(args(input), {
+        signal: ctx.signal,
+        durationSeconds,
+        onProgress: (p: FfmpegProgress) =>
+          ctx.reportProgress({ percent: p.percent, etaSeconds: p.etaSeconds }),
+        ...extra,
+      })
+      .catch(redact(input, source.key));
+  }
+
+  async probe(request: SourceRequest, ctx: StepContext): Promise<TechnicalMetadata> {
+    const stat = await ctx.storage.stat(request.source.key);
+    if (!stat)
+      throw new MediaInputError('unreadable', `the source "${request.source.key}" is not in storage`);
+    if (stat.size === 0) throw new MediaInputError('unreadable', 'the file is empty (0 bytes)');
+    const input = await ctx.storage.inputForFfmpeg(request.source.key);
+    const { stdout } = await this.ffmpeg
+      .ffprobe(probeArgs(input), { signal: ctx.signal })
+      .catch(redact(input, request.source.key));
+    const technical = parseProbe(stdout);
+    return { ...technical, sizeBytes: technical.sizeBytes ?? stat.size };
+  }
+
+  async videoProxy(r: VideoProxyRequest, ctx: StepContext): Promise<Rendition> {
+    const output = join(ctx.tmpDir, 'video.mp4');
+    const args = (input: string) =>
+      videoProxyArgs({
+        input,
+        output,
+        video: r.video,
+        audio: r.audio,
+        maxHeight: r.maxHeight,
+        capabilities: this.capabilities,
+        progress: true,
+      });
+    const { progress } = await this.run(args, r.source, ctx, videoSeconds(r.technical, r.video));
+    if (progress?.frame === 0) throw new MediaInputError('unreadable', 'no video frames could be decoded');
+    await requireOutput(output, 'video proxy');
+    const size = fitSize(r.video, r.maxHeight);
+    return {
+      files: [await storeFile(ctx.storage, r.outputKey, output, 'video/mp4')],
+      metadata: {
+        width: size.width,
+        height: size.height,
+        frameRate: formatFrameRate(r.video.frameRate),
+        frames: progress?.frame ?? null,
+        sourceFrames: r.video.frameCount ?? null,
+        duplicatedFrames: progress?.dupFrames ?? null,
+        droppedFrames: progress?.dropFrames ?? null,
+        videoCodec: 'h264',
+        audioCodec: r.audio ? 'aac' : null,
+        audioTrack: r.audio?.track ?? null,
+        deinterlaced: isInterlaced(r.video),
+      },
+    };
+  }
+
+  async audioProxy(r: AudioProxyRequest, ctx: StepContext): Promise<Rendition> {
+    const output = join(ctx.tmpDir, 'audio.m4a');
+    const args = (input: string) =>
+      audioProxyArgs({ input, output, audio: r.audio, video: r.video, progress: true });
+    await this.run(args, r.source, ctx, r.technical.durationSeconds);
+    await requireOutput(output, 'audio proxy');
+    return {
+      files: [await storeFile(ctx.storage, r.outputKey, output, 'audio/mp4')],
+      metadata: {
+        codec: 'aac',
+        channels: audioProxyChannels(r.audio),
+        sourceChannels: r.audio.channels,
+        sourceChannelLayout: r.audio.channelLayout ?? null,
+        sampleRate: 48000,
+        streamIndex: r.audio.index,
+        language: r.audio.language ?? null,
+      },
+    };
+  }
+
+  async poster(r: PosterRequest, ctx: StepContext): Promise<Rendition> {
+    const output = join(ctx.tmpDir, 'poster.jpg');
+    const frame = posterFrame(r.video);
+    const args = (input: string) => posterArgs({ input, output, video: r.video, frame });
+    await this.run(args, r.source, ctx, 0);
+    await requireOutput(output, 'poster');
+    const size = fitSize(r.video, 720);
+    return {
+      files: [await storeFile(ctx.storage, r.outputKey, output, 'image/jpeg')],
+      metadata: { frame, width: size.width, height: size.height },
+    };
+  }
+
+  async sprites(r: SpritesRequest, ctx: StepContext): Promise<Rendition> {
+    const dir = join(ctx.tmpDir, 'sprites');
+    await mkdir(dir, { recursive: true });
+    const layout = spriteLayout(r.video, r.technical.durationSeconds, r.intervalSeconds);
+    const args = (input: string) =>
+      spriteArgs({
+        input,
+        outputDir: dir,
+        video: r.video,
+        layout,
+        capabilities: this.capabilities,
+        progress: true,
+      });
+    await this.run(args, r.source, ctx, videoSeconds(r.technical, r.video));
+    const made = (await readdir(dir)).filter((name) => /^sprite-\d+\.jpg$/.test(name)).sort();
+    if (made.length === 0) await requireOutput(join(dir, spriteFileName(1)), 'thumbnails');
+    const vttPath = join(ctx.tmpDir, 'sprites.vtt');
+    await writeFile(vttPath, spriteVtt(layout, r.technical.durationSeconds, made.length));
+    const files = [await storeFile(ctx.storage, `${r.outputPrefix}/sprites.vtt`, vttPath, 'text/vtt')];
+    for (let n = 1; n <= Math.min(made.length, layout.sheets); n++) {
+      const name = spriteFileName(n);
+      files.push(await storeFile(ctx.storage, `${r.outputPrefix}/${name}`, join(dir, name), 'image/jpeg'));
+    }
+    return { files, metadata: { ...layout, sheets: files.length - 1 } };
+  }
+
+  async analyze(r: AnalysisRequest, ctx: StepContext): Promise<Analysis> {
+    const log = new AutoQcLog();
+    const args = (input: string) =>
+      autoQcArgs({ input, video: r.video, audio: r.audio, capabilities: this.capabilities, progress: true });
+    const duration = r.video ? videoSeconds(r.technical, r.video) : r.technical.durationSeconds;
+    await this.run(args, r.source, ctx, duration, { onStderrLine: (line) => log.push(line) });
+    return {
+      findings: log.findings(),
+      metadata: {
+        shotDetector: r.video ? (this.capabilities.scdet ? 'scdet' : 'select-scene') : null,
+        videoStream: r.video?.index ?? null,
+        audioTrack: r.audio?.track ?? null,
+      },
+    };
+  }
+}
