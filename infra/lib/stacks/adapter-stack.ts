@@ -1,0 +1,76 @@
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type { Construct } from 'constructs';
+import { httpProbe, nodeHealthCheck, type AppService } from '../constructs/app-service.js';
+import { PostgresDatabase } from '../constructs/postgres-database.js';
+import { grantObjects } from '../grants.js';
+import { ADAPTER_CLIENT_ID, REALM, ROLES_CLAIM } from '../keycloak-realm.js';
+import { allowWildcards } from '../nag.js';
+import { DATABASES, MEDIA_PREFIX, PENDING_JOBS_METRIC, PORTS } from '../services.js';
+import { ServiceStack, type ServiceStackProps } from './service-stack.js';
+
+/** The adapter (REST API, uploads, auth, event bus) and its PostgreSQL database. */
+export class AdapterStack extends ServiceStack {
+  readonly database: PostgresDatabase;
+  readonly app: AppService;
+
+  constructor(scope: Construct, id: string, props: ServiceStackProps) {
+    super(scope, id, 'Frameproof adapter service and its database', props);
+    const { mainParameters: p, infrastructure: infra } = this;
+
+    this.database = new PostgresDatabase(this, 'Database', {
+      vpc: this.vpc,
+      securityGroup: infra.securityGroups.adapterDatabase,
+      ...DATABASES.adapter,
+      parameters: p.adapterDatabase,
+    });
+    const db = this.database.secret;
+    const secret = ecs.Secret.fromSecretsManager;
+
+    this.app = this.addService('adapter', {
+      ports: [PORTS.http, PORTS.bus, PORTS.busAlternate],
+      environment: {
+        PORT: String(PORTS.http),
+        BUS_PORT: String(PORTS.bus),
+        DB_PORT: this.database.instance.dbInstanceEndpointPort,
+        DB_NAME: DATABASES.adapter.databaseName,
+        ...this.mediaEnvironment,
+        OIDC_ISSUER_URL: `${this.publicUrl}/auth/realms/${REALM}`,
+        OIDC_AUDIENCE: ADAPTER_CLIENT_ID,
+        OIDC_ROLES_CLAIM: ROLES_CLAIM,
+        // The adapter appends /auth/realms/frameproof (OIDC_ISSUER_URL says it outright).
+        KEYCLOAK_HOST: this.publicUrl,
+        PUBLIC_URL: this.publicUrl,
+        METRICS_NAMESPACE: PENDING_JOBS_METRIC.namespace,
+        APPLICATION_TAG: p.applicationTag,
+      },
+      secrets: {
+        DB_HOST: secret(db, 'host'),
+        DB_USER: secret(db, 'username'),
+        DB_PASS: secret(db, 'password'),
+        AUTH_RUNNER_USERNAME: secret(infra.runnerSecret, 'username'),
+        AUTH_RUNNER_PASSWORD: secret(infra.runnerSecret, 'password'),
+        KEYCLOAK_BACKEND_PASSWORD: secret(infra.keycloakClientSecret),
+      },
+      healthCheck: nodeHealthCheck(httpProbe(PORTS.http, '/api/health')),
+      discovery: infra.adapterDiscovery,
+    });
+
+    const taskRole = this.app.taskDefinition.taskRole;
+    grantObjects(taskRole, infra.buckets.media, MEDIA_PREFIX, 'read-write');
+    taskRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['cloudwatch:PutMetricData'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'cloudwatch:namespace': PENDING_JOBS_METRIC.namespace } },
+      }),
+    );
+    allowWildcards(taskRole, {
+      finding: /^Resource::\*$/,
+      reason:
+        'cloudwatch:PutMetricData supports no resources; the condition limits it to the Frameproof namespace.',
+    });
+
+    this.app.autoscale().scaleOnCpuUtilization('Cpu', { targetUtilizationPercent: 60 });
+  }
+}

@@ -1,0 +1,69 @@
+import { Duration, Token } from 'aws-cdk-lib';
+import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import type { Construct } from 'constructs';
+import { LIVENESS_PROBE, nodeHealthCheck, type AppService } from '../constructs/app-service.js';
+import { grantObjects } from '../grants.js';
+import { ADAPTER_PRIVATE_URL, MEDIA_PREFIX, PENDING_JOBS_METRIC, PORTS } from '../services.js';
+import { ServiceStack, type ServiceStackProps } from './service-stack.js';
+
+/**
+ * The jobs workers: no HTTP, reached by the adapter over the event bus; they transcode with
+ * MediaConvert, analyse with Rekognition Video, and scale on the adapter's pending-jobs metric.
+ */
+export class JobsStack extends ServiceStack {
+  readonly app: AppService;
+
+  constructor(scope: Construct, id: string, props: ServiceStackProps) {
+    super(scope, id, 'Frameproof jobs service', props);
+    const { mainParameters: p, infrastructure: infra } = this;
+    const media = infra.mediaProcessing;
+    const secret = ecs.Secret.fromSecretsManager;
+
+    this.app = this.addService('jobs', {
+      ports: [PORTS.bus, PORTS.busAlternate],
+      environment: {
+        AP_ADAPTER_HOST: ADAPTER_PRIVATE_URL,
+        ...this.mediaEnvironment,
+        JOBS_CONCURRENCY: Token.asString(p.jobsConcurrency),
+        BUS_PORT: String(PORTS.bus),
+        TRANSCODER: 'mediaconvert',
+        MEDIACONVERT_ROLE_ARN: media.mediaConvertRole.roleArn,
+        MEDIACONVERT_PROXY_PRESET: media.proxyPreset.attrName,
+        MEDIACONVERT_AUDIO_PRESET: media.audioPreset.attrName,
+        REKOGNITION_ROLE_ARN: media.rekognitionRole.roleArn,
+        REKOGNITION_SNS_TOPIC_ARN: media.rekognitionTopic.topicArn,
+      },
+      secrets: {
+        AP_ADAPTER_USERNAME: secret(infra.runnerSecret, 'username'),
+        AP_ADAPTER_PASSWORD: secret(infra.runnerSecret, 'password'),
+      },
+      // Jobs connect out (to the adapter's API and bus) and serve nothing: liveness only.
+      healthCheck: nodeHealthCheck(LIVENESS_PROBE),
+      discovery: infra.jobsDiscovery,
+    });
+
+    const taskRole = this.app.taskDefinition.taskRole;
+    grantObjects(taskRole, infra.buckets.media, MEDIA_PREFIX, 'read-write');
+    media.grantJobs(taskRole);
+
+    // Like QueueProcessingFargateService, on our own metric: one task more from one pending job,
+    // three more from ten, one task less when nothing waits.
+    this.app.autoscale().scaleOnMetric('PendingJobs', {
+      metric: new cloudwatch.Metric({
+        ...PENDING_JOBS_METRIC,
+        dimensionsMap: { Application: p.applicationTag },
+        statistic: cloudwatch.Stats.MAXIMUM,
+        period: Duration.minutes(1),
+      }),
+      scalingSteps: [
+        { upper: 0, change: -1 },
+        { lower: 1, change: +1 },
+        { lower: 10, change: +3 },
+      ],
+      adjustmentType: appscaling.AdjustmentType.CHANGE_IN_CAPACITY,
+      cooldown: Duration.minutes(2),
+    });
+  }
+}

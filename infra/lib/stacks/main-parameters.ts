@@ -1,0 +1,255 @@
+import type { Stack } from 'aws-cdk-lib';
+import type { TemplateLocation } from '../launch-synthesizer.js';
+import { LOG_RETENTION_DAYS, ParameterGroups } from '../parameters.js';
+import {
+  AUTOSCALED_SERVICES,
+  KEYCLOAK_IMAGE,
+  SERVICE_NAMES,
+  SERVICE_SIZES,
+  title,
+  type ServiceName,
+} from '../services.js';
+
+/** Per-service parameters, as tokens. */
+export interface ServiceParameters {
+  readonly imageRepository: string;
+  readonly imageTag: string;
+  readonly cpu: number;
+  readonly memoryMiB: number;
+  readonly desiredCount: number;
+  /** Only for services that autoscale. */
+  readonly maxCount?: number;
+}
+
+export interface DatabaseParameters {
+  readonly instanceClass: string;
+  readonly allocatedStorageGiB: number;
+}
+
+export interface MainParametersOptions {
+  /** Registry the images of our services come from by default, e.g. `ghcr.io/frameproof`. */
+  readonly imageRegistry: string;
+  /** Default tag of our images. */
+  readonly imageTag: string;
+  /** Templates for the launch button also ask where their nested templates are. */
+  readonly withTemplateLocation: boolean;
+}
+
+const FARGATE_CPU = ['256', '512', '1024', '2048', '4096', '8192', '16384'];
+const DATABASE_CLASSES = [
+  'db.t3.small',
+  'db.t3.medium',
+  'db.t3.large',
+  'db.t3.xlarge',
+  'db.t3.2xlarge',
+  'db.m5.large',
+];
+
+/**
+ * Every parameter of the main template, in one place, grouped and labelled for the console.
+ * The stacks below read the values from here, never from CfnParameters of their own.
+ */
+export class MainParameters {
+  readonly vpcId: string;
+  readonly privateSubnetIds: string[];
+  readonly publicSubnetIds: string[];
+  readonly hostedZoneId: string;
+  readonly domainName: string;
+  /** Empty: the stack creates a DNS-validated certificate in the hosted zone. */
+  readonly certificateArn: string;
+  readonly adapterDatabase: DatabaseParameters;
+  readonly keycloakDatabase: DatabaseParameters;
+  readonly applicationTag: string;
+  readonly logRetentionDays: number;
+  readonly jobsConcurrency: number;
+  readonly services: Record<ServiceName, ServiceParameters>;
+  readonly templateLocation?: TemplateLocation;
+
+  constructor(stack: Stack, options: MainParametersOptions) {
+    const params = new ParameterGroups(stack);
+
+    const network = 'Network';
+    this.vpcId = params.add(network, 'VpcId', {
+      label: 'VPC',
+      type: 'AWS::EC2::VPC::Id',
+      description: 'The VPC to deploy into (the VPC template makes one).',
+    }).valueAsString;
+    this.privateSubnetIds = params.add(network, 'PrivateSubnetIds', {
+      label: 'Private subnets',
+      type: 'List<AWS::EC2::Subnet::Id>',
+      description:
+        'Two or more private subnets with a route to a NAT gateway, in different availability zones.',
+    }).valueAsList;
+    this.publicSubnetIds = params.add(network, 'PublicSubnetIds', {
+      label: 'Public subnets',
+      type: 'List<AWS::EC2::Subnet::Id>',
+      description: 'Two or more public subnets for the load balancer, in the same zones as the private ones.',
+    }).valueAsList;
+
+    const domain = 'Domain name and certificate';
+    this.hostedZoneId = params.add(domain, 'HostedZoneId', {
+      label: 'Hosted zone',
+      type: 'AWS::Route53::HostedZone::Id',
+      description: 'The Route 53 hosted zone in which the domain name is created.',
+    }).valueAsString;
+    this.domainName = params.add(domain, 'DomainName', {
+      label: 'Domain name',
+      type: 'String',
+      description: 'The name users open Frameproof at, in the hosted zone, e.g. frameproof.example.com.',
+      allowedPattern: '^[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?(\\.[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?)+$',
+      constraintDescription: 'a fully qualified domain name without a trailing dot',
+    }).valueAsString;
+    this.certificateArn = params.add(domain, 'CertificateArn', {
+      label: 'Certificate ARN',
+      type: 'String',
+      default: '',
+      description:
+        'An ACM certificate in this region that covers the domain name. Leave empty to have one created ' +
+        'and validated through DNS in the hosted zone.',
+      allowedPattern: '^$|^arn:aws[a-zA-Z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate/[a-zA-Z0-9-]+$',
+      constraintDescription: 'empty, or the ARN of an ACM certificate',
+    }).valueAsString;
+
+    const databases = 'Databases';
+    const database = (id: string, what: string): DatabaseParameters => ({
+      instanceClass: params.add(databases, `${id}InstanceClass`, {
+        label: `${what} database instance class`,
+        type: 'String',
+        default: DATABASE_CLASSES[0],
+        allowedValues: DATABASE_CLASSES,
+        description: `Instance class of the ${what} PostgreSQL database (Multi-AZ).`,
+      }).valueAsString,
+      allocatedStorageGiB: params.add(databases, `${id}AllocatedStorage`, {
+        label: `${what} database storage (GiB)`,
+        type: 'Number',
+        default: 20,
+        minValue: 20,
+        maxValue: 65536,
+        description: `Storage of the ${what} database in GiB (gp3; 20 is the smallest RDS allows).`,
+      }).valueAsNumber,
+    });
+    this.adapterDatabase = database('Database', 'Frameproof');
+    this.keycloakDatabase = database('KeycloakDatabase', 'Keycloak');
+
+    const application = 'Application';
+    this.applicationTag = params.add(application, 'ApplicationTag', {
+      label: 'Application tag',
+      type: 'String',
+      default: 'frameproof',
+      allowedPattern: '^[a-z][a-z0-9-]{0,39}$',
+      constraintDescription: 'lower-case letters, digits and dashes, starting with a letter, at most 40',
+      description:
+        'Tags every resource (key "Application"); also names the ECS cluster and the MediaConvert presets, ' +
+        'so it must be unique in the account and region.',
+    }).valueAsString;
+    this.logRetentionDays = params.add(application, 'LogRetentionDays', {
+      label: 'Log retention (days)',
+      type: 'Number',
+      default: 14,
+      allowedValues: LOG_RETENTION_DAYS.map(String),
+      description: 'How long CloudWatch Logs keeps the logs of the services.',
+    }).valueAsNumber;
+
+    const services = {} as Record<ServiceName, ServiceParameters>;
+    for (const name of SERVICE_NAMES) {
+      const prefix = title(name);
+      const group = `${prefix} service`;
+      const size = SERVICE_SIZES[name];
+      const image =
+        name === 'keycloak'
+          ? KEYCLOAK_IMAGE
+          : { repository: `${options.imageRegistry}/${name}`, tag: options.imageTag };
+      const autoscaled = (AUTOSCALED_SERVICES as readonly ServiceName[]).includes(name);
+      services[name] = {
+        imageRepository: params.add(group, `${prefix}ImageRepository`, {
+          label: `${prefix} image repository`,
+          type: 'String',
+          default: image.repository,
+          allowedPattern: '^[a-z0-9][a-z0-9._/:-]*$',
+          description: `Container image repository of the ${name} service, without the tag.`,
+        }).valueAsString,
+        imageTag: params.add(group, `${prefix}ImageTag`, {
+          label: `${prefix} image tag`,
+          type: 'String',
+          default: image.tag,
+          allowedPattern: '^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$',
+          description: `Tag of the ${name} image.`,
+        }).valueAsString,
+        cpu: params.add(group, `${prefix}Cpu`, {
+          label: `${prefix} CPU units`,
+          type: 'Number',
+          default: size.cpu,
+          allowedValues: FARGATE_CPU,
+          description: 'Fargate CPU units of one task (1024 = 1 vCPU).',
+        }).valueAsNumber,
+        memoryMiB: params.add(group, `${prefix}Memory`, {
+          label: `${prefix} memory (MiB)`,
+          type: 'Number',
+          default: size.memoryMiB,
+          minValue: 512,
+          maxValue: 122880,
+          description:
+            'Fargate memory of one task in MiB; it must suit the CPU units (see the Fargate task sizes).',
+        }).valueAsNumber,
+        desiredCount: params.add(group, `${prefix}DesiredCount`, {
+          label: autoscaled ? `${prefix} tasks (minimum)` : `${prefix} tasks`,
+          type: 'Number',
+          default: size.desiredCount,
+          minValue: 1,
+          // Keycloak keeps its caches in the task (KC_CACHE=local): one task.
+          maxValue: name === 'keycloak' ? 1 : 100,
+          description: autoscaled
+            ? 'Tasks to run; autoscaling never goes below this.'
+            : name === 'keycloak'
+              ? 'Tasks to run (Keycloak runs as one task).'
+              : 'Tasks to run.',
+        }).valueAsNumber,
+        ...(autoscaled && {
+          maxCount: params.add(group, `${prefix}MaxCount`, {
+            label: `${prefix} tasks (maximum)`,
+            type: 'Number',
+            default: size.maxCount,
+            minValue: 1,
+            maxValue: 100,
+            description: 'Upper bound for autoscaling; keep it at or above the minimum.',
+          }).valueAsNumber,
+        }),
+      };
+    }
+    this.services = services;
+    this.jobsConcurrency = params.add('Jobs service', 'JobsConcurrency', {
+      label: 'Jobs per task',
+      type: 'Number',
+      default: 2,
+      minValue: 1,
+      maxValue: 32,
+      description: 'How many jobs one jobs task runs at once (JOBS_CONCURRENCY).',
+    }).valueAsNumber;
+
+    if (options.withTemplateLocation) {
+      const templates = 'Nested templates (publish-templates sets these)';
+      this.templateLocation = {
+        bucketName: params.add(templates, 'TemplatesBucketName', {
+          label: 'Templates bucket',
+          type: 'String',
+          allowedPattern: '^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$',
+          description: 'S3 bucket that holds the nested templates.',
+        }).valueAsString,
+        keyPrefix: params.add(templates, 'TemplatesKeyPrefix', {
+          label: 'Templates key prefix',
+          type: 'String',
+          default: '',
+          allowedPattern: "^$|^[A-Za-z0-9!_.*'()/-]*/$",
+          constraintDescription: 'empty, or a key prefix ending with a slash',
+          description: 'Key prefix of the templates in that bucket, ending with a slash.',
+        }).valueAsString,
+        bucketRegion: params.add(templates, 'TemplatesBucketRegion', {
+          label: 'Templates bucket region',
+          type: 'String',
+          allowedPattern: '^[a-z]{2}(-[a-z]+)+-[0-9]$',
+          description: 'Region of the templates bucket.',
+        }).valueAsString,
+      };
+    }
+  }
+}
