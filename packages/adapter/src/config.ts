@@ -32,6 +32,8 @@ export interface AdapterConfig {
   proxyMaxHeight: number;
   spriteIntervalSeconds: number;
   logLevel: string;
+  /** Where the pending-jobs metric goes (CloudWatch), for the jobs service's autoscaling. */
+  metrics?: { namespace: string; application: string };
 }
 
 export class ConfigError extends Error {}
@@ -91,5 +93,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): AdapterConfig 
     proxyMaxHeight: int(env, 'PROXY_MAX_HEIGHT', 1080, 144),
     spriteIntervalSeconds: int(env, 'SPRITE_INTERVAL_SECONDS', 2, 1),
     logLevel: env.LOG_LEVEL ?? 'info',
+    metrics: env.METRICS_NAMESPACE
+      ? { namespace: env.METRICS_NAMESPACE, application: env.APPLICATION_TAG || 'frameproof' }
+      : undefined,
   };
 }

@@ -2,6 +2,8 @@ import { readConfig } from './config.js';
 import { createContext } from './context.js';
 import { buildApp } from './app.js';
 import { BusServer } from './bus-server.js';
+import { JobsRepository } from './repositories/jobs.js';
+import { QueueMetrics } from './services/queue-metrics.js';
 
 /** The adapter process: API on PORT, worker bus on BUS_PORT; SIGTERM stops both cleanly. */
 async function main() {
@@ -20,6 +22,16 @@ async function main() {
   await app.listen({ port: config.port, host: config.host });
   if (bus && config.busPort !== null) await bus.listen(config.busPort, config.host);
   ctx.pipeline.startReaper();
+  const metrics = config.metrics
+    ? new QueueMetrics(
+        () => new JobsRepository(ctx.db).pendingCount(),
+        config.metrics.namespace,
+        config.metrics.application,
+        undefined,
+        (err) => app.log.warn({ err }, 'cannot publish the PendingJobs metric'),
+      )
+    : undefined;
+  metrics?.start();
   app.log.info({ database: ctx.db.kind, storage: ctx.storage.location }, 'adapter ready');
 
   let stopping = false;
@@ -27,6 +39,7 @@ async function main() {
     if (stopping) return;
     stopping = true;
     app.log.info({ signal }, 'stopping');
+    metrics?.stop();
     await bus?.close();
     await app.close();
     await ctx.close();

@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { ConfigError, readConfig } from '../src/config.js';
+import { QueueMetrics } from '../src/services/queue-metrics.js';
+
+describe('adapter configuration', () => {
+  it('runs on embedded defaults with nothing set', () => {
+    const c = readConfig({ FRAMEPROOF_DATA_DIR: '/srv/fp' });
+    assert.equal(c.port, 8080);
+    assert.equal(c.busPort, 5701);
+    assert.equal(c.databaseUrl, undefined);
+    assert.equal(c.storageUrl, '/srv/fp/media');
+    assert.equal(c.oidc, undefined);
+    assert.equal(c.metrics, undefined);
+  });
+
+  it('reads the names the ECS task definitions use', () => {
+    const c = readConfig({
+      DB_HOST: 'db.internal',
+      DB_USER: 'frameproof',
+      DB_PASS: 'p@ss/word',
+      STORAGE_URL: 's3://media-bucket/media',
+      AUTH_RUNNER_USERNAME: 'runner',
+      AUTH_RUNNER_PASSWORD: 'secret',
+      KEYCLOAK_HOST: 'https://review.example.com/',
+      METRICS_NAMESPACE: 'Frameproof',
+      APPLICATION_TAG: 'av-prod',
+    });
+    assert.equal(
+      c.databaseUrl,
+      'postgres://frameproof:p%40ss%2Fword@db.internal:5432/accurate_video?sslmode=no-verify',
+    );
+    assert.deepEqual(c.runner, { username: 'runner', password: 'secret' });
+    assert.deepEqual(c.oidc, {
+      issuerUrl: 'https://review.example.com/auth/realms/frameproof',
+      audience: undefined,
+      rolesClaim: 'realm_access.roles',
+    });
+    assert.deepEqual(c.metrics, { namespace: 'Frameproof', application: 'av-prod' });
+  });
+
+  it('refuses settings that cannot work, naming them', () => {
+    assert.throws(
+      () => readConfig({ PORT: 'eighty' }),
+      (e: unknown) => e instanceof ConfigError && /PORT/.test(e.message),
+    );
+    assert.throws(() => readConfig({ AUTH_RUNNER_USERNAME: 'runner' }), /AUTH_RUNNER_PASSWORD/);
+  });
+});
+
+describe('queue depth metric', () => {
+  it('sends PutMetricData with the pending count for the application', async () => {
+    const sent: PutMetricDataCommand[] = [];
+    const metrics = new QueueMetrics(async () => 7, 'Frameproof', 'av-prod', {
+      send: async (c) => void sent.push(c),
+    });
+    assert.equal(await metrics.publish(), 7);
+    assert.deepEqual(sent[0]?.input, {
+      Namespace: 'Frameproof',
+      MetricData: [
+        {
+          MetricName: 'PendingJobs',
+          Dimensions: [{ Name: 'Application', Value: 'av-prod' }],
+          Value: 7,
+          Unit: 'Count',
+        },
+      ],
+    });
+  });
+});
