@@ -45,12 +45,16 @@ interface MarkerRow {
   color: string | null;
   author_id: string | null;
   author_username: string | null;
-  created_at: Date;
-  updated_at: Date;
+  created_at: string;
+  updated_at: string;
 }
 
+// Timestamps come formatted from the database: parsing 20,000 dates per long list cost more
+// than the query.
+const ISO = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 const COLUMNS = `m.id, m.asset_id, m.start_frame, m.end_frame, m.title, m.description, m.group_name, m.category,
-  m.severity, m.color, m.author_id, u.username AS author_username, m.created_at, m.updated_at`;
+  m.severity, m.color, m.author_id, u.username AS author_username, ${ISO('m.created_at')} AS created_at,
+  ${ISO('m.updated_at')} AS updated_at`;
 
 const toMarker = (r: MarkerRow): MarkerRecord => ({
   id: r.id,
@@ -64,8 +68,8 @@ const toMarker = (r: MarkerRow): MarkerRecord => ({
   severity: r.severity,
   color: r.color,
   author: r.author_id && r.author_username ? { id: r.author_id, username: r.author_username } : null,
-  createdAt: isoRequired(r.created_at),
-  updatedAt: isoRequired(r.updated_at),
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
 });
 
 /** Rows per INSERT statement in bulk inserts (12 parameters a row, well under PostgreSQL's 65535). */

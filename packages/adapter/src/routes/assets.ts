@@ -2,7 +2,6 @@ import {
   Asset,
   AssetPage,
   AssetWithShapes,
-  ErrorResponse,
   IdParams,
   ListAssetsQuery,
   QcBody,
@@ -11,18 +10,9 @@ import {
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { AppContext } from '../context.js';
+import { errors } from './errors.js';
 import { badRequest, HttpError } from '../errors.js';
 import { principalOf } from '../plugins/auth.js';
-
-const errors = {
-  400: ErrorResponse,
-  401: ErrorResponse,
-  403: ErrorResponse,
-  404: ErrorResponse,
-  409: ErrorResponse,
-  413: ErrorResponse,
-  415: ErrorResponse,
-};
 
 export const assetRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async (app, { ctx }) => {
   app.get(

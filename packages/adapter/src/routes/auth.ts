@@ -1,6 +1,5 @@
 import {
   CreateUserBody,
-  ErrorResponse,
   IdParams,
   LoginBody,
   RefreshBody,
@@ -11,18 +10,11 @@ import {
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { AppContext } from '../context.js';
+import { errors } from './errors.js';
 import { conflict, notFound } from '../errors.js';
 import { principalOf } from '../plugins/auth.js';
 import { publicUser } from '../repositories/users.js';
 import { hashPassword } from '../services/passwords.js';
-
-const errors = {
-  400: ErrorResponse,
-  401: ErrorResponse,
-  403: ErrorResponse,
-  404: ErrorResponse,
-  409: ErrorResponse,
-};
 
 export const authRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async (app, { ctx }) => {
   app.post(

@@ -1,6 +1,5 @@
 import {
   CompleteBody,
-  ErrorResponse,
   FailBody,
   HeartbeatBody,
   HeartbeatResponse,
@@ -14,17 +13,10 @@ import {
 } from '@frameproof/core';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { AppContext } from '../context.js';
+import { errors } from './errors.js';
 import { notFound } from '../errors.js';
 import { principalOf } from '../plugins/auth.js';
 import { JobsRepository } from '../repositories/jobs.js';
-
-const errors = {
-  400: ErrorResponse,
-  401: ErrorResponse,
-  403: ErrorResponse,
-  404: ErrorResponse,
-  409: ErrorResponse,
-};
 
 /** Jobs for people (list, retry, cancel) and the worker protocol under /api/runner. */
 export const jobRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async (app, { ctx }) => {

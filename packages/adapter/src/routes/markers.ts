@@ -3,7 +3,6 @@ import {
   Comment,
   CreateCommentBody,
   CreateMarkerBody,
-  ErrorResponse,
   IdParams,
   ListMarkersQuery,
   Marker,
@@ -14,15 +13,8 @@ import {
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { AppContext } from '../context.js';
+import { errors } from './errors.js';
 import { principalOf } from '../plugins/auth.js';
-
-const errors = {
-  400: ErrorResponse,
-  401: ErrorResponse,
-  403: ErrorResponse,
-  404: ErrorResponse,
-  409: ErrorResponse,
-};
 
 export const markerRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async (app, { ctx }) => {
   app.get(
@@ -36,6 +28,9 @@ export const markerRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = asyn
         querystring: ListMarkersQuery,
         response: { 200: MarkerList, ...errors },
       },
+      // Lists run to tens of thousands of markers, built field by field by the service:
+      // JSON.stringify is several times faster here than the schema serializer.
+      serializerCompiler: () => (data) => JSON.stringify(data),
     },
     async (req) => ({ items: await ctx.markers.list(req.params.id, req.query) }),
   );
