@@ -61,6 +61,12 @@ export function formatTimecode(frame: number, rate: FrameRate, dropFrame: boolea
   label %= fps * 86400;
   const ff = label % fps;
   const totalSeconds = Math.floor(label / fps);
-  const pad = (n: number) => String(n).padStart(2, '0');
-  return `${pad(Math.floor(totalSeconds / 3600))}:${pad(Math.floor(totalSeconds / 60) % 60)}:${pad(totalSeconds % 60)}${df ? ';' : ':'}${pad(ff)}`;
+  const hh = TWO_DIGITS[Math.floor(totalSeconds / 3600)] as string;
+  const mm = TWO_DIGITS[Math.floor(totalSeconds / 60) % 60] as string;
+  const ss = TWO_DIGITS[totalSeconds % 60] as string;
+  // Frame fields above 99 (rates over 100 fps) are written in full.
+  return `${hh}:${mm}:${ss}${df ? ';' : ':'}${TWO_DIGITS[ff] ?? String(ff)}`;
 }
+
+/** "00" to "99": long marker lists format tens of thousands of timecodes. */
+const TWO_DIGITS = Array.from({ length: 100 }, (_, i) => String(i).padStart(2, '0'));
