@@ -102,7 +102,7 @@ export async function locateFfmpeg(options: LocateOptions = {}): Promise<FfmpegI
     ffmpeg: await ensureExecutable(ffmpeg.path, options.copyDir),
     ffprobe: await ensureExecutable(ffprobe.path, options.copyDir),
   };
-  const runner = new FfmpegRunner(paths);
+  const runner = new FfmpegRunner(paths, (command, args) => options.log?.debug('run', { command, args }));
   const [version, filters, help] = await Promise.all([
     runner.ffmpeg(CAPABILITY_ARGS.version),
     runner.ffmpeg(CAPABILITY_ARGS.filters),

@@ -54,7 +54,11 @@ function abortReason(signal: AbortSignal): unknown {
  * stdin, stderr kept to a cap, progress parsed as it comes, killed on abort.
  */
 export class FfmpegRunner {
-  constructor(readonly paths: FfmpegPaths) {}
+  constructor(
+    readonly paths: FfmpegPaths,
+    /** Told every command before it runs (logged at debug level; the ingest benchmark replays them). */
+    private readonly onCommand?: (command: string, args: readonly string[]) => void,
+  ) {}
 
   ffmpeg(args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
     return this.run(this.paths.ffmpeg, args, options);
@@ -69,6 +73,7 @@ export class FfmpegRunner {
     const stderrLimit = options.stderrLimit ?? 64 * 1024;
     const stdoutLimit = options.stdoutLimit ?? 32 * 1024 * 1024;
     if (signal?.aborted) return Promise.reject(abortReason(signal));
+    this.onCommand?.(command, args);
     return new Promise<RunResult>((resolve, reject) => {
       const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
       const progress = onProgress ? new ProgressParser(options.durationSeconds ?? 0) : undefined;

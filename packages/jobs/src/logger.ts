@@ -1,4 +1,6 @@
-/** Structured log lines (one JSON object per line on stdout), as CloudWatch reads them. */
+import { pino, type Logger as Pino } from 'pino';
+
+/** Structured log lines (pino's JSON, one object per line on stdout), as CloudWatch reads them. */
 export interface Logger {
   debug(msg: string, fields?: Record<string, unknown>): void;
   info(msg: string, fields?: Record<string, unknown>): void;
@@ -7,34 +9,30 @@ export interface Logger {
   child(fields: Record<string, unknown>): Logger;
 }
 
-const LEVELS = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 } as const;
-export type LogLevel = keyof typeof LEVELS;
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 
-function serialise(value: unknown): unknown {
-  return value instanceof Error ? { name: value.name, message: value.message } : value;
+/** Errors anywhere in the fields are written with their message, as pino does for `err`. */
+function fieldsOf(fields: Record<string, unknown> = {}): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(fields))
+    out[k] = v instanceof Error ? { name: v.name, message: v.message } : v;
+  return out;
 }
 
-export function createLogger(
-  level: LogLevel = 'info',
-  write: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
-  base: Record<string, unknown> = {},
-): Logger {
-  const min = LEVELS[level] ?? LEVELS.info;
-  const log =
-    (at: Exclude<LogLevel, 'silent'>) =>
-    (msg: string, fields: Record<string, unknown> = {}) => {
-      if (LEVELS[at] < min) return;
-      const entry: Record<string, unknown> = { time: new Date().toISOString(), level: at, msg, ...base };
-      for (const [k, v] of Object.entries(fields)) entry[k] = serialise(v);
-      write(JSON.stringify(entry));
-    };
+function wrap(p: Pino): Logger {
   return {
-    debug: log('debug'),
-    info: log('info'),
-    warn: log('warn'),
-    error: log('error'),
-    child: (fields) => createLogger(level, write, { ...base, ...fields }),
+    debug: (msg, fields) => p.debug(fieldsOf(fields), msg),
+    info: (msg, fields) => p.info(fieldsOf(fields), msg),
+    warn: (msg, fields) => p.warn(fieldsOf(fields), msg),
+    error: (msg, fields) => p.error(fieldsOf(fields), msg),
+    child: (fields) => wrap(p.child(fields)),
   };
+}
+
+/** A pino logger; `write` receives each line instead of stdout (tests). */
+export function createLogger(level: LogLevel = 'info', write?: (line: string) => void): Logger {
+  const options = { level, base: undefined, timestamp: pino.stdTimeFunctions.isoTime };
+  return wrap(write ? pino(options, { write: (line: string) => write(line.trimEnd()) }) : pino(options));
 }
 
 /** For tests and tools: says nothing. */

@@ -1,0 +1,122 @@
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { ErrorResponse } from '@frameproof/core';
+import { DiskCache } from './cache.js';
+import { AnalyzeError } from './errors.js';
+import { AnalysisService } from './processors/loudness.js';
+import { WaveformService } from './processors/waveform.js';
+import type { AssetResolver } from './resolver.js';
+import { healthRoutes } from './routes/health.js';
+import { loudnessRoutes } from './routes/loudness.js';
+import { waveformRoutes } from './routes/waveform.js';
+
+export interface AppOptions {
+  resolver: AssetResolver;
+  cacheDir: string;
+  cacheMaxBytes: number;
+  cacheMaxAgeMs: number;
+  ffmpegPath: string;
+  maxDecoders: number;
+  logger?: FastifyServerOptions['logger'];
+  /** The clock of the cache (tests of expiry). */
+  now?: () => number;
+}
+
+/** What the routes use; also reachable as `app.services` (tests, benchmarks). */
+export interface Services {
+  resolver: AssetResolver;
+  cache: DiskCache;
+  waveforms: WaveformService;
+  analysis: AnalysisService;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    services: Services;
+  }
+}
+
+const STATUS_TEXT: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  409: 'Conflict',
+  422: 'Unprocessable Entity',
+};
+
+/** The request parameter a validation error is about. */
+function fieldOf(err: FastifyError): string | undefined {
+  const v = err.validation?.[0];
+  if (!v) return undefined;
+  const params = v.params as { additionalProperty?: string; missingProperty?: string };
+  return params.additionalProperty ?? params.missingProperty ?? v.instancePath.split('/').filter(Boolean)[0];
+}
+
+function body(statusCode: number, message: string, field?: string): ErrorResponse {
+  return {
+    statusCode,
+    error: STATUS_TEXT[statusCode] ?? (statusCode >= 500 ? 'Internal Server Error' : 'Error'),
+    message,
+    ...(field ? { field } : {}),
+  };
+}
+
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger ?? false,
+    ajv: {
+      // Unknown parameters are errors, not silently dropped.
+      customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false },
+    },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  const closing = new AbortController();
+  const cache = new DiskCache({
+    dir: options.cacheDir,
+    maxBytes: options.cacheMaxBytes,
+    maxAgeMs: options.cacheMaxAgeMs,
+    log: app.log,
+    now: options.now,
+  });
+  await cache.init();
+  const common = { cache, ffmpegPath: options.ffmpegPath, log: app.log, signal: closing.signal };
+  const services: Services = {
+    resolver: options.resolver,
+    cache,
+    waveforms: new WaveformService({ ...common, maxDecoders: options.maxDecoders }),
+    analysis: new AnalysisService(common),
+  };
+  app.decorate('services', services);
+  app.addHook('onClose', async () => {
+    closing.abort(new Error('shutting down'));
+    cache.close();
+  });
+
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    if (err.validation) {
+      const field = fieldOf(err);
+      const message =
+        err.validation[0]?.keyword === 'additionalProperties'
+          ? `unknown parameter "${field}"`
+          : `${field ?? err.validationContext}: ${err.validation[0]?.message ?? 'invalid'}`;
+      return reply.code(400).send(body(400, message, field));
+    }
+    const status = err instanceof AnalyzeError ? err.statusCode : (err.statusCode ?? 500);
+    if (status >= 500) {
+      req.log.error({ err }, 'request failed');
+      return reply.code(status).send(body(status, 'something went wrong; it has been logged'));
+    }
+    return reply
+      .code(status)
+      .send(body(status, err.message, err instanceof AnalyzeError ? err.field : undefined));
+  });
+  app.setNotFoundHandler((req, reply) =>
+    reply.code(404).send(body(404, `no route for ${req.method} ${req.url.split('?')[0]}`)),
+  );
+
+  await app.register(healthRoutes, { services });
+  await app.register(waveformRoutes, { services });
+  await app.register(loudnessRoutes, { services });
+  return app;
+}

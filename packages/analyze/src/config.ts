@@ -1,0 +1,70 @@
+import { readFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ffprobeFor } from './file-resolver.js';
+
+export interface AnalyzeConfig {
+  port: number;
+  host: string;
+  /** The adapter, asked for assets with the caller's token (AP_ADAPTER_HOST). */
+  adapterUrl: string;
+  cacheDir: string;
+  cacheMaxAgeMs: number;
+  cacheMaxBytes: number;
+  ffmpegPath: string;
+  ffprobePath: string;
+  /** ffmpeg processes one whole-programme decode may use side by side. */
+  maxDecoders: number;
+  /** How long an adapter answer is reused for the same token and asset. */
+  authTtlMs: number;
+  logLevel: string;
+}
+
+export class ConfigError extends Error {}
+
+function num(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const v = Number(raw);
+  if (!Number.isFinite(v) || v < min || v > max) {
+    throw new ConfigError(`${name} must be a number from ${min} to ${max}, got "${raw}"`);
+  }
+  return v;
+}
+
+/**
+ * CPUs this process may use: the machine's, capped by a cgroup v2 quota (a container with half a
+ * vCPU sees the host's cores in `availableParallelism()` but gets `cpu.max` = "50000 100000").
+ */
+export function usableCpus(cpuMax = readCpuMax()): number {
+  const cores = availableParallelism();
+  const m = /^(\d+)\s+(\d+)/.exec(cpuMax ?? '');
+  if (!m) return cores;
+  return Math.max(1, Math.min(cores, Math.floor(Number(m[1]) / Number(m[2]))));
+}
+
+function readCpuMax(): string | undefined {
+  try {
+    return readFileSync('/sys/fs/cgroup/cpu.max', 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/** Reads the environment; throws ConfigError naming the variable at fault. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AnalyzeConfig {
+  const ffmpegPath = env.FFMPEG_PATH || 'ffmpeg';
+  return {
+    port: num(env, 'PORT', 8080, 0, 65535),
+    host: env.HOST || '0.0.0.0',
+    adapterUrl: env.AP_ADAPTER_HOST || 'http://127.0.0.1:8081',
+    cacheDir: env.AP_ANALYZE_CACHE_DIR || join(tmpdir(), 'frameproof-analyze'),
+    cacheMaxAgeMs: num(env, 'AP_ANALYZE_CACHE_DAYS', 5, 0, 3650) * 86_400_000,
+    cacheMaxBytes: Math.round(num(env, 'AP_ANALYZE_CACHE_MAX_GB', 10, 0, 100_000) * 1024 ** 3),
+    ffmpegPath,
+    ffprobePath: ffprobeFor(ffmpegPath, env),
+    maxDecoders: num(env, 'AP_ANALYZE_DECODERS', Math.min(4, usableCpus()), 1, 64),
+    authTtlMs: num(env, 'AP_ANALYZE_AUTH_TTL_SECONDS', 15, 0, 3600) * 1000,
+    logLevel: env.LOG_LEVEL || 'info',
+  };
+}

@@ -1,0 +1,105 @@
+import { execFile } from 'node:child_process';
+import { stat } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+import type { AssetResolver, AudioSource } from './resolver.js';
+import { AnalyzeError, noAudio, notFound } from './errors.js';
+
+const run = promisify(execFile);
+
+/** ffprobe beside the ffmpeg in use (FFPROBE_PATH wins). */
+export function ffprobeFor(ffmpegPath: string, env: NodeJS.ProcessEnv = process.env): string {
+  if (env.FFPROBE_PATH) return env.FFPROBE_PATH;
+  const name = basename(ffmpegPath).replace(/ffmpeg/, 'ffprobe');
+  return dirname(ffmpegPath) === '.' ? name : join(dirname(ffmpegPath), name);
+}
+
+interface ProbedAudio {
+  index: number;
+  channels: number;
+  sampleRate: number;
+  duration: number;
+}
+
+/**
+ * Assets that are files on this machine: for tests, benchmarks and local tools. Tracks are the
+ * file's audio streams in order, from 1. An optional `authorize` stands in for the adapter's check.
+ */
+export class FileAssetResolver implements AssetResolver {
+  private readonly probes = new Map<string, Promise<ProbedAudio[]>>();
+
+  constructor(
+    private readonly files: Record<string, string>,
+    private readonly ffprobePath = 'ffprobe',
+    private readonly authorize?: (authorization: string | undefined, assetId: string) => void,
+  ) {}
+
+  async resolve(assetId: string, track: number, authorization: string | undefined): Promise<AudioSource> {
+    this.authorize?.(authorization, assetId);
+    const path = this.files[assetId];
+    if (!path) throw notFound('asset not found');
+    const info = await stat(path).catch(() => {
+      throw notFound('asset not found');
+    });
+    const key = `${path}:${info.size}:${info.mtimeMs}`;
+    let probe = this.probes.get(key);
+    if (!probe) {
+      probe = this.probe(path);
+      this.probes.set(key, probe);
+      probe.catch(() => this.probes.delete(key));
+    }
+    const audio = await probe;
+    if (audio.length === 0) throw noAudio('the asset has no audio tracks');
+    const stream = audio[track - 1];
+    if (!stream)
+      throw notFound(`audio track ${track} not found; the asset has ${audio.length} audio track(s)`);
+    return {
+      input: path,
+      map: `0:${stream.index}`,
+      cacheKey: `${assetId}/${track}/${info.size}-${Math.round(info.mtimeMs)}`,
+      channels: stream.channels,
+      sampleRate: stream.sampleRate,
+      durationSeconds: stream.duration,
+      kind: 'file',
+    };
+  }
+
+  private async probe(path: string): Promise<ProbedAudio[]> {
+    let stdout: string;
+    try {
+      ({ stdout } = await run(this.ffprobePath, [
+        '-v',
+        'error',
+        '-print_format',
+        'json',
+        '-show_streams',
+        '-show_format',
+        path,
+      ]));
+    } catch (err) {
+      throw new AnalyzeError(
+        422,
+        `the file could not be read as media: ${(err as Error).message.split('\n')[0]}`,
+      );
+    }
+    const parsed = JSON.parse(stdout) as {
+      streams?: {
+        index: number;
+        codec_type?: string;
+        channels?: number;
+        sample_rate?: string;
+        duration?: string;
+      }[];
+      format?: { duration?: string };
+    };
+    const formatDuration = Number(parsed.format?.duration ?? 0);
+    return (parsed.streams ?? [])
+      .filter((s) => s.codec_type === 'audio')
+      .map((s) => ({
+        index: s.index,
+        channels: s.channels ?? 2,
+        sampleRate: Number(s.sample_rate ?? 48000),
+        duration: Number(s.duration ?? formatDuration) || formatDuration,
+      }));
+  }
+}

@@ -1,0 +1,45 @@
+/** The analyze service's process: `node dist/src/main.js`. PORT (8080), HOST; see config.ts. */
+import { buildApp } from './app.js';
+import { ConfigError, loadConfig } from './config.js';
+import { AdapterAssetResolver } from './resolver.js';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(`analyze: ${err.message}`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  const app = await buildApp({
+    resolver: new AdapterAssetResolver(config.adapterUrl, config.authTtlMs),
+    cacheDir: config.cacheDir,
+    cacheMaxBytes: config.cacheMaxBytes,
+    cacheMaxAgeMs: config.cacheMaxAgeMs,
+    ffmpegPath: config.ffmpegPath,
+    maxDecoders: config.maxDecoders,
+    logger: { level: config.logLevel },
+  });
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    app.log.info({ signal }, 'analyze: closing');
+    app.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        app.log.error({ err }, 'analyze: close failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  await app.listen({ port: config.port, host: config.host });
+  app.log.info({ adapter: config.adapterUrl, cache: config.cacheDir }, 'analyze: listening');
+}
+
+await main();

@@ -1,0 +1,264 @@
+/**
+ * Reads what ffmpeg's `ebur128` (EBU R128 / ITU-R BS.1770), `astats` and `silencedetect` filters
+ * print, one line at a time, so a programme of any length is parsed as it is decoded. Pure.
+ *
+ * The loudness numbers are ffmpeg's own, so they match `ffmpeg -af ebur128` exactly (to the 0.1 LU
+ * it prints).
+ */
+import type { LoudnessTarget } from '@frameproof/core';
+
+export interface ChannelLevels {
+  /** From 1. */
+  channel: number;
+  /** dBFS; null for digital silence. */
+  peak: number | null;
+  rms: number | null;
+}
+
+export interface SilenceSpan {
+  start: number;
+  end: number;
+  duration: number;
+}
+
+export interface LoudnessSummary {
+  /** LUFS. */
+  integrated: number | null;
+  integratedThreshold: number | null;
+  /** LU. */
+  range: number | null;
+  rangeThreshold: number | null;
+  rangeLow: number | null;
+  rangeHigh: number | null;
+  /** dBFS, the highest of all channels. */
+  samplePeak: number | null;
+  /** dBTP, the highest of all channels. */
+  truePeak: number | null;
+}
+
+export interface AnalysisResult {
+  loudness: LoudnessSummary;
+  /**
+   * One value per 100 ms (LUFS), as ffmpeg reports them; the first is for t = 0.1 s. Null where
+   * ffmpeg has no number (it prints "nan" for a window of digital silence).
+   */
+  momentary: (number | null)[];
+  shortTerm: (number | null)[];
+  /** Per-channel true peaks (dBTP), from the last frame line. */
+  truePeakPerChannel: (number | null)[];
+  levels: { channels: ChannelLevels[]; overall: { peak: number | null; rms: number | null } };
+  silence: SilenceSpan[];
+  /** Seconds of audio analysed (the last frame time). */
+  durationSeconds: number;
+}
+
+/** ffmpeg prints "-inf" for the level of digital silence; JSON has no infinities, so: null. */
+export function parseLevel(text: string): number | null {
+  const v = Number(text);
+  return Number.isFinite(v) ? v : null;
+}
+
+const NUM = '(-?(?:\\d+(?:\\.\\d*)?|inf|nan))';
+const FRAME = new RegExp(`\\bt:\\s*${NUM}.*?\\bM:\\s*${NUM}\\s+S:\\s*${NUM}`);
+const TPK = /\bTPK:\s*((?:-?(?:[\d.]+|inf)\s+)+)dBFS/;
+const SECTION = /^\s*(Integrated loudness|Loudness range|Sample peak|True peak):\s*$/;
+const FIELD = new RegExp(`^\\s*(I|LRA|Threshold|LRA low|LRA high|Peak):\\s*${NUM}\\s*(LUFS|LU|dBFS)?\\s*$`);
+const ASTATS_CHANNEL = /\] Channel: (\d+)\s*$/;
+const ASTATS_OVERALL = /\] Overall\s*$/;
+const ASTATS_VALUE = new RegExp(`\\] (Peak level dB|RMS level dB): ${NUM}\\s*$`);
+const SILENCE_START = new RegExp(`silence_start: ${NUM}`);
+const SILENCE_END = new RegExp(`silence_end: ${NUM}`);
+
+export class AnalysisLogParser {
+  private readonly momentary: (number | null)[] = [];
+  private readonly shortTerm: (number | null)[] = [];
+  private truePeaks: (number | null)[] = [];
+  private lastTime = 0;
+  private section = '';
+  private readonly summary: LoudnessSummary = {
+    integrated: null,
+    integratedThreshold: null,
+    range: null,
+    rangeThreshold: null,
+    rangeLow: null,
+    rangeHigh: null,
+    samplePeak: null,
+    truePeak: null,
+  };
+  private summarySeen = false;
+  private astatsTarget: ChannelLevels | { peak: number | null; rms: number | null } | undefined;
+  private readonly channels: ChannelLevels[] = [];
+  private readonly overall = { peak: null as number | null, rms: null as number | null };
+  private readonly silence: SilenceSpan[] = [];
+  private silenceStart: number | undefined;
+
+  line(text: string): void {
+    const frame = FRAME.exec(text);
+    if (frame) {
+      this.lastTime = Number(frame[1]);
+      this.momentary.push(parseLevel(frame[2] as string));
+      this.shortTerm.push(parseLevel(frame[3] as string));
+      const tpk = TPK.exec(text);
+      if (tpk?.[1]) this.truePeaks = tpk[1].trim().split(/\s+/).map(parseLevel);
+      return;
+    }
+    if (text.includes('Summary:') && text.includes('ebur128')) {
+      this.summarySeen = true;
+      return;
+    }
+    const section = SECTION.exec(text);
+    if (section && this.summarySeen) {
+      this.section = section[1] as string;
+      return;
+    }
+    const field = FIELD.exec(text);
+    if (field && this.summarySeen) {
+      this.summaryField(field[1] as string, parseLevel(field[2] as string));
+      return;
+    }
+    if (this.astats(text)) return;
+    const start = SILENCE_START.exec(text);
+    if (start) {
+      this.silenceStart = Math.max(0, Number(start[1]));
+      return;
+    }
+    const end = SILENCE_END.exec(text);
+    if (end && this.silenceStart !== undefined) {
+      const e = Number(end[1]);
+      this.silence.push({ start: this.silenceStart, end: e, duration: round6(e - this.silenceStart) });
+      this.silenceStart = undefined;
+    }
+  }
+
+  private summaryField(name: string, value: number | null): void {
+    const s = this.summary;
+    switch (`${this.section}/${name}`) {
+      case 'Integrated loudness/I':
+        s.integrated = value;
+        break;
+      case 'Integrated loudness/Threshold':
+        s.integratedThreshold = value;
+        break;
+      case 'Loudness range/LRA':
+        s.range = value;
+        break;
+      case 'Loudness range/Threshold':
+        s.rangeThreshold = value;
+        break;
+      case 'Loudness range/LRA low':
+        s.rangeLow = value;
+        break;
+      case 'Loudness range/LRA high':
+        s.rangeHigh = value;
+        break;
+      case 'Sample peak/Peak':
+        s.samplePeak = value;
+        break;
+      case 'True peak/Peak':
+        s.truePeak = value;
+        break;
+    }
+  }
+
+  private astats(text: string): boolean {
+    if (!text.includes('astats')) return false;
+    const channel = ASTATS_CHANNEL.exec(text);
+    if (channel) {
+      const levels: ChannelLevels = { channel: Number(channel[1]), peak: null, rms: null };
+      this.channels.push(levels);
+      this.astatsTarget = levels;
+      return true;
+    }
+    if (ASTATS_OVERALL.test(text)) {
+      this.astatsTarget = this.overall;
+      return true;
+    }
+    const value = ASTATS_VALUE.exec(text);
+    if (value && this.astatsTarget) {
+      const v = parseLevel(value[2] as string);
+      if (value[1] === 'Peak level dB') this.astatsTarget.peak = v;
+      else this.astatsTarget.rms = v;
+    }
+    return true;
+  }
+
+  /** Everything read so far; call after ffmpeg has exited. */
+  result(): AnalysisResult {
+    const silence = [...this.silence];
+    if (this.silenceStart !== undefined && this.lastTime > this.silenceStart) {
+      silence.push({
+        start: this.silenceStart,
+        end: this.lastTime,
+        duration: round6(this.lastTime - this.silenceStart),
+      });
+    }
+    return {
+      loudness: { ...this.summary },
+      momentary: [...this.momentary],
+      shortTerm: [...this.shortTerm],
+      truePeakPerChannel: [...this.truePeaks],
+      levels: { channels: this.channels.map((c) => ({ ...c })), overall: { ...this.overall } },
+      silence,
+      durationSeconds: this.lastTime,
+    };
+  }
+}
+
+function round6(v: number): number {
+  return Math.round(v * 1e6) / 1e6;
+}
+
+/** Splits a text stream into lines; ffmpeg ends some lines with "\r". */
+export class LineSplitter {
+  private rest = '';
+  constructor(private readonly onLine: (line: string) => void) {}
+  push(chunk: string): void {
+    const parts = (this.rest + chunk).split(/\r\n|\r|\n/);
+    this.rest = parts.pop() ?? '';
+    for (const p of parts) this.onLine(p);
+  }
+  end(): void {
+    if (this.rest) this.onLine(this.rest);
+    this.rest = '';
+  }
+}
+
+export interface LoudnessVerdict {
+  pass: boolean;
+  integrated: { pass: boolean; deviationLu: number | null };
+  truePeak: { pass: boolean };
+}
+
+/**
+ * Pass or fail against a target: the integrated loudness within ±tolerance of the target, and the
+ * true peak at or below its ceiling. Silence (no gated loudness) fails the loudness check.
+ */
+export function judgeLoudness(summary: LoudnessSummary, target: LoudnessTarget): LoudnessVerdict {
+  const deviation =
+    summary.integrated === null ? null : Math.round((summary.integrated - target.integratedLufs) * 10) / 10;
+  const integratedPass = deviation !== null && Math.abs(deviation) <= target.toleranceLu + 1e-9;
+  const truePeakPass = summary.truePeak === null || summary.truePeak <= target.truePeakDbtp + 1e-9;
+  return {
+    pass: integratedPass && truePeakPass,
+    integrated: { pass: integratedPass, deviationLu: deviation },
+    truePeak: { pass: truePeakPass },
+  };
+}
+
+/**
+ * Reduces a 10 Hz series to one value per `factor` values: the loudest, so that a coarse graph
+ * still shows every peak.
+ */
+export function reduceSeries(values: readonly (number | null)[], factor: number): (number | null)[] {
+  if (factor <= 1) return [...values];
+  const out: (number | null)[] = [];
+  for (let i = 0; i < values.length; i += factor) out.push(maxOf(values.slice(i, i + factor)));
+  return out;
+}
+
+/** The largest number, ignoring nulls; null when there is none. */
+export function maxOf(values: readonly (number | null)[]): number | null {
+  let mx: number | null = null;
+  for (const v of values) if (v !== null && (mx === null || v > mx)) mx = v;
+  return mx;
+}

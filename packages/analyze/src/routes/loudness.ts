@@ -1,0 +1,100 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { DEFAULT_LOUDNESS_TARGET } from '@frameproof/core';
+import { judgeLoudness, maxOf, reduceSeries } from '../processors/analysis-log.js';
+import { DEFAULT_SILENCE } from '../processors/loudness.js';
+import type { Services } from '../app.js';
+import {
+  errors,
+  LevelsQuery,
+  LevelsResponse,
+  LoudnessQuery,
+  LoudnessResponse,
+  TrackParams,
+} from './schemas.js';
+
+/** ffmpeg's ebur128 reports every 100 ms. */
+const FRAME_SECONDS = 0.1;
+
+export const loudnessRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (
+  app,
+  { services },
+) => {
+  const { resolver, analysis } = services;
+
+  app.get(
+    '/api/analyze/assets/:assetId/audio/:track/loudness',
+    {
+      schema: {
+        params: TrackParams,
+        querystring: LoudnessQuery,
+        response: { 200: LoudnessResponse, ...errors },
+      },
+    },
+    async (req) => {
+      const q = req.query;
+      const target = {
+        integratedLufs: q.target ?? DEFAULT_LOUDNESS_TARGET.integratedLufs,
+        toleranceLu: q.tolerance ?? DEFAULT_LOUDNESS_TARGET.toleranceLu,
+        truePeakDbtp: q.truePeak ?? DEFAULT_LOUDNESS_TARGET.truePeakDbtp,
+      };
+      const factor = Math.max(1, Math.round((q.step ?? FRAME_SECONDS) / FRAME_SECONDS));
+      const source = await resolver.resolve(
+        req.params.assetId,
+        req.params.track,
+        req.headers.authorization,
+        req.query.source,
+      );
+      const result = await analysis.analyse(source, DEFAULT_SILENCE);
+      const verdict = judgeLoudness(result.loudness, target);
+      return {
+        source: source.kind,
+        ...result.loudness,
+        truePeakPerChannel: result.truePeakPerChannel,
+        momentaryMax: maxOf(result.momentary),
+        shortTermMax: maxOf(result.shortTerm),
+        durationSeconds: result.durationSeconds,
+        target: {
+          integrated: target.integratedLufs,
+          tolerance: target.toleranceLu,
+          truePeak: target.truePeakDbtp,
+        },
+        pass: verdict.pass,
+        checks: {
+          integrated: { pass: verdict.integrated.pass, deviation: verdict.integrated.deviationLu },
+          truePeak: verdict.truePeak,
+        },
+        series: {
+          step: Math.round(factor * FRAME_SECONDS * 10) / 10,
+          momentary: reduceSeries(result.momentary, factor),
+          shortTerm: reduceSeries(result.shortTerm, factor),
+        },
+      };
+    },
+  );
+
+  app.get(
+    '/api/analyze/assets/:assetId/audio/:track/levels',
+    {
+      schema: { params: TrackParams, querystring: LevelsQuery, response: { 200: LevelsResponse, ...errors } },
+    },
+    async (req) => {
+      const silence = {
+        thresholdDb: req.query.silenceThreshold ?? DEFAULT_SILENCE.thresholdDb,
+        minSeconds: req.query.silenceMinDuration ?? DEFAULT_SILENCE.minSeconds,
+      };
+      const source = await resolver.resolve(
+        req.params.assetId,
+        req.params.track,
+        req.headers.authorization,
+        req.query.source,
+      );
+      const result = await analysis.analyse(source, silence);
+      return {
+        source: source.kind,
+        ...result.levels,
+        silence: { threshold: silence.thresholdDb, minDuration: silence.minSeconds, spans: result.silence },
+        durationSeconds: result.durationSeconds,
+      };
+    },
+  );
+};
