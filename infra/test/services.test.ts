@@ -112,6 +112,7 @@ describe('jobs', () => {
       STORAGE_URL: `s3://${id.media}/media`,
       AWS_REGION: '${AWS::Region}',
       JOBS_CONCURRENCY: '${JobsConcurrency}',
+      JOBS_STOP_TIMEOUT_SECONDS: '60',
       BUS_PORT: '5701',
       TRANSCODER: 'mediaconvert',
       MEDIACONVERT_ROLE_ARN: `${mediaProcessing(infra.mediaProcessing.mediaConvertRole)}.Arn>`,
@@ -127,6 +128,10 @@ describe('jobs', () => {
       AP_ADAPTER_USERNAME: `${id.runner}:username::`,
       AP_ADAPTER_PASSWORD: `${id.runner}:password::`,
     });
+  });
+
+  it('gives a stopping worker longer than its own stop timeout before SIGKILL', () => {
+    assert.equal((container('jobs') as { StopTimeout?: number }).StopTimeout, 90);
   });
 
   it('has no HTTP port: only the bus ports 5701 and 5699', () => {

@@ -57,6 +57,8 @@ export interface AppServiceProps {
   readonly healthCheckGracePeriod?: Duration;
   /** Registers the tasks in Cloud Map (A and SRV records). */
   readonly discovery?: servicediscovery.IService;
+  /** How long ECS waits after SIGTERM before SIGKILL (Fargate allows up to 120 s). */
+  readonly stopTimeout?: Duration;
 }
 
 /**
@@ -98,6 +100,7 @@ export class AppService extends Construct {
       healthCheck: props.healthCheck,
       entryPoint: props.entryPoint,
       command: props.command,
+      stopTimeout: props.stopTimeout,
       logging: ecs.LogDrivers.awsLogs({ logGroup: props.host.logGroup, streamPrefix: name }),
     });
     allowPullFromEcr(this.taskDefinition.obtainExecutionRole());

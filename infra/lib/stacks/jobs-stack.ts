@@ -12,6 +12,9 @@ import { ServiceStack, type ServiceStackProps } from './service-stack.js';
  * The jobs workers: no HTTP, reached by the adapter over the event bus; they transcode with
  * MediaConvert, analyse with Rekognition Video, and scale on the adapter's pending-jobs metric.
  */
+/** How long a stopping worker lets running jobs finish before it releases them. */
+const JOBS_STOP_TIMEOUT_SECONDS = 60;
+
 export class JobsStack extends ServiceStack {
   readonly app: AppService;
 
@@ -27,6 +30,7 @@ export class JobsStack extends ServiceStack {
         AP_ADAPTER_HOST: ADAPTER_PRIVATE_URL,
         ...this.mediaEnvironment,
         JOBS_CONCURRENCY: Token.asString(p.jobsConcurrency),
+        JOBS_STOP_TIMEOUT_SECONDS: String(JOBS_STOP_TIMEOUT_SECONDS),
         BUS_PORT: String(PORTS.bus),
         TRANSCODER: 'mediaconvert',
         MEDIACONVERT_ROLE_ARN: media.mediaConvertRole.roleArn,
@@ -42,6 +46,8 @@ export class JobsStack extends ServiceStack {
       // Jobs connect out (to the adapter's API and bus) and serve nothing: liveness only.
       healthCheck: nodeHealthCheck(LIVENESS_PROBE),
       discovery: infra.jobsDiscovery,
+      // On SIGTERM a worker finishes or hands back its jobs; ECS must wait longer than that.
+      stopTimeout: Duration.seconds(JOBS_STOP_TIMEOUT_SECONDS + 30),
     });
 
     const taskRole = this.app.taskDefinition.taskRole;
