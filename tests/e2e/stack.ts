@@ -28,7 +28,7 @@ function service(entry: string, env: NodeJS.ProcessEnv, logs: string[]): ChildPr
   });
   const keep = (chunk: Buffer) => {
     logs.push(chunk.toString());
-    if (logs.length > 500) logs.shift();
+    if (logs.length > 5000) logs.shift();
   };
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
