@@ -3,7 +3,9 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', '**/cdk.out/**', 'data/**', 'bench/results/**', '.tmp/**'] },
+  {
+    ignores: ['**/dist/**', '**/node_modules/**', '**/cdk.out/**', 'data/**', 'bench/results/**', '.tmp/**'],
+  },
   js.configs.recommended,
   ...tseslint.configs.strict,
   {

@@ -11,12 +11,27 @@ const out = join(import.meta.dirname, '..', 'docs');
 const stack = await Stack.start();
 try {
   const worker = stack.startWorker();
-  const id = await stack.upload(await makeClip(join(stack.dir, 'demo.mp4'), { seconds: 3, blackSeconds: 1, rate: '30000/1001', audioTracks: 2 }), 'Demo programme');
+  const id = await stack.upload(
+    await makeClip(join(stack.dir, 'demo.mp4'), {
+      seconds: 3,
+      blackSeconds: 1,
+      rate: '30000/1001',
+      audioTracks: 2,
+    }),
+    'Demo programme',
+  );
   await stack.settled([id]);
   worker.kill('SIGTERM');
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
   });
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   await page.goto(`http://127.0.0.1:${stack.port}/api/docs`);
