@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   AnalysisLogParser,
-  judgeLoudness,
+  checkLoudness,
   LineSplitter,
   parseLevel,
   reduceSeries,
@@ -100,7 +100,7 @@ test('levels: -inf and nan are null', () => {
   assert.equal(parseLevel('-23.5'), -23.5);
 });
 
-test('judging against a target: integrated within tolerance, true peak under the ceiling', () => {
+test('checking against a target: integrated within tolerance, true peak under the ceiling', () => {
   const base = {
     integratedThreshold: null,
     range: 5,
@@ -110,16 +110,16 @@ test('judging against a target: integrated within tolerance, true peak under the
     samplePeak: -3,
   };
   const target = { integratedLufs: -23, toleranceLu: 0.5, truePeakDbtp: -1 };
-  assert.deepEqual(judgeLoudness({ ...base, integrated: -23.5, truePeak: -1 }, target), {
+  assert.deepEqual(checkLoudness({ ...base, integrated: -23.5, truePeak: -1 }, target), {
     pass: true,
     integrated: { pass: true, deviationLu: -0.5 },
     truePeak: { pass: true },
   });
-  const loud = judgeLoudness({ ...base, integrated: -22.4, truePeak: -0.9 }, target);
+  const loud = checkLoudness({ ...base, integrated: -22.4, truePeak: -0.9 }, target);
   assert.equal(loud.pass, false);
   assert.equal(loud.integrated.pass, false);
   assert.equal(loud.truePeak.pass, false);
-  assert.equal(judgeLoudness({ ...base, integrated: null, truePeak: null }, target).pass, false);
+  assert.equal(checkLoudness({ ...base, integrated: null, truePeak: null }, target).pass, false);
 });
 
 test('series reduced to their loudest value per step', () => {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile, writeFile, mkdir, utimes, access } from 'node:fs/promises';
+import { access, mkdir, readdir, readFile, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DiskCache, entryName, SingleFlight } from '../src/cache.js';
 import { memoryLogger, tempDir } from './helpers.js';
@@ -127,7 +127,6 @@ test('a failing writer leaves nothing behind', async (t) => {
   });
   assert.equal(path, undefined);
   assert.equal(cache.stats().entries, 0);
-  const { readdir } = await import('node:fs/promises');
   assert.deepEqual(await readdir(join(dir, 'g')), []);
 });
 

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile, chmod } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -130,7 +130,6 @@ export async function countingFfmpeg(dir: string): Promise<{ path: string; count
   await writeFile(counter, '');
   await writeFile(path, `#!/bin/sh\necho run >> '${counter}'\nexec '${FFMPEG}' "$@"\n`);
   await chmod(path, 0o755);
-  const { readFile } = await import('node:fs/promises');
   return {
     path,
     count: async () => (await readFile(counter, 'utf8')).split('\n').filter(Boolean).length,

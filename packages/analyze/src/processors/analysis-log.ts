@@ -5,7 +5,7 @@
  * The loudness numbers are ffmpeg's own, so they match `ffmpeg -af ebur128` exactly (to the 0.1 LU
  * it prints).
  */
-import type { LoudnessTarget } from '@frameproof/core';
+import { judgeLoudness, type LoudnessTarget } from '@frameproof/core';
 
 export interface ChannelLevels {
   /** From 1. */
@@ -223,25 +223,32 @@ export class LineSplitter {
   }
 }
 
-export interface LoudnessVerdict {
+export interface LoudnessCheck {
   pass: boolean;
   integrated: { pass: boolean; deviationLu: number | null };
   truePeak: { pass: boolean };
 }
 
 /**
- * Pass or fail against a target: the integrated loudness within ±tolerance of the target, and the
- * true peak at or below its ceiling. Silence (no gated loudness) fails the loudness check.
+ * Pass or fail against a target, by the same rule as the jobs' automatic QC (core's
+ * `judgeLoudness`): integrated loudness within ±tolerance, true peak at or under the ceiling.
+ * No measured loudness fails; no true peak (digital silence) is under any ceiling.
  */
-export function judgeLoudness(summary: LoudnessSummary, target: LoudnessTarget): LoudnessVerdict {
+export function checkLoudness(summary: LoudnessSummary, target: LoudnessTarget): LoudnessCheck {
+  const verdict = judgeLoudness(
+    {
+      integrated: summary.integrated ?? NaN,
+      range: summary.range ?? NaN,
+      truePeak: summary.truePeak ?? -Infinity,
+    },
+    target,
+  );
   const deviation =
     summary.integrated === null ? null : Math.round((summary.integrated - target.integratedLufs) * 10) / 10;
-  const integratedPass = deviation !== null && Math.abs(deviation) <= target.toleranceLu + 1e-9;
-  const truePeakPass = summary.truePeak === null || summary.truePeak <= target.truePeakDbtp + 1e-9;
   return {
-    pass: integratedPass && truePeakPass,
-    integrated: { pass: integratedPass, deviationLu: deviation },
-    truePeak: { pass: truePeakPass },
+    pass: verdict.integratedOk && verdict.truePeakOk,
+    integrated: { pass: verdict.integratedOk, deviationLu: deviation },
+    truePeak: { pass: verdict.truePeakOk },
   };
 }
 

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { DEFAULT_LOUDNESS_TARGET } from '@frameproof/core';
-import { judgeLoudness, maxOf, reduceSeries } from '../processors/analysis-log.js';
+import { checkLoudness, maxOf, reduceSeries } from '../processors/analysis-log.js';
 import { DEFAULT_SILENCE } from '../processors/loudness.js';
 import type { Services } from '../app.js';
 import {
@@ -45,7 +45,7 @@ export const loudnessRoutes: FastifyPluginAsyncTypebox<{ services: Services }> =
         req.query.source,
       );
       const result = await analysis.analyse(source, DEFAULT_SILENCE);
-      const verdict = judgeLoudness(result.loudness, target);
+      const verdict = checkLoudness(result.loudness, target);
       return {
         source: source.kind,
         ...result.loudness,

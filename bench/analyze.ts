@@ -1,0 +1,304 @@
+/**
+ * The analyze service's benchmark (`npm run bench -- analyze`), on generated programmes (48 kHz
+ * stereo, cached under the OS temp folder):
+ *  (a) the whole-programme waveform from a cold cache, as a ratio to `ffmpeg -i <input> -f null -`
+ *      timed in the same run (interleaved, medians);
+ *  (b) the peak memory of that computation, measured in a child process (its own maxRSS, and the
+ *      high-water mark of the ffmpeg processes it runs);
+ *  (c) 10-second windows at one sample per pixel through the HTTP route, cold then warm.
+ * The programmes are AAC in MP4, what the jobs service makes as audio proxies; a 1-hour PCM WAV is
+ * measured too: there "decoding" is only copying, and the ratio shows the cost of moving PCM to
+ * the service. BENCH_REPEATS (5) sets the repetitions.
+ */
+import { execFile, spawn } from 'node:child_process';
+import { access, mkdir, rm } from 'node:fs/promises';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { loadConfig } from '../packages/analyze/src/index.js';
+
+const execFileP = promisify(execFile);
+const FFMPEG = process.env.FFMPEG_PATH || 'ffmpeg';
+const WORK = join(tmpdir(), 'frameproof-bench');
+const RATE = 48_000;
+const REPEATS = Number(process.env.BENCH_REPEATS ?? 5);
+
+interface Programme {
+  name: string;
+  path: string;
+  hours: number;
+}
+
+/** Pink noise and a tone at wandering levels, with five seconds of silence every ten minutes. */
+export async function programme(hours: number, ext: 'm4a' | 'wav'): Promise<Programme> {
+  const name = `programme-${hours}h.${ext}`;
+  const path = join(WORK, name);
+  try {
+    await access(path);
+  } catch {
+    await mkdir(WORK, { recursive: true });
+    const d = hours * 3600;
+    const gate = `volume='if(lt(mod(t,600),595),1,0)':eval=frame`;
+    const codec = ext === 'm4a' ? ['-c:a', 'aac', '-b:a', '128k'] : ['-c:a', 'pcm_s16le'];
+    console.error(`bench: generating ${name} (once)`);
+    await execFileP(
+      FFMPEG,
+      [
+        ...['-hide_banner', '-nostdin', '-loglevel', 'error', '-y'],
+        ...['-f', 'lavfi', '-i', `anoisesrc=d=${d}:c=pink:r=${RATE}:a=0.25`],
+        ...['-f', 'lavfi', '-i', `sine=f=440:r=${RATE}:d=${d}`],
+        '-filter_complex',
+        `[0:a]volume='0.6+0.4*sin(t/5)':eval=frame,${gate}[n];[1:a]volume=0.3,${gate}[s];` +
+          '[n][s]join=inputs=2:channel_layout=stereo[a]',
+        ...['-map', '[a]', ...codec, `${path}.part.${ext}`],
+      ],
+      { maxBuffer: 1 << 20 },
+    );
+    await execFileP('mv', [`${path}.part.${ext}`, path]);
+  }
+  return { name, path, hours };
+}
+
+/** `ffmpeg -i <input> -f null -`: wall seconds, and CPU seconds from ffmpeg's own `-benchmark`. */
+async function nullDecode(path: string): Promise<{ seconds: number; cpuSeconds: number }> {
+  const t0 = performance.now();
+  const { stderr } = await execFileP(FFMPEG, [
+    '-hide_banner',
+    '-nostdin',
+    '-nostats',
+    '-benchmark',
+    '-i',
+    path,
+    '-f',
+    'null',
+    '-',
+  ]);
+  const seconds = (performance.now() - t0) / 1000;
+  const cpu = /utime=([\d.]+)s stime=([\d.]+)s/.exec(stderr);
+  return { seconds, cpuSeconds: Number(cpu?.[1] ?? NaN) + Number(cpu?.[2] ?? NaN) };
+}
+
+const DIST = fileURLToPath(new URL('../packages/analyze/dist/src/', import.meta.url));
+
+/**
+ * The child: the compiled service code, as production runs it (a TypeScript loader would add some
+ * 40 MB to what is measured). It decodes the whole programme into the peak file and answers the
+ * overview; its ffmpeg processes' peak memory is read from /proc while it runs.
+ */
+const CHILD = `
+import { readFile, rm } from 'node:fs/promises';
+const [dist, path, hours, dir, decoders, ffmpeg] = process.argv.slice(1);
+const { WaveformService } = await import(dist + 'processors/waveform.js');
+const { DiskCache } = await import(dist + 'cache.js');
+const log = { info() {}, warn(o, m) { console.error(m, o); } };
+const cache = new DiskCache({ dir, maxBytes: 2 ** 40, maxAgeMs: 864e5, log, sweepIntervalMs: 0 });
+await cache.init();
+const waveforms = new WaveformService({ cache, ffmpegPath: ffmpeg, maxDecoders: Number(decoders), log });
+const source = { input: path, map: '0:a:0', cacheKey: 'bench', channels: 2, sampleRate: ${RATE},
+  durationSeconds: Number(hours) * 3600, kind: 'file' };
+const peaks = new Map();
+const ticks = new Map();
+const watch = async () => {
+  const children = await readFile('/proc/' + process.pid + '/task/' + process.pid + '/children', 'utf8').catch(() => '');
+  for (const pid of children.split(' ').filter(Boolean)) {
+    const st = await readFile('/proc/' + pid + '/status', 'utf8').catch(() => '');
+    if (!st.includes('ffmpeg')) continue;
+    peaks.set(pid, Math.max(peaks.get(pid) ?? 0, Number(/VmHWM:[^0-9]*([0-9]+)/.exec(st)?.[1] ?? 0)));
+    // utime and stime, in clock ticks, are the 14th and 15th fields after the command name.
+    const stat = (await readFile('/proc/' + pid + '/stat', 'utf8').catch(() => '')).split(') ')[1]?.split(' ') ?? [];
+    if (stat.length > 13) ticks.set(pid, Number(stat[11]) + Number(stat[12]));
+  }
+};
+const timer = setInterval(watch, 100);
+const t0 = performance.now();
+// What the timeline asks first: an overview about 2000 pixels wide, at a multiple of 256.
+const spp = Math.ceil((Number(hours) * 3600 * ${RATE}) / 2000 / 256) * 256;
+await waveforms.waveform(source, { samplesPerPixel: spp, start: 0, end: undefined, channels: 'merged' });
+const seconds = (performance.now() - t0) / 1000;
+clearInterval(timer);
+const { frames } = await waveforms.length(source);
+const cpu = process.cpuUsage();
+await rm(dir, { recursive: true, force: true });
+console.log(JSON.stringify({
+  seconds, frames, nodeCpuSeconds: (cpu.user + cpu.system) / 1e6,
+  maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+  ffmpegPeakMb: Math.round(Math.max(0, ...peaks.values()) / 1024), ffmpegProcesses: peaks.size,
+  // Sampled every 100 ms, so a little low; clock ticks are 1/100 s on Linux.
+  ffmpegCpuSeconds: [...ticks.values()].reduce((a, b) => a + b, 0) / 100,
+}));
+`;
+
+interface ChildResult {
+  seconds: number;
+  frames: number;
+  nodeCpuSeconds: number;
+  maxRssMb: number;
+  ffmpegPeakMb: number;
+  ffmpegProcesses: number;
+  ffmpegCpuSeconds: number;
+}
+
+const decoders = () => Number(process.env.AP_ANALYZE_DECODERS ?? loadConfig().maxDecoders);
+
+/** The whole-programme waveform in a child process with a fresh cache. */
+async function waveformInChild(path: string, hours: number): Promise<ChildResult> {
+  const dir = join(WORK, `cache-child-${Date.now()}`);
+  const args = [
+    '--input-type=module',
+    '-e',
+    CHILD,
+    DIST,
+    path,
+    String(hours),
+    dir,
+    String(decoders()),
+    FFMPEG,
+  ];
+  const { stdout } = await execFileP(process.execPath, args, { maxBuffer: 1 << 20 });
+  return JSON.parse(stdout.trim().split('\n').at(-1) as string) as ChildResult;
+}
+
+/** Builds the service (its dist/), which the child runs. */
+async function build(): Promise<void> {
+  const tsc = fileURLToPath(new URL('../node_modules/typescript/bin/tsc', import.meta.url));
+  await execFileP(process.execPath, [
+    tsc,
+    '-b',
+    fileURLToPath(new URL('../packages/analyze', import.meta.url)),
+  ]);
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+const percentile = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] as number;
+};
+const r3 = (x: number) => Math.round(x * 1000) / 1000;
+
+export async function wholeProgramme(p: Programme) {
+  const decode: { seconds: number; cpuSeconds: number }[] = [];
+  const ours: ChildResult[] = [];
+  for (let i = 0; i < REPEATS; i++) {
+    decode.push(await nullDecode(p.path));
+    ours.push(await waveformInChild(p.path, p.hours));
+  }
+  const ratios = ours.map((o, i) => o.seconds / (decode[i] as { seconds: number }).seconds);
+  // CPU spent (service and its ffmpegs) over the null decode's: what the wall ratio becomes when
+  // there are no spare cores (half a vCPU on Fargate, or a busy machine).
+  const cpuRatios = ours.map(
+    (o, i) => (o.nodeCpuSeconds + o.ffmpegCpuSeconds) / (decode[i] as { cpuSeconds: number }).cpuSeconds,
+  );
+  return {
+    input: p.name,
+    frames: ours[0]?.frames,
+    ffmpegNullDecodeSeconds: decode.map((d) => r3(d.seconds)),
+    waveformSeconds: ours.map((o) => r3(o.seconds)),
+    ratio: r3(median(ratios)),
+    ratios: ratios.map(r3),
+    cpu: {
+      ratio: r3(median(cpuRatios)),
+      nullDecodeSeconds: decode.map((d) => r3(d.cpuSeconds)),
+      serviceSeconds: ours.map((o) => r3(o.nodeCpuSeconds)),
+      ffmpegSeconds: ours.map((o) => r3(o.ffmpegCpuSeconds)),
+    },
+    peakMemoryMb: {
+      node: Math.max(...ours.map((o) => o.maxRssMb)),
+      ffmpegEach: Math.max(...ours.map((o) => o.ffmpegPeakMb)),
+      ffmpegProcesses: ours[0]?.ffmpegProcesses,
+    },
+  };
+}
+
+/** The service in a child process (compiled, as in production); prints the address it listens on. */
+const SERVER = `
+const [dist, id, path, dir, decoders, ffmpeg] = process.argv.slice(1);
+const { buildApp } = await import(dist + 'app.js');
+const { FileAssetResolver } = await import(dist + 'file-resolver.js');
+const app = await buildApp({
+  resolver: new FileAssetResolver({ [id]: path }, ffmpeg.replace(/ffmpeg$/, 'ffprobe')),
+  cacheDir: dir, cacheMaxBytes: 2 ** 40, cacheMaxAgeMs: 864e5, ffmpegPath: ffmpeg, maxDecoders: Number(decoders),
+});
+console.log(await app.listen({ port: 0, host: '127.0.0.1' }));
+process.on('SIGTERM', () => app.close().then(() => process.exit(0)));
+`;
+
+/**
+ * 100 random 10-second windows at one sample per pixel, asked over HTTP from this process of the
+ * service running in another: first from a cold cache (each decodes its PCM chunks), then warm.
+ */
+export async function windows(p: Programme) {
+  const dir = join(WORK, 'cache-windows');
+  await rm(dir, { recursive: true, force: true });
+  const id = '00000000-0000-4000-8000-00000000be4c';
+  const server = spawn(
+    process.execPath,
+    ['--input-type=module', '-e', SERVER, DIST, id, p.path, dir, String(decoders()), FFMPEG],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const base = await new Promise<string>((resolve, reject) => {
+    server.stdout.once('data', (d: Buffer) => resolve(String(d).trim()));
+    server.once('exit', (code) => reject(new Error(`server exited ${code}`)));
+  });
+  let seed = 42;
+  const random = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+  const starts = Array.from(
+    { length: 100 },
+    () => Math.floor(random() * (p.hours * 3600 - 10) * 1000) / 1000,
+  );
+  const time = async (start: number, format: string) => {
+    const t0 = performance.now();
+    const res = await fetch(
+      `${base}/api/analyze/assets/${id}/audio/1/waveform?samplesPerPixel=1&start=${start}&end=${start + 10}&format=${format}`,
+    );
+    const body = await res.arrayBuffer();
+    if (res.status !== 200) throw new Error(`window: ${res.status} ${Buffer.from(body).toString()}`);
+    return performance.now() - t0;
+  };
+  const stats = (ms: number[]) => ({
+    p50: r3(percentile(ms, 50)),
+    p99: r3(percentile(ms, 99)),
+    mean: r3(ms.reduce((a, b) => a + b, 0) / ms.length),
+  });
+  try {
+    const cold: number[] = [];
+    for (const s of starts) cold.push(await time(s, 'dat'));
+    const warm: number[] = [];
+    for (const s of starts) warm.push(await time(s, 'dat'));
+    const warmJson: number[] = [];
+    for (const s of starts) warmJson.push(await time(s, 'json'));
+    return {
+      input: p.name,
+      window: '10 s at 1 sample per pixel, merged, 16-bit: 480 000 pixels (1.9 MB .dat)',
+      coldMs: stats(cold),
+      warmDatMs: stats(warm),
+      warmJsonMs: stats(warmJson),
+    };
+  } finally {
+    const exited = new Promise((r) => server.once('exit', r));
+    server.kill('SIGTERM');
+    await exited;
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+export async function run(): Promise<Record<string, unknown>> {
+  // Other work on the machine slows every figure; the load average says how busy it was.
+  const load0 = r3(loadavg()[0] as number);
+  await build();
+  const aac1 = await programme(1, 'm4a');
+  const wav1 = await programme(1, 'wav');
+  const aac3 = await programme(3, 'm4a');
+  const oneHour = await wholeProgramme(aac1);
+  const threeHours = await wholeProgramme(aac3);
+  const pcm = await wholeProgramme(wav1);
+  const win = await windows(aac1);
+  return {
+    loadAverage: { start: load0, end: r3(loadavg()[0] as number) },
+    decoders: decoders(),
+    repeats: REPEATS,
+    targets: { ratio: 1.1, peakMemoryMb: 150, windowP99Ms: 50 },
+    wholeProgramme: { '1h-aac': oneHour, '3h-aac': threeHours, '1h-pcm-wav': pcm },
+    windows: win,
+  };
+}
