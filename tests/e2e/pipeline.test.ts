@@ -51,6 +51,30 @@ describe('the media pipeline, end to end (adapter and jobs as processes)', () =>
     worker.kill('SIGTERM');
     await exited(worker);
     assert.equal(worker.exitCode, 0);
+
+    // The timeline's audio data: analyze reads the audio proxy through the adapter's signed URL,
+    // and the adapter decides who may see it.
+    const analyze = await stack.startAnalyze();
+    const base = `${analyze.url}/api/analyze/assets/${id}/audio`;
+    const headers = { authorization: `Bearer ${stack.client.accessToken}` };
+    const waveform = await fetch(`${base}/2/waveform?format=json&pixelsPerSecond=10&bits=8`, { headers });
+    assert.equal(waveform.status, 200, await waveform.clone().text());
+    const body = (await waveform.json()) as {
+      sample_rate: number;
+      channels: number;
+      length: number;
+      data: number[];
+    };
+    assert.equal(body.sample_rate, 48000);
+    assert.ok(body.length >= 29 && body.length <= 31, `${body.length} pixels for 3 s at 10 px/s`);
+    // The peaks' values are checked against decoded samples in analyze's own tests; here: a tone, not silence.
+    assert.ok(Math.max(...body.data) > 5, 'the tone shows in the peaks');
+    const loudness = await fetch(`${base}/1/loudness`, { headers });
+    assert.equal(loudness.status, 200, await loudness.clone().text());
+    assert.equal((await fetch(`${base}/1/loudness`)).status, 401);
+    assert.equal((await fetch(`${base}/3/loudness`, { headers })).status, 404);
+    analyze.process.kill('SIGTERM');
+    await exited(analyze.process);
   });
 
   it('ingests twenty uploads at once with two workers', async () => {

@@ -131,6 +131,33 @@ export class Stack {
     return worker;
   }
 
+  /** The analyze service, which asks this adapter about assets with each caller's token. */
+  async startAnalyze(): Promise<{ url: string; process: ChildProcess }> {
+    const port = await freePort();
+    const child = service(
+      'packages/analyze/src/main.ts',
+      {
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        AP_ADAPTER_HOST: `http://127.0.0.1:${this.port}`,
+        AP_ANALYZE_CACHE_DIR: join(this.dir, 'analyze-cache'),
+      },
+      this.logs,
+    );
+    this.workers.add(child);
+    child.once('exit', () => this.workers.delete(child));
+    const url = `http://127.0.0.1:${port}`;
+    for (let i = 0; i < 120; i++) {
+      try {
+        if ((await fetch(`${url}/api/health`)).ok) return { url, process: child };
+      } catch {
+        // not listening yet
+      }
+      await sleep(250);
+    }
+    throw new Error(`analyze did not start:\n${this.logs.slice(-20).join('')}`);
+  }
+
   async upload(path: string, title: string): Promise<string> {
     const asset = await this.client.uploadAsset(
       await openAsBlob(path),
