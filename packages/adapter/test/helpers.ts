@@ -95,7 +95,6 @@ export async function startApp(
   openDb: () => Promise<Database>,
   overrides: Partial<AdapterConfig> = {},
   storage?: (dir: string) => Storage,
-  logs = false,
 ): Promise<TestApp> {
   const dir = await mkdtemp(join(tmpdir(), 'frameproof-adapter-'));
   const config: AdapterConfig = {
@@ -108,7 +107,7 @@ export async function startApp(
   const db = await openDb();
   const store = storage ? storage(dir) : new LocalStorage(join(dir, 'media'));
   const ctx = await createContext(config, db, store);
-  const app = await buildApp(ctx, { logger: logs ? { level: 'error' } : false });
+  const app = await buildApp(ctx, { logger: false });
   const tokens = new Map<string, string>();
   return {
     app,

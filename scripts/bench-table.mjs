@@ -1,0 +1,82 @@
+// Prints the README's benchmark tables from bench/results/*.json (`node scripts/bench-table.mjs`).
+import { existsSync, readFileSync } from 'node:fs';
+
+const read = (name) =>
+  existsSync(`bench/results/${name}.json`)
+    ? JSON.parse(readFileSync(`bench/results/${name}.json`, 'utf8'))
+    : undefined;
+const machine = (r) =>
+  `${r.date.slice(0, 10)}; ${r.machine.cpu}, ${r.machine.cores} cores, ${r.machine.memoryGiB} GiB, Node ${r.machine.node}`;
+const out = [];
+
+const api = read('api');
+if (api) {
+  out.push(
+    `**API** (\`npm run bench -- api\`; ${machine(api)}; autocannon, ${api.connections} connections, ${api.durationSeconds} s each).`,
+  );
+  out.push(
+    'Target: our p50 at most 1.5 times that of a bare route returning the same rows with one query, in the same run.',
+    '',
+  );
+  out.push(
+    '| database | request | req/s | p50 ms | p99 ms | bare p50 ms | p50 ratio |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: |',
+  );
+  for (const db of ['pglite', 'postgres']) {
+    for (const [name, v] of Object.entries(api[db] ?? {})) {
+      out.push(
+        `| ${db} | ${name} | ${v.ours.requestsPerSecond} | ${v.ours.p50} | ${v.ours.p99} | ${v.bare.p50} | ${v.p50Ratio} |`,
+      );
+    }
+  }
+  out.push('');
+}
+
+const ingest = read('ingest');
+if (ingest) {
+  const c = ingest.clip;
+  out.push(
+    `**Ingest** (\`npm run bench -- ingest\`; ${machine(ingest)}): a ${c.seconds} s ${c.size} ${c.rate} fps clip with ${c.audioTracks} audio tracks, adapter and one worker as processes.`,
+  );
+  out.push(
+    'Target: the pipeline (stored upload to ready asset) at most 1.15 times the same ffmpeg commands run bare, one after another, in the same run.',
+    '',
+  );
+  out.push(
+    '| upload s | pipeline s | realtime factor | bare ffmpeg s | ratio | ffmpeg runs |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: |',
+  );
+  out.push(
+    `| ${ingest.uploadSeconds ?? '–'} | ${ingest.pipelineSeconds} | ${ingest.realtimeFactor} | ${ingest.bareFfmpegSeconds} | ${ingest.ratio} | ${ingest.ffmpegCommands} |`,
+    '',
+  );
+}
+
+const analyze = read('analyze');
+if (analyze) {
+  out.push(
+    `**Analyze** (\`npm run bench -- analyze\`; ${machine(analyze)}; ${analyze.repeats} repeats, medians; load average ${analyze.loadAverage.start}–${analyze.loadAverage.end}).`,
+  );
+  out.push(
+    `Targets: whole-programme waveform at most ${analyze.targets.ratio} times \`ffmpeg -f null\` decoding in the same run; peak memory under ${analyze.targets.peakMemoryMb} MB; warm 10 s window p99 under ${analyze.targets.windowP99Ms} ms.`,
+    '',
+  );
+  out.push(
+    '| programme | waveform ÷ decode | CPU ratio | service peak MB | each ffmpeg MB |',
+    '| --- | ---: | ---: | ---: | ---: |',
+  );
+  for (const [name, v] of Object.entries(analyze.wholeProgramme)) {
+    out.push(
+      `| ${name} | ${v.ratio} | ${v.cpu.ratio} | ${v.peakMemoryMb.node} | ${v.peakMemoryMb.ffmpegEach} |`,
+    );
+  }
+  const w = analyze.windows;
+  if (w) {
+    out.push('', '| 10 s window, 1 sample per pixel, HTTP | p50 ms | p99 ms |', '| --- | ---: | ---: |');
+    const labels = { warmDatMs: 'warm, .dat', warmJsonMs: 'warm, JSON', coldMs: 'cold cache' };
+    for (const [key, label] of Object.entries(labels))
+      if (w[key]) out.push(`| ${label} | ${Math.round(w[key].p50)} | ${Math.round(w[key].p99)} |`);
+  }
+  out.push('');
+}
+console.log(out.join('\n'));
