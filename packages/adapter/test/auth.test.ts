@@ -35,6 +35,14 @@ for (const { name, open } of DATABASES) {
       );
     });
 
+    it('resets the admin password from FRAMEPROOF_ADMIN_PASSWORD at the next start', async () => {
+      await app.ctx.auth.ensureAccounts({ password: 'a-new-admin-password', generate: () => 'unused' });
+      assert.equal((await login('admin', 'a-new-admin-password')).statusCode, 200);
+      assert.equal((await login('admin', 'admin-password-for-tests')).statusCode, 401);
+      await app.ctx.auth.ensureAccounts({ password: 'admin-password-for-tests', generate: () => 'unused' });
+      assert.equal((await login('admin', 'admin-password-for-tests')).statusCode, 200);
+    });
+
     it('rotates refresh tokens: each works once, and logout revokes', async () => {
       const first = (await login('admin', 'admin-password-for-tests')).json() as TokenResponse;
       const refresh = (token: string) =>

@@ -155,7 +155,8 @@ export class AuthService {
     runner?: { username: string; password: string },
   ) {
     let generatedAdminPassword: string | undefined;
-    if (!(await this.users.byUsername('admin'))) {
+    const existingAdmin = await this.users.byUsername('admin');
+    if (!existingAdmin) {
       const password = admin.password ?? (generatedAdminPassword = admin.generate());
       await this.users.create({
         username: 'admin',
@@ -163,6 +164,9 @@ export class AuthService {
         passwordHash: await hashPassword(password),
         displayName: 'Administrator',
       });
+    } else if (admin.password && !(await verifyPassword(admin.password, existingAdmin.passwordHash ?? ''))) {
+      // FRAMEPROOF_ADMIN_PASSWORD stays authoritative: setting it again is how a lost password is reset.
+      await this.users.update(existingAdmin.id, { passwordHash: await hashPassword(admin.password) });
     }
     if (runner) {
       const existing = await this.users.byUsername(runner.username);
