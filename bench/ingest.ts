@@ -34,17 +34,20 @@ interface Command {
 
 export async function run(): Promise<Record<string, unknown>> {
   const source = await clip();
-  const stack = await Stack.start();
+  // Production leases (heartbeats every 20 s), and a slow poll: on 2 cores, anything else running
+  // steals from ffmpeg.
+  const stack = await Stack.start({ leaseSeconds: 60 });
   try {
     stack.startWorker({ LOG_LEVEL: 'debug' });
     await new Promise((r) => setTimeout(r, 3000)); // the worker's start-up (ffmpeg capability checks) is not ingest
-    const uploadStarted = performance.now();
+    const uploadStarted = Date.now();
     const id = await stack.upload(source, 'Ingest benchmark');
-    const started = performance.now();
-    const [asset] = await stack.settled([id], 1800);
-    const pipelineSeconds = (performance.now() - started) / 1000;
-    const uploadSeconds = (started - uploadStarted) / 1000;
+    const started = Date.now();
+    const [asset] = await stack.settled([id], 1800, 2000);
     if (asset?.status !== 'ready') throw new Error(`the asset ended ${asset?.status}: ${asset?.error}`);
+    // The moment it became ready is the adapter's (same machine, same clock), not when the slow poll saw it.
+    const pipelineSeconds = (Date.parse(asset.updatedAt) - started) / 1000;
+    const uploadSeconds = (started - uploadStarted) / 1000;
     const jobs = (await stack.client.listJobs({ assetId: id })).items;
 
     // The commands the worker ran for this asset, replayed bare into fresh scratch folders.

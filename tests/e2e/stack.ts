@@ -56,17 +56,16 @@ export class Stack {
     dir: string,
     readonly port: number,
     readonly busPort: number,
+    readonly leaseSeconds: number,
   ) {
     this.dir = dir;
     this.client = new FrameproofClient(`http://127.0.0.1:${port}`);
   }
 
-  static async start(): Promise<Stack> {
-    const stack = new Stack(
-      await mkdtemp(join(tmpdir(), 'frameproof-e2e-')),
-      await freePort(),
-      await freePort(),
-    );
+  /** `leaseSeconds`: short (3 s) in tests, so lost workers are noticed quickly; 60 s as in production for benchmarks. */
+  static async start(options: { leaseSeconds?: number } = {}): Promise<Stack> {
+    const dir = await mkdtemp(join(tmpdir(), 'frameproof-e2e-'));
+    const stack = new Stack(dir, await freePort(), await freePort(), options.leaseSeconds ?? 3);
     await stack.startAdapter();
     await stack.client.login('admin', 'e2e-admin-password');
     return stack;
@@ -87,7 +86,7 @@ export class Stack {
         FRAMEPROOF_ADMIN_PASSWORD: 'e2e-admin-password',
         AUTH_RUNNER_USERNAME: this.runner.username,
         AUTH_RUNNER_PASSWORD: this.runner.password,
-        JOB_LEASE_SECONDS: '3',
+        JOB_LEASE_SECONDS: String(this.leaseSeconds),
         JOB_RETRY_BASE_SECONDS: '0',
       },
       this.logs,
@@ -168,7 +167,7 @@ export class Stack {
   }
 
   /** Waits until every asset has left `ingesting`; returns them. */
-  async settled(ids: string[], seconds = 180): Promise<AssetWithShapes[]> {
+  async settled(ids: string[], seconds = 180, pollMs = 500): Promise<AssetWithShapes[]> {
     const deadline = Date.now() + seconds * 1000;
     for (;;) {
       const assets = await Promise.all(ids.map((id) => this.client.getAsset(id)));
@@ -179,7 +178,7 @@ export class Stack {
           `still ingesting after ${seconds} s: ${JSON.stringify(jobs.items.filter((j) => j.status !== 'completed').map((j) => [j.type, j.status, j.error]))}\n${this.logs.slice(-30).join('')}`,
         );
       }
-      await sleep(500);
+      await sleep(pollMs);
     }
   }
 
