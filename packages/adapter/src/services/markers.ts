@@ -14,7 +14,7 @@ import {
 import type { Database } from '../db/database.js';
 import { badRequest, conflict, HttpError, notFound } from '../errors.js';
 import { AssetsRepository } from '../repositories/assets.js';
-import { type MarkerRecord, MarkersRepository, type NewMarker } from '../repositories/markers.js';
+import { MarkersRepository, type NewMarker } from '../repositories/markers.js';
 import type { EventBus } from './event-bus.js';
 
 export const MANUAL_GROUP = 'Manual';
@@ -35,15 +35,6 @@ export class MarkerService {
     const asset = await new AssetsRepository(this.db).byId(assetId);
     if (!asset) throw notFound('asset');
     return asset;
-  }
-
-  private present(records: MarkerRecord[], t: Timeline): Marker[] {
-    const point = framePointFormatter(t);
-    return records.map(({ startFrame, endFrame, ...m }) => ({
-      ...m,
-      start: point(startFrame),
-      end: point(endFrame),
-    }));
   }
 
   private toNew(body: CreateMarkerBody, t: Timeline, authorId: string, prefix = ''): NewMarker {
@@ -71,7 +62,7 @@ export class MarkerService {
       throw badRequest('to must not come before from', 'to');
     }
     const t = await this.timeline(assetId);
-    return this.present(await new MarkersRepository(this.db).list(assetId, query), t);
+    return new MarkersRepository(this.db).list(assetId, query, framePointFormatter(t));
   }
 
   async create(assetId: string, body: CreateMarkerBody, authorId: string): Promise<Marker> {
@@ -83,11 +74,10 @@ export class MarkerService {
   async createMany(assetId: string, body: BulkMarkersBody, authorId: string, bulk = true): Promise<Marker[]> {
     const t = await this.timeline(assetId);
     const rows = body.markers.map((m, i) => this.toNew(m, t, authorId, bulk ? `markers/${i}/` : ''));
-    const created = await this.db.transaction(async (tx) => {
+    const markers = await this.db.transaction(async (tx) => {
       const repo = new MarkersRepository(tx);
-      return repo.list(assetId, { ids: await repo.insert(assetId, rows) });
+      return repo.list(assetId, { ids: await repo.insert(assetId, rows) }, framePointFormatter(t));
     });
-    const markers = this.present(created, t);
     if (markers.length === 1)
       this.events.publish({ type: 'marker.created', assetId, id: (markers[0] as Marker).id });
     else
@@ -103,10 +93,11 @@ export class MarkerService {
   async update(assetId: string, markerId: string, body: UpdateMarkerBody): Promise<Marker> {
     const t = await this.timeline(assetId);
     const repo = new MarkersRepository(this.db);
-    const current = await repo.byId(assetId, markerId);
+    const point = framePointFormatter(t);
+    const current = await repo.byId(assetId, markerId, point);
     if (!current) throw notFound('marker');
-    let start = current.startFrame;
-    let end = current.endFrame;
+    let start = current.start.frame;
+    let end = current.end.frame;
     try {
       if (body.start) start = resolvePoint(body.start, t, 'start');
       if (body.end) end = resolvePoint(body.end, t, 'end');
@@ -126,7 +117,7 @@ export class MarkerService {
       color: body.color,
     });
     this.events.publish({ type: 'marker.updated', assetId, id: markerId });
-    return this.present([(await repo.byId(assetId, markerId)) as MarkerRecord], t)[0] as Marker;
+    return (await repo.byId(assetId, markerId, point)) as Marker;
   }
 
   async delete(assetId: string, markerId: string): Promise<void> {
@@ -135,7 +126,10 @@ export class MarkerService {
   }
 
   private async marker(assetId: string, markerId: string) {
-    const marker = await new MarkersRepository(this.db).byId(assetId, markerId);
+    const marker = await new MarkersRepository(this.db).byId(assetId, markerId, (frame) => ({
+      frame,
+      timecode: null,
+    }));
     if (!marker) throw notFound('marker');
     return marker;
   }
