@@ -49,9 +49,10 @@ async function measure(url: string, token?: string): Promise<Measure> {
 }
 
 /** The page the API serves, fetched with one plain query and stringified: the floor. */
-const BARE_ASSETS = `SELECT a.id, a.title, a.status, a.error, a.qc_status, a.qc_by, a.qc_reason, a.qc_at, a.technical,
-  a.frame_rate_num, a.frame_rate_den, a.duration_frames, a.start_timecode, a.drop_frame, a.metadata, a.analysis,
-  a.created_by, a.created_at, a.updated_at FROM assets a ORDER BY a.created_at DESC, a.id DESC LIMIT 50`;
+const BARE_ASSETS = `SELECT a.id, a.title, a.status, a.error, a.qc_status, a.qc_by, qu.username AS qc_by_username, a.qc_reason,
+  a.qc_at, a.technical, a.frame_rate_num, a.frame_rate_den, a.duration_frames, a.start_timecode, a.drop_frame, a.metadata,
+  a.analysis, a.created_by, a.created_at, a.updated_at FROM assets a LEFT JOIN users qu ON qu.id = a.qc_by
+  ORDER BY a.created_at DESC, a.id DESC LIMIT 50`;
 const ISO = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 const BARE_MARKERS = `SELECT m.id, m.asset_id, m.start_frame, m.end_frame, m.title, m.description, m.group_name, m.category,
   m.severity, m.color, m.author_id, u.username, ${ISO('m.created_at')} AS created_at, ${ISO('m.updated_at')} AS updated_at
