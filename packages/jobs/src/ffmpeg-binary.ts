@@ -92,6 +92,16 @@ async function choose(
  * Finds ffmpeg and ffprobe (FFMPEG_PATH / FFPROBE_PATH, else the system's, else the npm-shipped
  * ones), makes sure they run, and asks ffmpeg what it can do.
  */
+/** What this ffmpeg can do (version, scdet, -fps_mode), from its own answers. */
+export async function probeCapabilities(runner: FfmpegRunner): Promise<FfmpegCapabilities> {
+  const [version, filters, help] = await Promise.all([
+    runner.ffmpeg(CAPABILITY_ARGS.version),
+    runner.ffmpeg(CAPABILITY_ARGS.filters),
+    runner.ffmpeg(CAPABILITY_ARGS.help),
+  ]);
+  return ffmpegCapabilities({ version: version.stdout, filters: filters.stdout, help: help.stdout });
+}
+
 export async function locateFfmpeg(options: LocateOptions = {}): Promise<FfmpegInstall> {
   const env = options.env ?? process.env;
   const systemDir = options.systemDir ?? '/usr/bin';
@@ -103,16 +113,7 @@ export async function locateFfmpeg(options: LocateOptions = {}): Promise<FfmpegI
     ffprobe: await ensureExecutable(ffprobe.path, options.copyDir),
   };
   const runner = new FfmpegRunner(paths, (command, args) => options.log?.debug('run', { command, args }));
-  const [version, filters, help] = await Promise.all([
-    runner.ffmpeg(CAPABILITY_ARGS.version),
-    runner.ffmpeg(CAPABILITY_ARGS.filters),
-    runner.ffmpeg(CAPABILITY_ARGS.help),
-  ]);
-  const capabilities = ffmpegCapabilities({
-    version: version.stdout,
-    filters: filters.stdout,
-    help: help.stdout,
-  });
+  const capabilities = await probeCapabilities(runner);
   options.log?.info('ffmpeg found', {
     ffmpeg: paths.ffmpeg,
     ffprobe: paths.ffprobe,

@@ -3,8 +3,9 @@ import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promi
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { ffmpegCapabilities, CAPABILITY_ARGS, type FfmpegCapabilities } from '@frameproof/core';
+import type { FfmpegCapabilities } from '@frameproof/core';
 import { LocalStorage } from '@frameproof/storage';
+import { probeCapabilities } from '../src/ffmpeg-binary.js';
 import { FfmpegRunner } from '../src/ffmpeg-runner.js';
 
 const run = promisify(execFile);
@@ -48,17 +49,7 @@ export async function ffprobeJson(path: string, ...args: string[]): Promise<Reco
 
 export async function systemRunner(): Promise<{ runner: FfmpegRunner; capabilities: FfmpegCapabilities }> {
   const runner = new FfmpegRunner(SYSTEM);
-  const [version, filters, help] = await Promise.all([
-    runner.ffmpeg(CAPABILITY_ARGS.version),
-    runner.ffmpeg(CAPABILITY_ARGS.filters),
-    runner.ffmpeg(CAPABILITY_ARGS.help),
-  ]);
-  const capabilities = ffmpegCapabilities({
-    version: version.stdout,
-    filters: filters.stdout,
-    help: help.stdout,
-  });
-  return { runner, capabilities };
+  return { runner, capabilities: await probeCapabilities(runner) };
 }
 
 /** A name with everything a shell or a path parser could trip on. */
