@@ -1,20 +1,24 @@
-/** The services behind the load balancer, in the order the ALB's listener rules try them. */
+/** The services behind the load balancer. */
 export type Upstream = 'analyze' | 'adapter' | 'auth' | 'frontend';
 
 /**
- * The ALB's path rules (FACTS.md): `/api/analyze/*` (priority 1) to analyze, `/api/*` (2) to
- * the adapter, `/auth*` (3) to the identity provider, everything else (4) to the frontend.
+ * The ALB's path rules (FACTS.md), in priority order: `/api/analyze/*` (1) to analyze, `/api/*`
+ * (2) to the adapter, `/auth*` (3) to the identity provider, everything else (4) to the
+ * frontend. The gateway registers its proxies from this table and `routeFor` reads it, so the
+ * two cannot drift apart.
  */
 export const ALB_RULES: readonly {
   upstream: Exclude<Upstream, 'frontend'>;
   priority: number;
-  matches: (path: string) => boolean;
+  prefix: string;
 }[] = [
-  { upstream: 'analyze', priority: 1, matches: (p) => p.startsWith('/api/analyze/') },
-  { upstream: 'adapter', priority: 2, matches: (p) => p.startsWith('/api/') },
-  { upstream: 'auth', priority: 3, matches: (p) => p.startsWith('/auth') },
+  { upstream: 'analyze', priority: 1, prefix: '/api/analyze' },
+  { upstream: 'adapter', priority: 2, prefix: '/api' },
+  { upstream: 'auth', priority: 3, prefix: '/auth' },
 ];
 
+const under = (path: string, prefix: string) => path === prefix || path.startsWith(`${prefix}/`);
+
 export function routeFor(path: string): Upstream {
-  return ALB_RULES.find((rule) => rule.matches(path))?.upstream ?? 'frontend';
+  return ALB_RULES.find((rule) => under(path, rule.prefix))?.upstream ?? 'frontend';
 }

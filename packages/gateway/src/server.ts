@@ -1,6 +1,6 @@
 import httpProxy from '@fastify/http-proxy';
 import Fastify, { type FastifyInstance } from 'fastify';
-import type { Upstream } from './routes.js';
+import { ALB_RULES, type Upstream } from './routes.js';
 
 export type Upstreams = Partial<Record<Upstream, string>>;
 
@@ -31,12 +31,7 @@ export async function buildGateway(upstreams: Upstreams, logger = true): Promise
         }),
       },
     });
-  const rules: [Upstream, string][] = [
-    ['analyze', '/api/analyze'],
-    ['adapter', '/api'],
-    ['auth', '/auth'],
-  ];
-  for (const [name, prefix] of rules) {
+  for (const { upstream: name, prefix } of ALB_RULES) {
     const upstream = upstreams[name];
     if (!upstream) {
       app.all(`${prefix}/*`, async (_req, reply) =>
