@@ -123,6 +123,20 @@ describe('OpenID Connect against a real provider', () => {
     assert.equal(carol.role, 'admin');
   });
 
+  it('writes the person once, not on every request', async () => {
+    const token = await idp.token('carol-admin');
+    const upsert = app.ctx.users.upsertExternal.bind(app.ctx.users);
+    let writes = 0;
+    app.ctx.users.upsertExternal = (...args) => ((writes += 1), upsert(...args));
+    try {
+      for (let i = 0; i < 5; i++)
+        assert.equal((await app.app.inject({ url: '/api/assets', headers: auth(token) })).statusCode, 200);
+    } finally {
+      app.ctx.users.upsertExternal = upsert;
+    }
+    assert.ok(writes <= 1, `${writes} writes for 5 requests`);
+  });
+
   it('lets the role decide what the person may do', async () => {
     const token = await idp.token('alice-reviewer');
     const users = await app.app.inject({ url: '/api/users', headers: auth(token) });

@@ -30,6 +30,7 @@ export class AuthService {
   private readonly secret: Uint8Array;
   private jwks: ReturnType<typeof createRemoteJWKSet> | undefined;
   private oidcIssuer: string | undefined;
+  private readonly oidcUsers = new Map<string, { principal: Principal; until: number }>();
 
   constructor(
     private readonly users: UsersRepository,
@@ -123,6 +124,11 @@ export class AuthService {
     }
     const username = String(payload.preferred_username ?? payload.email ?? payload.sub);
     const name = typeof payload.name === 'string' ? payload.name : null;
+    // The person's row is written when they first appear or their role or name changes, and at
+    // most once a minute otherwise: not on every request.
+    const key = [payload.iss, payload.sub, username, role, name].join('\n');
+    const known = this.oidcUsers.get(key);
+    if (known && known.until > Date.now()) return known.principal;
     const user = await this.users.upsertExternal(
       `${payload.iss}|${payload.sub}`,
       `${username}@oidc`,
@@ -130,7 +136,10 @@ export class AuthService {
       name,
     );
     if (user.disabled) throw unauthorized('this account is disabled');
-    return { userId: user.id, username: user.username, role };
+    const principal = { userId: user.id, username: user.username, role };
+    if (this.oidcUsers.size >= 10_000) this.oidcUsers.clear();
+    this.oidcUsers.set(key, { principal, until: Date.now() + 60_000 });
+    return principal;
   }
 
   /** Discovery and keys, fetched once; jose refreshes the key set when a new key id appears. */
