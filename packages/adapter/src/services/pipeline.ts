@@ -80,7 +80,6 @@ export class Pipeline {
   }
 
   async lease(workerId: string, types: readonly JobType[] | undefined, limit: number): Promise<LeasedJob[]> {
-    await this.reapExpiredLeases();
     const leased = await new JobsRepository(this.db).lease(
       workerId,
       types ?? JOB_TYPES,
@@ -198,6 +197,7 @@ export class Pipeline {
     return changed.length;
   }
 
+  /** Every adapter instance reaps on a timer (a few seconds, at most half a lease); leasing does not. */
   startReaper(intervalMs = Math.min(5000, (this.options.leaseSeconds * 1000) / 2)): void {
     this.reaper = setInterval(() => void this.reapExpiredLeases().catch(() => undefined), intervalMs);
     this.reaper.unref();
