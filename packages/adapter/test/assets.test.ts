@@ -156,6 +156,22 @@ for (const { name, open } of DATABASES) {
       const bad = await app.app.inject({ url: '/api/assets?cursor=garbage', headers: auth(token) });
       assert.equal(bad.statusCode, 400);
       assert.equal(bad.json().field, 'cursor');
+      // Tampered cursors: well-formed JSON whose values are not what the sort needs, or a cursor
+      // from another sort. Each is 400 naming the cursor, never a database error.
+      const forged = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+      const firstTitlePage = (
+        await app.app.inject({ url: '/api/assets?limit=1&sort=title', headers: auth(token) })
+      ).json() as AssetPage;
+      for (const [url, why] of [
+        [`/api/assets?cursor=${forged(['not a time', '00000000-0000-4000-8000-000000000000'])}`, 'time'],
+        [`/api/assets?cursor=${forged(['2026-01-01T00:00:00.000Z', 'not-a-uuid'])}`, 'id'],
+        [`/api/assets?cursor=${forged([1, 2, 3])}`, 'shape'],
+        [`/api/assets?sort=createdAt&cursor=${firstTitlePage.nextCursor}`, 'other sort'],
+      ] as const) {
+        const res = await app.app.inject({ url, headers: auth(token) });
+        assert.equal(res.statusCode, 400, `${why}: ${res.body}`);
+        assert.equal(res.json().field, 'cursor');
+      }
       const badSort = await app.app.inject({ url: '/api/assets?sort=size', headers: auth(token) });
       assert.equal(badSort.statusCode, 400);
       assert.equal(badSort.json().field, 'sort');

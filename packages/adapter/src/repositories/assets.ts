@@ -95,20 +95,38 @@ interface ShapeFileRow {
 }
 
 const SORT_COLUMNS = { createdAt: 'a.created_at', updatedAt: 'a.updated_at', title: 'a.title' } as const;
+type AssetSortKey = keyof typeof SORT_COLUMNS;
 
-/** Opaque page cursor: the sort value and id of the last row seen. */
-export function encodeCursor(value: string, id: string): string {
-  return Buffer.from(JSON.stringify([value, id])).toString('base64url');
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Opaque page cursor: the sort it belongs to, and the sort value and id of the last row seen. */
+function encodeCursor(sort: AssetSortKey, value: string, id: string): string {
+  return Buffer.from(JSON.stringify([sort, value, id])).toString('base64url');
 }
-function decodeCursor(cursor: string): [string, string] {
+
+/**
+ * A cursor comes from the client: it is checked against the sort it is used with (a title is
+ * text, a date an ISO timestamp, the id a UUID) so that a forged one is a 400, never a SQL error.
+ */
+function decodeCursor(cursor: string, sort: AssetSortKey): [string, string] {
+  let parsed: unknown;
   try {
-    const parsed: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString());
-    if (Array.isArray(parsed) && parsed.length === 2 && parsed.every((p) => typeof p === 'string'))
-      return parsed as [string, string];
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString());
   } catch {
-    // fall through
+    parsed = undefined;
   }
-  throw badRequest('cursor is not one this API returned', 'cursor');
+  if (Array.isArray(parsed) && parsed.length === 3) {
+    const [cursorSort, value, id] = parsed as unknown[];
+    if (
+      cursorSort === sort &&
+      typeof value === 'string' &&
+      typeof id === 'string' &&
+      UUID.test(id) &&
+      (sort === 'title' || (/^\d{4}-\d{2}-\d{2}T/.test(value) && !Number.isNaN(Date.parse(value))))
+    )
+      return [value, id];
+  }
+  throw badRequest('cursor is not one this API returned for this sort', 'cursor');
 }
 
 /** Prefix search on every word: "intervi fin" finds "Interview final". */
@@ -153,7 +171,7 @@ export class AssetsRepository {
       where.push(`a.search @@ to_tsquery('simple', ${param(tsquery)})`);
     }
     if (query.cursor) {
-      const [value, id] = decodeCursor(query.cursor);
+      const [value, id] = decodeCursor(query.cursor, sort);
       const cast = sort === 'title' ? 'text' : 'timestamptz';
       where.push(
         `(${column}, a.id) ${order === 'desc' ? '<' : '>'} (${param(value)}::${cast}, ${param(id)}::uuid)`,
@@ -168,7 +186,9 @@ export class AssetsRepository {
     const items = rows.slice(0, limit).map(toAsset);
     const last = items.at(-1);
     const nextCursor =
-      rows.length > limit && last ? encodeCursor(sort === 'title' ? last.title : last[sort], last.id) : null;
+      rows.length > limit && last
+        ? encodeCursor(sort, sort === 'title' ? last.title : last[sort], last.id)
+        : null;
     return { items, nextCursor };
   }
 
