@@ -79,6 +79,7 @@ describe('adapter', () => {
       OIDC_ROLES_CLAIM: 'realm_access.roles',
       KEYCLOAK_HOST: 'https://${DomainName}',
       PUBLIC_URL: 'https://${DomainName}',
+      TRUST_PROXY: '1',
       METRICS_NAMESPACE: 'Frameproof',
       APPLICATION_TAG: '${ApplicationTag}',
     });

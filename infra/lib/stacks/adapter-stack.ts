@@ -41,6 +41,8 @@ export class AdapterStack extends ServiceStack {
         // The adapter appends /auth/realms/frameproof (OIDC_ISSUER_URL says it outright).
         KEYCLOAK_HOST: this.publicUrl,
         PUBLIC_URL: this.publicUrl,
+        // The ALB is the one hop in front; its address is not known in advance.
+        TRUST_PROXY: '1',
         METRICS_NAMESPACE: PENDING_JOBS_METRIC.namespace,
         APPLICATION_TAG: p.applicationTag,
       },

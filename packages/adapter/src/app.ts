@@ -15,6 +15,9 @@ import { mediaRoutes } from './routes/media.js';
 import { systemRoutes } from './routes/system.js';
 import { uploadRoutes } from './routes/uploads.js';
 
+/** Trusts the nearest `hops` peers, whoever they are (a load balancer whose address is unknown). */
+const trustHops = (hops: number) => (_address: string, hop: number) => hop < hops;
+
 /** Builds the adapter's HTTP app on a context; tests call `app.inject()` on it, no port needed. */
 export async function buildApp(
   ctx: AppContext,
@@ -24,7 +27,8 @@ export async function buildApp(
     logger: options.logger ?? { level: ctx.config.logLevel },
     requestIdHeader: 'x-request-id',
     bodyLimit: 16 * 1024 * 1024,
-    trustProxy: true,
+    trustProxy:
+      typeof ctx.config.trustProxy === 'number' ? trustHops(ctx.config.trustProxy) : ctx.config.trustProxy,
     ajv: { customOptions: { strict: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 

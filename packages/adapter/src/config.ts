@@ -19,6 +19,11 @@ export interface AdapterConfig {
   /** Folder for tus uploads in progress (local storage). */
   uploadDir: string;
   publicUrl?: string;
+  /**
+   * Which peers may speak for the client in `X-Forwarded-*` (Fastify's `trustProxy`): a hop
+   * count, or addresses/CIDRs and the names `loopback`, `linklocal`, `uniquelocal`.
+   */
+  trustProxy: number | string | false;
   adminPassword?: string;
   runner?: { username: string; password: string };
   oidc?: OidcConfig;
@@ -37,6 +42,27 @@ export interface AdapterConfig {
 }
 
 export class ConfigError extends Error {}
+
+const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/**
+ * TRUST_PROXY: `loopback` by default (the gateway of `npm start`); `1` behind one load balancer
+ * whose address is not known in advance (the ALB on ECS); `off`; or a list of addresses/CIDRs.
+ */
+function trustProxy(raw: string | undefined): number | string | false {
+  const value = (raw ?? '').trim();
+  if (value === '') return 'loopback';
+  if (value === 'off') return false;
+  if (/^\d+$/.test(value)) return Number(value);
+  const items = value.split(',').map((item) => item.trim());
+  for (const item of items) {
+    if (!PROXY_NAMES.has(item) && !/^[0-9a-fA-F.:]+(\/\d{1,3})?$/.test(item))
+      throw new ConfigError(
+        `TRUST_PROXY must be a hop count, "off", or addresses/CIDRs (or loopback, linklocal, uniquelocal), got "${item}"`,
+      );
+  }
+  return items.join(',');
+}
 
 function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0): number {
   const raw = env[name];
@@ -74,6 +100,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): AdapterConfig 
     storageUrl: env.STORAGE_URL || join(dataDir, 'media'),
     uploadDir: env.UPLOAD_DIR || join(dataDir, 'uploads'),
     publicUrl: env.PUBLIC_URL || undefined,
+    trustProxy: trustProxy(env.TRUST_PROXY),
     adminPassword: env.FRAMEPROOF_ADMIN_PASSWORD || undefined,
     runner: runnerUser && runnerPass ? { username: runnerUser, password: runnerPass } : undefined,
     oidc: issuer

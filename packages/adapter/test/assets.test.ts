@@ -54,6 +54,24 @@ for (const { name, open } of DATABASES) {
       assert.match(file.key, /^assets\/[0-9a-f-]+\/original\/ep_1_rm_-rf_x_.mov$/);
       assert.match(file.url, /^http:\/\/localhost(:\d+)?\/api\/media\//);
 
+      // Signed URLs take their origin from X-Forwarded-* only when a trusted hop (loopback, the
+      // gateway, by default) sends them; from anyone else the headers are ignored.
+      const forwarded = {
+        host: 'review.example',
+        'x-forwarded-host': 'evil.example',
+        'x-forwarded-proto': 'https',
+      };
+      const originalUrl = async (remoteAddress: string) => {
+        const res = await app.app.inject({
+          url: `/api/assets/${asset.id}`,
+          headers: { ...auth(token), ...forwarded },
+          remoteAddress,
+        });
+        return (res.json() as AssetWithShapes).shapes.find((s) => s.type === 'original')?.files[0]?.url;
+      };
+      assert.match((await originalUrl('203.0.113.9')) ?? '', /^http:\/\/review\.example\/api\/media\//);
+      assert.match((await originalUrl('127.0.0.1')) ?? '', /^https:\/\/evil\.example\/api\/media\//);
+
       const jobs = (
         await app.app.inject({ url: `/api/jobs?assetId=${asset.id}`, headers: auth(token) })
       ).json() as { items: { type: string; status: string }[] };

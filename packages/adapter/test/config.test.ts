@@ -13,6 +13,14 @@ describe('adapter configuration', () => {
     assert.equal(c.storageUrl, '/srv/fp/media');
     assert.equal(c.oidc, undefined);
     assert.equal(c.metrics, undefined);
+    assert.equal(c.trustProxy, 'loopback');
+  });
+
+  it('trusts X-Forwarded-* only from the hops TRUST_PROXY names', () => {
+    assert.equal(readConfig({ TRUST_PROXY: '1' }).trustProxy, 1);
+    assert.equal(readConfig({ TRUST_PROXY: 'off' }).trustProxy, false);
+    assert.equal(readConfig({ TRUST_PROXY: '10.0.0.0/16, loopback' }).trustProxy, '10.0.0.0/16,loopback');
+    assert.throws(() => readConfig({ TRUST_PROXY: 'everyone' }), /TRUST_PROXY/);
   });
 
   it('reads the names the ECS task definitions use', () => {
