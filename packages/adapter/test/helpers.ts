@@ -95,6 +95,7 @@ export async function startApp(
   openDb: () => Promise<Database>,
   overrides: Partial<AdapterConfig> = {},
   storage?: (dir: string) => Storage,
+  logger: NonNullable<Parameters<typeof buildApp>[1]>['logger'] = false,
 ): Promise<TestApp> {
   const dir = await mkdtemp(join(tmpdir(), 'frameproof-adapter-'));
   const config: AdapterConfig = {
@@ -107,7 +108,7 @@ export async function startApp(
   const db = await openDb();
   const store = storage ? storage(dir) : new LocalStorage(join(dir, 'media'));
   const ctx = await createContext(config, db, store);
-  const app = await buildApp(ctx, { logger: false });
+  const app = await buildApp(ctx, { logger });
   const tokens = new Map<string, string>();
   return {
     app,

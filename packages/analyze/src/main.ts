@@ -1,4 +1,5 @@
 /** The analyze service's process: `node dist/src/main.js`. PORT (8080), HOST; see config.ts. */
+import { serializeRequest } from '@frameproof/core';
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { AdapterAssetResolver } from './resolver.js';
@@ -21,7 +22,7 @@ async function main(): Promise<void> {
     cacheMaxAgeMs: config.cacheMaxAgeMs,
     ffmpegPath: config.ffmpegPath,
     maxDecoders: config.maxDecoders,
-    logger: { level: config.logLevel },
+    logger: { level: config.logLevel, serializers: { req: serializeRequest } },
   });
   let stopping = false;
   const stop = (signal: string) => {

@@ -11,3 +11,4 @@ export * from './api/events.js';
 export * from './client.js';
 export * from './timeline.js';
 export * from './ffmpeg/index.js';
+export * from './request-log.js';
