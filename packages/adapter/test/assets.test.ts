@@ -119,6 +119,34 @@ for (const { name, open } of DATABASES) {
       assert.equal(list.items.length, 0);
     });
 
+    it('serves an uploaded page as a sandboxed download, never as a page on our origin', async (t) => {
+      const app = await appFor(t, open);
+      const token = await app.token();
+      const form = multipart(
+        { title: 'Not a movie' },
+        { name: 'x.html', type: 'text/html', data: Buffer.from('<script>alert(document.cookie)</script>') },
+      );
+      const res = await app.app.inject({
+        method: 'POST',
+        url: '/api/assets',
+        headers: { ...form.headers, ...auth(token) },
+        payload: form.payload,
+      });
+      assert.equal(res.statusCode, 201, res.body);
+      const asset = (
+        await app.app.inject({ url: `/api/assets/${(res.json() as Asset).id}`, headers: auth(token) })
+      ).json() as AssetWithShapes;
+      const file = asset.shapes.find((s) => s.type === 'original')?.files[0];
+      assert.ok(file);
+      assert.equal(file.mimeType, 'application/octet-stream');
+      const served = await app.app.inject({ url: new URL(file.url).pathname + new URL(file.url).search });
+      assert.equal(served.statusCode, 200);
+      assert.equal(served.headers['content-type'], 'application/octet-stream');
+      assert.match(String(served.headers['content-disposition']), /^attachment; filename="x\.html"$/);
+      assert.equal(served.headers['x-content-type-options'], 'nosniff');
+      assert.equal(served.headers['content-security-policy'], "default-src 'none'; sandbox");
+    });
+
     it('lists with cursor pagination, sorting, filters and full-text search', async (t) => {
       const app = await appFor(t, open);
       const token = await app.token();

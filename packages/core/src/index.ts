@@ -12,3 +12,4 @@ export * from './client.js';
 export * from './timeline.js';
 export * from './ffmpeg/index.js';
 export * from './request-log.js';
+export * from './media-types.js';

@@ -123,7 +123,7 @@ export class S3Storage implements Storage {
   signedUrl(
     key: string,
     expiresInSeconds: number,
-    download?: { filename: string; contentType?: string },
+    download?: { filename: string; contentType?: string; disposition?: 'inline' | 'attachment' },
   ): Promise<string> {
     return getSignedUrl(
       this.client,
@@ -132,7 +132,7 @@ export class S3Storage implements Storage {
         Key: this.objectKey(key),
         ResponseContentType: download?.contentType,
         ResponseContentDisposition: download
-          ? `inline; filename="${download.filename.replace(/"/g, '')}"`
+          ? `${download.disposition ?? 'inline'}; filename="${download.filename.replace(/[^\w.-]+/g, '_')}"`
           : undefined,
       }),
       { expiresIn: expiresInSeconds },

@@ -4,7 +4,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { AppContext } from '../context.js';
 import { forbidden, notFound } from '../errors.js';
-import { Uuid } from '@frameproof/core';
+import { mediaResponseHeaders, Uuid } from '@frameproof/core';
 
 /**
  * Reads a local file through a signed URL, with Range requests (206), so that a <video>
@@ -40,7 +40,7 @@ export const mediaRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async
         dotfiles: 'allow',
       });
       reply.code(statusCode).headers(headers);
-      reply.header('content-type', file.mimeType);
+      reply.headers(mediaResponseHeaders(file.mimeType, file.key.split('/').pop() ?? 'media'));
       reply.header('cache-control', 'private, max-age=300');
       return reply.send(stream);
     },

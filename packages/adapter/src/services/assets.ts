@@ -1,6 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import type { Asset, AssetWithShapes, ListAssetsQuery, QcBody, UpdateAssetBody } from '@frameproof/core';
+import {
+  type Asset,
+  type AssetWithShapes,
+  type ListAssetsQuery,
+  type QcBody,
+  storableMediaType,
+  type UpdateAssetBody,
+} from '@frameproof/core';
 import type { Storage } from '@frameproof/storage';
 import type { Database } from '../db/database.js';
 import { notFound } from '../errors.js';
@@ -56,6 +63,8 @@ export class AssetService {
     id?: string;
   }): Promise<Asset> {
     const id = input.id ?? randomUUID();
+    // The uploader's claim is only a hint: a type off the media list is stored as octet-stream.
+    input = { ...input, mimeType: storableMediaType(input.mimeType) };
     const key = `assets/${id}/original/${safeFileName(input.fileName)}`;
     let stored = false;
     try {

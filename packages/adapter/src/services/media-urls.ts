@@ -1,4 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { servedInline } from '@frameproof/core';
 import { S3Storage, type Storage } from '@frameproof/storage';
 import type { FileRecord } from '../repositories/assets.js';
 
@@ -19,7 +20,8 @@ export class MediaUrls {
     if (file.storage === 's3' && this.storage instanceof S3Storage) {
       return this.storage.signedUrl(file.key, this.ttlSeconds, {
         filename: file.key.split('/').pop() ?? 'media',
-        contentType: file.mimeType,
+        contentType: servedInline(file.mimeType) ? file.mimeType : 'application/octet-stream',
+        disposition: servedInline(file.mimeType) ? 'inline' : 'attachment',
       });
     }
     const expires = Math.floor(now / 1000) + this.ttlSeconds;
