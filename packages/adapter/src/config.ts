@@ -19,6 +19,8 @@ export interface AdapterConfig {
   /** Folder for tus uploads in progress (local storage). */
   uploadDir: string;
   publicUrl?: string;
+  /** Origin of signed media URLs when media is served from its own origin (else PUBLIC_URL). */
+  mediaPublicUrl?: string;
   /**
    * Which peers may speak for the client in `X-Forwarded-*` (Fastify's `trustProxy`): a hop
    * count, or addresses/CIDRs and the names `loopback`, `linklocal`, `uniquelocal`.
@@ -100,6 +102,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): AdapterConfig 
     storageUrl: env.STORAGE_URL || join(dataDir, 'media'),
     uploadDir: env.UPLOAD_DIR || join(dataDir, 'uploads'),
     publicUrl: env.PUBLIC_URL || undefined,
+    mediaPublicUrl: env.MEDIA_PUBLIC_URL || undefined,
     trustProxy: trustProxy(env.TRUST_PROXY),
     adminPassword: env.FRAMEPROOF_ADMIN_PASSWORD || undefined,
     runner: runnerUser && runnerPass ? { username: runnerUser, password: runnerPass } : undefined,

@@ -71,6 +71,13 @@ for (const { name, open } of DATABASES) {
       };
       assert.match((await originalUrl('203.0.113.9')) ?? '', /^http:\/\/review\.example\/api\/media\//);
       assert.match((await originalUrl('127.0.0.1')) ?? '', /^https:\/\/evil\.example\/api\/media\//);
+      // MEDIA_PUBLIC_URL puts media on an origin of its own, away from the app's cookies and pages.
+      app.ctx.config.mediaPublicUrl = 'https://media.review.example';
+      assert.match(
+        (await originalUrl('203.0.113.9')) ?? '',
+        /^https:\/\/media\.review\.example\/api\/media\//,
+      );
+      app.ctx.config.mediaPublicUrl = undefined;
 
       const jobs = (
         await app.app.inject({ url: `/api/jobs?assetId=${asset.id}`, headers: auth(token) })

@@ -87,7 +87,8 @@ export const assetRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async
     (req) =>
       ctx.assets.get(
         req.params.id,
-        ctx.config.publicUrl?.replace(/\/$/, '') ?? `${req.protocol}://${req.host}`,
+        (ctx.config.mediaPublicUrl ?? ctx.config.publicUrl)?.replace(/\/$/, '') ??
+          `${req.protocol}://${req.host}`,
       ),
   );
   app.patch(
