@@ -1,3 +1,4 @@
+import { announceAdminPassword } from './admin-password.js';
 import { readConfig } from './config.js';
 import { createContext } from './context.js';
 import { buildApp } from './app.js';
@@ -14,10 +15,13 @@ async function main() {
   ctx.events.onError((err) => app.log.error({ err }, 'event bus error'));
 
   if (ctx.generatedAdminPassword) {
-    // Printed once, on the first start; it is stored only as a hash.
-    process.stdout.write(
-      `\n  First start: an admin account was created.\n  username: admin\n  password: ${ctx.generatedAdminPassword}\n  (set FRAMEPROOF_ADMIN_PASSWORD to choose it; this is the only time it is shown)\n\n`,
-    );
+    // Shown once, on the first start; the database keeps only its hash.
+    const file = await announceAdminPassword(ctx.generatedAdminPassword, {
+      isTTY: process.stdout.isTTY === true,
+      write: (text) => process.stdout.write(text),
+      dataDir: config.dataDir,
+    });
+    if (file) app.log.warn({ file }, 'first start: the generated admin password is in this file (mode 0600)');
   }
   await app.listen({ port: config.port, host: config.host });
   if (bus && config.busPort !== null) await bus.listen(config.busPort, config.host);
