@@ -27,6 +27,8 @@ export interface AdapterConfig {
    */
   trustProxy: number | string | false;
   adminPassword?: string;
+  /** AUTH_LOCAL=off: no local admin, and people sign in through the identity provider only. */
+  authLocal: boolean;
   runner?: { username: string; password: string };
   oidc?: OidcConfig;
   uploadMaxBytes: number;
@@ -66,6 +68,14 @@ function trustProxy(raw: string | undefined): number | string | false {
   return items.join(',');
 }
 
+function onOff(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (raw === 'on') return true;
+  if (raw === 'off') return false;
+  throw new ConfigError(`${name} must be "on" or "off", got "${raw}"`);
+}
+
 function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
@@ -92,6 +102,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): AdapterConfig 
   const issuer =
     env.OIDC_ISSUER_URL ||
     (env.KEYCLOAK_HOST ? `${env.KEYCLOAK_HOST.replace(/\/$/, '')}/auth/realms/frameproof` : '');
+  if (env.AUTH_LOCAL === 'off' && !issuer)
+    throw new ConfigError('AUTH_LOCAL=off needs an identity provider (OIDC_ISSUER_URL or KEYCLOAK_HOST)');
   const busPort = env.BUS_PORT === 'off' ? null : int(env, 'BUS_PORT', 5701, 0);
   return {
     host: env.HOST ?? '0.0.0.0',
@@ -105,6 +117,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): AdapterConfig 
     mediaPublicUrl: env.MEDIA_PUBLIC_URL || undefined,
     trustProxy: trustProxy(env.TRUST_PROXY),
     adminPassword: env.FRAMEPROOF_ADMIN_PASSWORD || undefined,
+    authLocal: onOff(env, 'AUTH_LOCAL', true),
     runner: runnerUser && runnerPass ? { username: runnerUser, password: runnerPass } : undefined,
     oidc: issuer
       ? {

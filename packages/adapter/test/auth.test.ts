@@ -5,6 +5,23 @@ import { auth, DATABASES, startApp, type TestApp } from './helpers.js';
 import { FRAMEPROOF_AUDIENCE, startIdp, type TestIdp } from './oidc-server.js';
 
 for (const { name, open } of DATABASES) {
+  describe(`local sign-in turned off on ${name}`, () => {
+    it('with AUTH_LOCAL=off creates no admin and signs in only the service account locally', async () => {
+      const off = await startApp(open, { authLocal: false });
+      try {
+        const offLogin = (username: string, password: string) =>
+          off.app.inject({ method: 'POST', url: '/api/auth/login', payload: { username, password } });
+        const admin = await offLogin('admin', 'admin-password-for-tests');
+        assert.equal(admin.statusCode, 403);
+        assert.match(admin.json().message, /AUTH_LOCAL=off/);
+        assert.equal(await off.ctx.users.byUsername('admin'), undefined);
+        assert.equal((await offLogin('runner', 'runner-password-for-tests')).statusCode, 200);
+      } finally {
+        await off.close();
+      }
+    });
+  });
+
   describe(`local accounts on ${name}`, () => {
     let app: TestApp;
     before(async () => {

@@ -16,6 +16,13 @@ describe('adapter configuration', () => {
     assert.equal(c.trustProxy, 'loopback');
   });
 
+  it('turns local sign-in off only where an identity provider is configured', () => {
+    assert.equal(readConfig({}).authLocal, true);
+    assert.equal(readConfig({ AUTH_LOCAL: 'off', OIDC_ISSUER_URL: 'https://idp.example/' }).authLocal, false);
+    assert.throws(() => readConfig({ AUTH_LOCAL: 'off' }), /identity provider/);
+    assert.throws(() => readConfig({ AUTH_LOCAL: 'no' }), /AUTH_LOCAL must be "on" or "off"/);
+  });
+
   it('trusts X-Forwarded-* only from the hops TRUST_PROXY names', () => {
     assert.equal(readConfig({ TRUST_PROXY: '1' }).trustProxy, 1);
     assert.equal(readConfig({ TRUST_PROXY: 'off' }).trustProxy, false);

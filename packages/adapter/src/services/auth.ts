@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { type Role, strongestRole, type TokenResponse } from '@frameproof/core';
 import { createRemoteJWKSet, decodeJwt, jwtVerify, SignJWT, type JWTPayload } from 'jose';
 import type { OidcConfig } from '../config.js';
-import { unauthorized } from '../errors.js';
+import { forbidden, unauthorized } from '../errors.js';
 import { publicUser, type UserRecord, type UsersRepository } from '../repositories/users.js';
 import { hashPassword, verifyPassword } from './passwords.js';
 
@@ -35,13 +35,21 @@ export class AuthService {
   constructor(
     private readonly users: UsersRepository,
     signingSecret: string,
-    private readonly options: { accessTokenSeconds: number; refreshTokenSeconds: number; oidc?: OidcConfig },
+    private readonly options: {
+      accessTokenSeconds: number;
+      refreshTokenSeconds: number;
+      oidc?: OidcConfig;
+      /** False (AUTH_LOCAL=off): people sign in through the identity provider only. */
+      authLocal?: boolean;
+    },
   ) {
     this.secret = Buffer.from(signingSecret, 'base64url');
   }
 
   async login(username: string, password: string): Promise<TokenResponse> {
     const user = await this.users.byUsername(username);
+    if (this.options.authLocal === false && user?.role !== 'service')
+      throw forbidden('local sign-in is turned off (AUTH_LOCAL=off): sign in through the identity provider');
     // Hash even for unknown users, so the answer takes as long either way.
     const ok = await verifyPassword(password, user?.passwordHash ?? (await DUMMY_HASH));
     if (!user || !user.passwordHash || !ok || user.disabled) throw unauthorized('wrong username or password');
@@ -164,8 +172,9 @@ export class AuthService {
     runner?: { username: string; password: string },
   ) {
     let generatedAdminPassword: string | undefined;
-    const existingAdmin = await this.users.byUsername('admin');
-    if (!existingAdmin) {
+    // With local sign-in off there is no local admin to create (nor to reset).
+    const existingAdmin = this.options.authLocal === false ? null : await this.users.byUsername('admin');
+    if (existingAdmin === undefined) {
       const password = admin.password ?? (generatedAdminPassword = admin.generate());
       await this.users.create({
         username: 'admin',
@@ -173,7 +182,11 @@ export class AuthService {
         passwordHash: await hashPassword(password),
         displayName: 'Administrator',
       });
-    } else if (admin.password && !(await verifyPassword(admin.password, existingAdmin.passwordHash ?? ''))) {
+    } else if (
+      existingAdmin &&
+      admin.password &&
+      !(await verifyPassword(admin.password, existingAdmin.passwordHash ?? ''))
+    ) {
       // FRAMEPROOF_ADMIN_PASSWORD stays authoritative: setting it again is how a lost password is reset.
       await this.users.update(existingAdmin.id, { passwordHash: await hashPassword(admin.password) });
     }
