@@ -49,6 +49,7 @@ export function installValidation(app: FastifyInstance) {
 
   app.setErrorHandler((error: FastifyError | HttpError, request, reply) => {
     if (error instanceof HttpError) {
+      if (error.headers) reply.headers(error.headers);
       return reply.code(error.statusCode).send({
         statusCode: error.statusCode,
         error: httpStatusText(error.statusCode),

@@ -28,7 +28,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async 
         response: { 200: TokenResponse, ...errors },
       },
     },
-    (req) => ctx.auth.login(req.body.username, req.body.password),
+    (req) => ctx.auth.login(req.body.username, req.body.password, req.ip),
   );
   app.post(
     '/api/auth/refresh',

@@ -2,9 +2,10 @@ import { createHash, randomBytes } from 'node:crypto';
 import { type Role, strongestRole, type TokenResponse } from '@frameproof/core';
 import { createRemoteJWKSet, decodeJwt, jwtVerify, SignJWT, type JWTPayload } from 'jose';
 import type { OidcConfig } from '../config.js';
-import { forbidden, unauthorized } from '../errors.js';
+import { forbidden, tooManyRequests, unauthorized, unavailable } from '../errors.js';
+import { LoginThrottle } from './login-throttle.js';
 import { publicUser, type UserRecord, type UsersRepository } from '../repositories/users.js';
-import { hashPassword, verifyPassword } from './passwords.js';
+import { hashPassword, PasswordHashingBusy, verifyPassword } from './passwords.js';
 
 /** Who is calling: from a local access token or an OpenID Connect token. */
 export interface Principal {
@@ -31,6 +32,7 @@ export class AuthService {
   private jwks: ReturnType<typeof createRemoteJWKSet> | undefined;
   private oidcIssuer: string | undefined;
   private readonly oidcUsers = new Map<string, { principal: Principal; until: number }>();
+  readonly throttle = new LoginThrottle();
 
   constructor(
     private readonly users: UsersRepository,
@@ -46,13 +48,24 @@ export class AuthService {
     this.secret = Buffer.from(signingSecret, 'base64url');
   }
 
-  async login(username: string, password: string): Promise<TokenResponse> {
+  async login(username: string, password: string, clientAddress = 'unknown'): Promise<TokenResponse> {
+    const wait = this.throttle.waitSeconds(username, clientAddress);
+    if (wait > 0) throw tooManyRequests(`too many failed sign-ins; try again in ${wait} s`, wait);
     const user = await this.users.byUsername(username);
     if (this.options.authLocal === false && user?.role !== 'service')
       throw forbidden('local sign-in is turned off (AUTH_LOCAL=off): sign in through the identity provider');
     // Hash even for unknown users, so the answer takes as long either way.
-    const ok = await verifyPassword(password, user?.passwordHash ?? (await DUMMY_HASH));
-    if (!user || !user.passwordHash || !ok || user.disabled) throw unauthorized('wrong username or password');
+    const ok = await verifyPassword(password, user?.passwordHash ?? (await DUMMY_HASH)).catch(
+      (err: unknown) => {
+        if (err instanceof PasswordHashingBusy) throw unavailable(err.message, 1);
+        throw err;
+      },
+    );
+    if (!user || !user.passwordHash || !ok || user.disabled) {
+      this.throttle.failed(username, clientAddress);
+      throw unauthorized('wrong username or password');
+    }
+    this.throttle.succeeded(username);
     return this.issue(user);
   }
 
