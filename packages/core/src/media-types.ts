@@ -55,5 +55,7 @@ export function mediaResponseHeaders(mimeType: string, fileName: string): Record
     'x-content-type-options': 'nosniff',
     'content-security-policy': "default-src 'none'; sandbox",
     'content-disposition': `${inline ? 'inline' : 'attachment'}; filename="${safeName}"`,
+    // Signed media may be played from the app's origin when media has an origin of its own.
+    'cross-origin-resource-policy': 'cross-origin',
   };
 }

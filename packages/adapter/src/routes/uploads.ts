@@ -52,6 +52,7 @@ export const uploadRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app,
   };
 
   if (ctx.storage instanceof LocalStorage) await mkdir(ctx.storage.path(UPLOADS), { recursive: true });
+  const publicOrigin = ctx.config.publicUrl ? new URL(ctx.config.publicUrl).origin : undefined;
   const tus = new Server({
     path: PATH,
     datastore: datastore(ctx),
@@ -61,6 +62,8 @@ export const uploadRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app,
     generateUrl: (_req, { path, id }) => `${path}/${encodeURIComponent(id)}`,
     getFileIdFromRequest: (_req, id) => (id && UPLOAD_ID.test(keyOf(ctx, id)) ? id : undefined),
     exposedHeaders: ['Frameproof-Asset-Id'],
+    // Browsers upload from the app's own origin; no other page may drive uploads with CORS.
+    allowedOrigins: (origin) => origin === publicOrigin,
     onIncomingRequest: async (req) => {
       await principalFor(req.headers.get('authorization'));
     },
