@@ -76,6 +76,7 @@ describe('adapter', () => {
       AWS_REGION: '${AWS::Region}',
       OIDC_ISSUER_URL: 'https://${DomainName}/auth/realms/frameproof',
       OIDC_AUDIENCE: 'frameproof-adapter',
+      OIDC_CLIENT_IDS: 'frameproof-frontend,frameproof-adapter',
       OIDC_ROLES_CLAIM: 'realm_access.roles',
       KEYCLOAK_HOST: 'https://${DomainName}',
       PUBLIC_URL: 'https://${DomainName}',

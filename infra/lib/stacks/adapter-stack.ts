@@ -4,7 +4,7 @@ import type { Construct } from 'constructs';
 import { httpProbe, nodeHealthCheck, type AppService } from '../constructs/app-service.js';
 import { PostgresDatabase } from '../constructs/postgres-database.js';
 import { grantObjects } from '../grants.js';
-import { ADAPTER_CLIENT_ID, REALM, ROLES_CLAIM } from '../keycloak-realm.js';
+import { ADAPTER_CLIENT_ID, FRONTEND_CLIENT_ID, REALM, ROLES_CLAIM } from '../keycloak-realm.js';
 import { allowWildcards } from '../nag.js';
 import { DATABASES, MEDIA_PREFIX, PENDING_JOBS_METRIC, PORTS } from '../services.js';
 import { ServiceStack, type ServiceStackProps } from './service-stack.js';
@@ -37,6 +37,8 @@ export class AdapterStack extends ServiceStack {
         ...this.mediaEnvironment,
         OIDC_ISSUER_URL: `${this.publicUrl}/auth/realms/${REALM}`,
         OIDC_AUDIENCE: ADAPTER_CLIENT_ID,
+        // Tokens come from the web app's sign-in (azp), or the adapter's own service account.
+        OIDC_CLIENT_IDS: `${FRONTEND_CLIENT_ID},${ADAPTER_CLIENT_ID}`,
         OIDC_ROLES_CLAIM: ROLES_CLAIM,
         // The adapter appends /auth/realms/frameproof (OIDC_ISSUER_URL says it outright).
         KEYCLOAK_HOST: this.publicUrl,

@@ -2,7 +2,10 @@ import { join, resolve } from 'node:path';
 
 export interface OidcConfig {
   issuerUrl: string;
-  audience?: string;
+  /** Tokens must name it in `aud`: a token minted for another service is refused. */
+  audience: string;
+  /** When set, the client a token was issued to (`azp`, or `client_id`) must be one of these. */
+  clientIds?: string[];
   /** Dotted path of the roles array in the token, e.g. `realm_access.roles` for Keycloak. */
   rolesClaim: string;
 }
@@ -68,6 +71,12 @@ function trustProxy(raw: string | undefined): number | string | false {
   return items.join(',');
 }
 
+function required(env: NodeJS.ProcessEnv, name: string, why: string): string {
+  const value = env[name];
+  if (!value) throw new ConfigError(`${name} is required ${why}`);
+  return value;
+}
+
 function onOff(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
@@ -122,7 +131,12 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): AdapterConfig 
     oidc: issuer
       ? {
           issuerUrl: issuer,
-          audience: env.OIDC_AUDIENCE || undefined,
+          audience: required(
+            env,
+            'OIDC_AUDIENCE',
+            'with an identity provider (tokens for other services must be refused)',
+          ),
+          clientIds: env.OIDC_CLIENT_IDS ? env.OIDC_CLIENT_IDS.split(',').map((c) => c.trim()) : undefined,
           rolesClaim: env.OIDC_ROLES_CLAIM || 'realm_access.roles',
         }
       : undefined,

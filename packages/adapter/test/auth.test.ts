@@ -184,3 +184,50 @@ describe('OpenID Connect against a real provider', () => {
     assert.ok(await app.token());
   });
 });
+
+describe('OpenID Connect: the issuer and the clients it serves', () => {
+  let idp: TestIdp;
+  before(async () => {
+    idp = await startIdp();
+  });
+  after(() => idp.close());
+
+  it('refuses tokens issued to clients it does not serve, when the clients are named', async () => {
+    const only = await startApp((DATABASES[0] as (typeof DATABASES)[number]).open, {
+      oidc: {
+        issuerUrl: idp.issuer,
+        audience: FRAMEPROOF_AUDIENCE,
+        rolesClaim: 'realm_access.roles',
+        clientIds: ['carol-admin'],
+      },
+    });
+    try {
+      const me = (token: string) => only.app.inject({ url: '/api/auth/me', headers: auth(token) });
+      assert.equal((await me(await idp.token('carol-admin'))).statusCode, 200);
+      const other = await me(await idp.token('alice-reviewer'));
+      assert.equal(other.statusCode, 401);
+      assert.match(other.json().message, /client/);
+    } finally {
+      await only.close();
+    }
+  });
+
+  it('refuses every token when discovery names another issuer than the configured one', async () => {
+    const elsewhere = await startApp((DATABASES[0] as (typeof DATABASES)[number]).open, {
+      oidc: {
+        issuerUrl: idp.issuer.replace('127.0.0.1', 'localhost'),
+        audience: FRAMEPROOF_AUDIENCE,
+        rolesClaim: 'realm_access.roles',
+      },
+    });
+    try {
+      const res = await elsewhere.app.inject({
+        url: '/api/auth/me',
+        headers: auth(await idp.token('carol-admin')),
+      });
+      assert.equal(res.statusCode, 401);
+    } finally {
+      await elsewhere.close();
+    }
+  });
+});

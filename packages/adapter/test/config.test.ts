@@ -18,9 +18,23 @@ describe('adapter configuration', () => {
 
   it('turns local sign-in off only where an identity provider is configured', () => {
     assert.equal(readConfig({}).authLocal, true);
-    assert.equal(readConfig({ AUTH_LOCAL: 'off', OIDC_ISSUER_URL: 'https://idp.example/' }).authLocal, false);
+    assert.equal(
+      readConfig({ AUTH_LOCAL: 'off', OIDC_ISSUER_URL: 'https://idp.example/', OIDC_AUDIENCE: 'api' })
+        .authLocal,
+      false,
+    );
     assert.throws(() => readConfig({ AUTH_LOCAL: 'off' }), /identity provider/);
     assert.throws(() => readConfig({ AUTH_LOCAL: 'no' }), /AUTH_LOCAL must be "on" or "off"/);
+  });
+
+  it('needs an audience with an identity provider, and reads the allowed clients', () => {
+    assert.throws(() => readConfig({ OIDC_ISSUER_URL: 'https://idp.example/' }), /OIDC_AUDIENCE is required/);
+    const c = readConfig({
+      OIDC_ISSUER_URL: 'https://idp.example/',
+      OIDC_AUDIENCE: 'api',
+      OIDC_CLIENT_IDS: 'web, cli',
+    });
+    assert.deepEqual(c.oidc?.clientIds, ['web', 'cli']);
   });
 
   it('trusts X-Forwarded-* only from the hops TRUST_PROXY names', () => {
@@ -39,6 +53,7 @@ describe('adapter configuration', () => {
       AUTH_RUNNER_USERNAME: 'runner',
       AUTH_RUNNER_PASSWORD: 'secret',
       KEYCLOAK_HOST: 'https://review.example.com/',
+      OIDC_AUDIENCE: 'frameproof-adapter',
       METRICS_NAMESPACE: 'Frameproof',
       APPLICATION_TAG: 'av-prod',
     });
@@ -49,7 +64,8 @@ describe('adapter configuration', () => {
     assert.deepEqual(c.runner, { username: 'runner', password: 'secret' });
     assert.deepEqual(c.oidc, {
       issuerUrl: 'https://review.example.com/auth/realms/frameproof',
-      audience: undefined,
+      audience: 'frameproof-adapter',
+      clientIds: undefined,
       rolesClaim: 'realm_access.roles',
     });
     assert.deepEqual(c.metrics, { namespace: 'Frameproof', application: 'av-prod' });

@@ -138,6 +138,10 @@ export class AuthService {
     } catch {
       throw unauthorized('the token is not valid or has expired');
     }
+    const party = payload.azp ?? payload.client_id;
+    if (oidc.clientIds && !(typeof party === 'string' && oidc.clientIds.includes(party))) {
+      throw unauthorized('the token was issued to a client this API does not serve');
+    }
     const claimed = claimAt(payload, oidc.rolesClaim);
     const role = strongestRole(Array.isArray(claimed) ? claimed.map(String) : []);
     if (!role || role === 'service' || !payload.sub) {
@@ -167,9 +171,12 @@ export class AuthService {
   private async remoteKeys(oidc: OidcConfig) {
     if (!this.jwks) {
       const url = `${oidc.issuerUrl.replace(/\/$/, '')}/.well-known/openid-configuration`;
-      const res = await fetch(url);
+      const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
       if (!res.ok) throw new Error(`OpenID discovery failed: ${url} answered ${res.status}`);
       const doc = (await res.json()) as { issuer: string; jwks_uri: string };
+      // The document must speak for the issuer we were configured with, not another one.
+      if (doc.issuer.replace(/\/$/, '') !== oidc.issuerUrl.replace(/\/$/, ''))
+        throw new Error(`OpenID discovery at ${url} names another issuer: ${doc.issuer}`);
       this.oidcIssuer = doc.issuer;
       this.jwks = createRemoteJWKSet(new URL(doc.jwks_uri));
     }
