@@ -5,6 +5,7 @@ import type { BusMessage, LiveEvent } from '@frameproof/core';
 import { WebSocket } from 'ws';
 import { BusServer } from '../src/bus-server.js';
 import { openPostgres } from '../src/db/database.js';
+import { EventBus, type WorkSignal } from '../src/services/event-bus.js';
 import {
   auth,
   createTestDatabase,
@@ -133,6 +134,45 @@ describe(
       const id = await uploadAsset(a, token);
       const event = await events.next((e) => e.type === 'asset.created');
       assert.equal(event.id, id);
+    });
+  },
+);
+
+describe(
+  'notifications from the database are checked before anyone hears them',
+  { skip: serverUrl ? false : 'needs TEST_DATABASE_URL (a PostgreSQL server)' },
+  () => {
+    it('drops malformed payloads, reports them, and keeps delivering good ones', async (t) => {
+      const url = await createTestDatabase(serverUrl as string);
+      const db = await openPostgres(url, 2);
+      const bus = new EventBus(db);
+      t.after(async () => {
+        await bus.stop();
+        await db.close();
+      });
+      await bus.start();
+      const heard: LiveEvent[] = [];
+      const work: WorkSignal[] = [];
+      const errors: string[] = [];
+      bus.onEvent((e) => heard.push(e));
+      bus.onWork((w) => work.push(w));
+      bus.onError((err) => errors.push(String(err)));
+      for (const payload of [
+        'not json',
+        '{"type":"asset.exploded","assetId":null,"id":"x"}',
+        '[1,2]',
+        'null',
+      ])
+        await db.query('SELECT pg_notify($1, $2)', ['frameproof_events', payload]);
+      await db.query('SELECT pg_notify($1, $2)', ['frameproof_work', '{"type":"cancel"}']);
+      bus.publish({ type: 'asset.updated', assetId: null, id: 'a1' });
+      bus.signalWorkers({ type: 'work-available' });
+      for (let i = 0; i < 100 && !(heard.length === 1 && work.length === 1); i++)
+        await new Promise((r) => setTimeout(r, 50));
+      assert.deepEqual(heard, [{ type: 'asset.updated', assetId: null, id: 'a1' }]);
+      assert.deepEqual(work, [{ type: 'work-available' }]);
+      assert.equal(errors.length, 5);
+      assert.match(errors[0] ?? '', /malformed event notification/);
     });
   },
 );

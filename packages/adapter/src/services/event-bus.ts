@@ -1,11 +1,27 @@
 import { EventEmitter } from 'node:events';
-import type { LiveEvent } from '@frameproof/core';
+import { EVENT_TYPES, type LiveEvent } from '@frameproof/core';
 import type { Database } from '../db/database.js';
 
 const EVENTS = 'frameproof_events';
 const WORK = 'frameproof_work';
 
 export type WorkSignal = { type: 'work-available' } | { type: 'cancel'; jobId: string };
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
+
+function isLiveEvent(v: unknown): v is LiveEvent {
+  return (
+    isObject(v) &&
+    (EVENT_TYPES as readonly unknown[]).includes(v.type) &&
+    (v.assetId === null || typeof v.assetId === 'string') &&
+    typeof v.id === 'string' &&
+    (v.data === undefined || (isObject(v.data) && !Array.isArray(v.data)))
+  );
+}
+
+function isWorkSignal(v: unknown): v is WorkSignal {
+  return isObject(v) && (v.type === 'work-available' || (v.type === 'cancel' && typeof v.jobId === 'string'));
+}
 
 /**
  * Live events for browsers and work signals for workers. On PostgreSQL they travel through
@@ -24,8 +40,8 @@ export class EventBus {
   async start(): Promise<void> {
     if (this.db.kind !== 'postgres') return;
     this.unlisten = [
-      await this.db.listen(EVENTS, (payload) => this.local.emit('event', JSON.parse(payload))),
-      await this.db.listen(WORK, (payload) => this.local.emit('work', JSON.parse(payload))),
+      await this.db.listen(EVENTS, (payload) => this.receive('event', payload, isLiveEvent)),
+      await this.db.listen(WORK, (payload) => this.receive('work', payload, isWorkSignal)),
     ];
     this.viaDatabase = true;
   }
@@ -41,6 +57,18 @@ export class EventBus {
   }
   signalWorkers(signal: WorkSignal): void {
     this.send(WORK, 'work', signal);
+  }
+
+  /** Anyone who can reach the database can NOTIFY: a payload is checked before anyone hears it. */
+  private receive(name: string, payload: string, valid: (message: unknown) => boolean): void {
+    let message: unknown;
+    try {
+      message = JSON.parse(payload);
+    } catch {
+      message = undefined;
+    }
+    if (valid(message)) this.local.emit(name, message);
+    else this.local.emit('error', new Error(`ignored a malformed ${name} notification`));
   }
 
   private send(channel: string, name: string, message: LiveEvent | WorkSignal) {
