@@ -75,6 +75,24 @@ export function secondsToFrame(seconds: number, rate: FrameRate): number {
   return Math.floor((seconds * rate.num) / rate.den + 1e-6);
 }
 
+/**
+ * Seconds from the first frame to the middle of frame `frame`: where a player seeks so that
+ * neither rounding in the decoder nor the container's time base can show a neighbour.
+ */
+export function frameMiddleSeconds(frame: number, rate: FrameRate): number {
+  return ((2 * frame + 1) * rate.den) / (2 * rate.num);
+}
+
+/**
+ * The frame whose presentation timestamp is `seconds`. A timestamp names the start of a frame,
+ * but a browser reports it rounded (to the microsecond, or to the container's time base), so
+ * the nearest frame start is the frame: flooring would name the previous frame whenever the
+ * rounding went down.
+ */
+export function timestampToFrame(seconds: number, rate: FrameRate): number {
+  return Math.round((seconds * rate.num) / rate.den);
+}
+
 /** Number of whole frames in a duration in seconds, rounded to the nearest frame. */
 export function durationToFrames(seconds: number, rate: FrameRate): number {
   return Math.round((seconds * rate.num) / rate.den);

@@ -1,0 +1,21 @@
+export type {
+  Player,
+  PlayerAudioTrack,
+  PlayerEvents,
+  PlayerMarker,
+  PlayerMedia,
+  PlayerOptions,
+  SubtitleInput,
+} from './types.js';
+export { createPlayer } from './player.js';
+export {
+  FrameInputError,
+  clampFrame,
+  deepLinkOf,
+  frameFromDeepLink,
+  frameOfInput,
+  frameOfTimecode,
+  timecodeOf,
+} from './frames.js';
+export { playerCss, adoptPlayerStyles } from './styles.js';
+export { parseSubtitles, SubtitleError, type SubtitleCue, type SubtitleTrack } from './subtitles.js';

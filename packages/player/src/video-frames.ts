@@ -1,0 +1,114 @@
+/**
+ * The frame on screen, as the browser reports it. A perpetual requestVideoFrameCallback loop
+ * records every frame the compositor presents (its mediaTime, named as a frame through core's
+ * rationals); a paused seek aims at the middle of the frame and is trusted only when a
+ * presentation after the seek names the target.
+ */
+import type { FrameRate } from '@frameproof/core';
+import { frameOfMediaTime, seekTimeOf } from './frames.js';
+
+export interface Presented {
+  frame: number;
+  mediaTime: number;
+  /** Increases with every presentation. */
+  count: number;
+}
+
+type Waiter = (p: Presented) => void;
+
+export class VideoFrames {
+  /** The last frame the browser reported presenting, or null before the first. */
+  presented: Presented | null = null;
+  readonly supported: boolean;
+  private count = 0;
+  private handle = 0;
+  private waiters = new Set<Waiter>();
+  private stopped = false;
+  onPresent: ((p: Presented) => void) | null = null;
+
+  constructor(
+    private readonly video: HTMLVideoElement,
+    private readonly rate: FrameRate,
+  ) {
+    this.supported = typeof video.requestVideoFrameCallback === 'function';
+    if (this.supported) this.loop();
+  }
+
+  private loop(): void {
+    if (this.stopped) return;
+    this.handle = this.video.requestVideoFrameCallback((_now, meta) => {
+      const p = {
+        frame: frameOfMediaTime(meta.mediaTime, this.rate),
+        mediaTime: meta.mediaTime,
+        count: ++this.count,
+      };
+      this.presented = p;
+      for (const w of [...this.waiters]) w(p);
+      this.onPresent?.(p);
+      this.loop();
+    });
+  }
+
+  /** The next presentation after now, or null after `timeoutMs`. */
+  nextPresentation(timeoutMs: number): Promise<Presented | null> {
+    return new Promise((resolve) => {
+      const waiter: Waiter = (p) => {
+        clearTimeout(timer);
+        this.waiters.delete(waiter);
+        resolve(p);
+      };
+      const timer = setTimeout(() => {
+        this.waiters.delete(waiter);
+        resolve(null);
+      }, timeoutMs);
+      this.waiters.add(waiter);
+    });
+  }
+
+  /**
+   * Seeks the paused video to `frame` and resolves with the frame a presentation confirms, or
+   * null when none did. `offset` places the seek inside the frame (0.5: its middle).
+   */
+  async seekAndConfirm(frame: number, offset = 0.5): Promise<number | null> {
+    const v = this.video;
+    const before = this.presented;
+    const t =
+      offset === 0.5 ? seekTimeOf(frame, this.rate) : ((frame + offset) * this.rate.den) / this.rate.num;
+    const seeked = new Promise<void>((resolve) => {
+      const done = (): void => {
+        v.removeEventListener('seeked', done);
+        resolve();
+      };
+      v.addEventListener('seeked', done);
+    });
+    const presentation = this.nextPresentation(2000);
+    v.currentTime = t;
+    const first = await Promise.race([presentation, seeked.then(() => 'seeked' as const)]);
+    if (first !== 'seeked') {
+      // Presented before (or without) 'seeked': the seek's frame, if the seek has finished.
+      await Promise.race([seeked, delay(1000)]);
+      return first ? first.frame : null;
+    }
+    // Seeked: its frame is presented on one of the next compositor frames, unless the same
+    // frame was already on screen (the browser need not present it again).
+    const after = await this.nextPresentation(before && before.frame === frame ? 120 : 600);
+    if (after) return after.frame;
+    const now = this.presented;
+    return now && now.frame === frame ? frame : null;
+  }
+
+  /** The frame in the middle of playback: the last presented (or null before any). */
+  get frame(): number | null {
+    return this.presented?.frame ?? null;
+  }
+
+  destroy(): void {
+    this.stopped = true;
+    if (this.supported) this.video.cancelVideoFrameCallback(this.handle);
+    this.waiters.clear();
+  }
+}
+
+export function delay(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
