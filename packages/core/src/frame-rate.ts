@@ -84,13 +84,17 @@ export function frameMiddleSeconds(frame: number, rate: FrameRate): number {
 }
 
 /**
- * The frame whose presentation timestamp is `seconds`. A timestamp names the start of a frame,
- * but a browser reports it rounded (to the microsecond, or to the container's time base), so
- * the nearest frame start is the frame: flooring would name the previous frame whenever the
- * rounding went down.
+ * The frame a browser names when it reports the media time of the picture it shows
+ * (requestVideoFrameCallback's `mediaTime`). Chromium reports the frame's presentation
+ * timestamp, rounded to the microsecond (or to the container's time base), so it may fall a
+ * hair before the frame's start; Firefox reports the time that was seeked to, somewhere
+ * inside the frame. The frame is the one whose display interval contains the time, allowing
+ * the time to be up to a thousandth of a frame early: flooring without that tolerance names
+ * the previous frame whenever the rounding went down, and rounding to the nearest frame start
+ * names the next frame for a time in the second half of a frame.
  */
 export function timestampToFrame(seconds: number, rate: FrameRate): number {
-  return Math.round((seconds * rate.num) / rate.den);
+  return Math.floor((seconds * rate.num) / rate.den + 1e-3);
 }
 
 /** Number of whole frames in a duration in seconds, rounded to the nearest frame. */

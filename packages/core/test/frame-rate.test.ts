@@ -22,7 +22,7 @@ test('the middle of a frame lies inside that frame, half a frame after its start
   }
 });
 
-test('a presentation timestamp rounded either way names its own frame', () => {
+test('a reported media time names its frame: a rounded timestamp or a time inside the frame', () => {
   for (const rate of RATES) {
     for (let frame = 0; frame < 200_000; frame += 331) {
       const pts = frameToSeconds(frame, rate);
@@ -36,6 +36,17 @@ test('a presentation timestamp rounded either way names its own frame', () => {
       }
     }
   }
+  // Firefox reports the time seeked to: anywhere inside the frame names that frame.
+  for (const rate of RATES) {
+    for (let frame = 0; frame < 100_000; frame += 331) {
+      for (const offset of [0.01, 0.25, 0.5, 0.75, 0.99]) {
+        const t = ((frame + offset) * rate.den) / rate.num;
+        assert.equal(timestampToFrame(t, rate), frame);
+        assert.equal(timestampToFrame(Math.round(t * 100) / 100, rate) - frame <= 1, true);
+      }
+    }
+  }
+  assert.equal(timestampToFrame(13.26, { num: 25, den: 1 }), 331);
   // 1001/24000 s floored to microseconds would floor to frame 0.
   assert.equal(secondsToFrame(0.041708, { num: 24000, den: 1001 }), 0);
   assert.equal(timestampToFrame(0.041708, { num: 24000, den: 1001 }), 1);

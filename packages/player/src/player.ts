@@ -18,7 +18,7 @@ import type {
   PlayerOptions,
   SubtitleInput,
 } from './types.js';
-import { delay, VideoFrames } from './video-frames.js';
+import { nextAnimationFrame, VideoFrames } from './video-frames.js';
 
 const RATES = [0.25, 0.5, 1, 1.5, 2];
 
@@ -281,6 +281,11 @@ class FramePlayer implements Player {
 
   // ---- frame model -------------------------------------------------------------------------
 
+  /** `data-state` on the root: seeking, paused or playing (hosts and tests wait on it). */
+  private setState(state: 'seeking' | 'paused' | 'playing'): void {
+    this.root.dataset.state = state;
+  }
+
   private show(frame: number): void {
     this.current = frame;
     this.ui.frame.textContent = String(frame);
@@ -315,9 +320,12 @@ class FramePlayer implements Player {
     const target = clampFrame(frame, this.media);
     const token = ++this.seekToken;
     if (this.isPlaying) this.stopPlayback();
+    this.setState('seeking');
+    this.root.dataset.seeks = String(token);
     this.audio.pauseAt(frameToSeconds(target, this.media.frameRate));
     if (!this.frames) {
       this.show(target);
+      this.setState('paused');
       return target;
     }
     if (this.video.readyState < 1) {
@@ -331,6 +339,7 @@ class FramePlayer implements Player {
       if (shown === target) {
         this.ui.message.textContent = '';
         this.show(target);
+        this.setState('paused');
         return target;
       }
     }
@@ -338,6 +347,7 @@ class FramePlayer implements Player {
     const onScreen = shown ?? this.frames.frame ?? this.current;
     this.fail(`frame ${target} could not be confirmed on screen; showing frame ${onScreen}`);
     this.show(onScreen);
+    this.setState('paused');
     return onScreen;
   }
 
@@ -367,12 +377,16 @@ class FramePlayer implements Player {
     this.stopReverse();
     if (this.current >= this.media.durationFrames - 1) await this.seek(0);
     this.isPlaying = true;
+    this.setState('playing');
     this.ui.play.textContent = '❚❚';
     this.ui.play.setAttribute('aria-label', 'Pause (Space, K)');
     this.video.playbackRate = this.rate;
     this.timeline.setPlayhead(this.current, true);
     await Promise.all([this.video.play(), this.audio.play(this.rate)]).catch((err: unknown) => {
+      // A pause or seek before playback began interrupts play(): not an error.
+      if (err instanceof DOMException && err.name === 'AbortError') return;
       this.isPlaying = false;
+      this.setState('paused');
       this.fail(`cannot play: ${err instanceof Error ? err.message : String(err)}`);
     });
   }
@@ -394,7 +408,11 @@ class FramePlayer implements Player {
   async pause(at?: number): Promise<number> {
     this.stopReverse();
     const named = at ?? this.current;
+    const wasPlaying = this.isPlaying;
     this.stopPlayback();
+    this.setState('seeking');
+    // Let presentations already in flight arrive before settling, so none is taken for the seek.
+    if (wasPlaying) await nextAnimationFrame();
     return this.seek(named);
   }
 
@@ -693,6 +711,11 @@ class FramePlayer implements Player {
     return this.audio.drift;
   }
 
+  /** For benchmarks: how long each timeline draw took (milliseconds). */
+  timelineDrawTimes(): number[] {
+    return this.timeline.drawTimes;
+  }
+
   destroy(): void {
     if (this.destroyed) return;
     this.destroyed = true;
@@ -711,12 +734,17 @@ class FramePlayer implements Player {
   }
 }
 
-/** Builds the player inside `container`. */
-export function createPlayer(
-  container: HTMLElement,
-  options: PlayerOptions,
-): Player & { audioDrift(): Map<number, number>; playRange(): Promise<void> } {
-  return new FramePlayer(container, options).init();
+/** What the player offers beyond the Player contract, for tests and benchmarks. */
+export interface PlayerInternals {
+  /** The measured audio drift per track (audio - video, seconds). */
+  audioDrift(): Map<number, number>;
+  /** Plays from in to out (the P key). */
+  playRange(): Promise<void>;
+  /** How long each timeline draw took (milliseconds). */
+  timelineDrawTimes(): number[];
 }
 
-export { delay };
+/** Builds the player inside `container`. */
+export function createPlayer(container: HTMLElement, options: PlayerOptions): Player & PlayerInternals {
+  return new FramePlayer(container, options).init();
+}

@@ -1,7 +1,20 @@
 /** Subtitle files (SRT, WebVTT) parsed with media-captions into cues on the frame axis. */
 import { type FrameRate, secondsToFrame } from '@frameproof/core';
-import { parseText, ParseError } from 'media-captions';
+import * as mediaCaptions from 'media-captions';
 import type { SubtitleInput } from './types.js';
+
+/**
+ * The part of media-captions used here. Its published declarations import their own files
+ * without extensions, which NodeNext resolution cannot follow, so the module is typed here.
+ */
+interface MediaCaptions {
+  parseText(
+    text: string,
+    options: { strict: boolean; errors: boolean; type: 'srt' | 'vtt' },
+  ): Promise<{ cues: { startTime: number; endTime: number; text: string }[] }>;
+  ParseError: new (...args: never[]) => Error & { line: number };
+}
+const { parseText, ParseError } = mediaCaptions as unknown as MediaCaptions;
 
 export interface SubtitleCue {
   /** First frame shown (inclusive) and last frame shown (inclusive). */

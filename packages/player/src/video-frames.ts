@@ -84,17 +84,25 @@ export class VideoFrames {
     const presentation = this.nextPresentation(2000);
     v.currentTime = t;
     const first = await Promise.race([presentation, seeked.then(() => 'seeked' as const)]);
+    let candidate: number | null;
     if (first !== 'seeked') {
       // Presented before (or without) 'seeked': the seek's frame, if the seek has finished.
       await Promise.race([seeked, delay(1000)]);
-      return first ? first.frame : null;
+      candidate = first ? first.frame : null;
+    } else {
+      // Seeked: its frame is presented on one of the next compositor frames, unless the same
+      // frame was already on screen (the browser need not present it again).
+      const after = await this.nextPresentation(before && before.frame === frame ? 120 : 600);
+      const now = this.presented;
+      candidate = after ? after.frame : now && now.frame === frame ? frame : null;
     }
-    // Seeked: its frame is presented on one of the next compositor frames, unless the same
-    // frame was already on screen (the browser need not present it again).
-    const after = await this.nextPresentation(before && before.frame === frame ? 120 : 600);
-    if (after) return after.frame;
-    const now = this.presented;
-    return now && now.frame === frame ? frame : null;
+    if (candidate !== frame) return candidate;
+    // A frame reported is composited on the next rendering update; and a presentation still in
+    // flight from before the seek (playback that just stopped) must not be taken for it. Two
+    // animation frames later, the last presentation must still name the target.
+    await nextAnimationFrame();
+    await nextAnimationFrame();
+    return this.presented?.frame ?? null;
   }
 
   /** The frame in the middle of playback: the last presented (or null before any). */
@@ -107,6 +115,10 @@ export class VideoFrames {
     if (this.supported) this.video.cancelVideoFrameCallback(this.handle);
     this.waiters.clear();
   }
+}
+
+export function nextAnimationFrame(): Promise<void> {
+  return new Promise((r) => requestAnimationFrame(() => r()));
 }
 
 export function delay(ms: number): Promise<void> {

@@ -1,0 +1,272 @@
+/**
+ * Drives the test page in either engine through one small interface (playwright-core's Page
+ * for Chromium, puppeteer-core's Page for Firefox) and runs the frame-accuracy check: the
+ * frame the player names against the number read from the screen's pixels.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PNG } from 'pngjs';
+import type { Page as PlaywrightPage } from 'playwright-core';
+import type { Page as PuppeteerPage } from 'puppeteer-core';
+import { bundle, PLAYER_DIR } from '../../scripts/bundle.js';
+import type { PlayerInternals } from '../../src/player.js';
+import type { Player, PlayerMarker, PlayerMedia } from '../../src/types.js';
+import { MEDIA_DIR, readPattern } from './media.js';
+import { serveStatic, type StaticServer } from './server.js';
+
+export interface Driver {
+  goto(url: string): Promise<void>;
+  evaluate<T>(expression: string): Promise<T>;
+  press(key: string, shift?: boolean): Promise<void>;
+  type(text: string): Promise<void>;
+  screenshot(clip: { x: number; y: number; width: number; height: number }): Promise<Uint8Array>;
+}
+
+/** Chromium: screenshots straight from the compositor surface over CDP (Playwright's own waits for more). */
+export async function playwrightDriver(page: PlaywrightPage): Promise<Driver> {
+  const cdp = await page.context().newCDPSession(page);
+  return {
+    goto: async (url) => void (await page.goto(url)),
+    evaluate: (expression) => page.evaluate(expression),
+    press: (key, shift) => page.keyboard.press(shift ? `Shift+${key}` : key),
+    type: (text) => page.keyboard.insertText(text),
+    screenshot: async (clip) => {
+      const r = await cdp.send('Page.captureScreenshot', {
+        format: 'png',
+        clip: { ...clip, scale: 1 },
+        fromSurface: true,
+      });
+      return Buffer.from(r.data, 'base64');
+    },
+  };
+}
+
+export function puppeteerDriver(page: PuppeteerPage): Driver {
+  return {
+    goto: async (url) => void (await page.goto(url)),
+    evaluate: (expression) => page.evaluate(expression) as never,
+    press: async (key, shift) => {
+      if (shift) await page.keyboard.down('Shift');
+      await page.keyboard.press(key as never);
+      if (shift) await page.keyboard.up('Shift');
+    },
+    type: (text) => page.keyboard.type(text),
+    screenshot: (clip) => page.screenshot({ clip, type: 'png' }),
+  };
+}
+
+export interface TestSite {
+  url: string;
+  /** Registers media (and markers) under a key the page loads with ?media=key. */
+  add(key: string, info: { media: PlayerMedia; markers?: PlayerMarker[] }): void;
+  close(): Promise<void>;
+}
+
+/** Bundles the test page and serves it with the media folder. */
+export async function startSite(): Promise<TestSite> {
+  const out = await mkdtemp(join(tmpdir(), 'fp-page-'));
+  await bundle(join(PLAYER_DIR, 'test/browser/page.ts'), join(out, 'page.js'));
+  const infos = new Map<string, unknown>();
+  const server: StaticServer = await serveStatic({
+    mounts: { '/media/': MEDIA_DIR, '/static/': out },
+    pages: {
+      '/': '<!doctype html><html><head><meta charset="utf-8"><title>Player test</title><script type="module" src="/static/page.js"></script></head><body><div id="app"></div></body></html>',
+    },
+    routes: [
+      (req, res) => {
+        const m = /^\/media-info\/(.+)$/.exec(req.url ?? '');
+        if (!m) return false;
+        const info = infos.get(decodeURIComponent(m[1] as string));
+        res.writeHead(info ? 200 : 404, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(info ?? { error: 'unknown media' }));
+        return true;
+      },
+    ],
+  });
+  return {
+    url: server.url,
+    add: (key, info) => void infos.set(key, info),
+    close: async () => {
+      await server.close();
+      await rm(out, { recursive: true, force: true });
+    },
+  };
+}
+
+const ROOT = "document.querySelector('.fp-player')";
+
+/** Waits in the page until a seek newer than `afterSeq` has settled paused; returns what is shown. */
+export async function settled(
+  d: Driver,
+  afterSeq: number,
+): Promise<{ frame: number; timecode: string; seq: number }> {
+  return d.evaluate(`new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const check = () => {
+      const root = ${ROOT};
+      if (window.pageError) return reject(new Error(window.pageError));
+      const seq = Number(root?.dataset.seeks ?? -1);
+      if (root && seq > ${afterSeq} && root.dataset.state === 'paused') {
+        return resolve({
+          frame: Number(root.querySelector('[aria-label="Frame"]').textContent),
+          timecode: root.querySelector('[aria-label="Timecode"]').textContent,
+          seq,
+        });
+      }
+      if (performance.now() - t0 > 15000) return reject(new Error('the player did not settle within 15 s'));
+      setTimeout(check, 2);
+    };
+    check();
+  })`);
+}
+
+export async function seekSeq(d: Driver): Promise<number> {
+  return d.evaluate(`Number(${ROOT}?.dataset.seeks ?? -1)`);
+}
+
+export interface Box {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+/** Where the pattern is on the page: the top half of the video's picture. */
+export function patternBox(d: Driver): Promise<Box> {
+  return d.evaluate<Box>(
+    `(() => { const r = document.querySelector('.fp-video').getBoundingClientRect(); return { x: r.x, y: r.y, width: r.width, height: Math.ceil(Math.min(r.height, r.width * 90 / 320)) }; })()`,
+  );
+}
+
+/** The frame number the screen shows in the video's picture, or null when unreadable. */
+export async function frameOnScreen(d: Driver, videoWidth: number, box: Box): Promise<number | null> {
+  const png = PNG.sync.read(Buffer.from(await d.screenshot(box)));
+  return readPattern(png.data, png.width, png.height, videoWidth);
+}
+
+export interface AccuracyResult {
+  exact: number;
+  total: number;
+  failures: string[];
+  byMethod: Record<string, number>;
+}
+
+/** A seeded random source, so a failing run can be repeated. */
+export function random(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+type Method =
+  | 'deep link frame'
+  | 'deep link timecode'
+  | 'typed timecode'
+  | 'typed frame'
+  | 'step'
+  | 'ten steps'
+  | 'pause';
+
+/**
+ * At least `total` frames reached by deep link, typed timecode or frame number, single and
+ * ten-frame steps and pausing playback; each time the player's "Frame" must equal the number
+ * read from the screen (and the frame asked for, where one was).
+ */
+export async function frameAccuracy(
+  d: Driver,
+  site: TestSite,
+  key: string,
+  media: PlayerMedia,
+  opts: { total: number; seed: number },
+): Promise<AccuracyResult> {
+  const rnd = random(opts.seed);
+  const n = media.durationFrames;
+  const pick = (): number => Math.floor(rnd() * n);
+  const result: AccuracyResult = { exact: 0, total: 0, failures: [], byMethod: {} };
+  const vw = media.width ?? 320;
+  const { timecodeOf } = await import('../../src/frames.js');
+  let seq = -1;
+  let current = 0;
+  let box: Box | null = null;
+  const timing: Record<string, number> = {};
+
+  const check = async (method: Method, expected: number | null): Promise<void> => {
+    const t0 = performance.now();
+    const shown = await settled(d, seq);
+    seq = shown.seq;
+    box ??= await patternBox(d);
+    const t1 = performance.now();
+    const onScreen = await frameOnScreen(d, vw, box);
+    timing[`${method} settle`] = (timing[`${method} settle`] ?? 0) + t1 - t0;
+    timing.screenshot = (timing.screenshot ?? 0) + performance.now() - t1;
+    result.total++;
+    result.byMethod[method] = (result.byMethod[method] ?? 0) + 1;
+    const tcOk = shown.timecode === timecodeOf(shown.frame, media);
+    if (onScreen === shown.frame && (expected === null || expected === shown.frame) && tcOk) result.exact++;
+    else
+      result.failures.push(
+        `${method}: asked ${expected ?? '-'}, player says ${shown.frame} (${shown.timecode}), screen shows ${onScreen ?? 'unreadable'}`,
+      );
+    current = shown.frame;
+  };
+
+  const deepLinks = Math.max(2, Math.round(opts.total * 0.04));
+  for (let i = 0; i < deepLinks; i++) {
+    const f = pick();
+    const byTc = i % 2 === 1;
+    const q = byTc ? `tc=${encodeURIComponent(timecodeOf(f, media))}` : `frame=${f}`;
+    await d.goto(`${site.url}/?media=${encodeURIComponent(key)}&${q}`);
+    seq = -1;
+    box = null;
+    await check(byTc ? 'deep link timecode' : 'deep link frame', f);
+  }
+  const plan: Method[] = [];
+  const rest = opts.total - deepLinks;
+  const counts: [Method, number][] = [
+    ['typed timecode', Math.round(rest * 0.15)],
+    ['typed frame', Math.round(rest * 0.1)],
+    ['ten steps', Math.round(rest * 0.25)],
+    ['pause', Math.round(rest * 0.1)],
+  ];
+  for (const [m, c] of counts) for (let i = 0; i < c; i++) plan.push(m);
+  while (plan.length < rest) plan.push('step');
+  for (let i = plan.length - 1; i > 0; i--) {
+    const j = Math.floor(rnd() * (i + 1));
+    [plan[i], plan[j]] = [plan[j] as Method, plan[i] as Method];
+  }
+  for (const method of plan) {
+    if (method === 'typed timecode' || method === 'typed frame') {
+      const f = pick();
+      await d.press('g');
+      await d.type(method === 'typed frame' ? String(f) : timecodeOf(f, media));
+      await d.press('Enter');
+      await check(method, f);
+    } else if (method === 'step' || method === 'ten steps') {
+      const size = method === 'step' ? 1 : 10;
+      let dir = rnd() < 0.5 ? -1 : 1;
+      if (current + dir * size < 0 || current + dir * size > n - 1) dir = -dir;
+      await d.press(dir < 0 ? 'ArrowLeft' : 'ArrowRight', size === 10);
+      await check(method, current + dir * size);
+    } else {
+      if (current > n - 40) {
+        await d.press('Home');
+        await check('step', 0);
+      }
+      await d.press(' ');
+      await new Promise((r) => setTimeout(r, 40 + rnd() * 200));
+      await d.press(' ');
+      await check('pause', null);
+    }
+  }
+  if (process.env.FP_TIMING) console.log(key, timing);
+  return result;
+}
+
+/** The test page's window, as the page sets it up (test/browser/page.ts). */
+export type TestWindow = Window & { player?: Player & PlayerInternals };
