@@ -37,6 +37,8 @@ export async function serveStatic(opts: {
   mounts: Record<string, string>;
   pages?: Record<string, string>;
   routes?: Route[];
+  /** Default: any free port. */
+  port?: number;
 }): Promise<StaticServer> {
   const server: Server = createServer((req, res) => {
     void handle(req, res).catch((err: unknown) => {
@@ -66,7 +68,7 @@ export async function serveStatic(opts: {
     }
     res.writeHead(404).end('not found');
   }
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(opts.port ?? 0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
