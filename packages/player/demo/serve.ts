@@ -29,7 +29,9 @@ const server = await serveStatic({
           port: gateway.port,
           path: req.url,
           method: req.method,
-          headers: { ...req.headers, host: gateway.host },
+          // The Host header stays the demo's: the adapter builds signed file URLs from it, so
+          // media is read through this same origin too.
+          headers: req.headers,
         },
         (up) => {
           res.writeHead(up.statusCode ?? 502, up.headers);

@@ -216,7 +216,8 @@ export async function frameAccuracy(
     current = shown.frame;
   };
 
-  const deepLinks = Math.max(2, Math.round(opts.total * 0.04));
+  // Page loads are the slowest way in: a few of each kind.
+  const deepLinks = Math.max(2, Math.round(opts.total * 0.02));
   for (let i = 0; i < deepLinks; i++) {
     const f = pick();
     const byTc = i % 2 === 1;
@@ -232,7 +233,7 @@ export async function frameAccuracy(
     ['typed timecode', Math.round(rest * 0.15)],
     ['typed frame', Math.round(rest * 0.1)],
     ['ten steps', Math.round(rest * 0.25)],
-    ['pause', Math.round(rest * 0.1)],
+    ['pause', Math.round(rest * 0.07)],
   ];
   for (const [m, c] of counts) for (let i = 0; i < c; i++) plan.push(m);
   while (plan.length < rest) plan.push('step');
