@@ -222,6 +222,11 @@ export interface RowBox {
 }
 
 export const LANE_HEIGHT = 14;
+/**
+ * A marker row shows at most this many lanes; markers laid out in deeper lanes are drawn as
+ * ticks along the bottom of the row (zoom in, or filter the group, to reach them one by one).
+ */
+export const MAX_VISIBLE_LANES = 6;
 export const ROW_HEIGHTS = { ruler: 24, thumbnails: 40, waveform: 44, loudness: 36, subtitles: 20 } as const;
 
 /** Stacks the rows top to bottom. */
@@ -243,7 +248,15 @@ export function layoutRows(input: {
   for (const t of input.audioTracks) {
     if (t.loudness) push('loudness', String(t.track), `Loudness ${t.track}`, ROW_HEIGHTS.loudness);
   }
-  for (const r of input.markerRows) push('markers', r.group, r.group, Math.max(1, r.lanes) * LANE_HEIGHT + 6);
+  for (const r of input.markerRows) {
+    const overflow = r.lanes > MAX_VISIBLE_LANES ? 4 : 0;
+    push(
+      'markers',
+      r.group,
+      r.group,
+      Math.max(1, Math.min(MAX_VISIBLE_LANES, r.lanes)) * LANE_HEIGHT + 6 + overflow,
+    );
+  }
   if (input.subtitles) push('subtitles', '', 'Subtitles', ROW_HEIGHTS.subtitles);
   return rows;
 }
@@ -270,7 +283,7 @@ export function hitTest(
   if (row.kind === 'markers') {
     const mr = markerRows.find((r) => r.group === row.key);
     const lane = Math.floor((y - row.y - 3) / LANE_HEIGHT);
-    const list = mr?.byLane[lane];
+    const list = lane < MAX_VISIBLE_LANES ? mr?.byLane[lane] : undefined;
     if (list) {
       // Candidates: markers whose widened span could reach x.
       const pad = POINT_MARKER_PX / v.pixelsPerFrame;

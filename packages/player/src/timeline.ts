@@ -20,6 +20,7 @@ import {
   layoutRows,
   markerColor,
   markerSpan,
+  MAX_VISIBLE_LANES,
   type MarkerRow,
   revealFrame,
   type RowBox,
@@ -436,7 +437,22 @@ export class Timeline {
     if (!mr) return;
     const v = this.viewport;
     const pad = Math.ceil(10 / v.pixelsPerFrame);
-    mr.byLane.forEach((lane, i) => {
+    const shownLanes = Math.min(MAX_VISIBLE_LANES, mr.byLane.length);
+    if (mr.byLane.length > shownLanes) {
+      // Deeper lanes: one tick per pixel column that holds any of their markers.
+      const columns = new Uint8Array(Math.ceil(v.width) + 1);
+      for (let i = shownLanes; i < mr.byLane.length; i++) {
+        for (const m of visibleInLane(mr.byLane[i] as PlayerMarker[], first, last)) {
+          const a = Math.max(0, Math.floor(frameToX(m.start, v)));
+          const b = Math.min(columns.length - 1, Math.max(a, Math.ceil(frameToX(m.end + 1, v)) - 1));
+          columns.fill(1, a, b + 1);
+        }
+      }
+      g.fillStyle = '#8da4ef';
+      const y = row.y + row.height - 4;
+      for (let x = 0; x < columns.length; x++) if (columns[x]) g.fillRect(x, y, 1, 3);
+    }
+    mr.byLane.slice(0, shownLanes).forEach((lane, i) => {
       const y = row.y + 3 + i * LANE_HEIGHT;
       let lastX = -Infinity;
       for (const m of visibleInLane(lane, first - pad, last + pad)) {

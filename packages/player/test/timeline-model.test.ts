@@ -10,6 +10,7 @@ import {
   layoutMarkers,
   layoutRows,
   MAX_PIXELS_PER_FRAME,
+  MAX_VISIBLE_LANES,
   markerColor,
   rulerTicks,
   scrollBy,
@@ -155,6 +156,34 @@ test('hit testing finds markers, their trim edges, the ruler and rows', () => {
   const z = { start: 100, pixelsPerFrame: 16, width: 1000 };
   const atZoom = hitTest(20, 5, z, rows, markerRows, 1000);
   assert.deepEqual(atZoom, { kind: 'ruler', frame: 101 });
+});
+
+test('a marker row shows at most MAX_VISIBLE_LANES lanes; deeper lanes are not hit', () => {
+  const stacked = Array.from({ length: MAX_VISIBLE_LANES + 4 }, (_, i) => m(`s${i}`, 10, 20));
+  const markerRows = layoutMarkers(stacked);
+  assert.equal(markerRows[0]?.lanes, MAX_VISIBLE_LANES + 4);
+  const rows = layoutRows({ thumbnails: false, audioTracks: [], markerRows, subtitles: false });
+  const row = rows.find((r) => r.kind === 'markers');
+  assert.equal(row?.height, MAX_VISIBLE_LANES * LANE_HEIGHT + 6 + 4);
+  const v = { start: 0, pixelsPerFrame: 10, width: 1000 };
+  const last = hitTest(
+    150,
+    (row?.y ?? 0) + 3 + (MAX_VISIBLE_LANES - 1) * LANE_HEIGHT + 2,
+    v,
+    rows,
+    markerRows,
+    100,
+  );
+  assert.equal(last.kind === 'marker' && last.marker.id, `s${MAX_VISIBLE_LANES - 1}`);
+  const below = hitTest(
+    150,
+    (row?.y ?? 0) + 3 + MAX_VISIBLE_LANES * LANE_HEIGHT + 1,
+    v,
+    rows,
+    markerRows,
+    100,
+  );
+  assert.equal(below.kind, 'row');
 });
 
 test('dragging moves and trims by whole frames inside the programme', () => {
