@@ -13,6 +13,7 @@ export const SHAPE_TYPES = [
   'poster',
   'thumbnails',
   'sprite',
+  'subtitle',
 ] as const;
 export type ShapeType = (typeof SHAPE_TYPES)[number];
 
@@ -36,7 +37,10 @@ export const Shape = Type.Object({
   type: ShapeTypeSchema,
   track: Nullable(Type.Integer({ description: 'Audio track number (from 1) for audio-proxy shapes.' })),
   label: Nullable(Type.String()),
-  metadata: JsonObject,
+  metadata: Type.Record(Type.String(), Type.Unknown(), {
+    description:
+      'What the step that made the shape knows of it; subtitle shapes: `language` (BCP 47), `format` (of the file as attached: "srt" or "vtt"; the stored file is WebVTT), `cues`.',
+  }),
   files: Type.Array(MediaFile),
 });
 export type Shape = Static<typeof Shape>;
