@@ -14,6 +14,7 @@ import { authRoutes } from './routes/auth.js';
 import { jobRoutes } from './routes/jobs.js';
 import { markerRoutes } from './routes/markers.js';
 import { mediaRoutes } from './routes/media.js';
+import { subtitleRoutes } from './routes/subtitles.js';
 import { systemRoutes } from './routes/system.js';
 import { uploadRoutes } from './routes/uploads.js';
 
@@ -77,7 +78,15 @@ export async function buildApp(
   await app.register(websocket);
   installAuth(app, ctx.auth);
 
-  for (const routes of [systemRoutes, authRoutes, assetRoutes, markerRoutes, jobRoutes, mediaRoutes]) {
+  for (const routes of [
+    systemRoutes,
+    authRoutes,
+    assetRoutes,
+    markerRoutes,
+    subtitleRoutes,
+    jobRoutes,
+    mediaRoutes,
+  ]) {
     await app.register(routes, { ctx });
   }
   await app.register(uploadRoutes, { ctx });

@@ -11,6 +11,7 @@ import { MarkerService } from './services/markers.js';
 import { MediaUrls } from './services/media-urls.js';
 import { generatePassword } from './services/passwords.js';
 import { Pipeline } from './services/pipeline.js';
+import { SubtitleService } from './services/subtitles.js';
 
 /** Everything the routes use, wired once. Plain objects: tests build one and call them directly. */
 export interface AppContext {
@@ -22,6 +23,7 @@ export interface AppContext {
   users: UsersRepository;
   assets: AssetService;
   markers: MarkerService;
+  subtitles: SubtitleService;
   pipeline: Pipeline;
   mediaUrls: MediaUrls;
   /** Set on the first start when the admin password was generated: print it once. */
@@ -68,6 +70,7 @@ export async function createContext(
     mediaUrls,
     assets: new AssetService(db, storage, mediaUrls, events, pipeline),
     markers: new MarkerService(db, events),
+    subtitles: new SubtitleService(db, storage, mediaUrls, events),
     generatedAdminPassword,
     async close() {
       pipeline.stopReaper();

@@ -27,6 +27,10 @@ const ROUTES: { method: string; url: string; permission: Permission | 'public'; 
   { method: 'GET', url: '/api/assets/:id/markers', permission: 'marker:read' },
   { method: 'POST', url: '/api/assets/:id/markers', permission: 'marker:write', payload: {} },
   { method: 'POST', url: '/api/assets/:id/markers/bulk', permission: 'marker:write', payload: {} },
+  { method: 'GET', url: '/api/assets/:id/markers/export', permission: 'marker:read' },
+  { method: 'POST', url: '/api/assets/:id/markers/import', permission: 'marker:write', payload: {} },
+  { method: 'POST', url: '/api/assets/:id/subtitles', permission: 'asset:update', payload: {} },
+  { method: 'DELETE', url: '/api/assets/:id/subtitles/:shapeId', permission: 'asset:update' },
   { method: 'PATCH', url: '/api/assets/:id/markers/:markerId', permission: 'marker:write', payload: {} },
   { method: 'DELETE', url: '/api/assets/:id/markers/:markerId', permission: 'marker:write' },
   { method: 'GET', url: '/api/assets/:id/markers/:markerId/comments', permission: 'marker:read' },
@@ -81,7 +85,7 @@ describe(`permissions (${name})`, () => {
     const assetId = await uploadAsset(app, admin);
     for (const route of ROUTES) {
       if (route.permission === 'public') continue;
-      const url = route.url.replace(':id', assetId).replace(':markerId', ID);
+      const url = route.url.replace(':id', assetId).replace(':markerId', ID).replace(':shapeId', ID);
       const anonymous = await app.app.inject({
         method: route.method as 'GET',
         url,

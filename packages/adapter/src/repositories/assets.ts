@@ -309,6 +309,42 @@ export class AssetsRepository {
     }
   }
 
+  /**
+   * Adds a shape next to those of the same type (subtitles: one per file attached), with its
+   * files; returns nothing, the caller chose the id.
+   */
+  async addShape(assetId: string, storage: string, id: string, shape: OutputShape): Promise<void> {
+    await this.db.query(
+      'INSERT INTO shapes (id, asset_id, type, track, label, metadata) VALUES ($1, $2, $3, $4, $5, $6)',
+      [
+        id,
+        assetId,
+        shape.type,
+        shape.track ?? null,
+        shape.label ?? null,
+        JSON.stringify(shape.metadata ?? {}),
+      ],
+    );
+    for (const f of shape.files) {
+      await this.db.query(
+        'INSERT INTO files (shape_id, storage, key, size, checksum, mime_type) VALUES ($1, $2, $3, $4, $5, $6)',
+        [id, storage, f.key, f.size, f.checksum ?? null, f.mimeType],
+      );
+    }
+  }
+
+  /** Removes a shape of this type and its file rows; returns the keys its files had, or undefined. */
+  async deleteShape(assetId: string, id: string, type: ShapeType): Promise<string[] | undefined> {
+    const files = await this.db.query<{ key: string | null }>(
+      `SELECT f.key FROM shapes s LEFT JOIN files f ON f.shape_id = s.id
+       WHERE s.asset_id = $1 AND s.id = $2 AND s.type = $3`,
+      [assetId, id, type],
+    );
+    if (!files.length) return undefined;
+    await this.db.query('DELETE FROM shapes WHERE asset_id = $1 AND id = $2', [assetId, id]);
+    return files.flatMap((f) => (f.key ? [f.key] : []));
+  }
+
   async fileById(id: string): Promise<(FileRecord & { assetId: string }) | undefined> {
     const [r] = await this.db.query<{
       id: string;

@@ -3,7 +3,9 @@ import {
   Comment,
   CreateCommentBody,
   CreateMarkerBody,
+  ExportMarkersQuery,
   IdParams,
+  ImportMarkersBody,
   ListMarkersQuery,
   Marker,
   MarkerList,
@@ -66,6 +68,48 @@ export const markerRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = asyn
       reply
         .code(201)
         .send({ items: await ctx.markers.createMany(req.params.id, req.body, principalOf(req).userId) }),
+  );
+  app.get(
+    '/api/assets/:id/markers/export',
+    {
+      config: { permission: 'marker:read' },
+      schema: {
+        tags: ['markers'],
+        summary:
+          'The markers of an asset as a file to download: csv, json (with the QC results), edl (DaVinci Resolve), avid (Media Composer marker text) or fcpxml (Final Cut Pro 7 XML, which Premiere Pro imports)',
+        params: IdParams,
+        querystring: ExportMarkersQuery,
+        produces: ['text/csv', 'application/json', 'text/plain', 'application/xml'],
+        // A string payload is sent as it is, with its Content-Type: the schema is for the docs.
+        response: { 200: Type.String({ description: 'The file.' }), ...errors },
+      },
+    },
+    async (req, reply) => {
+      const file = await ctx.markers.exportFile(req.params.id, req.query);
+      return reply
+        .type(file.contentType)
+        .header('content-disposition', `attachment; filename="${file.fileName}"`)
+        .header('cache-control', 'no-store')
+        .send(file.body);
+    },
+  );
+  app.post(
+    '/api/assets/:id/markers/import',
+    {
+      config: { permission: 'marker:write' },
+      schema: {
+        tags: ['markers'],
+        summary:
+          'Add the markers of a CSV (as the CSV export writes it) or JSON file, all or none; a 400 names the row and column at fault',
+        params: IdParams,
+        body: ImportMarkersBody,
+        response: { 201: MarkerList, ...errors },
+      },
+    },
+    async (req, reply) =>
+      reply
+        .code(201)
+        .send({ items: await ctx.markers.importFile(req.params.id, req.body, principalOf(req).userId) }),
   );
   app.patch(
     '/api/assets/:id/markers/:markerId',

@@ -2,7 +2,15 @@ import {
   type BulkMarkersBody,
   type Comment,
   type CreateMarkerBody,
+  exportMarkers,
+  type ExportMarkersQuery,
   framePointFormatter,
+  type ImportMarkersBody,
+  MarkerExportError,
+  type MarkerFile,
+  MarkerImportError,
+  readMarkers,
+  safeExportName,
   type ListMarkersQuery,
   type Marker,
   resolvePoint,
@@ -88,6 +96,40 @@ export class MarkerService {
         data: { created: markers.length },
       });
     return markers;
+  }
+
+  /** The markers of an asset (or of one group) as a file in one of the export formats. */
+  async exportFile(assetId: string, query: ExportMarkersQuery): Promise<MarkerFile & { fileName: string }> {
+    const asset = await new AssetsRepository(this.db).byId(assetId);
+    if (!asset) throw notFound('asset');
+    const markers = await new MarkersRepository(this.db).list(
+      assetId,
+      query.group === undefined ? {} : { group: query.group },
+      framePointFormatter(asset),
+    );
+    try {
+      const file = exportMarkers(query.format, asset, markers);
+      return { ...file, fileName: safeExportName(asset.title, file.extension) };
+    } catch (err) {
+      if (err instanceof MarkerExportError) throw conflict(err.message);
+      throw err;
+    }
+  }
+
+  /**
+   * Imports a CSV or JSON marker file, all or none: every row is checked against the asset's
+   * timeline first, and the first problem refuses the file, naming its row and column.
+   */
+  async importFile(assetId: string, body: ImportMarkersBody, authorId: string): Promise<Marker[]> {
+    const t = await this.timeline(assetId);
+    let markers: CreateMarkerBody[];
+    try {
+      markers = readMarkers(body.format, body.text, t);
+    } catch (err) {
+      if (!(err instanceof MarkerImportError)) throw err;
+      throw err.reason === 'not-ready' ? conflict(err.message) : badRequest(err.message, 'text');
+    }
+    return this.createMany(assetId, { markers }, authorId);
   }
 
   async update(assetId: string, markerId: string, body: UpdateMarkerBody): Promise<Marker> {
