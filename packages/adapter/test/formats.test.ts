@@ -379,6 +379,50 @@ for (const { name, open } of DATABASES) {
       assert.equal(forbiddenDelete.statusCode, 403);
     });
 
+    it('keeps attached subtitles next to those the probe found in the source', async (t) => {
+      const app = await appFor(t, open);
+      const token = await app.token();
+      const id = await uploadAsset(app, token);
+      const attached = await app.app.inject({
+        method: 'POST',
+        url: `/api/assets/${id}/subtitles`,
+        headers: auth(token),
+        payload: { language: 'de', format: 'srt', text: SRT },
+      });
+      assert.equal(attached.statusCode, 201, attached.body);
+      const ingested = (track: number) => ({
+        type: 'subtitle',
+        track,
+        label: `Subtitles ${track}`,
+        metadata: { format: 'mov_text', cues: 2, source: 'ingest', streamIndex: track },
+        files: [{ key: `assets/${id}/probe/subtitles/${track}.vtt`, size: 10, mimeType: 'text/vtt' }],
+      });
+      await runJob(app, 'probe', {
+        technical: {
+          ...technical(),
+          subtitles: [
+            { index: 1, codec: 'mov_text' },
+            { index: 2, codec: 'mov_text' },
+          ],
+        },
+        shapes: [ingested(1), ingested(2)],
+      });
+      const asset = (
+        await app.app.inject({ url: `/api/assets/${id}`, headers: auth(token) })
+      ).json() as AssetWithShapes;
+      assert.deepEqual(
+        asset.shapes
+          .filter((s) => s.type === 'subtitle')
+          .map((s) => [s.label, s.track, s.files[0]?.mimeType])
+          .sort(),
+        [
+          ['Subtitles 1', 1, 'text/vtt'],
+          ['Subtitles 2', 2, 'text/vtt'],
+          ['de', null, 'text/vtt'],
+        ],
+      );
+    });
+
     it('refuses a malformed file naming its line, and a bad language, storing nothing', async (t) => {
       const app = await appFor(t, open);
       const token = await app.token();

@@ -19,6 +19,8 @@ import {
   spriteArgs,
   spriteLayout,
   spriteVtt,
+  subtitleExtractArgs,
+  textSubtitleStreams,
   videoProxyArgs,
 } from '../src/index.js';
 
@@ -543,5 +545,54 @@ describe('classifyFfmpegFailure', () => {
     assert.equal(network.retryable, true);
     assert.equal(classifyFfmpegFailure('').summary, 'no output');
     assert.ok(classifyFfmpegFailure('x'.repeat(2000)).summary.length <= 600);
+  });
+});
+
+describe('subtitle extraction', () => {
+  it('keeps the text streams the probe found, in order', () => {
+    assert.deepEqual(
+      textSubtitleStreams({
+        subtitles: [
+          { index: 2, codec: 'mov_text', language: 'eng' },
+          { index: 3, codec: 'dvb_subtitle' },
+          { index: 4, codec: 'subrip' },
+          { index: 5, codec: 'hdmv_pgs_subtitle' },
+          { index: 6, codec: 'webvtt', language: 'fra' },
+        ],
+      }).map((s) => s.index),
+      [2, 4, 6],
+    );
+  });
+
+  it('converts each stream to WebVTT in one pass', () => {
+    assert.deepEqual(
+      subtitleExtractArgs({
+        input: '/m/in.mp4',
+        outputs: [
+          { streamIndex: 2, output: '/t/subtitle-1.vtt' },
+          { streamIndex: 4, output: '/t/subtitle-2.vtt' },
+        ],
+      }),
+      [
+        ...QUIET,
+        ...SAFE_INPUT,
+        '-i',
+        'file:/m/in.mp4',
+        '-map',
+        '0:2',
+        '-c:s',
+        'webvtt',
+        '-f',
+        'webvtt',
+        'file:/t/subtitle-1.vtt',
+        '-map',
+        '0:4',
+        '-c:s',
+        'webvtt',
+        '-f',
+        'webvtt',
+        'file:/t/subtitle-2.vtt',
+      ],
+    );
   });
 });

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import {
@@ -11,6 +11,7 @@ import {
   type FfmpegProgress,
   MediaInputError,
   type StorageRef,
+  type SubtitleStreamInfo,
   type TechnicalMetadata,
   type VideoStream,
   audioProxyArgs,
@@ -22,6 +23,7 @@ import {
   formatFrameRate,
   frameToSeconds,
   parseProbe,
+  parseSubtitles,
   posterArgs,
   posterFrame,
   probeArgs,
@@ -29,6 +31,9 @@ import {
   spriteFileName,
   spriteLayout,
   spriteVtt,
+  subtitleExtractArgs,
+  textSubtitleStreams,
+  toWebVtt,
   videoProxyArgs,
 } from '@frameproof/core';
 import type { Storage } from '@frameproof/storage';
@@ -103,6 +108,18 @@ export interface AnalysisRequest extends SourceRequest {
   audio?: AudioStream;
 }
 
+export interface SubtitlesRequest extends SourceRequest {
+  technical: TechnicalMetadata;
+  /** One WebVTT file per text subtitle stream goes under this prefix: `1.vtt`, `2.vtt`... */
+  outputPrefix: string;
+}
+/** A text subtitle stream of the source, converted to WebVTT and stored. */
+export interface SubtitleRendition {
+  stream: SubtitleStreamInfo;
+  cues: number;
+  file: StoredFile;
+}
+
 /**
  * The media steps, apart from where they run: ffmpeg on this machine now; AWS MediaConvert
  * (proxies) and Rekognition (shots) can implement the same steps later. Each step reads its
@@ -116,6 +133,7 @@ export interface Transcoder {
   poster(request: PosterRequest, ctx: StepContext): Promise<Rendition>;
   sprites(request: SpritesRequest, ctx: StepContext): Promise<Rendition>;
   analyze(request: AnalysisRequest, ctx: StepContext): Promise<Analysis>;
+  subtitles(request: SubtitlesRequest, ctx: StepContext): Promise<SubtitleRendition[]>;
 }
 
 /** Hashes a local file and puts it in storage under `key`. */
@@ -190,6 +208,49 @@ export class LocalTranscoder implements Transcoder {
       .catch(redact(input, request.source.key));
     const technical = parseProbe(stdout);
     return { ...technical, sizeBytes: technical.sizeBytes ?? stat.size };
+  }
+
+  /**
+   * The text subtitle streams (mov_text, SubRip, WebVTT) as WebVTT files, in one pass over the
+   * source. Subtitles are extra: a stream ffmpeg cannot convert, or whose cues do not parse, is
+   * left out rather than failing the ingest.
+   */
+  async subtitles(r: SubtitlesRequest, ctx: StepContext): Promise<SubtitleRendition[]> {
+    const streams = textSubtitleStreams(r.technical);
+    if (!streams.length) return [];
+    const outputs = streams.map((s, i) => ({
+      streamIndex: s.index,
+      output: join(ctx.tmpDir, `subtitle-${i + 1}.vtt`),
+    }));
+    try {
+      await this.run(
+        (input) => subtitleExtractArgs({ input, outputs }),
+        r.source,
+        ctx,
+        r.technical.durationSeconds,
+      );
+    } catch (err) {
+      if (ctx.signal.aborted) throw err;
+      return [];
+    }
+    const renditions: SubtitleRendition[] = [];
+    for (const [i, stream] of streams.entries()) {
+      const n = i + 1;
+      const text = await readFile(join(ctx.tmpDir, `subtitle-${n}.vtt`), 'utf8').catch(() => '');
+      // ffmpeg writes cue text as the stream had it (a bare "&", say): parse and write it again.
+      const cues = await parseSubtitles(text, 'vtt').catch(() => undefined);
+      if (!cues) continue;
+      const path = join(ctx.tmpDir, `subtitle-${n}.clean.vtt`);
+      await writeFile(path, toWebVtt(cues));
+      const file = await storeFile(
+        ctx.storage,
+        `${r.outputPrefix.replace(/\/+$/, '')}/${n}.vtt`,
+        path,
+        'text/vtt',
+      );
+      renditions.push({ stream, cues: cues.length, file });
+    }
+    return renditions;
   }
 
   async videoProxy(r: VideoProxyRequest, ctx: StepContext): Promise<Rendition> {

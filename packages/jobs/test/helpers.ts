@@ -151,6 +151,23 @@ export async function makeMedia() {
       ...['-c:v', 'libx264', '-c:a', 'aac', '-shortest', path('qc.mp4')],
     ),
   ]);
+  // Text subtitles: two MP4 timed-text streams (English, French) and a SubRip one in Matroska.
+  await writeFile(
+    path('subtitles.srt'),
+    '1\n00:00:00,200 --> 00:00:01,000\nHello & <i>welcome</i>\n\n2\n00:00:01,200 --> 00:00:01,800\nSecond\n',
+  );
+  await Promise.all([
+    ffmpeg(
+      ...['-f', 'lavfi', '-i', 'testsrc2=s=160x90:r=25:d=2', '-i', path('subtitles.srt')],
+      ...['-i', path('subtitles.srt'), '-map', '0', '-map', '1', '-map', '2'],
+      ...['-c:v', 'libx264', '-c:s', 'mov_text', '-metadata:s:s:0', 'language=eng'],
+      ...['-metadata:s:s:1', 'language=fra', path('subtitles.mp4')],
+    ),
+    ffmpeg(
+      ...['-f', 'lavfi', '-i', 'testsrc2=s=160x90:r=25:d=2', '-i', path('subtitles.srt')],
+      ...['-map', '0', '-map', '1', '-c:v', 'libx264', '-c:s', 'srt', path('subtitles.mkv')],
+    ),
+  ]);
   await copyFile(path('c25.mov'), path(NASTY_NAME));
   await ffmpeg('-i', path('c2997.mp4'), '-c', 'copy', '-movflags', '+faststart', path('faststart.mp4'));
   // Bad input: empty, cut short (moov at the end, so no index), noise, text, a playlist.

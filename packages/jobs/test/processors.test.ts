@@ -85,6 +85,50 @@ async function rejectsForGood(work: Promise<unknown>, message: RegExp) {
 }
 
 describe('probe', () => {
+  it('turns text subtitle streams into WebVTT subtitle shapes, numbered in stream order', async () => {
+    const { result } = await run('probe', { name: 'subtitles.mp4' });
+    assert.deepEqual(
+      result.technical?.subtitles.map((s) => [s.index, s.codec, s.language]),
+      [
+        [1, 'mov_text', 'eng'],
+        [2, 'mov_text', 'fra'],
+      ],
+    );
+    const shapes = result.shapes ?? [];
+    assert.deepEqual(
+      shapes.map((s) => [s.type, s.track, s.label, s.metadata]),
+      [
+        [
+          'subtitle',
+          1,
+          'Subtitles 1 (eng)',
+          { language: 'eng', format: 'mov_text', cues: 2, source: 'ingest', streamIndex: 1 },
+        ],
+        [
+          'subtitle',
+          2,
+          'Subtitles 2 (fra)',
+          { language: 'fra', format: 'mov_text', cues: 2, source: 'ingest', streamIndex: 2 },
+        ],
+      ],
+    );
+    const file = shapes[0]?.files[0];
+    assert.equal(file?.key, 'out/subtitles.mp4/probe/subtitles/1.vtt');
+    assert.equal(file?.mimeType, 'text/vtt');
+    assert.equal(
+      await readFile(storage.path(file.key), 'utf8'),
+      'WEBVTT\n\n00:00:00.200 --> 00:00:01.000\nHello &amp; <i>welcome</i>\n\n00:00:01.200 --> 00:00:01.800\nSecond\n',
+    );
+
+    const mkv = await run('probe', { name: 'subtitles.mkv' });
+    assert.deepEqual(
+      mkv.result.shapes?.map((s) => [s.track, s.metadata?.format, s.metadata?.cues]),
+      [[1, 'subrip', 2]],
+    );
+    const plain = await run('probe', { name: 'c25.mov' });
+    assert.equal(plain.result.shapes, undefined);
+  });
+
   it('reads rate, frames, timecode and tracks', async () => {
     const t = await probe('c25.mov');
     assert.deepEqual(t.video[0]?.frameRate, { num: 25, den: 1 });

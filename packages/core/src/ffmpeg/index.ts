@@ -8,3 +8,4 @@ export * from './progress.js';
 export * from './proxy.js';
 export * from './qc.js';
 export * from './thumbnails.js';
+export * from './subtitles.js';

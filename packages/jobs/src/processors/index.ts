@@ -55,8 +55,31 @@ const key = (prefix: string, name: string) => `${prefix.replace(/\/+$/, '')}/${n
 export function createProcessors(transcoder: Transcoder): ProcessorTable {
   return {
     probe: async (ctx) => {
-      const { source } = checked(ctx.payload, false);
-      return { technical: await transcoder.probe({ source }, ctx) };
+      const { source, outputPrefix } = checked(ctx.payload, false);
+      const technical = await transcoder.probe({ source }, ctx);
+      // Text subtitle streams of the source become subtitle shapes, numbered from 1 in stream
+      // order (the shape's track), so that a retried probe replaces them.
+      const subtitles = await transcoder.subtitles(
+        { source, technical, outputPrefix: key(outputPrefix, 'subtitles') },
+        ctx,
+      );
+      if (!subtitles.length) return { technical };
+      return {
+        technical,
+        shapes: subtitles.map(({ stream, cues, file }, i) => ({
+          type: 'subtitle',
+          track: i + 1,
+          label: `Subtitles ${i + 1}${stream.language ? ` (${stream.language})` : ''}`,
+          metadata: {
+            ...(stream.language ? { language: stream.language } : {}),
+            format: stream.codec,
+            cues,
+            source: 'ingest',
+            streamIndex: stream.index,
+          },
+          files: [file],
+        })),
+      };
     },
 
     'video-proxy': async (ctx) => {
