@@ -110,7 +110,7 @@ describe('marker writers', () => {
         dropFrame: true,
         durationFrames: 108000,
       },
-      qc: { decision: asset.qc, 'auto-qc': { findings: 1 } },
+      qc: { decision: asset.qc, analysis: { 'auto-qc': { findings: 1 } } },
       markers: [
         {
           start: { frame: 1800, timecode: '01:01:00;02' },

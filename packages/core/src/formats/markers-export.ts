@@ -126,7 +126,7 @@ export function markersToJson(asset: MarkerExportAsset, markers: readonly Marker
         dropFrame: clock?.dropFrame ?? false,
         durationFrames: asset.durationFrames,
       },
-      qc: { decision: asset.qc, ...asset.analysis },
+      qc: { decision: asset.qc, analysis: asset.analysis },
       markers: markers.map((m) => ({
         start: point(m.start.frame),
         end: point(m.end.frame),
