@@ -1,8 +1,16 @@
 import assert from 'node:assert/strict';
 import { readdir } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { type AssetWithShapes, type LiveEvent, type Marker, type Shape } from '@frameproof/core';
+import {
+  ApiError,
+  type AssetWithShapes,
+  FrameproofClient,
+  type LiveEvent,
+  type Marker,
+  type Shape,
+} from '@frameproof/core';
 import { appFor, auth, DATABASES, runJob, type TestApp, technical, uploadAsset } from './helpers.js';
 
 type Json = Record<string, unknown>;
@@ -471,3 +479,41 @@ for (const { name, open } of DATABASES) {
     });
   });
 }
+
+describe('the typed client reaches export, import and subtitles', () => {
+  it('exports with the file name, imports, attaches and removes subtitles, and reports a 400', async (t) => {
+    const { open } = DATABASES[0] as (typeof DATABASES)[number];
+    const app = await appFor(t, open);
+    const token = await app.token();
+    const id = await probedAsset(app, token);
+    await app.app.listen({ port: 0, host: '127.0.0.1' });
+    const client = new FrameproofClient(
+      `http://127.0.0.1:${(app.app.server.address() as AddressInfo).port}`,
+      token,
+    );
+    const file = await client.exportMarkers(id, { format: 'json', group: 'Auto QC' });
+    assert.equal(file.fileName, 'Episode 12.json');
+    assert.equal(file.contentType, 'application/json; charset=utf-8');
+    const { items } = await client.importMarkers(id, { format: 'json', text: file.text });
+    assert.deepEqual(
+      items.map((m) => [m.start.frame, m.title]),
+      [[1800, 'Dropout']],
+    );
+    await assert.rejects(
+      client.importMarkers(id, { format: 'csv', text: 'start_frame,title\r\n-1,x\r\n' }),
+      (err: unknown) =>
+        err instanceof ApiError &&
+        err.status === 400 &&
+        err.body?.message === 'row 2: start_frame: "-1" is not a frame number',
+    );
+    const shape = await client.attachSubtitles(id, { language: 'en', format: 'srt', text: SRT });
+    assert.equal(shape.files[0]?.mimeType, 'text/vtt');
+    await client.deleteSubtitles(id, shape.id);
+    await assert.rejects(
+      client.exportMarkers(id, { format: 'edl', group: 'x'.repeat(101) }),
+      (err: unknown) => {
+        return err instanceof ApiError && err.status === 400 && err.body?.field === 'group';
+      },
+    );
+  });
+});

@@ -4,10 +4,12 @@ import type {
   AssetWithShapes,
   ListAssetsQuery,
   QcBody,
+  Shape,
   UpdateAssetBody,
 } from './api/assets.js';
 import type { TokenResponse, User } from './api/auth.js';
 import type { ErrorResponse } from './api/common.js';
+import type { CreateSubtitleBody, ExportMarkersQuery, ImportMarkersBody } from './api/formats.js';
 import type {
   CompleteBody,
   FailBody,
@@ -104,6 +106,34 @@ export class FrameproofClient {
     this.request<undefined>('DELETE', `/api/assets/${assetId}/markers/${markerId}`);
   addComment = (assetId: string, markerId: string, body: string) =>
     this.request<Comment>('POST', `/api/assets/${assetId}/markers/${markerId}/comments`, { body: { body } });
+
+  importMarkers = (assetId: string, body: ImportMarkersBody) =>
+    this.request<{ items: Marker[] }>('POST', `/api/assets/${assetId}/markers/import`, { body });
+  /** The markers as a file: its text, its type, and the file name the server gives it. */
+  async exportMarkers(
+    assetId: string,
+    query: ExportMarkersQuery,
+    signal?: AbortSignal,
+  ): Promise<{ text: string; contentType: string; fileName: string }> {
+    const url = new URL(`/api/assets/${assetId}/markers/export`, this.baseUrl);
+    url.searchParams.set('format', query.format);
+    if (query.group !== undefined) url.searchParams.set('group', query.group);
+    const headers: Record<string, string> = {};
+    if (this.accessToken) headers.authorization = `Bearer ${this.accessToken}`;
+    const res = await fetch(url, { headers, signal });
+    const text = await res.text();
+    if (!res.ok) throw new ApiError(res.status, text ? (JSON.parse(text) as ErrorResponse) : undefined);
+    const disposition = res.headers.get('content-disposition') ?? '';
+    return {
+      text,
+      contentType: res.headers.get('content-type') ?? '',
+      fileName: /filename="([^"]*)"/.exec(disposition)?.[1] ?? `markers.${query.format}`,
+    };
+  }
+  attachSubtitles = (assetId: string, body: CreateSubtitleBody) =>
+    this.request<Shape>('POST', `/api/assets/${assetId}/subtitles`, { body });
+  deleteSubtitles = (assetId: string, shapeId: string) =>
+    this.request<undefined>('DELETE', `/api/assets/${assetId}/subtitles/${shapeId}`);
 
   listJobs = (query: ListJobsQuery = {}) => this.request<{ items: Job[] }>('GET', '/api/jobs', { query });
   retryJob = (id: string) => this.request<Job>('POST', `/api/jobs/${id}/retry`);
