@@ -387,6 +387,20 @@ for (const { name, open } of DATABASES) {
       assert.equal(forbiddenDelete.statusCode, 403);
     });
 
+    it('gives the subtitle file a signed URL on the media origin when there is one', async (t) => {
+      const app = await appFor(t, open, { mediaPublicUrl: 'https://media.example.com/' });
+      const token = await app.token();
+      const id = await uploadAsset(app, token);
+      const res = await app.app.inject({
+        method: 'POST',
+        url: `/api/assets/${id}/subtitles`,
+        headers: auth(token),
+        payload: { language: 'en', format: 'srt', text: SRT },
+      });
+      assert.equal(res.statusCode, 201, res.body);
+      assert.match((res.json() as Shape).files[0]?.url ?? '', /^https:\/\/media\.example\.com\/api\/media\//);
+    });
+
     it('keeps attached subtitles next to those the probe found in the source', async (t) => {
       const app = await appFor(t, open);
       const token = await app.token();

@@ -20,15 +20,15 @@ export const subtitleRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = as
       },
     },
     async (req, reply) =>
-      reply
-        .code(201)
-        .send(
-          await ctx.subtitles.attach(
-            req.params.id,
-            req.body,
-            ctx.config.publicUrl?.replace(/\/$/, '') ?? `${req.protocol}://${req.host}`,
-          ),
+      reply.code(201).send(
+        await ctx.subtitles.attach(
+          req.params.id,
+          req.body,
+          // Signed media URLs on the media origin, as the asset's own shapes have them.
+          (ctx.config.mediaPublicUrl ?? ctx.config.publicUrl)?.replace(/\/$/, '') ??
+            `${req.protocol}://${req.host}`,
         ),
+      ),
   );
   app.delete(
     '/api/assets/:id/subtitles/:shapeId',
