@@ -36,7 +36,7 @@ export function parseTimecode(text: string, rate: FrameRate): ParsedTimecode {
   const drop = dropPerMinute(rate);
   if (ss === 0 && ff < drop && mm % 10 !== 0) {
     throw new TimecodeError(
-      `"${text}" does not exist in drop-frame timecode (frames 00-${drop - 1} are skipped)`,
+      `"${text}" does not exist in drop-frame timecode (frames 00-0${drop - 1} are skipped)`,
     );
   }
   const totalMinutes = hh * 60 + mm;

@@ -306,7 +306,7 @@ describe('marker readers', () => {
     );
     assert.equal(
       importError(() => readMarkersCsv(`${head},01:01:00;00,skipped,\r\n`, timeline)),
-      'row 2: start_timecode: "01:01:00;00" does not exist in drop-frame timecode (frames 00-1 are skipped)',
+      'row 2: start_timecode: "01:01:00;00" does not exist in drop-frame timecode (frames 00-01 are skipped)',
     );
     assert.equal(
       importError(() => readMarkersCsv(`start_frame,end_frame,title\r\n10,9,backwards\r\n`, timeline)),
