@@ -81,6 +81,55 @@ for (const { name, open } of DATABASES) {
       assert.equal((await refresh(next.refreshToken)).statusCode, 401);
     });
 
+    it('keeps a browser session in an HttpOnly cookie scoped to the session routes, rotated on refresh', async () => {
+      const session = (path: string, cookie?: string, payload: unknown = {}) =>
+        app.app.inject({
+          method: 'POST',
+          url: `/api/auth/session${path}`,
+          payload: payload as Record<string, unknown>,
+          headers: cookie ? { cookie } : {},
+        });
+      const signedIn = await session('', undefined, {
+        username: 'admin',
+        password: 'admin-password-for-tests',
+      });
+      assert.equal(signedIn.statusCode, 200, signedIn.body);
+      const body = signedIn.json() as Record<string, unknown>;
+      assert.equal(body.refreshToken, undefined, 'the refresh token never reaches scripts');
+      assert.equal(typeof body.accessToken, 'string');
+      const setCookie = String(signedIn.headers['set-cookie']);
+      assert.match(
+        setCookie,
+        /^frameproof_refresh=[^;]+; Path=\/api\/auth\/session; HttpOnly; SameSite=Strict; Max-Age=\d+$/,
+      );
+      const cookie = setCookie.split(';')[0] as string;
+
+      const refreshed = await session('/refresh', cookie);
+      assert.equal(refreshed.statusCode, 200, refreshed.body);
+      assert.equal((refreshed.json() as { user: User }).user.username, 'admin');
+      const next = String(refreshed.headers['set-cookie']).split(';')[0] as string;
+      assert.notEqual(next, cookie);
+      const reused = await session('/refresh', cookie);
+      assert.equal(reused.statusCode, 401, 'a used refresh token is refused');
+      assert.match(String(reused.headers['set-cookie']), /Max-Age=0/);
+      assert.equal((await session('/refresh')).statusCode, 401);
+
+      const https = await app.app.inject({
+        method: 'POST',
+        url: '/api/auth/session/refresh',
+        payload: {},
+        headers: { cookie: next, 'x-forwarded-proto': 'https' },
+      });
+      assert.equal(https.statusCode, 200);
+      assert.match(String(https.headers['set-cookie']), /; Secure/);
+      const last = String(https.headers['set-cookie']).split(';')[0] as string;
+
+      const out = await session('/logout', last);
+      assert.equal(out.statusCode, 204);
+      assert.match(String(out.headers['set-cookie']), /^frameproof_refresh=; .*Max-Age=0/);
+      assert.equal((await session('/refresh', last)).statusCode, 401, 'sign-out revokes the token');
+    });
+
     it('refuses disabled accounts and tokens that are not ours', async () => {
       const admin = await app.token();
       const created = await app.app.inject({

@@ -32,6 +32,18 @@ export const TokenResponse = Type.Object({
 });
 export type TokenResponse = Static<typeof TokenResponse>;
 
+/**
+ * What a browser session gets: the access token only. The refresh token travels in an
+ * `HttpOnly; SameSite=Strict` cookie scoped to `/api/auth/session`, out of reach of scripts.
+ */
+export const SessionResponse = Type.Object({
+  accessToken: Type.String(),
+  tokenType: Type.Literal('Bearer'),
+  expiresIn: Type.Integer({ description: 'Seconds until the access token expires.' }),
+  user: User,
+});
+export type SessionResponse = Static<typeof SessionResponse>;
+
 export const RefreshBody = Type.Object(
   { refreshToken: Type.String({ minLength: 1 }) },
   { additionalProperties: false },
