@@ -20,6 +20,7 @@ const dataDir = resolve(env.FRAMEPROOF_DATA_DIR ?? join(root, 'data'));
 const ports = {
   adapter: Number(env.ADAPTER_PORT ?? port + 1),
   analyze: Number(env.ANALYZE_PORT ?? port + 2),
+  frontend: Number(env.FRONTEND_PORT ?? port + 3),
   bus: Number(env.BUS_PORT ?? 5701),
 };
 // The workers' service account lives as long as this run; the adapter sets its password at start.
@@ -70,6 +71,12 @@ const services: Service[] = [
     },
     health: `http://127.0.0.1:${ports.analyze}/api/health`,
   },
+  {
+    name: 'frontend',
+    entry: 'packages/frontend/dist/src/main.js',
+    env: { PORT: String(ports.frontend), HOST: '127.0.0.1' },
+    health: `http://127.0.0.1:${ports.frontend}/`,
+  },
 ];
 
 const children = new Map<string, ChildProcess>();
@@ -109,7 +116,7 @@ async function stop(code = 0) {
   stopping = true;
   await gateway?.close();
   // Workers first, so they hand their jobs back while the adapter still listens.
-  for (const name of ['jobs', 'analyze', 'adapter']) {
+  for (const name of ['frontend', 'jobs', 'analyze', 'adapter']) {
     const child = children.get(name);
     if (!child) continue;
     const exited = new Promise((r) => child.once('exit', r));
@@ -139,6 +146,7 @@ async function main() {
   const upstreams: Upstreams = {
     adapter: `http://127.0.0.1:${ports.adapter}`,
     ...(children.has('analyze') ? { analyze: `http://127.0.0.1:${ports.analyze}` } : {}),
+    ...(children.has('frontend') ? { frontend: `http://127.0.0.1:${ports.frontend}` } : {}),
     ...(env.OIDC_ISSUER_ORIGIN ? { auth: env.OIDC_ISSUER_ORIGIN } : {}),
   };
   gateway = await buildGateway(upstreams);

@@ -1,0 +1,51 @@
+import type { LiveEvent } from '@frameproof/core';
+import { session } from './session.js';
+import { eventBusBase } from './settings.js';
+
+/**
+ * Live events from `/api/eventbus`, for one asset or all. Reconnects with a fresh token after a
+ * drop (1 s, then up to 10 s apart) and calls `onReconnect` so the page refetches what it may
+ * have missed.
+ */
+export function subscribe(
+  assetId: string | null,
+  onEvent: (event: LiveEvent) => void,
+  onReconnect?: () => void,
+): () => void {
+  let socket: WebSocket | null = null;
+  let closed = false;
+  let delay = 1000;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let opened = false;
+  const open = () => {
+    if (closed || !session.token) {
+      timer = setTimeout(open, delay);
+      return;
+    }
+    const url = new URL('/api/eventbus', eventBusBase);
+    url.searchParams.set('access_token', session.token);
+    if (assetId) url.searchParams.set('assetId', assetId);
+    socket = new WebSocket(url);
+    socket.onmessage = (msg) => {
+      const event = JSON.parse(String(msg.data)) as LiveEvent | { type: 'hello' };
+      if (event.type === 'hello') {
+        if (opened) onReconnect?.();
+        opened = true;
+        delay = 1000;
+        return;
+      }
+      onEvent(event);
+    };
+    socket.onclose = () => {
+      if (closed) return;
+      timer = setTimeout(open, delay);
+      delay = Math.min(delay * 2, 10_000);
+    };
+  };
+  open();
+  return () => {
+    closed = true;
+    clearTimeout(timer);
+    socket?.close();
+  };
+}

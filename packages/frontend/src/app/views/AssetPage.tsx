@@ -1,0 +1,212 @@
+import type { AssetWithShapes, Job, Marker } from '@frameproof/core';
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import { isTyping } from '../App.js';
+import { api, errorText } from '../lib/api.js';
+import { subscribe } from '../lib/events.js';
+import { frameFromSearch, timecodeOf } from '../lib/frames.js';
+import { onLinkClick } from '../lib/router.js';
+import { session } from '../lib/session.js';
+import { MarkersPanel } from './Markers.js';
+import { AutoQcPanel, ExchangePanel, JobsPanel, LoudnessPanel, MetadataPanel, QcPanel } from './panels.js';
+
+type Tab = 'markers' | 'qc' | 'autoqc' | 'loudness' | 'metadata' | 'jobs' | 'exchange';
+const TABS: [Tab, string][] = [
+  ['markers', 'Markers'],
+  ['qc', 'QC decision'],
+  ['autoqc', 'Auto QC'],
+  ['loudness', 'Loudness'],
+  ['metadata', 'Technical metadata'],
+  ['jobs', 'Jobs'],
+  ['exchange', 'Export and import'],
+];
+
+/**
+ * `/assets/{id}` (`?frame=N` or `?tc=…` opens on that frame): the player and timeline in the
+ * mount, and the panels around it. Everything others change arrives live over the event bus.
+ */
+export function AssetPage({ id, search }: { id: string; search: URLSearchParams }) {
+  const [asset, setAsset] = useState<AssetWithShapes | null>(null);
+  const [markers, setMarkers] = useState<Marker[]>([]);
+  const [jobs, setJobs] = useState<Job[]>([]);
+  const [error, setError] = useState<string | null>(null);
+  const [frame, setFrame] = useState(0);
+  const [tab, setTab] = useState<Tab>('markers');
+  const [notice, setNotice] = useState<string | null>(null);
+  const [qcIntent, setQcIntent] = useState<{ action: 'approve' | 'reject'; at: number } | null>(null);
+  const mount = useRef<HTMLDivElement>(null);
+
+  const loadAsset = useCallback(() => api.getAsset(id).then(setAsset), [id]);
+  const loadMarkers = useCallback(() => api.listMarkers(id).then((r) => setMarkers(r.items)), [id]);
+  const loadJobs = useCallback(
+    () => api.listJobs({ assetId: id, limit: 100 }).then((r) => setJobs(r.items)),
+    [id],
+  );
+  const loadAll = useCallback(
+    () =>
+      Promise.all([loadAsset(), loadMarkers(), loadJobs()]).then(
+        () => setError(null),
+        (e: unknown) => setError(errorText(e)),
+      ),
+    [loadAsset, loadMarkers, loadJobs],
+  );
+
+  useEffect(() => {
+    void loadAll();
+  }, [loadAll]);
+
+  // The deep link's frame, once the asset's rate is known.
+  useEffect(() => {
+    if (!asset) return;
+    try {
+      const f = frameFromSearch(asset, search);
+      if (f !== null) setFrame(f);
+    } catch (err) {
+      setNotice(`The link's frame is not valid: ${errorText(err)}`);
+    }
+  }, [asset?.id, asset?.frameRate?.num, search.get('frame'), search.get('tc')]);
+
+  useEffect(
+    () =>
+      subscribe(
+        id,
+        (event) => {
+          if (event.type.startsWith('marker') || event.type === 'markers.replaced') void loadMarkers();
+          else if (event.type === 'asset.updated') void loadAsset();
+          else if (event.type === 'job.updated') {
+            const d = event.data as Partial<Job> | undefined;
+            setJobs((prev) =>
+              prev.some((j) => j.id === event.id)
+                ? prev.map((j) => (j.id === event.id ? { ...j, ...d } : j))
+                : (void loadJobs(), prev),
+            );
+          } else if (event.type === 'asset.deleted') setError('This asset was deleted.');
+        },
+        () => void loadAll(),
+      ),
+    [id, loadAll, loadAsset, loadMarkers, loadJobs],
+  );
+
+  const copyLink = useCallback(async () => {
+    const url = `${location.origin}/assets/${id}?frame=${frame}`;
+    try {
+      await navigator.clipboard.writeText(url);
+      setNotice(`Link to frame ${frame} copied.`);
+    } catch {
+      setNotice(`Link to frame ${frame}: ${url}`);
+    }
+    history.replaceState(null, '', `/assets/${id}?frame=${frame}`);
+  }, [id, frame]);
+
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (isTyping(e) || e.ctrlKey || e.metaKey || e.altKey) return;
+      if (e.key === 'l') void copyLink();
+      else if (e.key === 'A' && e.shiftKey && session.can('asset:qc')) {
+        setTab('qc');
+        setQcIntent({ action: 'approve', at: Date.now() });
+      } else if (e.key === 'R' && e.shiftKey && session.can('asset:qc')) {
+        setTab('qc');
+        setQcIntent({ action: 'reject', at: Date.now() });
+      }
+    };
+    addEventListener('keydown', onKey);
+    return () => removeEventListener('keydown', onKey);
+  }, [copyLink]);
+
+  if (error && !asset)
+    return (
+      <p class="error" role="alert">
+        {error}{' '}
+        <a href="/" onClick={onLinkClick}>
+          Back to the library
+        </a>
+      </p>
+    );
+  if (!asset) return <p class="empty">Loading…</p>;
+
+  return (
+    <div class="asset-page">
+      <div class="asset-head">
+        <h1>{asset.title}</h1>
+        <span class={`badge status-${asset.status}`}>{asset.status}</span>
+        <span class={`badge qc-${asset.qc.status}`} data-testid="qc-badge">
+          QC {asset.qc.status.replace('_', ' ')}
+        </span>
+        <span class="position" aria-live="polite">
+          <span aria-label="Current frame">Frame {frame}</span> ·{' '}
+          <span aria-label="Current timecode">{timecodeOf(asset, frame)}</span>
+        </span>
+        <button type="button" onClick={() => void copyLink()}>
+          Copy link to this frame
+        </button>
+        <a class="button" href={`/assets/${id}/report`} onClick={onLinkClick}>
+          Report
+        </a>
+      </div>
+      {notice && (
+        <p class="notice" role="status">
+          {notice}
+        </p>
+      )}
+      {error && (
+        <p class="error" role="alert">
+          {error}
+        </p>
+      )}
+      <div class="workspace">
+        <section class="player-area" aria-label="Player and timeline">
+          {/* The player and timeline (@frameproof/player) mount here, created with createPlayer(). */}
+          <div class="player-mount" ref={mount} data-testid="player-mount">
+            <p class="empty">The player (packages/player) is not part of this build yet.</p>
+          </div>
+        </section>
+        <section class="panels" aria-label="Panels">
+          <div role="tablist" aria-label="Panels">
+            {TABS.map(([key, label]) => (
+              <button
+                key={key}
+                type="button"
+                role="tab"
+                id={`tab-${key}`}
+                aria-selected={tab === key}
+                aria-controls={`panel-${key}`}
+                tabIndex={tab === key ? 0 : -1}
+                onClick={() => setTab(key)}
+                onKeyDown={(e) => {
+                  const i = TABS.findIndex(([k]) => k === key);
+                  const next = e.key === 'ArrowRight' ? i + 1 : e.key === 'ArrowLeft' ? i - 1 : null;
+                  if (next === null) return;
+                  const [k] = TABS[(next + TABS.length) % TABS.length] as [Tab, string];
+                  setTab(k);
+                  document.getElementById(`tab-${k}`)?.focus();
+                }}
+              >
+                {label}
+                {key === 'markers' ? ` (${markers.length})` : ''}
+              </button>
+            ))}
+          </div>
+          <div role="tabpanel" id={`panel-${tab}`} aria-labelledby={`tab-${tab}`} class="panel">
+            {tab === 'markers' && (
+              <MarkersPanel
+                asset={asset}
+                markers={markers}
+                frame={frame}
+                onSeek={(f) => setFrame(f)}
+                onChanged={() => void loadMarkers()}
+                canWrite={session.can('marker:write')}
+                canComment={session.can('comment:write')}
+              />
+            )}
+            {tab === 'qc' && <QcPanel asset={asset} onChanged={setAsset} intent={qcIntent} />}
+            {tab === 'autoqc' && <AutoQcPanel asset={asset} markers={markers} onSeek={setFrame} />}
+            {tab === 'loudness' && <LoudnessPanel asset={asset} />}
+            {tab === 'metadata' && <MetadataPanel asset={asset} />}
+            {tab === 'jobs' && <JobsPanel jobs={jobs} onChanged={() => void loadJobs()} />}
+            {tab === 'exchange' && <ExchangePanel asset={asset} onChanged={() => void loadAll()} />}
+          </div>
+        </section>
+      </div>
+    </div>
+  );
+}

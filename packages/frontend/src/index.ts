@@ -1,0 +1,9 @@
+export { buildStaticServer, HASHED_DIR, type StaticServerOptions } from './server.js';
+export {
+  contentSecurityPolicy,
+  issuerOf,
+  loadConfig,
+  parseSettingsJs,
+  type FrontendSettings,
+  type LoadedConfig,
+} from './settings.js';

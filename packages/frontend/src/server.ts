@@ -1,0 +1,87 @@
+import fastifyStatic from '@fastify/static';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { contentSecurityPolicy, type LoadedConfig } from './settings.js';
+
+/** Vite writes hashed files under this folder; `/assets/...` is the app's own route (asset pages). */
+export const HASHED_DIR = 'static';
+const IMMUTABLE = 'public, max-age=31536000, immutable';
+
+export interface StaticServerOptions {
+  /** The built app (vite's outDir): index.html, static/…, with .gz and .br beside each file. */
+  root: string;
+  config: LoadedConfig;
+  logger?: FastifyServerOptions['logger'];
+}
+
+/**
+ * The frontend's static server: the built app with long caching for hashed files and none for
+ * index.html, precompressed brotli and gzip, the SPA fallback, `/settings.js` and
+ * `/keycloak.json`, and a strict Content-Security-Policy with the other security headers on
+ * every answer.
+ */
+export async function buildStaticServer(options: StaticServerOptions): Promise<FastifyInstance> {
+  const { root, config } = options;
+  if (!existsSync(join(root, 'index.html')))
+    throw new Error(`${join(root, 'index.html')} is missing: build the app first (npm run build)`);
+  const app = Fastify({ logger: options.logger ?? false, trustProxy: true });
+  const csp = contentSecurityPolicy(config);
+
+  app.addHook('onSend', async (_req, reply, payload) => {
+    reply.header('content-security-policy', csp);
+    reply.header('x-content-type-options', 'nosniff');
+    reply.header('referrer-policy', 'strict-origin-when-cross-origin');
+    reply.header('x-frame-options', 'DENY');
+    reply.header('cross-origin-opener-policy', 'same-origin');
+    return payload;
+  });
+
+  await app.register(fastifyStatic, {
+    root,
+    prefix: '/',
+    wildcard: false,
+    preCompressed: true,
+    index: false,
+    cacheControl: false,
+    etag: true,
+    lastModified: true,
+    setHeaders(res, path) {
+      const rel = path.slice(root.length).replace(/\\/g, '/');
+      res.header(
+        'cache-control',
+        rel.startsWith(`/${HASHED_DIR}/`)
+          ? IMMUTABLE
+          : rel.endsWith('.html')
+            ? 'no-cache'
+            : 'public, max-age=300',
+      );
+    },
+  });
+
+  const noCache = { 'cache-control': 'no-cache' };
+  app.get('/settings.js', async (_req, reply) =>
+    reply.headers(noCache).type('text/javascript; charset=utf-8').send(config.settingsJs),
+  );
+  app.get('/keycloak.json', async (_req, reply) =>
+    config.keycloakJson === null
+      ? reply
+          .code(404)
+          .send({ statusCode: 404, error: 'Not Found', message: 'no keycloak.json is configured' })
+      : reply.headers(noCache).type('application/json; charset=utf-8').send(config.keycloakJson),
+  );
+
+  const sendIndex = (reply: FastifyReply) =>
+    reply.headers(noCache).sendFile('index.html', root, { cacheControl: false });
+  app.get('/', (_req, reply) => sendIndex(reply));
+
+  // The SPA's own routes (/assets/…, /settings/users, /signin…) all get index.html; a missing
+  // hashed file or anything with a file extension is a real 404, so a stale chunk fails loudly.
+  app.setNotFoundHandler((req, reply) => {
+    const path = req.url.split('?')[0] ?? '';
+    const isFile = path.startsWith(`/${HASHED_DIR}/`) || /\.[a-z0-9]+$/i.test(path);
+    if ((req.method === 'GET' || req.method === 'HEAD') && !isFile) return sendIndex(reply);
+    return reply.code(404).send({ statusCode: 404, error: 'Not Found', message: `${path} does not exist` });
+  });
+  return app;
+}
