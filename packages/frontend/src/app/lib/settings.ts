@@ -4,6 +4,8 @@ export interface AppSettings {
   eventBusUrl?: string;
   oidc?: { issuer: string; clientId: string; scope?: string } | null;
   features?: Record<string, boolean>;
+  /** Bytes per tus request (default 16 MiB); smaller means finer resume points. */
+  uploadChunkBytes?: number;
 }
 
 declare global {

@@ -1,6 +1,6 @@
 import * as tus from 'tus-js-client';
 import { session } from './session.js';
-import { apiBase } from './settings.js';
+import { apiBase, settings } from './settings.js';
 
 /** One upload as the page shows it; the list survives a reload in localStorage. */
 export interface UploadItem {
@@ -49,7 +49,7 @@ class Uploads {
       this.set(key, { state: 'uploading' });
       const upload = new tus.Upload(file, {
         endpoint: `${apiBase}/api/uploads`,
-        chunkSize: 16 * 1024 * 1024,
+        chunkSize: settings.uploadChunkBytes ?? 16 * 1024 * 1024,
         retryDelays: [0, 1000, 3000, 5000],
         metadata: {
           filename: file.name,

@@ -1,5 +1,5 @@
 import { type AssetWithShapes, type Comment, type Marker, SEVERITIES } from '@frameproof/core';
-import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { isTyping } from '../App.js';
 import { api, errorText } from '../lib/api.js';
 import { frameOf, timecodeOf } from '../lib/frames.js';
@@ -249,6 +249,9 @@ function MarkerForm(props: {
   onCancel: () => void;
 }) {
   const { asset, marker } = props;
+  // `autofocus` only counts at page load; a form that appears later takes focus itself.
+  const title = useRef<HTMLInputElement>(null);
+  useLayoutEffect(() => title.current?.focus(), []);
   return (
     <form
       class="marker-form"
@@ -261,11 +264,15 @@ function MarkerForm(props: {
     >
       <label>
         Title
-        <input name="title" required maxLength={500} defaultValue={marker?.title ?? ''} autoFocus />
+        <input ref={title} name="title" required maxLength={500} defaultValue={marker?.title ?? ''} />
       </label>
       <label>
         In
-        <input name="at" defaultValue={timecodeOf(asset, props.frame)} size={12} />
+        <input
+          name="at"
+          defaultValue={asset.frameRate ? timecodeOf(asset, props.frame) : String(props.frame)}
+          size={12}
+        />
       </label>
       <label>
         Out
@@ -315,6 +322,10 @@ function Comments({
 }) {
   const [items, setItems] = useState<Comment[]>([]);
   const [error, setError] = useState<string | null>(null);
+  const input = useRef<HTMLInputElement>(null);
+  useEffect(() => {
+    if (focus) input.current?.focus();
+  }, [focus]);
   const load = () =>
     api.listComments(assetId, marker.id).then(
       (r) => setItems(r.items),
@@ -352,7 +363,7 @@ function Comments({
         >
           <label>
             <span class="sr">Comment</span>
-            <input name="body" placeholder="Comment…" maxLength={10000} autoFocus={focus} />
+            <input ref={input} name="body" placeholder="Comment…" maxLength={10000} />
           </label>
           <button type="submit">Comment</button>
         </form>

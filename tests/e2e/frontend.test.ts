@@ -1,0 +1,258 @@
+import assert from 'node:assert/strict';
+import { copyFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { BrowserContext, Page, Request, Route } from 'playwright-core';
+import {
+  browserMissing,
+  type ChromiumBrowser,
+  launchChromium,
+  launchFirefox,
+} from '@frameproof/tests/browsers';
+import { makeClip } from './stack.js';
+import { WebStack } from './web.js';
+
+const HOSTILE = '<img src=x onerror=alert(1)>';
+const REVIEWER = { username: 'rita', password: 'reviewer-password-1' };
+
+/** Watches a page for what must never happen: a dialog, or a Content-Security-Policy violation. */
+function guard(page: Page): { problems: string[] } {
+  const problems: string[] = [];
+  page.on('dialog', (d) => {
+    problems.push(`dialog: ${d.message()}`);
+    void d.dismiss();
+  });
+  page.on('console', (m) => {
+    if (/Content Security Policy|Refused to/i.test(m.text())) problems.push(`console: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  return { problems };
+}
+
+async function violations(page: Page): Promise<string[]> {
+  // A function, not a string: evaluating strings is eval, which the page's CSP refuses.
+  return page.evaluate(() => (globalThis as unknown as { __csp?: string[] }).__csp ?? []);
+}
+
+async function newContext(browser: ChromiumBrowser): Promise<BrowserContext> {
+  const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, acceptDownloads: true });
+  // Runs before the page's scripts in each document (page context, hence a string).
+  await context.addInitScript(
+    `window.__csp = []; document.addEventListener('securitypolicyviolation', (e) => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));`,
+  );
+  return context;
+}
+
+async function signIn(page: Page, url: string, who: { username: string; password: string }) {
+  await page.goto(url);
+  await page.getByLabel('Username').fill(who.username);
+  await page.getByLabel('Password').fill(who.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign out' }).waitFor();
+}
+
+// One stack (adapter, worker, analyze, frontend, gateway) for both browsers.
+let web: WebStack;
+before(async () => {
+  web = await WebStack.start({ settings: { uploadChunkBytes: 64 * 1024 } });
+});
+after(async () => {
+  await web?.close();
+});
+
+describe('the review workspace in Chromium', { skip: browserMissing('chromium') }, () => {
+  let browser: ChromiumBrowser;
+  let clipA = '';
+  let clipB = '';
+  before(async () => {
+    // A hostile file name: its title must show as text.
+    const plain = await makeClip(join(web.stack.dir, 'a.mp4'), { seconds: 2 });
+    clipA = join(web.stack.dir, `${HOSTILE}.mp4`);
+    await copyFile(plain, clipA);
+    clipB = await makeClip(join(web.stack.dir, 'second-clip.mp4'), { seconds: 6, size: '640x360' });
+    const admin = await web.stack.client.request('POST', '/api/users', {
+      body: { ...REVIEWER, role: 'reviewer' },
+    });
+    assert.ok(admin);
+    browser = await launchChromium();
+  });
+  after(async () => {
+    await browser?.close();
+  });
+
+  let assetId = '';
+
+  it('signs in, uploads two files (one interrupted and resumed) and shows ingest live', async () => {
+    const context = await newContext(browser);
+    const page = await context.newPage();
+    const { problems } = guard(page);
+    await signIn(page, web.url, { username: 'admin', password: 'e2e-admin-password' });
+
+    // The first file uploads whole; its card appears and turns ready without a reload.
+    await page.getByTestId('upload-input').setInputFiles(clipA);
+    const card = page.locator('a.card', { hasText: HOSTILE });
+    await card.waitFor({ timeout: 30_000 });
+    await card.locator('.badge.status-ready').waitFor({ timeout: 180_000 });
+    assetId = (await card.getAttribute('data-asset-id')) ?? '';
+    assert.match(assetId, /^[0-9a-f-]{36}$/);
+
+    // The second: the first chunk goes through, the next is held, then the page goes away.
+    let patches = 0;
+    const held: Route[] = [];
+    await page.route('**/api/uploads/**', async (route) => {
+      if (route.request().method() === 'PATCH' && ++patches > 1) held.push(route);
+      else await route.continue();
+    });
+    await page.getByTestId('upload-input').setInputFiles(clipB);
+    const row = page.locator('li[data-upload="second-clip.mp4"]');
+    await page.waitForFunction(
+      `document.querySelector('li[data-upload="second-clip.mp4"] progress')?.value > 0`,
+    );
+    await page.unroute('**/api/uploads/**');
+    await page.reload();
+    for (const r of held) await r.abort().catch(() => undefined);
+    await row.and(page.locator('[data-state="interrupted"]')).waitFor();
+    // Picking the same file again resumes where the server stopped, not from the start.
+    const offsets: number[] = [];
+    page.on('request', (req: Request) => {
+      if (req.method() === 'PATCH' && req.url().includes('/api/uploads/'))
+        offsets.push(Number(req.headers()['upload-offset']));
+    });
+    await page.getByTestId('upload-input').setInputFiles(clipB);
+    await row.and(page.locator('[data-state="done"]')).waitFor({ timeout: 60_000 });
+    assert.ok((offsets[0] ?? 0) >= 64 * 1024, `resumed at ${offsets[0]}`);
+    await page.locator('a.card', { hasText: 'second-clip' }).waitFor({ timeout: 30_000 });
+
+    assert.deepEqual(problems, []);
+    assert.deepEqual(await violations(page), []);
+    await context.close();
+  });
+
+  it('adds and edits a marker with the keyboard, keeps it after a reload; a second person sees markers and the QC decision live', async () => {
+    const context = await newContext(browser);
+    const page = await context.newPage();
+    const { problems } = guard(page);
+    await signIn(page, web.url, { username: 'admin', password: 'e2e-admin-password' });
+    await page.locator(`a.card[data-asset-id="${assetId}"]`).click();
+    await page.waitForURL(`**/assets/${assetId}`);
+    await page.getByRole('heading', { name: HOSTILE }).waitFor();
+
+    const other = await newContext(browser);
+    const second = await other.newPage();
+    const watch = guard(second);
+    await signIn(second, `${web.url}/assets/${assetId}`, REVIEWER);
+    await second.getByRole('heading', { name: HOSTILE }).waitFor();
+
+    // m: a new marker at the current frame; typing and Enter save it.
+    await page.locator('body').press('m');
+    await page.getByRole('form', { name: 'New marker' }).getByLabel('Title').fill(HOSTILE);
+    await page.keyboard.press('Enter');
+    const list = page.getByRole('list', { name: 'Markers' });
+    await list.getByText(HOSTILE).waitFor();
+    // The second person sees it appear without a reload.
+    await second.getByRole('list', { name: 'Markers' }).getByText(HOSTILE).waitFor();
+
+    // e: edit the selected marker in place.
+    await page.locator('body').press('e');
+    const title = page.getByRole('form', { name: 'Edit marker' }).getByLabel('Title');
+    await title.fill('Dropout at the cut');
+    await title.press('Enter');
+    await list.getByText('Dropout at the cut').waitFor();
+    await second.getByRole('list', { name: 'Markers' }).getByText('Dropout at the cut').waitFor();
+
+    // A comment with hostile text, shown as text.
+    await page.locator('body').press('c');
+    await page.getByLabel('Comment', { exact: true }).fill(HOSTILE);
+    await page.getByRole('button', { name: 'Comment', exact: true }).click();
+    await page.locator('.comments .body', { hasText: HOSTILE }).waitFor();
+
+    await page.reload();
+    await page.getByRole('list', { name: 'Markers' }).getByText('Dropout at the cut').waitFor();
+
+    // QC: a rejection without a reason is refused; approval works and reaches the other page live.
+    await page.getByRole('tab', { name: 'QC decision' }).click();
+    await page.getByRole('button', { name: /^Reject/ }).click();
+    await page.getByRole('alert').getByText('A rejection needs a reason').waitFor();
+    assert.equal((await web.stack.client.getAsset(assetId)).qc.status, 'pending');
+    // Out of the reason field (keys typed there are text), then the shortcut.
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Shift+A');
+    await page.getByTestId('qc-status').getByText('approved').waitFor();
+    await second.getByTestId('qc-badge').getByText('QC approved').waitFor();
+    assert.equal((await web.stack.client.getAsset(assetId)).qc.status, 'approved');
+
+    for (const p of [page, second]) assert.deepEqual(await violations(p), []);
+    assert.deepEqual([...problems, ...watch.problems], []);
+    await other.close();
+    await context.close();
+  });
+
+  it('signs out, and after signing in again returns to the page asked for', async () => {
+    const context = await newContext(browser);
+    const page = await context.newPage();
+    const { problems } = guard(page);
+    await signIn(page, web.url, { username: 'admin', password: 'e2e-admin-password' });
+    // The refresh token is an HttpOnly cookie: scripts cannot see it.
+    assert.equal(
+      await page.evaluate(() => (globalThis as unknown as { document: { cookie: string } }).document.cookie),
+      '',
+    );
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('button', { name: 'Sign in' }).waitFor();
+    await page.goto(`${web.url}/assets/${assetId}?frame=5`);
+    await page.waitForURL(/\/signin\?next=/);
+    await page.getByLabel('Username').fill('admin');
+    await page.getByLabel('Password').fill('e2e-admin-password');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(`**/assets/${assetId}?frame=5`);
+    await page.getByLabel('Current frame').getByText('Frame 5').waitFor();
+    assert.deepEqual(problems, []);
+    await context.close();
+  });
+});
+
+describe('the review workspace in Firefox (shortened)', { skip: browserMissing('firefox') }, () => {
+  it('signs in, opens an asset, adds a marker and sees it live in a second tab', async () => {
+    const id = await web.stack.upload(
+      await makeClip(join(web.stack.dir, 'ff.mp4'), { seconds: 2 }),
+      'Firefox clip',
+    );
+    const browser = await launchFirefox();
+    try {
+      const page = await browser.newPage();
+      await page.setViewport({ width: 1440, height: 900 });
+      let dialogs = 0;
+      page.on('dialog', (d) => {
+        dialogs++;
+        void d.dismiss();
+      });
+      await page.goto(`${web.url}/assets/${id}`);
+      await page.locator('input[name="username"]').fill('admin');
+      await page.locator('input[name="password"]').fill('e2e-admin-password');
+      await page.locator('form[aria-label="Sign in"] button[type="submit"]').click();
+      await page.waitForSelector('h1 ::-p-text(Firefox clip)');
+
+      const tab = await browser.newPage();
+      await tab.goto(`${web.url}/assets/${id}`);
+      // The same browser: the session cookie signs the second tab in.
+      await tab.waitForSelector('h1 ::-p-text(Firefox clip)');
+
+      // Keys go to the tab in front (the second tab opened over this one).
+      await page.bringToFront();
+      await page.keyboard.press('m');
+      await page.waitForSelector('form[aria-label="New marker"] input[name="title"]:focus');
+      await page.keyboard.type('Seen in Firefox');
+      await page.keyboard.press('Enter');
+      await page
+        .waitForSelector('ol[aria-label="Markers"] ::-p-text(Seen in Firefox)')
+        .catch(async (err: unknown) => {
+          const text = await page.$eval('body', (b) => (b as unknown as { innerText: string }).innerText);
+          throw new Error(`${String(err)}\n--- the page said:\n${text}`);
+        });
+      await tab.waitForSelector('ol[aria-label="Markers"] ::-p-text(Seen in Firefox)', { timeout: 30_000 });
+      assert.equal(dialogs, 0);
+    } finally {
+      await browser.close();
+    }
+  });
+});
