@@ -1,0 +1,158 @@
+/**
+ * The review workspace's numbers, for `npm run bench -- frontend` (bench/frontend.ts calls this):
+ *  - the initial JavaScript of the app, gzip (what index.html loads before anything else);
+ *  - a library of 10,000 assets: time from navigation to the first page of cards on screen, and
+ *    the frame time p95 while scrolling it (each frame measured with requestAnimationFrame);
+ *  - opening an asset to its first frame on screen, p50 and p95: needs the player
+ *    (@frameproof/player), reported as null until the asset page embeds it.
+ * The adapter (PGlite, seeded with SQL), the frontend's server and the gateway run in this process;
+ * the browser is Debian's Chromium.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { buildApp, createContext, openPglite, readConfig } from '../../packages/adapter/src/index.js';
+import { buildStaticServer, loadConfig } from '../../packages/frontend/src/index.js';
+import { buildGateway } from '../../packages/gateway/src/index.js';
+import { launchChromium } from '../../tests/browsers/index.js';
+
+const run = promisify(execFile);
+const root = resolve(import.meta.dirname, '../..');
+const ASSETS = 10_000;
+
+const percentile = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? (s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] as number) : null;
+};
+const round = (x: number | null) => (x === null ? null : Math.round(x * 10) / 10);
+
+/** Builds the app as `npm run build` does; returns the folder and the initial JS, gzip, in KB. */
+async function buildApp_(
+  dir: string,
+): Promise<{ publicDir: string; initialJsGzipKB: number; files: string[] }> {
+  const publicDir = join(dir, 'public');
+  await run(process.execPath, [
+    join(root, 'node_modules/vite/bin/vite.js'),
+    'build',
+    join(root, 'packages/frontend'),
+    '--outDir',
+    publicDir,
+    '--emptyOutDir',
+    '--logLevel',
+    'warn',
+  ]);
+  await run(process.execPath, [join(root, 'packages/frontend/scripts/compress.mjs'), publicDir]);
+  const html = await readFile(join(publicDir, 'index.html'), 'utf8');
+  const files = [...html.matchAll(/(?:src|href)="(\/static\/[^"]+\.js)"/g)].map((m) => m[1] as string);
+  let bytes = 0;
+  for (const f of files) bytes += (await stat(join(publicDir, `${f}.gz`))).size;
+  return { publicDir, initialJsGzipKB: Math.round(bytes / 102.4) / 10, files };
+}
+
+export async function measureWorkspace(): Promise<Record<string, unknown>> {
+  const dir = await mkdtemp(join(tmpdir(), 'frameproof-bench-frontend-'));
+  const closers: (() => Promise<unknown>)[] = [];
+  try {
+    const built = await buildApp_(dir);
+    const configDir = join(dir, 'config');
+    await mkdir(configDir);
+    await writeFile(
+      join(configDir, 'settings.js'),
+      'window.frameproofSettings = {"apiUrl": "", "oidc": null};\n',
+    );
+
+    const db = await openPglite(join(dir, 'db'));
+    const config = {
+      ...readConfig({ FRAMEPROOF_DATA_DIR: dir, LOG_LEVEL: 'silent' }),
+      adminPassword: 'bench-password',
+      busPort: null,
+    };
+    const ctx = await createContext(config, db);
+    const adapter = await buildApp(ctx, { logger: false });
+    closers.push(() => adapter.close());
+    const [admin] = await db.query<{ id: string }>(`SELECT id FROM users WHERE username = 'admin'`);
+    await db.query(
+      `INSERT INTO assets (title, created_by, status, metadata, created_at)
+       SELECT 'Programme ' || g, $1, 'ready', jsonb_build_object('episode', g), now() - make_interval(secs => g)
+       FROM generate_series(1, $2::int) g`,
+      [admin?.id, ASSETS],
+    );
+    await adapter.listen({ port: 0, host: '127.0.0.1' });
+    const frontend = await buildStaticServer({
+      root: built.publicDir,
+      config: await loadConfig({ dir: configDir }),
+    });
+    closers.push(() => frontend.close());
+    await frontend.listen({ port: 0, host: '127.0.0.1' });
+    const origin = (s: { server: { address(): unknown } }) =>
+      `http://127.0.0.1:${(s.server.address() as AddressInfo).port}`;
+    const gateway = await buildGateway({ adapter: origin(adapter), frontend: origin(frontend) }, false);
+    closers.push(() => gateway.close());
+    await gateway.listen({ port: 0, host: '127.0.0.1' });
+    const url = origin(gateway);
+
+    const browser = await launchChromium();
+    closers.push(() => browser.close());
+    const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    await page.goto(url);
+    await page.getByLabel('Username').fill('admin');
+    await page.getByLabel('Password').fill('bench-password');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.locator('a.card').first().waitFor();
+
+    // First page: a fresh navigation (session refreshed from the cookie) to cards on screen.
+    const firstPage: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const t0 = Date.now();
+      await page.goto(`${url}/`);
+      await page.locator('a.card').first().waitFor();
+      firstPage.push(Date.now() - t0);
+    }
+    // Scroll the virtualized list 300 px per frame for 240 frames; frame times from rAF.
+    const frames = await page.evaluate(async () => {
+      const g = globalThis as unknown as {
+        document: { querySelector(s: string): { scrollTop: number } | null };
+        requestAnimationFrame(cb: (t: number) => void): number;
+      };
+      const list = g.document.querySelector('[data-testid="library-scroll"]');
+      if (!list) return [];
+      const times: number[] = [];
+      let last = 0;
+      await new Promise<void>((done) => {
+        let n = 0;
+        const step = (t: number) => {
+          if (last) times.push(t - last);
+          last = t;
+          list.scrollTop += 300;
+          if (++n < 240) g.requestAnimationFrame(step);
+          else done();
+        };
+        g.requestAnimationFrame(step);
+      });
+      return times;
+    });
+    const loaded = await page.locator('a.card').count();
+    return {
+      initialJsGzipKB: built.initialJsGzipKB,
+      initialJsFiles: built.files,
+      library: {
+        assets: ASSETS,
+        firstPageMs: { p50: percentile(firstPage, 50), max: Math.max(...firstPage) },
+        scrollFrameMs: {
+          p50: round(percentile(frames, 50)),
+          p95: round(percentile(frames, 95)),
+          frames: frames.length,
+        },
+        cardsInDom: loaded,
+      },
+      openAssetToFirstFrameMs: null,
+      openAssetNote: 'needs the player (@frameproof/player) on the asset page',
+    };
+  } finally {
+    for (const close of closers.reverse()) await close().catch(() => undefined);
+    await rm(dir, { recursive: true, force: true });
+  }
+}
