@@ -65,7 +65,16 @@ export class WebStack {
     );
 
     this.stack.startWorker();
-    const analyze = await this.stack.startAnalyze();
+    // Analyze started here rather than by Stack, to wait as long as the other services on a busy machine.
+    const analyzePort = await freePort();
+    this.spawn([join(root, 'packages/analyze/src/main.ts')], {
+      PORT: String(analyzePort),
+      HOST: '127.0.0.1',
+      AP_ADAPTER_HOST: `http://127.0.0.1:${this.stack.port}`,
+      AP_ANALYZE_CACHE_DIR: join(dir, 'analyze-cache'),
+    });
+    const analyze = { url: `http://127.0.0.1:${analyzePort}` };
+    await this.healthy(`${analyze.url}/api/health`, 'analyze');
     const frontendPort = await freePort();
     this.spawn([join(root, 'packages/frontend/src/main.ts')], {
       PORT: String(frontendPort),
@@ -89,7 +98,7 @@ export class WebStack {
   }
 
   private async healthy(url: string, name: string) {
-    for (let i = 0; i < 240; i++) {
+    for (let i = 0; i < 480; i++) {
       try {
         if ((await fetch(url)).ok) return;
       } catch {

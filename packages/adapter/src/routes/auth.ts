@@ -77,7 +77,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async 
       },
     },
     async (req, reply) =>
-      startSession(req, reply, await ctx.auth.login(req.body.username, req.body.password), ctx),
+      startSession(req, reply, await ctx.auth.login(req.body.username, req.body.password, req.ip), ctx),
   );
   app.post(
     `${SESSION_PATH}/refresh`,
