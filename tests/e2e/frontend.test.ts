@@ -105,9 +105,10 @@ describe('the review workspace in Chromium', { skip: browserMissing('chromium') 
     });
     await page.getByTestId('upload-input').setInputFiles(clipB);
     const row = page.locator('li[data-upload="second-clip.mp4"]');
-    await page.waitForFunction(
-      `document.querySelector('li[data-upload="second-clip.mp4"] progress')?.value > 0`,
-    );
+    // The second request is sent only once the first chunk is stored: then it is held.
+    for (let i = 0; i < 600 && held.length === 0; i++) await page.waitForTimeout(100);
+    assert.equal(held.length, 1, 'the second chunk was sent');
+    assert.notEqual(await row.locator('.pct').textContent(), '0%');
     await page.unroute('**/api/uploads/**');
     await page.reload();
     for (const r of held) await r.abort().catch(() => undefined);
