@@ -1,4 +1,11 @@
-import { type Asset, formatTimecode, type FrameRate, type Marker, parseTimecode } from '@frameproof/core';
+import {
+  type Asset,
+  type AssetWithShapes,
+  formatTimecode,
+  type FrameRate,
+  type Marker,
+  parseTimecode,
+} from '@frameproof/core';
 
 /** The first frame's timecode as a frame count (the offset every shown timecode carries). */
 export function startOffset(asset: Pick<Asset, 'startTimecode' | 'frameRate'>): number {
@@ -62,5 +69,41 @@ export function toPlayerMarker(m: Marker, editable: boolean) {
     severity: m.severity,
     color: m.color,
     editable: editable && m.group !== 'Auto QC',
+  };
+}
+
+/** What the player needs of an asset: its proxy, rate, timecode and audio tracks (PlayerMedia). */
+export function playerMediaOf(asset: AssetWithShapes, apiBase: string) {
+  if (!asset.frameRate || asset.durationFrames === null) return null;
+  const shape = (type: string) => asset.shapes.find((s) => s.type === type);
+  const video = shape('video-proxy')?.files[0]?.url ?? null;
+  const tracks = asset.shapes.filter((s) => s.type === 'audio-proxy' && s.track !== null && s.files[0]);
+  if (!video && tracks.length === 0) return null;
+  const analyze = `${apiBase}/api/analyze/assets/${asset.id}/audio`;
+  const v = asset.technical?.video[0];
+  const sprite = shape('sprite')?.files.find((f) => f.key.endsWith('.vtt'));
+  return {
+    videoUrl: video,
+    posterUrl: shape('poster')?.files[0]?.url,
+    frameRate: asset.frameRate,
+    durationFrames: asset.durationFrames,
+    startTimecode: asset.startTimecode,
+    dropFrame: asset.dropFrame,
+    width: v?.width,
+    height: v?.height,
+    spritesVttUrl: sprite?.url,
+    audioTracks: tracks.map((s) => {
+      const track = s.track as number;
+      const stream = asset.technical?.audio.find((a) => a.track === track);
+      return {
+        track,
+        label: s.label ?? `Track ${track}`,
+        url: (s.files[0] as { url: string }).url,
+        channels: stream?.channels ?? 2,
+        loudnessUrl: `${analyze}/${track}/loudness`,
+        waveformUrl: (w: { start: number; end: number; samplesPerPixel: number }) =>
+          `${analyze}/${track}/waveform?format=dat&start=${w.start}&end=${w.end}&samplesPerPixel=${w.samplesPerPixel}`,
+      };
+    }),
   };
 }

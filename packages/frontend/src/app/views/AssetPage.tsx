@@ -3,7 +3,9 @@ import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { isTyping } from '../App.js';
 import { api, errorText } from '../lib/api.js';
 import { subscribe } from '../lib/events.js';
-import { frameFromSearch, timecodeOf } from '../lib/frames.js';
+import { createPlayer, type Player } from '@frameproof/player';
+import { frameFromSearch, playerMediaOf, timecodeOf, toPlayerMarker } from '../lib/frames.js';
+import { apiBase } from '../lib/settings.js';
 import { onLinkClick } from '../lib/router.js';
 import { session } from '../lib/session.js';
 import { MarkersPanel } from './Markers.js';
@@ -34,6 +36,8 @@ export function AssetPage({ id, search }: { id: string; search: URLSearchParams 
   const [notice, setNotice] = useState<string | null>(null);
   const [qcIntent, setQcIntent] = useState<{ action: 'approve' | 'reject'; at: number } | null>(null);
   const mount = useRef<HTMLDivElement>(null);
+  const player = useRef<Player | null>(null);
+  const canWrite = session.can('marker:write');
 
   const loadAsset = useCallback(() => api.getAsset(id).then(setAsset), [id]);
   const loadMarkers = useCallback(() => api.listMarkers(id).then((r) => setMarkers(r.items)), [id]);
@@ -64,6 +68,63 @@ export function AssetPage({ id, search }: { id: string; search: URLSearchParams 
       setNotice(`The link's frame is not valid: ${errorText(err)}`);
     }
   }, [asset?.id, asset?.frameRate?.num, search.get('frame'), search.get('tc')]);
+
+  // The player and timeline, once the asset has a proxy; its events become API calls.
+  const playable = asset ? !!playerMediaOf(asset, apiBase) : false;
+  useEffect(() => {
+    const el = mount.current;
+    const media = asset ? playerMediaOf(asset, apiBase) : null;
+    if (!el || !asset || !media) return;
+    let initialFrame: number | undefined;
+    try {
+      initialFrame = frameFromSearch(asset, search) ?? undefined;
+    } catch {
+      initialFrame = undefined;
+    }
+    const p = createPlayer(el, {
+      media,
+      markers: markers.map((m) => toPlayerMarker(m, canWrite)),
+      ...(initialFrame !== undefined ? { initialFrame } : {}),
+      fetchData: (url) => (url.includes('/api/analyze/') ? api.fetchWithAuth(url) : fetch(url)),
+    });
+    player.current = p;
+    const fail = (e: unknown) => setError(errorText(e));
+    const offs = [
+      p.on('frame', (e) => setFrame(e.frame)),
+      p.on('error', (e) => setNotice(e.message)),
+      p.on('markercreate', (e) => {
+        if (!canWrite) return;
+        void api
+          .createMarker(id, { title: 'New marker', start: { frame: e.start }, end: { frame: e.end } })
+          .then(() => loadMarkers(), fail);
+      }),
+      p.on(
+        'markermove',
+        (e) =>
+          void api
+            .updateMarker(id, e.id, { start: { frame: e.start }, end: { frame: e.end } })
+            .then(() => loadMarkers(), fail),
+      ),
+      p.on(
+        'markertrim',
+        (e) =>
+          void api
+            .updateMarker(id, e.id, { start: { frame: e.start }, end: { frame: e.end } })
+            .then(() => loadMarkers(), fail),
+      ),
+      p.on('markerdelete', (e) => void api.deleteMarker(id, e.id).then(() => loadMarkers(), fail)),
+    ];
+    return () => {
+      for (const off of offs) off();
+      p.destroy();
+      player.current = null;
+    };
+  }, [asset?.id, playable]);
+  useEffect(() => player.current?.setMarkers(markers.map((m) => toPlayerMarker(m, canWrite))), [markers]);
+  const seek = useCallback((f: number) => {
+    setFrame(f);
+    void player.current?.seek(f);
+  }, []);
 
   useEffect(
     () =>
@@ -155,10 +216,9 @@ export function AssetPage({ id, search }: { id: string; search: URLSearchParams 
       )}
       <div class="workspace">
         <section class="player-area" aria-label="Player and timeline">
-          {/* The player and timeline (@frameproof/player) mount here, created with createPlayer(). */}
-          <div class="player-mount" ref={mount} data-testid="player-mount">
-            <p class="empty">The player (packages/player) is not part of this build yet.</p>
-          </div>
+          {!playable && <p class="empty">The player appears when the proxy is ready.</p>}
+          {/* The player owns this element's children: nothing of Preact's goes in it. */}
+          <div class="player-mount" ref={mount} data-testid="player-mount" />
         </section>
         <section class="panels" aria-label="Panels">
           <div role="tablist" aria-label="Panels">
@@ -192,14 +252,14 @@ export function AssetPage({ id, search }: { id: string; search: URLSearchParams 
                 asset={asset}
                 markers={markers}
                 frame={frame}
-                onSeek={(f) => setFrame(f)}
+                onSeek={seek}
                 onChanged={() => void loadMarkers()}
-                canWrite={session.can('marker:write')}
+                canWrite={canWrite}
                 canComment={session.can('comment:write')}
               />
             )}
             {tab === 'qc' && <QcPanel asset={asset} onChanged={setAsset} intent={qcIntent} />}
-            {tab === 'autoqc' && <AutoQcPanel asset={asset} markers={markers} onSeek={setFrame} />}
+            {tab === 'autoqc' && <AutoQcPanel asset={asset} markers={markers} onSeek={seek} />}
             {tab === 'loudness' && <LoudnessPanel asset={asset} />}
             {tab === 'metadata' && <MetadataPanel asset={asset} />}
             {tab === 'jobs' && <JobsPanel jobs={jobs} onChanged={() => void loadJobs()} />}
