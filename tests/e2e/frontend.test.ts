@@ -144,6 +144,12 @@ describe('the review workspace in Chromium', { skip: browserMissing('chromium') 
     await signIn(second, `${web.url}/assets/${assetId}`, REVIEWER);
     await second.getByRole('heading', { name: HOSTILE }).waitFor();
 
+    // Step frames in the player (its keys while focus is inside it); the page follows its frame.
+    await page.getByRole('region', { name: 'Player', exact: true }).focus();
+    for (let i = 0; i < 3; i++) await page.keyboard.press('ArrowRight');
+    await page.getByLabel('Current frame').getByText('Frame 3').waitFor();
+    await page.getByRole('heading', { name: HOSTILE }).click();
+
     // m: a new marker at the current frame; typing and Enter save it.
     await page.locator('body').press('m');
     await page.getByRole('form', { name: 'New marker' }).getByLabel('Title').fill(HOSTILE);

@@ -101,8 +101,13 @@ export function App() {
   );
 }
 
-/** Keys typed into a field are text, not shortcuts. */
+/** Keys typed into a field are text, and keys inside the player are the player's: not app shortcuts. */
 export function isTyping(e: KeyboardEvent): boolean {
   const t = e.target as HTMLElement | null;
-  return !!t && (t.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(t.tagName));
+  return (
+    !!t &&
+    (t.isContentEditable ||
+      ['INPUT', 'TEXTAREA', 'SELECT'].includes(t.tagName) ||
+      !!t.closest?.('[data-testid="player-mount"]'))
+  );
 }
