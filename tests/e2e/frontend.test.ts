@@ -145,9 +145,17 @@ describe('the review workspace in Chromium', { skip: browserMissing('chromium') 
     await second.getByRole('heading', { name: HOSTILE }).waitFor();
 
     // Step frames in the player (its keys while focus is inside it); the page follows its frame.
-    await page.getByRole('region', { name: 'Player', exact: true }).focus();
-    for (let i = 0; i < 3; i++) await page.keyboard.press('ArrowRight');
-    await page.getByLabel('Current frame').getByText('Frame 3').waitFor();
+    // Once it has confirmed its first frame (data-seeks counts confirmed seeks), one step at a time.
+    const player = page.getByRole('region', { name: 'Player', exact: true });
+    await page.locator('.fp-player:not([data-seeks="0"])').waitFor({ timeout: 60_000 });
+    await player.focus();
+    for (let i = 1; i <= 3; i++) {
+      await page.keyboard.press('ArrowRight');
+      await page
+        .getByLabel('Current frame')
+        .getByText(`Frame ${i}`, { exact: true })
+        .waitFor({ timeout: 60_000 });
+    }
     await page.getByRole('heading', { name: HOSTILE }).click();
 
     // m: a new marker at the current frame; typing and Enter save it.
