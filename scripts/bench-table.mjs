@@ -79,4 +79,34 @@ if (analyze) {
   }
   out.push('');
 }
+const frontend = read('frontend');
+if (frontend) {
+  out.push(
+    `**Player** (\`npm run bench -- frontend\`; ${machine(frontend)}; headless Debian Chromium and Firefox ESR).`,
+    '',
+    '| figure | result | target |',
+    '| --- | ---: | ---: |',
+  );
+  for (const [browser, rates] of Object.entries(frontend.frameAccuracy ?? {}))
+    for (const [rate, v] of Object.entries(rates))
+      out.push(`| frame accuracy, ${browser}, ${rate} | ${v.exact}/${v.total} exact | all |`);
+  const f = frontend;
+  if (f.seekLatencyMs)
+    out.push(
+      `| seek to confirmed frame, 1080p, p50 / p95 ms | ${f.seekLatencyMs.p50} / ${f.seekLatencyMs.p95} | p95 < ${f.seekLatencyMs.target.p95} |`,
+    );
+  if (f.avDriftMs)
+    out.push(
+      `| audio-video drift, ${f.avDriftMs.seconds} s, ${f.avDriftMs.tracks} tracks, p95 / max ms | ${f.avDriftMs.p95} / ${f.avDriftMs.max} | max < ${f.avDriftMs.target.max} |`,
+    );
+  if (f.timelineFrameMs)
+    out.push(
+      `| timeline frame, ${f.timelineFrameMs.markers} markers, p95 ms | ${f.timelineFrameMs.p95} | < ${f.timelineFrameMs.target.p95} |`,
+    );
+  if (f.playerJsGzipBytes)
+    out.push(
+      `| player JavaScript, gzip KB | ${Math.round(f.playerJsGzipBytes.bytes / 1024)} | < ${Math.round(f.playerJsGzipBytes.target / 1024)} |`,
+    );
+  out.push('');
+}
 console.log(out.join('\n'));
