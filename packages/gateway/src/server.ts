@@ -1,6 +1,11 @@
 import httpProxy from '@fastify/http-proxy';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { ALB_RULES, type Upstream } from './routes.js';
+import type { Duplex } from 'node:stream';
+import { ALB_RULES, routeFor, type Upstream } from './routes.js';
+import { refuse, tunnel } from './tunnel.js';
+
+/** The load balancer's idle timeout (infra/lib/constructs/load-balancer.ts). */
+const ALB_IDLE_SECONDS = 30;
 
 export type Upstreams = Partial<Record<Upstream, string>>;
 
@@ -16,21 +21,44 @@ const PLACEHOLDER = `<!doctype html><meta charset="utf-8"><title>Frameproof</tit
  */
 export async function buildGateway(upstreams: Upstreams, logger = true): Promise<FastifyInstance> {
   const app = Fastify({ logger: logger ? { level: 'warn' } : false, bodyLimit: 1024 * 1024 * 1024 });
-  const proxy = (upstream: string, prefix: string, websocket: boolean) =>
-    app.register(httpProxy, {
+  // WebSocket upgrades, by the same rules, tunnelled to the prefixes that take them.
+  const tunnels = new Map<string, string>();
+  const open = new Set<Duplex>();
+  app.server.on('upgrade', (req, socket: Duplex, early: Buffer) => {
+    const name = routeFor(new URL(req.url ?? '/', 'http://gateway').pathname);
+    const upstream = tunnels.get(ALB_RULES.find((rule) => rule.upstream === name)?.prefix ?? '/');
+    if (!upstream) return refuse(socket, 502, 'Bad Gateway', `the ${name} service takes no WebSockets here`);
+    const forwarded = { 'x-forwarded-host': req.headers.host ?? '', 'x-forwarded-proto': 'http' };
+    tunnel(req, socket, early, upstream, forwarded, open);
+  });
+  app.addHook('onClose', async () => {
+    for (const socket of open) socket.destroy();
+  });
+  const proxy = (upstream: string, prefix: string, websocket: boolean) => {
+    if (websocket) tunnels.set(prefix, upstream);
+    return app.register(httpProxy, {
       upstream,
       prefix,
       rewritePrefix: prefix,
-      websocket,
+      websocket: false,
+      // Node's HTTP client rather than undici: it hands on a service's early answer (401, 413)
+      // to a client still sending its body, and its timeout is the ALB's: idle, not total.
+      http: { requestOptions: { timeout: ALB_IDLE_SECONDS * 1000 } },
       // The services build absolute URLs (signed media links) from the host the browser used.
       replyOptions: {
-        rewriteRequestHeaders: (req, headers) => ({
-          ...headers,
-          'x-forwarded-host': req.headers.host,
-          'x-forwarded-proto': req.protocol,
-        }),
+        rewriteRequestHeaders: (req, headers) => {
+          // `Expect: 100-continue` (curl sends it for bodies over 1 MB) is answered here, as by
+          // the ALB: Node's server sends `100 Continue` itself, so the service need not.
+          const { expect: _answered, ...rest } = headers;
+          return {
+            ...rest,
+            'x-forwarded-host': req.headers.host,
+            'x-forwarded-proto': req.protocol,
+          };
+        },
       },
     });
+  };
   for (const { upstream: name, prefix } of ALB_RULES) {
     const upstream = upstreams[name];
     if (!upstream) {
