@@ -98,7 +98,7 @@ function launch(service: Service): ChildProcess {
   return child;
 }
 
-async function waitHealthy(url: string, name: string, seconds = 60) {
+async function waitHealthy(url: string, name: string, seconds = 180) {
   for (let i = 0; i < seconds * 4; i++) {
     if (stopping) return;
     try {
