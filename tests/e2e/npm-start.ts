@@ -48,6 +48,15 @@ export class NpmStart {
     return this.chunks.join('');
   }
 
+  /** The output so far once it matches `pattern` (within `seconds`). */
+  async waitFor(pattern: RegExp, seconds = 60): Promise<string> {
+    for (let i = 0; i < seconds * 4; i++) {
+      if (pattern.test(this.output())) return this.output();
+      await sleep(250);
+    }
+    throw new Error(`no ${String(pattern)} in the output of npm start:\n${this.output().slice(-3000)}`);
+  }
+
   get dataDir(): string {
     return join(this.dir, 'data');
   }

@@ -126,9 +126,48 @@ describe("the README's API walk-through, through `npm start`", () => {
     assert.equal(markers.items.length, lines.filter((l) => /-X POST \S+\/markers /.test(l)).length, stdout);
   });
 
-  it('stops everything cleanly on Ctrl-C', async () => {
+  it('says where it runs, who signs in and where the data lives; logs JSON when not in a terminal', async () => {
+    const output = await start.waitFor(/Frameproof is running at/);
+    assert.ok(output.includes(`Frameproof is running at ${start.url}`), output);
+    assert.match(output, /Sign in as admin; password: the one in FRAMEPROOF_ADMIN_PASSWORD/);
+    assert.ok(output.includes(`Data: ${start.dataDir} (database in db/`), output);
+    assert.match(output, /, new\n/);
+    assert.ok(
+      output.split('\n').some((line) => line.startsWith('{"level":')),
+      'the services log JSON lines when stdout is not a terminal',
+    );
+  });
+
+  it('stops everything cleanly on Ctrl-C, and a second start finds the data', async () => {
     start.interrupt();
     assert.ok(await start.stopped(), `still running after Ctrl-C:\n${start.output().slice(-2000)}`);
     assert.doesNotMatch(start.output(), /exited \(|stopping the rest/);
+    assert.match(start.output(), /frameproof: stopped/);
+
+    const again = await NpmStart.launch({ dir: start.dir, password: start.password });
+    start = again;
+    const output = await again.waitFor(/Frameproof is running at/);
+    assert.ok(output.includes(`found the data of an earlier run in ${again.dataDir}`), output);
+    assert.match(output, /, kept from an earlier run/);
+    const login = await fetch(`${again.url}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'admin', password: again.password }),
+    });
+    const { accessToken } = (await login.json()) as { accessToken: string };
+    const assets = (await (
+      await fetch(`${again.url}/api/assets`, { headers: { authorization: `Bearer ${accessToken}` } })
+    ).json()) as { items: { title: string }[] };
+    assert.deepEqual(
+      assets.items.map((a) => a.title),
+      ['Episode 12'],
+    );
+  });
+});
+
+describe('the README', () => {
+  it('names no folder outside the repository', async () => {
+    const readme = await readFile(`${ROOT}/README.md`, 'utf8');
+    assert.deepEqual(readme.match(/(^|[\s(`'"])\.\.\/[^\s)`'"]*/g) ?? [], []);
   });
 });

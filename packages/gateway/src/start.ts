@@ -5,6 +5,8 @@ import { mkdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { createInterface } from 'node:readline';
+import { LogLines, logFormat } from './log-lines.js';
 import { buildGateway, type Upstreams } from './server.js';
 
 /**
@@ -81,12 +83,28 @@ const services: Service[] = [
 
 const children = new Map<string, ChildProcess>();
 let stopping = false;
+// In a terminal, the services' JSON logs become short lines with each one's name; elsewhere
+// (a file, a pipe, ECS) they stay JSON.
+const format = logFormat(env, process.stdout.isTTY);
 
 function launch(service: Service): ChildProcess {
   const child = spawn(process.execPath, [join(root, service.entry)], {
     env: { ...env, ...service.env },
-    stdio: ['ignore', 'inherit', 'inherit'],
+    stdio: ['ignore', format === 'lines' ? 'pipe' : 'inherit', format === 'lines' ? 'pipe' : 'inherit'],
   });
+  if (format === 'lines') {
+    const lines = new LogLines(service.name);
+    for (const [from, to] of [
+      [child.stdout, process.stdout],
+      [child.stderr, process.stderr],
+    ] as const) {
+      if (!from) continue;
+      createInterface({ input: from, crlfDelay: Infinity }).on('line', (line) => {
+        const out = lines.format(line);
+        if (out !== null) to.write(`${out}\n`);
+      });
+    }
+  }
   child.on('exit', (code, signal) => {
     children.delete(service.name);
     if (!stopping) {
@@ -124,12 +142,25 @@ async function stop(code = 0) {
     await Promise.race([exited, sleep(40_000)]);
     if (children.has(name)) child.kill('SIGKILL');
   }
+  if (code === 0) console.log('frameproof: stopped');
   process.exit(code);
 }
 
 let gateway: Awaited<ReturnType<typeof buildGateway>> | undefined;
 
+/** Where the data lives, in words, and whether an earlier run left it there. */
+function dataSummary(): { where: string; found: boolean } {
+  const media = env.STORAGE_URL ?? join(dataDir, 'media');
+  if (env.DATABASE_URL || env.DB_HOST) {
+    const server = env.DATABASE_URL ? new URL(env.DATABASE_URL).host : env.DB_HOST;
+    return { where: `PostgreSQL on ${server}, media in ${media}`, found: false };
+  }
+  return { where: `${dataDir} (database in db/, media in ${media})`, found: existsSync(join(dataDir, 'db')) };
+}
+
 async function main() {
+  const data = dataSummary();
+  if (data.found) console.log(`frameproof: found the data of an earlier run in ${dataDir}; starting with it`);
   await mkdir(dataDir, { recursive: true });
   const present = services.filter((s) => existsSync(join(root, s.entry)));
   for (const missing of services.filter((s) => !present.includes(s))) {
@@ -140,9 +171,11 @@ async function main() {
   launch(adapter);
   await waitHealthy(adapter.health, 'adapter');
   for (const service of present.filter((s) => s !== adapter)) {
+    if (stopping) return; // Ctrl-C during start-up: start nothing more
     launch(service);
     if (service.health) await waitHealthy(service.health, service.name);
   }
+  if (stopping) return;
   const upstreams: Upstreams = {
     adapter: `http://127.0.0.1:${ports.adapter}`,
     ...(children.has('analyze') ? { analyze: `http://127.0.0.1:${ports.analyze}` } : {}),
@@ -151,8 +184,21 @@ async function main() {
   };
   gateway = await buildGateway(upstreams);
   await gateway.listen({ port, host });
+  const url = `http://${host === '0.0.0.0' ? 'localhost' : host}:${port}`;
+  const password = env.FRAMEPROOF_ADMIN_PASSWORD
+    ? 'the one in FRAMEPROOF_ADMIN_PASSWORD'
+    : data.found
+      ? 'the one shown on the first start (set FRAMEPROOF_ADMIN_PASSWORD to reset it)'
+      : 'the one shown above, once';
   console.log(
-    `\n  Frameproof is running at http://${host === '0.0.0.0' ? 'localhost' : host}:${port}\n  API docs: /api/docs   Stop: Ctrl-C\n`,
+    [
+      '',
+      `  Frameproof is running at ${url}`,
+      `  Sign in as admin; password: ${password}`,
+      `  Data: ${data.where}${data.found ? ', kept from an earlier run' : ', new'}`,
+      `  API docs: ${url}/api/docs   Stop: Ctrl-C`,
+      '',
+    ].join('\n'),
   );
 }
 

@@ -49,9 +49,23 @@ class PgliteDatabase implements Database {
   }
 }
 
+/**
+ * One query at a time on a client: pg 8 queues overlapping `client.query()` calls with a
+ * deprecation warning, and pg 9 refuses them. Callers may still overlap (a transaction's steps
+ * run with `Promise.all`); they wait here, in order, instead of in the driver.
+ */
+function oneAtATime(client: pg.ClientBase): <R>(sql: string, params?: readonly unknown[]) => Promise<R[]> {
+  let tail: Promise<unknown> = Promise.resolve();
+  return <R>(sql: string, params?: readonly unknown[]) => {
+    const result = tail.then(async () => (await client.query(sql, params as unknown[])).rows as R[]);
+    tail = result.catch(() => undefined);
+    return result;
+  };
+}
+
 class PostgresDatabase implements Database {
   readonly kind = 'postgres' as const;
-  private listener: pg.Client | undefined;
+  private listener: Promise<{ client: pg.Client; query: ReturnType<typeof oneAtATime> }> | undefined;
   private readonly handlers = new Map<string, ((payload: string) => void)[]>();
   constructor(
     private readonly pool: pg.Pool,
@@ -65,41 +79,49 @@ class PostgresDatabase implements Database {
   }
   async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
+    const query = oneAtATime(client);
     try {
-      await client.query('BEGIN');
-      const result = await fn({
-        query: async <R>(sql: string, params?: readonly unknown[]) =>
-          (await client.query(sql, params as unknown[])).rows as R[],
-      });
-      await client.query('COMMIT');
+      await query('BEGIN');
+      const result = await fn({ query });
+      await query('COMMIT');
       return result;
     } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
+      await query('ROLLBACK').catch(() => undefined);
       throw err;
     } finally {
       client.release();
     }
   }
-  async listen(channel: string, handler: (payload: string) => void) {
-    if (!this.listener) {
-      this.listener = new pg.Client(this.config);
-      await this.listener.connect();
-      this.listener.on('notification', (msg) => {
+  /** The one connection that LISTENs, opened once however many callers ask at the same time. */
+  private connectListener() {
+    this.listener ??= (async () => {
+      const client = new pg.Client(this.config);
+      await client.connect();
+      client.on('notification', (msg) => {
         for (const h of this.handlers.get(msg.channel) ?? []) h(msg.payload ?? '');
       });
-    }
-    const listener = this.listener;
+      return { client, query: oneAtATime(client) };
+    })().catch((err: unknown) => {
+      this.listener = undefined; // the next caller tries again
+      throw err;
+    });
+    return this.listener;
+  }
+
+  async listen(channel: string, handler: (payload: string) => void) {
+    const pending = this.connectListener();
+    const listener = await pending;
     const list = this.handlers.get(channel) ?? [];
     if (list.length === 0) await listener.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
-    this.handlers.set(channel, [...list, handler]);
+    this.handlers.set(channel, [...(this.handlers.get(channel) ?? []), handler]);
     return async () => {
       const rest = (this.handlers.get(channel) ?? []).filter((h) => h !== handler);
       this.handlers.set(channel, rest);
       if (rest.length === 0)
         await listener.query(`UNLISTEN ${pg.escapeIdentifier(channel)}`).catch(() => undefined);
-      if ([...this.handlers.values()].every((l) => l.length === 0) && this.listener === listener) {
+      if ([...this.handlers.values()].every((l) => l.length === 0) && this.listener === pending) {
         this.listener = undefined;
-        await listener.end().catch(() => undefined);
+        await listener.client.end().catch(() => undefined);
       }
     };
   }
@@ -107,7 +129,8 @@ class PostgresDatabase implements Database {
     await this.pool.query('SELECT pg_notify($1, $2)', [channel, payload]);
   }
   async close() {
-    await this.listener?.end().catch(() => undefined);
+    const listener = await this.listener?.catch(() => undefined);
+    await listener?.client.end().catch(() => undefined);
     await this.pool.end();
   }
 }
