@@ -1,0 +1,64 @@
+import { ApiError, FrameproofClient, type TokenResponse } from '@frameproof/core';
+import { type Config, type Session } from './config.js';
+import { CliError } from './errors.js';
+
+/**
+ * The typed client with the saved session: on a refused token it trades the refresh token
+ * once for new ones and saves them, so long uploads and `jobs watch` outlive an access token.
+ */
+export class SessionClient extends FrameproofClient {
+  private constructor(
+    private session: Session,
+    private readonly config: Config,
+  ) {
+    super(session.url, session.accessToken);
+  }
+
+  static async open(config: Config): Promise<SessionClient> {
+    const session = await config.session();
+    if (!session) throw new CliError('not signed in', 'sign in first: frameproof login URL --user NAME', 3);
+    return new SessionClient(session, config);
+  }
+
+  get url(): string {
+    return this.session.url;
+  }
+  get username(): string {
+    return this.session.username;
+  }
+
+  /** The current access token, refreshed first when `stale`. */
+  async token(stale = false): Promise<string> {
+    if (stale) await this.refresh();
+    return this.session.accessToken;
+  }
+
+  private async refresh(): Promise<void> {
+    const fresh = await new FrameproofClient(this.baseUrl)
+      .request<TokenResponse>('POST', '/api/auth/refresh', {
+        body: { refreshToken: this.session.refreshToken },
+      })
+      .catch((err: unknown) => {
+        throw err instanceof ApiError && err.status === 401
+          ? new CliError('the session has expired or was signed out', 'sign in again: frameproof login', 3)
+          : err;
+      });
+    this.session = { ...this.session, accessToken: fresh.accessToken, refreshToken: fresh.refreshToken };
+    this.accessToken = fresh.accessToken;
+    await this.config.saveSession(this.session);
+  }
+
+  override async request<T>(
+    method: string,
+    path: string,
+    options: Parameters<FrameproofClient['request']>[2] = {},
+  ): Promise<T> {
+    try {
+      return await super.request<T>(method, path, options);
+    } catch (err) {
+      if (!(err instanceof ApiError && err.status === 401)) throw err;
+      await this.refresh();
+      return super.request<T>(method, path, options);
+    }
+  }
+}

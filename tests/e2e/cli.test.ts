@@ -1,0 +1,265 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdir, stat, writeFile } from 'node:fs/promises';
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { ROOT } from './npm-start.js';
+import { makeClip, Stack } from './stack.js';
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** `npx frameproof ARGS` as a user runs it from the repository (the bin runs the sources). */
+function frameproof(args: string[], env: NodeJS.ProcessEnv, stdin = ''): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(ROOT, 'packages/cli/bin/frameproof.js'), ...args], {
+      env: { ...process.env, ...env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('error', reject);
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(stdin);
+  });
+}
+
+const lines = (run: Run) =>
+  run.stdout
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+
+/**
+ * A TCP hop between the command and the adapter that can drop every connection once a number
+ * of bytes has gone up, and refuse new ones until it is `restore`d: the network going away in
+ * the middle of an upload.
+ */
+async function flakyHop(
+  target: number,
+): Promise<{ url: string; cutAfter(bytes: number): void; restore(): void; server: Server }> {
+  let limit = Infinity;
+  let sent = 0;
+  let down = false;
+  const open = new Set<Socket>();
+  const server = createServer((client) => {
+    if (down) return client.destroy();
+    const upstream = createConnection(target, '127.0.0.1');
+    open.add(client);
+    const drop = () => {
+      client.destroy();
+      upstream.destroy();
+      open.delete(client);
+    };
+    client.on('data', (chunk: Buffer) => {
+      sent += chunk.length;
+      if (sent > limit) {
+        down = true;
+        for (const socket of open) socket.destroy();
+        drop();
+        return;
+      }
+      upstream.write(chunk);
+    });
+    upstream.on('data', (chunk: Buffer) => client.write(chunk));
+    client.on('close', drop);
+    upstream.on('close', drop);
+    client.on('error', drop);
+    upstream.on('error', drop);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  return {
+    url: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
+    cutAfter(bytes) {
+      sent = 0;
+      limit = bytes;
+    },
+    restore() {
+      down = false;
+      limit = Infinity;
+    },
+    server,
+  };
+}
+
+describe('the frameproof command, against the stack as processes', () => {
+  let stack: Stack;
+  let hop: Awaited<ReturnType<typeof flakyHop>>;
+  let env: NodeJS.ProcessEnv;
+  before(async () => {
+    stack = await Stack.start();
+    stack.startWorker();
+    hop = await flakyHop(stack.port);
+    env = { FRAMEPROOF_CONFIG_DIR: join(stack.dir, 'config') };
+  });
+  after(async () => {
+    hop.server.close();
+    await stack.close();
+  });
+
+  it('signs in with the password on stdin and keeps the session readable by the user only', async () => {
+    const run = await frameproof(
+      ['login', hop.url, '--user', 'admin', '--password-stdin'],
+      env,
+      'e2e-admin-password\n',
+    );
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /Signed in to .* as admin \(admin\)/);
+    const session = await stat(join(stack.dir, 'config', 'session.json'));
+    assert.equal(session.mode & 0o777, 0o600);
+    const wrong = await frameproof(['login', hop.url, '-u', 'admin', '--password-stdin'], env, 'nope\n');
+    assert.equal(wrong.code, 3);
+    assert.match(wrong.stderr, /wrong username or password for admin/);
+  });
+
+  it('says clearly what is wrong with a missing file or a refused token, with a non-zero exit', async () => {
+    const missing = await frameproof(['upload', join(stack.dir, 'no-such-episode.mxf')], env);
+    assert.equal(missing.code, 2);
+    assert.match(
+      missing.stderr,
+      /no such file or folder: .*no-such-episode\.mxf\n {2}check the path; nothing was uploaded/,
+    );
+
+    const other = { FRAMEPROOF_CONFIG_DIR: join(stack.dir, 'config-bad') };
+    await mkdir(other.FRAMEPROOF_CONFIG_DIR);
+    await writeFile(
+      join(other.FRAMEPROOF_CONFIG_DIR, 'session.json'),
+      JSON.stringify({ url: hop.url, username: 'admin', accessToken: 'forged', refreshToken: 'forged' }),
+    );
+    const refused = await frameproof(['assets', 'list'], other);
+    assert.equal(refused.code, 3);
+    assert.match(
+      refused.stderr,
+      /the session has expired or was signed out\n {2}sign in again: frameproof login/,
+    );
+    const json = await frameproof(['--json', 'assets', 'list'], other);
+    assert.equal(json.code, 3);
+    assert.deepEqual(lines(json).at(-1), {
+      error: 'the session has expired or was signed out',
+      hint: 'sign in again: frameproof login',
+    });
+  });
+
+  it('uploads two files, one interrupted and then resumed where it stopped, and follows ingest', async () => {
+    const small = await makeClip(join(stack.dir, 'a-small.mp4'), { seconds: 1 });
+    const big = await makeClip(join(stack.dir, 'b-big.mp4'), { seconds: 4, size: '1280x720' });
+    const bigSize = (await stat(big)).size;
+    const smallSize = (await stat(small)).size;
+    assert.ok(bigSize > 2 * 1024 * 1024, `the big clip is ${bigSize} bytes`);
+
+    // The network goes away half-way through the second file.
+    hop.cutAfter(smallSize + bigSize / 2);
+    const first = await frameproof(['--json', 'upload', small, big, '--chunk-size', '1'], env);
+    assert.notEqual(first.code, 0, first.stdout);
+    const failure = lines(first).at(-1) as { error: string; hint: string };
+    assert.match(failure.error, /uploading b-big\.mp4 was interrupted/);
+    assert.equal(failure.hint, 'run the same command again to resume where it stopped');
+    assert.ok(lines(first).some((l) => l.event === 'uploaded' && String(l.file).endsWith('a-small.mp4')));
+
+    hop.restore();
+    const second = await frameproof(['--json', 'upload', small, big, '--chunk-size', '1'], env);
+    assert.equal(second.code, 0, second.stdout + second.stderr);
+    const events = lines(second);
+    assert.ok(
+      events.some((l) => l.event === 'skipped' && String(l.file).endsWith('a-small.mp4')),
+      second.stdout,
+    );
+    const resume = events.find((l) => l.event === 'resume') as { offset: number } | undefined;
+    assert.ok(resume && resume.offset > 0 && resume.offset < bigSize, JSON.stringify(resume));
+    const progress = events.filter((l) => l.event === 'progress').map((l) => l.bytes as number);
+    assert.ok(Math.min(...progress) >= resume.offset, 'the second run sent only what was missing');
+    assert.ok(
+      events.some((l) => l.event === 'job' && l.type === 'probe'),
+      'it followed ingest step by step',
+    );
+    const result = events.at(-1) as { items: { file: string; assetId: string; status: string }[] };
+    assert.deepEqual(
+      result.items.map((i) => i.status),
+      ['ready', 'ready'],
+    );
+    const stored = await stack.client.getAsset(result.items[1]?.assetId ?? '');
+    assert.equal(stored.shapes.find((s) => s.type === 'original')?.files[0]?.size, bigSize);
+  });
+
+  it('lists, searches and shows assets, and lists jobs', async () => {
+    const list = await frameproof(['--json', 'assets', 'list'], env);
+    assert.equal(list.code, 0, list.stderr);
+    const items = (JSON.parse(list.stdout) as { items: { id: string; title: string }[] }).items;
+    assert.equal(items.length, 2);
+    const text = await frameproof(['assets', 'list'], env);
+    assert.match(text.stdout, /^ID +STATUS +QC +TITLE\n/);
+    const search = await frameproof(['--json', 'assets', 'search', 'b-big'], env);
+    assert.deepEqual(
+      (JSON.parse(search.stdout) as { items: { title: string }[] }).items.map((a) => a.title),
+      items.filter((a) => a.title.includes('b-big')).map((a) => a.title),
+    );
+    const id = items[0]?.id ?? '';
+    const show = await frameproof(['assets', 'show', id], env);
+    assert.equal(show.code, 0, show.stderr);
+    assert.match(show.stdout, /status: ready/);
+    assert.match(show.stdout, /frame rate: 25\/1/);
+    const jobs = await frameproof(['--json', 'jobs', 'list', '--asset', id], env);
+    assert.ok(
+      (JSON.parse(jobs.stdout) as { items: { type: string }[] }).items.some((j) => j.type === 'probe'),
+    );
+    const watch = await frameproof(['--json', 'jobs', 'watch', id], env);
+    assert.equal(watch.code, 0, watch.stderr);
+    assert.deepEqual(lines(watch).at(-1), { assetId: id, status: 'ready' });
+    const unknown = await frameproof(['assets', 'show', '00000000-0000-4000-8000-000000000000'], env);
+    assert.equal(unknown.code, 4);
+    assert.match(unknown.stderr, /not found/);
+  });
+
+  it('creates a user, sets the role, resets the password, disables them', async () => {
+    const created = await frameproof(
+      ['users', 'create', 'ana', '--role', 'reviewer', '--password-stdin'],
+      env,
+      'ana-password-1\n',
+    );
+    assert.equal(created.code, 0, created.stderr);
+    assert.match(created.stdout, /Created ana \(reviewer\)/);
+    const role = await frameproof(['users', 'role', 'ana', 'editor'], env);
+    assert.match(role.stdout, /ana \(editor\)/);
+    const badRole = await frameproof(['users', 'role', 'ana', 'boss'], env);
+    assert.equal(badRole.code, 2);
+    assert.match(badRole.stderr, /no role named boss/);
+    const reset = await frameproof(
+      ['users', 'reset-password', 'ana', '--password-stdin'],
+      env,
+      'ana-password-2\n',
+    );
+    assert.equal(reset.code, 0, reset.stderr);
+    const anaEnv = { FRAMEPROOF_CONFIG_DIR: join(stack.dir, 'config-ana') };
+    const anaLogin = await frameproof(
+      ['login', hop.url, '-u', 'ana', '--password-stdin'],
+      anaEnv,
+      'ana-password-2\n',
+    );
+    assert.equal(anaLogin.code, 0, anaLogin.stderr);
+    const disabled = await frameproof(['users', 'disable', 'ana'], env);
+    assert.match(disabled.stdout, /ana \(editor, disabled\)/);
+    const refused = await frameproof(
+      ['login', hop.url, '-u', 'ana', '--password-stdin'],
+      anaEnv,
+      'ana-password-2\n',
+    );
+    assert.equal(refused.code, 3);
+    const forbidden = await frameproof(['users', 'list'], anaEnv);
+    assert.notEqual(forbidden.code, 0);
+  });
+
+  it('signs out and forgets the session', async () => {
+    const run = await frameproof(['logout'], env);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /Signed out of/);
+    const after = await frameproof(['assets', 'list'], env);
+    assert.equal(after.code, 3);
+    assert.match(after.stderr, /not signed in\n {2}sign in first: frameproof login/);
+  });
+});
