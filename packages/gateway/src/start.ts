@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -158,6 +158,24 @@ function dataSummary(): { where: string; found: boolean } {
   return { where: `${dataDir} (database in db/, media in ${media})`, found: existsSync(join(dataDir, 'db')) };
 }
 
+/**
+ * How to find the admin's password. A generated one goes to a 0600 file when the adapter's
+ * output is not a terminal, which it is not when this launcher rewrites its lines: then the
+ * launcher shows it, on the first start and only in a terminal.
+ */
+async function adminPassword(found: boolean): Promise<string> {
+  if (env.FRAMEPROOF_ADMIN_PASSWORD) return 'the one in FRAMEPROOF_ADMIN_PASSWORD';
+  const file = join(dataDir, 'admin-password');
+  if (existsSync(file)) {
+    if (!found && process.stdout.isTTY)
+      return `${(await readFile(file, 'utf8')).trim()} (also in ${file}, readable only by you)`;
+    return `in ${file} (readable only by you)`;
+  }
+  return found
+    ? 'the one shown on the first start (set FRAMEPROOF_ADMIN_PASSWORD to reset it)'
+    : 'the one shown above, once';
+}
+
 async function main() {
   const data = dataSummary();
   if (data.found) console.log(`frameproof: found the data of an earlier run in ${dataDir}; starting with it`);
@@ -185,11 +203,7 @@ async function main() {
   gateway = await buildGateway(upstreams);
   await gateway.listen({ port, host });
   const url = `http://${host === '0.0.0.0' ? 'localhost' : host}:${port}`;
-  const password = env.FRAMEPROOF_ADMIN_PASSWORD
-    ? 'the one in FRAMEPROOF_ADMIN_PASSWORD'
-    : data.found
-      ? 'the one shown on the first start (set FRAMEPROOF_ADMIN_PASSWORD to reset it)'
-      : 'the one shown above, once';
+  const password = await adminPassword(data.found);
   console.log(
     [
       '',
