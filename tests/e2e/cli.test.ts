@@ -91,16 +91,19 @@ async function flakyHop(
 describe('the frameproof command, against the stack as processes', () => {
   let stack: Stack;
   let hop: Awaited<ReturnType<typeof flakyHop>>;
+  // What `before` got to start, so that `after` stops it even when `before` failed half-way.
+  const started: { stack?: Stack; hop?: Server } = {};
   let env: NodeJS.ProcessEnv;
   before(async () => {
-    stack = await Stack.start();
+    stack = started.stack = await Stack.start();
     stack.startWorker();
     hop = await flakyHop(stack.port);
+    started.hop = hop.server;
     env = { FRAMEPROOF_CONFIG_DIR: join(stack.dir, 'config') };
   });
   after(async () => {
-    hop.server.close();
-    await stack.close();
+    started.hop?.close();
+    await started.stack?.close();
   });
 
   it('signs in with the password on stdin and keeps the session readable by the user only', async () => {

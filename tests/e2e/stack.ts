@@ -66,8 +66,13 @@ export class Stack {
   static async start(options: { leaseSeconds?: number } = {}): Promise<Stack> {
     const dir = await mkdtemp(join(tmpdir(), 'frameproof-e2e-'));
     const stack = new Stack(dir, await freePort(), await freePort(), options.leaseSeconds ?? 3);
-    await stack.startAdapter();
-    await stack.client.login('admin', 'e2e-admin-password');
+    try {
+      await stack.startAdapter();
+      await stack.client.login('admin', 'e2e-admin-password');
+    } catch (err) {
+      await stack.close(); // an adapter that did not answer in time must not outlive the test
+      throw err;
+    }
     return stack;
   }
 
