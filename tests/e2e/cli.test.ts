@@ -219,6 +219,32 @@ describe('the frameproof command, against the stack as processes', () => {
     assert.match(unknown.stderr, /not found/);
   });
 
+  it('exports markers as CSV and imports them into another asset; the JSON export parses back', async () => {
+    const assets = (
+      JSON.parse((await frameproof(['--json', 'assets', 'list'], env)).stdout) as {
+        items: { id: string; title: string }[];
+      }
+    ).items;
+    // From the 1 s clip to the 4 s one, where every marker fits.
+    const from = assets.find((a) => a.title.includes('a-small'))?.id ?? '';
+    const to = assets.find((a) => a.title.includes('b-big'))?.id ?? '';
+    const csvFile = join(stack.dir, 'markers.csv');
+    const exported = await frameproof(['markers', 'export', from, '--format', 'csv', '-o', csvFile], env);
+    assert.equal(exported.code, 0, exported.stderr);
+    const before = (await stack.client.listMarkers(to)).items.length;
+    const rows = (await stack.client.listMarkers(from)).items.length;
+    const imported = await frameproof(['--json', 'markers', 'import', to, csvFile], env);
+    assert.equal(imported.code, 0, imported.stdout + imported.stderr);
+    assert.equal((JSON.parse(imported.stdout) as { items: unknown[] }).items.length, rows);
+    assert.equal((await stack.client.listMarkers(to)).items.length, before + rows);
+    const json = await frameproof(['markers', 'export', to, '--format', 'json'], env);
+    assert.equal(json.code, 0, json.stderr);
+    assert.ok(JSON.parse(json.stdout));
+    const missing = await frameproof(['markers', 'import', to, join(stack.dir, 'none.csv')], env);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /no such file: .*none\.csv/);
+  });
+
   it('creates a user, sets the role, resets the password, disables them', async () => {
     const created = await frameproof(
       ['users', 'create', 'ana', '--role', 'reviewer', '--password-stdin'],
