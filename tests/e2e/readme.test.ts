@@ -123,7 +123,9 @@ describe("the README's API walk-through, through `npm start`", () => {
     ).json()) as {
       items: { title: string }[];
     };
-    assert.equal(markers.items.length, lines.filter((l) => /-X POST \S+\/markers /.test(l)).length, stdout);
+    // Every marker the walk-through posts is there (an import may add more).
+    const posted = lines.filter((l) => /-X POST \S+\/markers /.test(l)).length;
+    assert.ok(markers.items.length >= posted, stdout);
   });
 
   it('says where it runs, who signs in and where the data lives; logs JSON when not in a terminal', async () => {
