@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { BusMessage } from '@frameproof/core';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { BusClient } from '../src/bus.js';
+import { until } from '@frameproof/tests/until';
 
 /** A bus server like the adapter's: WebSocket at /bus, Bearer token checked on upgrade. */
 class TestBus {
@@ -40,14 +41,6 @@ class TestBus {
   async close() {
     for (const ws of this.wss.clients) ws.terminate();
     await new Promise((r) => this.http.close(r));
-  }
-}
-
-async function until(condition: () => boolean, what: string, ms = 3000) {
-  const end = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
   }
 }
 

@@ -11,6 +11,7 @@ import { WebSocketServer } from 'ws';
 import { LocalStorage } from '@frameproof/storage';
 import { LocalTranscoder } from '../src/transcoder.js';
 import { ffmpeg, systemRunner } from './helpers.js';
+import { until } from '@frameproof/tests/until';
 
 interface Recorded {
   path: string;
@@ -75,14 +76,6 @@ class FakeAdapter {
 
   called(suffix: string): Recorded[] {
     return this.calls.filter((c) => c.path.endsWith(suffix));
-  }
-}
-
-async function until(condition: () => boolean, what: string, ms = 15_000) {
-  const end = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
   }
 }
 
@@ -158,12 +151,15 @@ describe('the jobs service (main.ts) against a fake adapter', () => {
     adapter = new FakeAdapter();
     const ports = await adapter.listen();
     worker = startWorker(ports);
-    await until(() => adapter.wss.clients.size === 1, 'the bus connection');
+    await until(() => adapter.wss.clients.size === 1, 'the bus connection', { ms: 15_000, everyMs: 10 });
     assert.deepEqual(adapter.called('/api/auth/login')[0]?.body, { username: 'runner', password: 'secret' });
     const probe = leased('probe', {});
     adapter.queue.push(probe);
     adapter.push({ type: 'work-available' });
-    await until(() => adapter.called(`/jobs/${probe.id}/complete`).length === 1, 'the probe result');
+    await until(() => adapter.called(`/jobs/${probe.id}/complete`).length === 1, 'the probe result', {
+      ms: 15_000,
+      everyMs: 10,
+    });
     const result = adapter.called(`/jobs/${probe.id}/complete`)[0]?.body.result as {
       technical: TechnicalMetadata;
     };
@@ -172,7 +168,10 @@ describe('the jobs service (main.ts) against a fake adapter', () => {
     const bad = leased('probe', { source: { key: 'src/corrupt.mp4' } });
     adapter.queue.push(bad);
     adapter.push({ type: 'work-available' });
-    await until(() => adapter.called(`/jobs/${bad.id}/fail`).length === 1, 'the failure');
+    await until(() => adapter.called(`/jobs/${bad.id}/fail`).length === 1, 'the failure', {
+      ms: 15_000,
+      everyMs: 10,
+    });
     assert.equal(adapter.called(`/jobs/${bad.id}/fail`)[0]?.body.retryable, false);
     assert.equal(worker.child.exitCode, null);
     worker.child.kill('SIGTERM');
@@ -188,7 +187,7 @@ describe('the jobs service (main.ts) against a fake adapter', () => {
     const ports = await adapter.listen();
     worker = startWorker(ports, { JOBS_STOP_TIMEOUT_SECONDS: '0' });
     const { child } = worker;
-    await until(() => adapter.wss.clients.size === 1, 'the bus connection');
+    await until(() => adapter.wss.clients.size === 1, 'the bus connection', { ms: 15_000, everyMs: 10 });
     const technical = await probeTechnical();
     const proxy = leased('video-proxy', { technical, maxHeight: 180 });
     adapter.queue.push(proxy);

@@ -18,6 +18,7 @@ import type { Storage } from '@frameproof/storage';
 import type { Bus, BusHandlers } from '../src/bus.js';
 import type { ProcessorContext, ProcessorTable } from '../src/processors/index.js';
 import { Runner, type RunnerClient } from '../src/runner.js';
+import { until } from '@frameproof/tests/until';
 
 type Call =
   | { name: 'login' }
@@ -102,14 +103,6 @@ function job(leaseSeconds = 3, sourceKey = 'k'): LeasedJob {
     leaseExpiresAt: new Date().toISOString(),
     leaseSeconds,
   };
-}
-
-async function until(condition: () => boolean, what: string, ms = 3000) {
-  const end = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
 }
 
 /** Work whose end each test decides: resolve it, fail it, or let an abort end it. */
@@ -292,7 +285,7 @@ describe('Runner', () => {
     client.failNext.lease = [503];
     client.queue = [job()];
     start(async () => ({}), { bus });
-    await until(() => client.named('complete').length === 1, 'the job after a retry', 3000);
+    await until(() => client.named('complete').length === 1, 'the job after a retry', { ms: 3000 });
     assert.equal(client.named('lease').length >= 2, true);
   });
 
