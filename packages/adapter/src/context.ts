@@ -10,7 +10,8 @@ import { EventBus } from './services/event-bus.js';
 import { MarkerService } from './services/markers.js';
 import { MediaUrls } from './services/media-urls.js';
 import { generatePassword } from './services/passwords.js';
-import { Pipeline } from './services/pipeline.js';
+import { Ingest } from './services/ingest.js';
+import { JobQueue } from './services/queue.js';
 import { SubtitleService } from './services/subtitles.js';
 
 /** Everything the routes use, wired once. Plain objects: tests build one and call them directly. */
@@ -24,7 +25,7 @@ export interface AppContext {
   assets: AssetService;
   markers: MarkerService;
   subtitles: SubtitleService;
-  pipeline: Pipeline;
+  queue: JobQueue;
   mediaUrls: MediaUrls;
   /** Set on the first start when the admin password was generated: print it once. */
   generatedAdminPassword?: string;
@@ -57,8 +58,15 @@ export async function createContext(
   );
   const events = new EventBus(db);
   await events.start();
-  const pipeline = new Pipeline(db, events, { storageKind: storage.kind, ...config });
+  const queue = new JobQueue(db, events, config);
   const mediaUrls = new MediaUrls(storage, Buffer.from(mediaSecret, 'base64url'), config.mediaUrlSeconds);
+  const markers = new MarkerService(db, events);
+  // Ingest and assets need each other: an upload starts ingest, ingest writes through assets.
+  const assets: AssetService = new AssetService(db, storage, mediaUrls, events, (changes, id, source) =>
+    ingest.start(changes, id, source),
+  );
+  const ingest: Ingest = new Ingest(queue, assets, markers, config);
+  queue.setOwner(ingest);
   return {
     config,
     db,
@@ -66,14 +74,14 @@ export async function createContext(
     events,
     auth,
     users,
-    pipeline,
+    queue,
     mediaUrls,
-    assets: new AssetService(db, storage, mediaUrls, events, pipeline),
-    markers: new MarkerService(db, events),
+    assets,
+    markers,
     subtitles: new SubtitleService(db, storage, mediaUrls, events),
     generatedAdminPassword,
     async close() {
-      pipeline.stopReaper();
+      queue.stopReaper();
       await events.stop();
       await db.close();
     },

@@ -25,7 +25,7 @@ async function main() {
   }
   await app.listen({ port: config.port, host: config.host });
   if (bus && config.busPort !== null) await bus.listen(config.busPort, config.host);
-  ctx.pipeline.startReaper();
+  ctx.queue.startReaper();
   const metrics = config.metrics
     ? new QueueMetrics(
         () => new JobsRepository(ctx.db).pendingCount(),

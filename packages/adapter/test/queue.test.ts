@@ -188,7 +188,7 @@ for (const { name, open } of DATABASES) {
       assert.ok(first);
       assert.equal(first.attempt, 1);
       await sleep(2100);
-      assert.equal(await app.ctx.pipeline.reapExpiredLeases(), 1);
+      assert.equal(await app.ctx.queue.reapExpiredLeases(), 1);
       let [job] = await jobsOf(app, id);
       assert.equal(job?.status, 'queued');
       assert.match(job?.error ?? '', /lease expired/);
@@ -201,7 +201,7 @@ for (const { name, open } of DATABASES) {
       });
       assert.equal(late.statusCode, 409, 'the first worker lost its lease');
       await sleep(2100);
-      await app.ctx.pipeline.reapExpiredLeases();
+      await app.ctx.queue.reapExpiredLeases();
       [job] = await jobsOf(app, id);
       assert.equal(job?.status, 'failed');
       assert.equal(job?.attempts, 2);

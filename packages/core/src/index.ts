@@ -11,6 +11,7 @@ export * from './api/events.js';
 export * from './api/formats.js';
 export * from './client.js';
 export * from './timeline.js';
+export * from './asset-keys.js';
 export * from './ffmpeg/index.js';
 export * from './request-log.js';
 export * from './media-types.js';

@@ -1,5 +1,6 @@
 import type { FramePoint, FramePointInput } from './api/markers.js';
-import { type FrameRate, supportsDropFrame } from './frame-rate.js';
+import { durationToFrames, frameRate, type FrameRate, supportsDropFrame } from './frame-rate.js';
+import type { TechnicalMetadata } from './media.js';
 import { formatTimecode, parseTimecode, TimecodeError } from './timecode.js';
 
 /** What the probe tells about an asset's time axis. Frames count from the file's first frame. */
@@ -91,4 +92,37 @@ export function framePointFormatter(t: Timeline): (frame: number) => FramePoint 
   const df = t.dropFrame && supportsDropFrame(rate);
   const offset = startFrame({ ...t, frameRate: rate });
   return (frame) => ({ frame, timecode: formatTimecode(frame + offset, rate, df) });
+}
+
+/**
+ * What counts as a frame of an audio-only file. Markers, timecodes and Auto QC count in frames,
+ * so an asset without video gets a timeline at this rate: 25 fps, non-drop (EBU timecode, the
+ * rate audio workstations default to in European broadcast).
+ */
+export const AUDIO_ONLY_FRAME_RATE: FrameRate = { num: 25, den: 1 };
+
+/**
+ * The time axis the probe's findings give an asset: the first video stream's rate, frame count
+ * and timecode; for audio only, `AUDIO_ONLY_FRAME_RATE` over the file's duration; none when the
+ * file has neither. The adapter stores it and the jobs count Auto QC frames on it.
+ */
+export function timelineOf(technical: TechnicalMetadata): Timeline {
+  const video = technical.video[0];
+  if (video) {
+    const rate = frameRate(video.frameRate.num, video.frameRate.den);
+    return {
+      frameRate: rate,
+      durationFrames: video.frameCount ?? durationToFrames(technical.durationSeconds, rate),
+      startTimecode: technical.startTimecode ?? null,
+      dropFrame: technical.dropFrame ?? supportsDropFrame(rate),
+    };
+  }
+  if (technical.audio.length === 0)
+    return { frameRate: null, durationFrames: null, startTimecode: null, dropFrame: false };
+  return {
+    frameRate: AUDIO_ONLY_FRAME_RATE,
+    durationFrames: durationToFrames(technical.durationSeconds, AUDIO_ONLY_FRAME_RATE),
+    startTimecode: null,
+    dropFrame: false,
+  };
 }

@@ -14,27 +14,27 @@ import {
   type SubtitleStreamInfo,
   type TechnicalMetadata,
   type VideoStream,
+  OUTPUT_FILES,
   audioProxyArgs,
-  audioProxyChannels,
+  audioProxyMetadata,
   autoQcArgs,
-  fitSize,
-  isInterlaced,
   ffmpegUrl,
-  formatFrameRate,
   frameToSeconds,
+  outputKey,
   parseProbe,
   parseSubtitles,
   posterArgs,
   posterFrame,
+  posterMetadata,
   probeArgs,
   spriteArgs,
-  spriteFileName,
   spriteLayout,
   spriteVtt,
   subtitleExtractArgs,
   textSubtitleStreams,
   toWebVtt,
   videoProxyArgs,
+  videoProxyMetadata,
 } from '@frameproof/core';
 import type { Storage } from '@frameproof/storage';
 import type { FfmpegRunner, RunOptions } from './ffmpeg-runner.js';
@@ -254,7 +254,7 @@ export class LocalTranscoder implements Transcoder {
   }
 
   async videoProxy(r: VideoProxyRequest, ctx: StepContext): Promise<Rendition> {
-    const output = join(ctx.tmpDir, 'video.mp4');
+    const output = join(ctx.tmpDir, OUTPUT_FILES.videoProxy);
     const args = (input: string) =>
       videoProxyArgs({
         input,
@@ -268,55 +268,33 @@ export class LocalTranscoder implements Transcoder {
     const { progress } = await this.run(args, r.source, ctx, videoSeconds(r.technical, r.video));
     if (progress?.frame === 0) throw new MediaInputError('unreadable', 'no video frames could be decoded');
     await requireOutput(output, 'video proxy');
-    const size = fitSize(r.video, r.maxHeight);
     return {
       files: [await storeFile(ctx.storage, r.outputKey, output, 'video/mp4')],
-      metadata: {
-        width: size.width,
-        height: size.height,
-        frameRate: formatFrameRate(r.video.frameRate),
-        frames: progress?.frame ?? null,
-        sourceFrames: r.video.frameCount ?? null,
-        duplicatedFrames: progress?.dupFrames ?? null,
-        droppedFrames: progress?.dropFrames ?? null,
-        videoCodec: 'h264',
-        audioCodec: r.audio ? 'aac' : null,
-        audioTrack: r.audio?.track ?? null,
-        deinterlaced: isInterlaced(r.video),
-      },
+      metadata: videoProxyMetadata({ video: r.video, audio: r.audio, maxHeight: r.maxHeight, progress }),
     };
   }
 
   async audioProxy(r: AudioProxyRequest, ctx: StepContext): Promise<Rendition> {
-    const output = join(ctx.tmpDir, 'audio.m4a');
+    const output = join(ctx.tmpDir, OUTPUT_FILES.audioProxy);
     const args = (input: string) =>
       audioProxyArgs({ input, output, audio: r.audio, video: r.video, progress: true });
     await this.run(args, r.source, ctx, r.technical.durationSeconds);
     await requireOutput(output, 'audio proxy');
     return {
       files: [await storeFile(ctx.storage, r.outputKey, output, 'audio/mp4')],
-      metadata: {
-        codec: 'aac',
-        channels: audioProxyChannels(r.audio),
-        sourceChannels: r.audio.channels,
-        sourceChannelLayout: r.audio.channelLayout ?? null,
-        sampleRate: 48000,
-        streamIndex: r.audio.index,
-        language: r.audio.language ?? null,
-      },
+      metadata: audioProxyMetadata(r.audio),
     };
   }
 
   async poster(r: PosterRequest, ctx: StepContext): Promise<Rendition> {
-    const output = join(ctx.tmpDir, 'poster.jpg');
+    const output = join(ctx.tmpDir, OUTPUT_FILES.poster);
     const frame = posterFrame(r.video);
     const args = (input: string) => posterArgs({ input, output, video: r.video, frame });
     await this.run(args, r.source, ctx, 0);
     await requireOutput(output, 'poster');
-    const size = fitSize(r.video, 720);
     return {
       files: [await storeFile(ctx.storage, r.outputKey, output, 'image/jpeg')],
-      metadata: { frame, width: size.width, height: size.height },
+      metadata: posterMetadata(r.video, frame),
     };
   }
 
@@ -335,13 +313,15 @@ export class LocalTranscoder implements Transcoder {
       });
     await this.run(args, r.source, ctx, videoSeconds(r.technical, r.video));
     const made = (await readdir(dir)).filter((name) => /^sprite-\d+\.jpg$/.test(name)).sort();
-    if (made.length === 0) await requireOutput(join(dir, spriteFileName(1)), 'thumbnails');
-    const vttPath = join(ctx.tmpDir, 'sprites.vtt');
+    if (made.length === 0) await requireOutput(join(dir, OUTPUT_FILES.spriteSheet(1)), 'thumbnails');
+    const vttPath = join(ctx.tmpDir, OUTPUT_FILES.spriteIndex);
     await writeFile(vttPath, spriteVtt(layout, r.technical.durationSeconds, made.length));
-    const files = [await storeFile(ctx.storage, `${r.outputPrefix}/sprites.vtt`, vttPath, 'text/vtt')];
+    const index = outputKey(r.outputPrefix, OUTPUT_FILES.spriteIndex);
+    const files = [await storeFile(ctx.storage, index, vttPath, 'text/vtt')];
     for (let n = 1; n <= Math.min(made.length, layout.sheets); n++) {
-      const name = spriteFileName(n);
-      files.push(await storeFile(ctx.storage, `${r.outputPrefix}/${name}`, join(dir, name), 'image/jpeg'));
+      const name = OUTPUT_FILES.spriteSheet(n);
+      const sheet = outputKey(r.outputPrefix, name);
+      files.push(await storeFile(ctx.storage, sheet, join(dir, name), 'image/jpeg'));
     }
     return { files, metadata: { ...layout, sheets: files.length - 1 } };
   }

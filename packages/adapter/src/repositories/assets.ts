@@ -147,9 +147,10 @@ export class AssetsRepository {
     return (await this.byId(a.id)) as Asset;
   }
 
-  async byId(id: string, lock = false): Promise<Asset | undefined> {
+  /** `forUpdate` locks the row until the transaction ends. */
+  async byId(id: string, options: { forUpdate?: boolean } = {}): Promise<Asset | undefined> {
     const [row] = await this.db.query<AssetRow>(
-      `SELECT ${ASSET_COLUMNS} FROM ${ASSET_FROM} WHERE a.id = $1${lock ? ' FOR UPDATE OF a' : ''}`,
+      `SELECT ${ASSET_COLUMNS} FROM ${ASSET_FROM} WHERE a.id = $1${options.forUpdate ? ' FOR UPDATE OF a' : ''}`,
       [id],
     );
     return row && toAsset(row);

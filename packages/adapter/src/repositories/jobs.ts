@@ -74,9 +74,10 @@ export class JobsRepository {
     return toJob(row as JobRow);
   }
 
-  async byId(id: string, lock = false): Promise<JobRecord | undefined> {
+  /** `forUpdate` locks the row until the transaction ends. */
+  async byId(id: string, options: { forUpdate?: boolean } = {}): Promise<JobRecord | undefined> {
     const [row] = await this.db.query<JobRow & { payload: Record<string, unknown> }>(
-      `SELECT ${PUBLIC_COLUMNS}, payload FROM jobs WHERE id = $1${lock ? ' FOR UPDATE' : ''}`,
+      `SELECT ${PUBLIC_COLUMNS}, payload FROM jobs WHERE id = $1${options.forUpdate ? ' FOR UPDATE' : ''}`,
       [id],
     );
     return row && { ...toJob(row), payload: row.payload };
@@ -169,14 +170,20 @@ export class JobsRepository {
     return toJob(row as JobRow);
   }
 
-  /** Puts a job back in the queue after `delaySeconds`; `countAttempt` false gives the attempt back. */
-  async requeue(id: string, error: string | null, delaySeconds: number, countAttempt: boolean): Promise<Job> {
+  /**
+   * Puts a job back in the queue after `delaySeconds`. `countAttempt: false` gives the attempt
+   * back (a worker handed the job back unfinished).
+   */
+  async requeue(
+    id: string,
+    o: { error: string | null; delaySeconds: number; countAttempt: boolean },
+  ): Promise<Job> {
     const [row] = await this.db.query<JobRow>(
       `UPDATE jobs SET status = 'queued', last_error = coalesce($2, last_error), lease_owner = NULL, lease_token = NULL,
          lease_expires_at = NULL, attempts = CASE WHEN $4::boolean THEN attempts ELSE greatest(attempts - 1, 0) END,
          run_after = ${NOW} + make_interval(secs => $3), progress = 0, eta_seconds = NULL, updated_at = ${NOW}
        WHERE id = $1 RETURNING ${PUBLIC_COLUMNS}`,
-      [id, error, delaySeconds, countAttempt],
+      [id, o.error, o.delaySeconds, o.countAttempt],
     );
     return toJob(row as JobRow);
   }

@@ -57,7 +57,7 @@ export const jobRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async (
         response: { 200: Job, ...errors },
       },
     },
-    (req) => ctx.pipeline.retry(req.params.id),
+    (req) => ctx.queue.retry(req.params.id),
   );
   app.post(
     '/api/jobs/:id/cancel',
@@ -70,7 +70,7 @@ export const jobRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async (
         response: { 200: Job, ...errors },
       },
     },
-    (req) => ctx.pipeline.cancel(req.params.id, principalOf(req).username),
+    (req) => ctx.queue.cancel(req.params.id, principalOf(req).username),
   );
 
   const runner = { tags: ['runner'] };
@@ -86,7 +86,7 @@ export const jobRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async (
       },
     },
     async (req) => ({
-      jobs: await ctx.pipeline.lease(req.body.workerId, req.body.types, req.body.limit ?? 1),
+      jobs: await ctx.queue.lease(req.body.workerId, req.body.types, req.body.limit ?? 1),
     }),
   );
   app.post(
@@ -101,8 +101,7 @@ export const jobRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async (
         response: { 200: HeartbeatResponse, ...errors },
       },
     },
-    (req) =>
-      ctx.pipeline.heartbeat(req.params.id, req.body.leaseToken, req.body.progress, req.body.etaSeconds),
+    (req) => ctx.queue.heartbeat(req.params.id, req.body.leaseToken, req.body.progress, req.body.etaSeconds),
   );
   app.post(
     '/api/runner/jobs/:id/complete',
@@ -110,7 +109,7 @@ export const jobRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async (
       config: { permission: 'job:work' },
       schema: { ...runner, params: IdParams, body: CompleteBody, response: { 200: Job, ...errors } },
     },
-    (req) => ctx.pipeline.complete(req.params.id, req.body.leaseToken, req.body.result),
+    (req) => ctx.queue.complete(req.params.id, req.body.leaseToken, req.body.result),
   );
   app.post(
     '/api/runner/jobs/:id/fail',
@@ -118,7 +117,7 @@ export const jobRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async (
       config: { permission: 'job:work' },
       schema: { ...runner, params: IdParams, body: FailBody, response: { 200: Job, ...errors } },
     },
-    (req) => ctx.pipeline.fail(req.params.id, req.body.leaseToken, req.body.error, req.body.retryable),
+    (req) => ctx.queue.fail(req.params.id, req.body.leaseToken, req.body.error, req.body.retryable),
   );
   app.post(
     '/api/runner/jobs/:id/release',
@@ -132,6 +131,6 @@ export const jobRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async (
         response: { 200: Job, ...errors },
       },
     },
-    (req) => ctx.pipeline.release(req.params.id, req.body.leaseToken),
+    (req) => ctx.queue.release(req.params.id, req.body.leaseToken),
   );
 };

@@ -2,19 +2,28 @@ import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import {
   type Asset,
+  type AssetStatus,
   type AssetWithShapes,
+  assetKeys,
   type ListAssetsQuery,
+  type OutputShape,
   type QcBody,
   storableMediaType,
+  type StorageRef,
+  type TechnicalMetadata,
+  timelineOf,
   type UpdateAssetBody,
 } from '@frameproof/core';
 import type { Storage } from '@frameproof/storage';
 import type { Database } from '../db/database.js';
 import { notFound } from '../errors.js';
 import { AssetsRepository } from '../repositories/assets.js';
+import { type Changes, inTransaction } from './changes.js';
 import type { EventBus } from './event-bus.js';
 import type { MediaUrls } from './media-urls.js';
-import type { Pipeline } from './pipeline.js';
+
+/** Queues the first ingest steps of a new original, in the transaction that creates its asset. */
+export type StartIngest = (changes: Changes, assetId: string, source: Required<StorageRef>) => Promise<void>;
 
 /** A file name safe to use in a storage key: no path, no shell or control characters. */
 export function safeFileName(name: string): string {
@@ -39,7 +48,7 @@ export class AssetService {
     private readonly storage: Storage,
     private readonly urls: MediaUrls,
     private readonly events: EventBus,
-    private readonly pipeline: Pipeline,
+    private readonly startIngest: StartIngest,
   ) {}
 
   private get repo() {
@@ -65,7 +74,7 @@ export class AssetService {
     const id = input.id ?? randomUUID();
     // The uploader's claim is only a hint: a type off the media list is stored as octet-stream.
     input = { ...input, mimeType: storableMediaType(input.mimeType) };
-    const key = `assets/${id}/original/${safeFileName(input.fileName)}`;
+    const key = assetKeys(id).original(safeFileName(input.fileName));
     let stored = false;
     try {
       let size: number;
@@ -77,8 +86,8 @@ export class AssetService {
       }
       input.afterStore?.();
       const sourceKey = 'storedKey' in input.body ? input.body.storedKey : key;
-      const asset = await this.db.transaction(async (tx) => {
-        const assets = new AssetsRepository(tx);
+      const asset = await inTransaction(this.db, this.events, async (changes) => {
+        const assets = new AssetsRepository(changes.tx);
         await assets.create({
           id,
           title: input.title?.trim() || titleFromFileName(input.fileName),
@@ -89,11 +98,10 @@ export class AssetService {
           label: input.fileName.slice(0, 500),
           files: [{ key: sourceKey, size, mimeType: input.mimeType }],
         });
-        await this.pipeline.queueIngest(tx, id, sourceKey, input.mimeType);
+        changes.announce({ type: 'asset.created', assetId: id, id });
+        await this.startIngest(changes, id, { key: sourceKey, mimeType: input.mimeType });
         return (await assets.byId(id)) as Asset;
       });
-      this.events.publish({ type: 'asset.created', assetId: id, id });
-      this.pipeline.announceWork();
       return asset;
     } catch (err) {
       if (stored) await this.storage.delete(key).catch(() => undefined);
@@ -157,11 +165,54 @@ export class AssetService {
   async delete(id: string): Promise<void> {
     const shapes = await this.repo.shapes(id);
     if (!(await this.repo.delete(id))) throw notFound('asset');
-    // Everything we write for an asset sits under assets/<id>/; tus uploads may sit elsewhere.
-    await this.storage.deletePrefix(`assets/${id}`);
+    // Everything we write for an asset sits under its prefix; tus uploads may sit elsewhere.
+    const keys = assetKeys(id);
+    await this.storage.deletePrefix(keys.prefix);
     for (const f of shapes.flatMap((s) => s.files)) {
-      if (!f.key.startsWith(`assets/${id}/`)) await this.storage.delete(f.key).catch(() => undefined);
+      if (!keys.owns(f.key)) await this.storage.delete(f.key).catch(() => undefined);
     }
     this.events.publish({ type: 'asset.deleted', assetId: id, id });
+  }
+
+  // Writes inside a larger transaction (ingest's steps); each announces `asset.updated`.
+
+  /** Reads the asset and locks its row until the transaction ends. */
+  lock(changes: Changes, id: string): Promise<Asset | undefined> {
+    return new AssetsRepository(changes.tx).byId(id, { forUpdate: true });
+  }
+
+  /** Where the asset's original is stored. */
+  async original(changes: Changes, id: string): Promise<Required<StorageRef> | undefined> {
+    const file = (await new AssetsRepository(changes.tx).shapes(id)).find((s) => s.type === 'original')
+      ?.files[0];
+    return file && { key: file.key, mimeType: file.mimeType };
+  }
+
+  /** Stores what the probe found, and the time axis it gives the asset (see `timelineOf`). */
+  async setTechnical(changes: Changes, id: string, technical: TechnicalMetadata): Promise<void> {
+    await new AssetsRepository(changes.tx).setTechnical(id, { technical, ...timelineOf(technical) });
+    changes.announce({ type: 'asset.updated', assetId: id, id });
+  }
+
+  /** Adds a shape, replacing one of the same type and track. */
+  async putShape(changes: Changes, id: string, shape: OutputShape): Promise<void> {
+    await new AssetsRepository(changes.tx).putShape(id, this.storage.kind, shape);
+    changes.announce({ type: 'asset.updated', assetId: id, id });
+  }
+
+  /** Stores what an automatic step found, under the step's name. */
+  async setAnalysis(
+    changes: Changes,
+    id: string,
+    step: string,
+    value: Record<string, unknown>,
+  ): Promise<void> {
+    await new AssetsRepository(changes.tx).setAnalysis(id, step, value);
+    changes.announce({ type: 'asset.updated', assetId: id, id });
+  }
+
+  async setStatus(changes: Changes, id: string, status: AssetStatus, error: string | null): Promise<void> {
+    await new AssetsRepository(changes.tx).setStatus(id, status, error);
+    changes.announce({ type: 'asset.updated', assetId: id, id, data: { status } });
   }
 }

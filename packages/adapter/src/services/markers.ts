@@ -13,6 +13,7 @@ import {
   safeExportName,
   type ListMarkersQuery,
   type Marker,
+  type OutputMarker,
   resolvePoint,
   resolveRange,
   type Timeline,
@@ -23,6 +24,7 @@ import type { Database } from '../db/database.js';
 import { badRequest, conflict, HttpError, notFound } from '../errors.js';
 import { AssetsRepository } from '../repositories/assets.js';
 import { MarkersRepository, type NewMarker } from '../repositories/markers.js';
+import type { Changes } from './changes.js';
 import type { EventBus } from './event-bus.js';
 
 export const MANUAL_GROUP = 'Manual';
@@ -73,29 +75,61 @@ export class MarkerService {
     return new MarkersRepository(this.db).list(assetId, query, framePointFormatter(t));
   }
 
+  /** One marker; announces `marker.created` with its id. */
   async create(assetId: string, body: CreateMarkerBody, authorId: string): Promise<Marker> {
-    const [marker] = await this.createMany(assetId, { markers: [body] }, authorId, false);
+    const t = await this.timeline(assetId);
+    const [marker] = await this.insert(assetId, t, [this.toNew(body, t, authorId)]);
+    this.events.publish({ type: 'marker.created', assetId, id: (marker as Marker).id });
     return marker as Marker;
   }
 
-  /** All or nothing: one bad marker refuses the whole request, naming it. */
-  async createMany(assetId: string, body: BulkMarkersBody, authorId: string, bulk = true): Promise<Marker[]> {
+  /**
+   * Many markers, all or nothing: one bad marker refuses the whole request, naming it
+   * (`markers/<i>/...`). Announces one `markers.created` naming the groups they went to, however
+   * many there were (see `EVENT_TYPES`).
+   */
+  async createMany(assetId: string, body: BulkMarkersBody, authorId: string): Promise<Marker[]> {
     const t = await this.timeline(assetId);
-    const rows = body.markers.map((m, i) => this.toNew(m, t, authorId, bulk ? `markers/${i}/` : ''));
-    const markers = await this.db.transaction(async (tx) => {
+    const rows = body.markers.map((m, i) => this.toNew(m, t, authorId, `markers/${i}/`));
+    const markers = await this.insert(assetId, t, rows);
+    this.events.publish({
+      type: 'markers.created',
+      assetId,
+      id: assetId,
+      data: { count: markers.length, groups: [...new Set(rows.map((r) => r.group))].sort() },
+    });
+    return markers;
+  }
+
+  private insert(assetId: string, t: Timeline, rows: NewMarker[]): Promise<Marker[]> {
+    return this.db.transaction(async (tx) => {
       const repo = new MarkersRepository(tx);
       return repo.list(assetId, { ids: await repo.insert(assetId, rows) }, framePointFormatter(t));
     });
-    if (markers.length === 1)
-      this.events.publish({ type: 'marker.created', assetId, id: (markers[0] as Marker).id });
-    else
-      this.events.publish({
-        type: 'markers.replaced',
-        assetId,
-        id: assetId,
-        data: { created: markers.length },
-      });
-    return markers;
+  }
+
+  /**
+   * Replaces the markers an automatic step made before (a re-run replaces, never adds), inside
+   * the transaction that completes the step. Announces `markers.replaced` naming the group.
+   */
+  async replaceAutomatic(
+    changes: Changes,
+    assetId: string,
+    by: { origin: string; group: string },
+    markers: readonly OutputMarker[],
+  ): Promise<void> {
+    const repo = new MarkersRepository(changes.tx);
+    await repo.deleteByOrigin(assetId, by.origin);
+    await repo.insert(
+      assetId,
+      markers.map((m) => ({ ...m, group: by.group, origin: by.origin, authorId: null })),
+    );
+    changes.announce({
+      type: 'markers.replaced',
+      assetId,
+      id: assetId,
+      data: { group: by.group, origin: by.origin, count: markers.length },
+    });
   }
 
   /** The markers of an asset (or of one group) as a file in one of the export formats. */

@@ -61,7 +61,7 @@ export class SubtitleService {
       await this.db.transaction(async (tx) => {
         const assets = new AssetsRepository(tx);
         // The asset may have been deleted meanwhile; lock it so that it is not while we add.
-        if (!(await assets.byId(assetId, true))) throw notFound('asset');
+        if (!(await assets.byId(assetId, { forUpdate: true }))) throw notFound('asset');
         await assets.addShape(assetId, this.storage.kind, id, {
           type: 'subtitle',
           label: body.label ?? language,

@@ -1,4 +1,12 @@
-/** What the adapter pushes to browsers on /api/eventbus. Small: clients fetch details over HTTP. */
+/**
+ * What the adapter pushes to browsers on /api/eventbus. Small: clients fetch details over HTTP.
+ * A client keeps its marker list current with:
+ * - `marker.created`, `marker.updated`, `marker.deleted`: one marker, `id` is the marker's;
+ * - `markers.created`: several markers created at once (the bulk route); `id` is the asset's,
+ *   `data` is `{ count, groups }`: fetch those groups again;
+ * - `markers.replaced`: an automatic step replaced the markers it made before (Auto QC); `id`
+ *   is the asset's, `data` is `{ group, origin, count }`: drop that group and fetch it again.
+ */
 export const EVENT_TYPES = [
   'asset.created',
   'asset.updated',
@@ -6,6 +14,7 @@ export const EVENT_TYPES = [
   'marker.created',
   'marker.updated',
   'marker.deleted',
+  'markers.created',
   'markers.replaced',
   'comment.created',
   'job.updated',

@@ -1,9 +1,11 @@
 import { formatFrameRate, nominalFps } from '../frame-rate.js';
 import type { AudioStream, VideoStream } from '../media.js';
+import type { FfmpegProgress } from './progress.js';
 import { type FfmpegCapabilities, fpsModeArgs } from './capabilities.js';
 import {
   type PictureSize,
   audioSyncFilters,
+  isInterlaced,
   fitSize,
   ffmpegGlobalArgs,
   ffmpegInputArgs,
@@ -39,9 +41,21 @@ export function proxyVideoKbps(size: PictureSize, fps: number): number {
   return fps > 30 ? Math.round(base * 1.5) : base;
 }
 
+/** What every proxy is made of; the result metadata below names the same values. */
+export const PROXY_FORMAT = { videoCodec: 'h264', audioCodec: 'aac', audioSampleRate: 48000 } as const;
+
 /** AAC-LC at 48 kHz, which every browser plays: 128 kb/s stereo, 96 kb/s mono. */
 function aacArgs(channels: 1 | 2): string[] {
-  return ['-c:a', 'aac', '-b:a', channels === 1 ? '96k' : '128k', '-ac', String(channels), '-ar', '48000'];
+  return [
+    '-c:a',
+    PROXY_FORMAT.audioCodec,
+    '-b:a',
+    channels === 1 ? '96k' : '128k',
+    '-ac',
+    String(channels),
+    '-ar',
+    String(PROXY_FORMAT.audioSampleRate),
+  ];
 }
 
 /** What the proxies keep of the source: no tags, chapters or timecode tracks. */
@@ -141,4 +155,40 @@ export function audioProxyArgs(o: AudioProxyOptions): string[] {
     ...MP4_TAIL,
     ffmpegUrl(o.output),
   ];
+}
+
+/** What a video proxy's shape records: what `videoProxyArgs` made, and what ffmpeg reported. */
+export function videoProxyMetadata(o: {
+  video: VideoStream;
+  audio?: AudioStream;
+  maxHeight: number;
+  progress?: FfmpegProgress;
+}): Record<string, unknown> {
+  const size = fitSize(o.video, o.maxHeight);
+  return {
+    width: size.width,
+    height: size.height,
+    frameRate: formatFrameRate(o.video.frameRate),
+    frames: o.progress?.frame ?? null,
+    sourceFrames: o.video.frameCount ?? null,
+    duplicatedFrames: o.progress?.dupFrames ?? null,
+    droppedFrames: o.progress?.dropFrames ?? null,
+    videoCodec: PROXY_FORMAT.videoCodec,
+    audioCodec: o.audio ? PROXY_FORMAT.audioCodec : null,
+    audioTrack: o.audio?.track ?? null,
+    deinterlaced: isInterlaced(o.video),
+  };
+}
+
+/** What an audio proxy's shape records: what `audioProxyArgs` made of the source stream. */
+export function audioProxyMetadata(audio: AudioStream): Record<string, unknown> {
+  return {
+    codec: PROXY_FORMAT.audioCodec,
+    channels: audioProxyChannels(audio),
+    sourceChannels: audio.channels,
+    sourceChannelLayout: audio.channelLayout ?? null,
+    sampleRate: PROXY_FORMAT.audioSampleRate,
+    streamIndex: audio.index,
+    language: audio.language ?? null,
+  };
 }

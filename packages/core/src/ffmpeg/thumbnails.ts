@@ -21,6 +21,15 @@ export function posterFrame(video: VideoStream): number {
   return Math.max(0, Math.min(frames - 1, Math.floor(frames / 10), tenSeconds));
 }
 
+/** Posters are at most this many lines high. */
+export const POSTER_MAX_HEIGHT = 720;
+
+/** What a poster's shape records: the frame shown and the picture size `posterArgs` makes. */
+export function posterMetadata(video: VideoStream, frame: number, maxHeight = POSTER_MAX_HEIGHT) {
+  const size = fitSize(video, maxHeight);
+  return { frame, width: size.width, height: size.height };
+}
+
 export interface PosterOptions {
   input: string;
   output: string;
@@ -35,7 +44,7 @@ export interface PosterOptions {
  * keyframe and yield nothing).
  */
 export function posterArgs(o: PosterOptions): string[] {
-  const size = fitSize(o.video, o.maxHeight ?? 720);
+  const size = fitSize(o.video, o.maxHeight ?? POSTER_MAX_HEIGHT);
   const chain = [
     ...deinterlaceFilters(o.video),
     `select='eq(n,${o.frame})'`,

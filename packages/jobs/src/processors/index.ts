@@ -4,12 +4,13 @@ import {
   type JobResult,
   type JobType,
   MediaInputError,
+  OUTPUT_FILES,
   type TechnicalMetadata,
   autoQcMarkers,
   autoQcMetadata,
-  durationToFrames,
   formatFrameRate,
-  frameRate,
+  outputKey as key,
+  timelineOf,
 } from '@frameproof/core';
 import type { StepContext, Transcoder } from '../transcoder.js';
 
@@ -19,9 +20,6 @@ export interface ProcessorContext<T extends JobType> extends StepContext {
 export type Processor<T extends JobType> = (ctx: ProcessorContext<T>) => Promise<JobResult>;
 /** One processor per job type: a new type does not compile until it has one. */
 export type ProcessorTable = { [T in JobType]: Processor<T> };
-
-/** Markers need a frame rate; audio-only files are counted in frames at this one. */
-export const AUDIO_ONLY_FRAME_RATE = frameRate(25);
 
 function invalid(message: string): never {
   throw new MediaInputError('invalid-job', message);
@@ -45,8 +43,6 @@ function firstVideo(technical: TechnicalMetadata) {
   if (!video) throw new MediaInputError('no-video', 'the file has no video stream');
   return video;
 }
-
-const key = (prefix: string, name: string) => `${prefix.replace(/\/+$/, '')}/${name}`;
 
 /**
  * The processors, doing their steps with `transcoder`. Output names are fixed under the job's
@@ -94,7 +90,7 @@ export function createProcessors(transcoder: Transcoder): ProcessorTable {
           video,
           audio: technical.audio[0],
           maxHeight,
-          outputKey: key(outputPrefix, 'video.mp4'),
+          outputKey: key(outputPrefix, OUTPUT_FILES.videoProxy),
         },
         ctx,
       );
@@ -111,7 +107,13 @@ export function createProcessors(transcoder: Transcoder): ProcessorTable {
       if (!audio)
         throw new MediaInputError('no-audio', `the file has no audio stream ${streamIndex} (track ${track})`);
       const { files, metadata } = await transcoder.audioProxy(
-        { source, technical, audio, video: technical.video[0], outputKey: key(outputPrefix, 'audio.m4a') },
+        {
+          source,
+          technical,
+          audio,
+          video: technical.video[0],
+          outputKey: key(outputPrefix, OUTPUT_FILES.audioProxy),
+        },
         ctx,
       );
       const label = `Track ${audio.track}${audio.language ? ` (${audio.language})` : ''}`;
@@ -124,7 +126,10 @@ export function createProcessors(transcoder: Transcoder): ProcessorTable {
         invalid(`spriteIntervalSeconds must be > 0, got ${spriteIntervalSeconds}`);
       const video = firstVideo(technical);
       const request = { source, technical, video };
-      const poster = await transcoder.poster({ ...request, outputKey: key(outputPrefix, 'poster.jpg') }, ctx);
+      const poster = await transcoder.poster(
+        { ...request, outputKey: key(outputPrefix, OUTPUT_FILES.poster) },
+        ctx,
+      );
       const sprite = await transcoder.sprites(
         {
           ...request,
@@ -149,8 +154,12 @@ export function createProcessors(transcoder: Transcoder): ProcessorTable {
       if (!video && !audio)
         throw new MediaInputError('no-streams', 'the file has neither video nor audio streams');
       const { findings, metadata } = await transcoder.analyze({ source, technical, video, audio }, ctx);
-      const rate = video?.frameRate ?? AUDIO_ONLY_FRAME_RATE;
-      const frameCount = video?.frameCount ?? durationToFrames(technical.durationSeconds, rate);
+      // The same time axis the adapter gives the asset: for audio only, AUDIO_ONLY_FRAME_RATE.
+      const timeline = timelineOf(technical);
+      const rate = timeline.frameRate;
+      const frameCount = timeline.durationFrames;
+      if (!rate || frameCount === null)
+        throw new MediaInputError('no-streams', 'the file has neither video nor audio streams');
       return {
         markers: autoQcMarkers(findings, { frameRate: rate, frameCount }, target),
         metadata: autoQcMetadata(findings, target, {

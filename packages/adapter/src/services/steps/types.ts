@@ -1,0 +1,44 @@
+import type { JobPayloads, JobResult, JobType, StorageRef, TechnicalMetadata } from '@frameproof/core';
+import type { Changes } from '../changes.js';
+import type { AssetService } from '../assets.js';
+import type { MarkerService } from '../markers.js';
+
+/** What ingest asks of its steps (from the adapter's configuration). */
+export interface IngestOptions {
+  proxyMaxHeight: number;
+  spriteIntervalSeconds: number;
+}
+
+/** What a step's payload is planned from. `technical` is null before the probe has run. */
+export interface StepInput {
+  assetId: string;
+  source: Required<StorageRef>;
+  technical: TechnicalMetadata | null;
+  options: IngestOptions;
+}
+
+/** The services a step writes its result through, so that their events fire. */
+export interface StepServices {
+  assets: AssetService;
+  markers: MarkerService;
+}
+
+/**
+ * One job type's part in ingest: when it runs, with what payload, what its result writes, and
+ * whether the asset can be reviewed without it.
+ */
+export interface StepHandler<T extends JobType> {
+  /** The step whose success queues this one; null: queued with the upload. */
+  after: JobType | null;
+  /** Queue priority: higher runs first. */
+  priority: number;
+  /** The jobs to queue for an asset (none, one, or one per track). */
+  plan(input: StepInput): JobPayloads[T][];
+  /** Writes what the step produced, inside the transaction that completes the job. */
+  store(changes: Changes, services: StepServices, job: { assetId: string }, result: JobResult): Promise<void>;
+  /** Whether an asset needs this step to succeed to be reviewable (else: partially ready). */
+  essential(technical: TechnicalMetadata | null): boolean;
+}
+
+/** One handler per job type: a new type does not compile until it has one. */
+export type StepHandlers = { [T in JobType]: StepHandler<T> };

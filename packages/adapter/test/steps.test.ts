@@ -1,0 +1,194 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  type AssetWithShapes,
+  JOB_TYPES,
+  type JobResult,
+  type LiveEvent,
+  type Marker,
+} from '@frameproof/core';
+import type { Changes } from '../src/services/changes.js';
+import { inTransaction } from '../src/services/changes.js';
+import { JobQueue, type QueueOwner } from '../src/services/queue.js';
+import { STEPS } from '../src/services/steps/index.js';
+import { until } from '@frameproof/tests/until';
+import { appFor, auth, DATABASES, runJob, technical, type TestApp, uploadAsset } from './helpers.js';
+
+/** Records what the adapter announces, in order. */
+function record(app: TestApp) {
+  const seen: LiveEvent[] = [];
+  app.ctx.events.onEvent((e) => seen.push(e));
+  return seen;
+}
+
+const assetOf = async (app: TestApp, id: string) =>
+  (
+    await app.app.inject({ url: `/api/assets/${id}`, headers: auth(await app.token()) })
+  ).json() as AssetWithShapes;
+
+describe('ingest step table', () => {
+  it('has one handler per job type, and only the probe follows the upload', () => {
+    assert.deepEqual(Object.keys(STEPS).sort(), [...JOB_TYPES].sort());
+    assert.deepEqual(
+      JOB_TYPES.filter((t) => STEPS[t].after === null),
+      ['probe'],
+    );
+  });
+
+  it('plans follow-up steps from what the probe found', () => {
+    const input = {
+      assetId: 'a1',
+      source: { key: 'assets/a1/original/x.mov', mimeType: 'video/quicktime' },
+      options: { proxyMaxHeight: 720, spriteIntervalSeconds: 2 },
+    };
+    const audioOnly = { ...input, technical: technical({ video: false, audioTracks: 2 }) };
+    assert.deepEqual(STEPS['video-proxy'].plan(audioOnly), []);
+    assert.deepEqual(STEPS.thumbnails.plan(audioOnly), []);
+    assert.deepEqual(
+      STEPS['audio-proxy'].plan(audioOnly).map((p) => [p.track, p.streamIndex, p.outputPrefix]),
+      [
+        [1, 1, 'assets/a1/audio-proxy/1'],
+        [2, 2, 'assets/a1/audio-proxy/2'],
+      ],
+    );
+    const [proxy] = STEPS['video-proxy'].plan({ ...input, technical: technical() });
+    assert.equal(proxy?.maxHeight, 720);
+    assert.equal(proxy?.outputPrefix, 'assets/a1/video-proxy');
+    const nothing = { ...input, technical: technical({ video: false, audioTracks: 0 }) };
+    assert.deepEqual(
+      JOB_TYPES.flatMap((t) => (STEPS[t].after === 'probe' ? STEPS[t].plan(nothing) : [])),
+      [],
+    );
+  });
+});
+
+for (const { name, open } of DATABASES) {
+  describe(`ingest writes through the asset and marker services on ${name}`, () => {
+    it('announces Auto QC markers as a replaced group, and asset status changes', async (t) => {
+      const app = await appFor(t, open);
+      const id = await uploadAsset(app, await app.token());
+      await runJob(app, 'probe', { technical: technical({ frames: 900, audioTracks: 0 }) });
+      const seen = record(app);
+      const qc = {
+        markers: [
+          { startFrame: 0, endFrame: 24, title: 'Black', category: 'black', severity: 'major' },
+          { startFrame: 100, endFrame: 130, title: 'Freeze', category: 'freeze', severity: 'minor' },
+        ],
+      };
+      await runJob(app, 'auto-qc', qc);
+      // On PostgreSQL events travel through NOTIFY, so they arrive a moment later.
+      await until(() => seen.some((e) => e.type === 'markers.replaced'), 'the markers event');
+      assert.deepEqual(
+        seen.filter((e) => e.type === 'markers.replaced'),
+        [
+          {
+            type: 'markers.replaced',
+            assetId: id,
+            id,
+            data: { group: 'Auto QC', origin: 'auto-qc', count: 2 },
+          },
+        ],
+      );
+      assert.ok(seen.some((e) => e.type === 'job.updated' && e.data?.status === 'completed'));
+      await runJob(app, 'video-proxy', {
+        shapes: [
+          {
+            type: 'video-proxy',
+            files: [{ key: `assets/${id}/video-proxy/video.mp4`, size: 1, mimeType: 'video/mp4' }],
+          },
+        ],
+      });
+      await runJob(app, 'thumbnails', {
+        shapes: [
+          {
+            type: 'poster',
+            files: [{ key: `assets/${id}/thumbnails/poster.jpg`, size: 1, mimeType: 'image/jpeg' }],
+          },
+        ],
+      });
+      await until(
+        () => seen.some((e) => e.type === 'asset.updated' && e.id === id && e.data?.status === 'ready'),
+        'the asset to be announced ready',
+      );
+    });
+
+    it('announces a bulk create as created markers, whatever their number', async (t) => {
+      const app = await appFor(t, open);
+      const token = await app.token();
+      const id = await uploadAsset(app, token);
+      const seen = record(app);
+      for (const markers of [
+        [{ start: { frame: 1 }, title: 'one' }],
+        [
+          { start: { frame: 2 }, title: 'two', group: 'Sound' },
+          { start: { frame: 3 }, title: 'three' },
+        ],
+      ]) {
+        const res = await app.app.inject({
+          method: 'POST',
+          url: `/api/assets/${id}/markers/bulk`,
+          headers: auth(token),
+          payload: { markers },
+        });
+        assert.equal(res.statusCode, 201, res.body);
+      }
+      const markerEvents = () => seen.filter((e) => e.type.startsWith('marker'));
+      await until(() => markerEvents().length === 2, 'two events');
+      assert.deepEqual(markerEvents(), [
+        { type: 'markers.created', assetId: id, id, data: { count: 1, groups: ['Manual'] } },
+        { type: 'markers.created', assetId: id, id, data: { count: 2, groups: ['Manual', 'Sound'] } },
+      ]);
+    });
+
+    it('gives an audio-only asset the 25 fps timeline the jobs count Auto QC frames on', async (t) => {
+      const app = await appFor(t, open);
+      const token = await app.token();
+      const id = await uploadAsset(app, token);
+      const probe = technical({ video: false, audioTracks: 1 });
+      await runJob(app, 'probe', { technical: { ...probe, durationSeconds: 10 } });
+      const asset = await assetOf(app, id);
+      assert.deepEqual(asset.frameRate, { num: 25, den: 1 });
+      assert.equal(asset.durationFrames, 250);
+      assert.equal(asset.dropFrame, false);
+      const res = await app.app.inject({
+        method: 'POST',
+        url: `/api/assets/${id}/markers`,
+        headers: auth(token),
+        payload: { start: { timecode: '00:00:02:10' }, title: 'Click' },
+      });
+      assert.equal(res.statusCode, 201, res.body);
+      assert.equal((res.json() as Marker).start.frame, 60);
+    });
+  });
+
+  describe(`the job queue on its own on ${name}`, () => {
+    it('leases, completes and fails jobs for an owner it knows nothing about', async (t) => {
+      const app = await appFor(t, open);
+      const calls: string[] = [];
+      const owner: QueueOwner = {
+        async completed(_changes, job, result: JobResult) {
+          calls.push(`completed ${job.type} ${JSON.stringify(result)}`);
+        },
+        async settled(_changes, job) {
+          calls.push(`settled ${job.type} ${job.status}`);
+        },
+      };
+      const queue = new JobQueue(app.ctx.db, app.ctx.events, {
+        leaseSeconds: 30,
+        maxAttempts: 1,
+        retryBaseSeconds: 1,
+      });
+      queue.setOwner(owner);
+      const payload = { assetId: 'none', source: { key: 'k' }, outputPrefix: 'p' };
+      await inTransaction(app.ctx.db, app.ctx.events, async (changes: Changes) => {
+        await queue.enqueue(changes, { type: 'probe', assetId: null, payload, priority: 0 });
+        await queue.enqueue(changes, { type: 'probe', assetId: null, payload, priority: 0 });
+      });
+      const [first, second] = await queue.lease('w', ['probe'], 2);
+      assert.ok(first && second);
+      await queue.complete(first.id, first.leaseToken, { metadata: { n: 1 } });
+      await queue.fail(second.id, second.leaseToken, 'broken', true);
+      assert.deepEqual(calls, ['completed probe {"metadata":{"n":1}}', 'settled probe failed']);
+    });
+  });
+}
