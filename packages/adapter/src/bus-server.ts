@@ -4,6 +4,7 @@ import type { BusMessage } from '@frameproof/core';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { FastifyBaseLogger } from 'fastify';
 import type { AuthService } from './services/auth.js';
+import { parseBearer } from './plugins/auth.js';
 import type { EventBus } from './services/event-bus.js';
 
 /**
@@ -25,7 +26,7 @@ export class BusServer {
     this.http = createServer((_req, res) => res.writeHead(426).end('this port speaks WebSocket at /bus\n'));
     this.wss = new WebSocketServer({ noServer: true });
     this.http.on('upgrade', (req, socket, head) => {
-      const token = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
+      const token = parseBearer(req.headers.authorization);
       const reject = (status: number, text: string) => {
         socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\n\r\n`);
       };

@@ -59,15 +59,18 @@ for (const { name, make } of kinds) {
       }
     });
 
-    it('gives ffmpeg something it can open', async () => {
+    it('gives a reader a local file or a direct URL', async () => {
       const storage = make();
       await storage.put('assets/c/x.txt', Buffer.from('hello'));
-      const input = await storage.inputForFfmpeg('assets/c/x.txt');
+      const url = await storage.directUrl('assets/c/x.txt', 60);
+      const path = storage.localPath('assets/c/x.txt');
       if (storage.kind === 's3') {
-        assert.match(input, /^http:\/\/127\.0\.0\.1:\d+\/frameproof-media\/media\/assets\/c\/x.txt\?/);
-        assert.equal(await (await fetch(input)).text(), 'hello');
+        assert.equal(path, undefined);
+        assert.match(url ?? '', /^http:\/\/127\.0\.0\.1:\d+\/frameproof-media\/media\/assets\/c\/x.txt\?/);
+        assert.equal(await (await fetch(url ?? '')).text(), 'hello');
       } else {
-        assert.equal(input, join(dir, 'media', 'assets/c/x.txt'));
+        assert.equal(url, undefined);
+        assert.equal(path, join(dir, 'media', 'assets/c/x.txt'));
       }
     });
   });

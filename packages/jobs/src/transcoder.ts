@@ -161,6 +161,19 @@ function videoSeconds(technical: TechnicalMetadata, video: VideoStream): number 
   return video.frameCount ? frameToSeconds(video.frameCount, video.frameRate) : technical.durationSeconds;
 }
 
+/** Presigned source URLs live as long as the longest job may read them. */
+const INPUT_URL_SECONDS = 6 * 3600;
+
+/**
+ * What ffmpeg can open for `key`: the file itself when the storage is a folder here, else a
+ * short-lived direct URL (presigned S3, read with Range requests).
+ */
+export async function ffmpegInput(storage: Storage, key: string): Promise<string> {
+  const input = storage.localPath(key) ?? (await storage.directUrl(key, INPUT_URL_SECONDS));
+  if (!input) throw new Error(`the ${storage.kind} storage gives ffmpeg no way to read "${key}"`);
+  return input;
+}
+
 /** Errors quote the input; a presigned URL or a local path is replaced by the storage key. */
 const redact = (input: string, key: string) => (err: unknown) => {
   if (err instanceof Error)
@@ -168,7 +181,7 @@ const redact = (input: string, key: string) => (err: unknown) => {
   throw err;
 };
 
-/** ffmpeg on this machine, reading inputs where `storage.inputForFfmpeg` says. */
+/** ffmpeg on this machine, reading inputs where `ffmpegInput` says. */
 export class LocalTranscoder implements Transcoder {
   readonly name = 'ffmpeg';
 
@@ -185,7 +198,7 @@ export class LocalTranscoder implements Transcoder {
     durationSeconds: number,
     extra: RunOptions = {},
   ) {
-    const input = await ctx.storage.inputForFfmpeg(source.key);
+    const input = await ffmpegInput(ctx.storage, source.key);
     return this.ffmpeg
       .ffmpeg(args(input), {
         signal: ctx.signal,
@@ -202,7 +215,7 @@ export class LocalTranscoder implements Transcoder {
     if (!stat)
       throw new MediaInputError('unreadable', `the source "${request.source.key}" is not in storage`);
     if (stat.size === 0) throw new MediaInputError('unreadable', 'the file is empty (0 bytes)');
-    const input = await ctx.storage.inputForFfmpeg(request.source.key);
+    const input = await ffmpegInput(ctx.storage, request.source.key);
     const { stdout } = await this.ffmpeg
       .ffprobe(probeArgs(input), { signal: ctx.signal })
       .catch(redact(input, request.source.key));

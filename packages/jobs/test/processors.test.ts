@@ -457,8 +457,12 @@ describe('inputs over HTTP(S), as presigned S3 URLs are', () => {
 
   it('reads the source through the URL, and keeps the URL out of error messages', async () => {
     const { server, port } = await serve(media.root);
+    // A storage that, like S3, has no local files and gives presigned URLs instead.
     class PresignedStorage extends LocalStorage {
-      override async inputForFfmpeg(key: string) {
+      override localPath(_key: string): undefined {
+        return undefined;
+      }
+      override async directUrl(key: string) {
         return `http://127.0.0.1:${port}/${encodeURIComponent(key)}?X-Amz-Signature=secret`;
       }
     }

@@ -3,7 +3,8 @@ import { copyFile, mkdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { type ByteRange, checkKey, type Storage, type StoredObject } from './storage.js';
+import { FileStore } from '@tus/file-store';
+import { type ByteRange, checkKey, type Storage, type StoredObject, type UploadTarget } from './storage.js';
 
 /** Media in a folder on this machine (the default for `npm start`). */
 export class LocalStorage implements Storage {
@@ -59,7 +60,16 @@ export class LocalStorage implements Storage {
     await rm(this.path(prefix.replace(/\/+$/, '')), { recursive: true, force: true });
   }
 
-  async inputForFfmpeg(key: string): Promise<string> {
+  async directUrl(_key: string, _expiresInSeconds: number): Promise<string | undefined> {
+    return undefined;
+  }
+
+  localPath(key: string): string | undefined {
     return this.path(key);
+  }
+
+  async uploads(prefix: string): Promise<UploadTarget> {
+    await mkdir(this.path(prefix), { recursive: true });
+    return { datastore: new FileStore({ directory: this.root }), idFor: (key) => key, keyOf: (id) => id };
   }
 }

@@ -14,7 +14,15 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { type ByteRange, checkKey, type Storage, type StoredObject } from './storage.js';
+import { S3Store } from '@tus/s3-store';
+import {
+  type ByteRange,
+  checkKey,
+  type DownloadHints,
+  type Storage,
+  type StoredObject,
+  type UploadTarget,
+} from './storage.js';
 
 export interface S3Location {
   bucket: string;
@@ -120,11 +128,7 @@ export class S3Storage implements Storage {
   }
 
   /** A presigned GET URL; browsers and ffmpeg read it with Range requests. */
-  signedUrl(
-    key: string,
-    expiresInSeconds: number,
-    download?: { filename: string; contentType?: string; disposition?: 'inline' | 'attachment' },
-  ): Promise<string> {
+  directUrl(key: string, expiresInSeconds: number, download?: DownloadHints): Promise<string> {
     return getSignedUrl(
       this.client,
       new GetObjectCommand({
@@ -139,7 +143,19 @@ export class S3Storage implements Storage {
     );
   }
 
-  inputForFfmpeg(key: string): Promise<string> {
-    return this.signedUrl(key, 6 * 3600);
+  localPath(): undefined {
+    return undefined;
+  }
+
+  async uploads(): Promise<UploadTarget> {
+    return {
+      datastore: new S3Store({
+        partSize: 8 * 1024 * 1024,
+        s3ClientConfig: { ...this.clientConfig, bucket: this.bucket },
+      }),
+      idFor: (key) => this.objectKey(key),
+      keyOf: (id) =>
+        this.prefix && id.startsWith(`${this.prefix}/`) ? id.slice(this.prefix.length + 1) : id,
+    };
   }
 }

@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import type { DataStore } from '@tus/utils';
 
 export interface ByteRange {
   start: number;
@@ -25,8 +26,33 @@ export interface Storage {
   stat(key: string): Promise<StoredObject | undefined>;
   delete(key: string): Promise<void>;
   deletePrefix(prefix: string): Promise<void>;
-  /** What ffmpeg can open: a local path, or a short-lived presigned HTTPS URL. */
-  inputForFfmpeg(key: string): Promise<string>;
+  /**
+   * A short-lived URL that reads `key` straight from the storage (a presigned S3 URL, Range
+   * capable), or undefined when the storage has none: a folder's files are served from
+   * `localPath` instead.
+   */
+  directUrl(key: string, expiresInSeconds: number, download?: DownloadHints): Promise<string | undefined>;
+  /** The file on this machine that holds `key`, when the storage is a folder here. */
+  localPath(key: string): string | undefined;
+  /** Resumable (tus) uploads written straight into this storage under `prefix`. */
+  uploads(prefix: string): Promise<UploadTarget>;
+}
+
+/** How a direct URL presents the file to a browser. */
+export interface DownloadHints {
+  filename: string;
+  contentType?: string;
+  /** `inline` (play in the page) or `attachment` (download); inline when not given. */
+  disposition?: 'inline' | 'attachment';
+}
+
+/** Where tus writes uploads, and how its upload ids name our keys. */
+export interface UploadTarget {
+  datastore: DataStore;
+  /** The upload id tus uses for `key` (the object key in S3, the key itself in a folder). */
+  idFor(key: string): string;
+  /** The key an upload id names. */
+  keyOf(id: string): string;
 }
 
 export class StorageKeyError extends Error {}

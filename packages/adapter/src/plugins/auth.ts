@@ -20,12 +20,14 @@ declare module 'fastify' {
   }
 }
 
+/** The token of an `Authorization: Bearer <token>` header; every route, tus and the bus use this. */
+export function parseBearer(header: string | null | undefined): string | undefined {
+  return header ? /^Bearer\s+(\S+)$/i.exec(header)?.[1] : undefined;
+}
+
 export function bearerToken(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
-  if (header) {
-    const m = /^Bearer\s+(\S+)$/i.exec(header);
-    return m?.[1];
-  }
+  if (header) return parseBearer(header);
   if (request.routeOptions.config.tokenInQuery) {
     const token = (request.query as Record<string, unknown> | undefined)?.access_token;
     return typeof token === 'string' ? token : undefined;

@@ -1,5 +1,4 @@
 import { send } from '@fastify/send';
-import { LocalStorage } from '@frameproof/storage';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { AppContext } from '../context.js';
@@ -31,8 +30,9 @@ export const mediaRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async
         throw forbidden('this media URL is not valid or has expired; fetch the asset again for a fresh one');
       }
       const file = await ctx.assets.file(fileId);
-      if (!file || !(ctx.storage instanceof LocalStorage)) throw notFound('file');
-      const { statusCode, headers, stream } = await send(req.raw, ctx.storage.path(file.key), {
+      const path = file && ctx.storage.localPath(file.key);
+      if (!file || !path) throw notFound('file');
+      const { statusCode, headers, stream } = await send(req.raw, path, {
         acceptRanges: true,
         cacheControl: false,
         etag: true,

@@ -1,35 +1,14 @@
-import { FileStore } from '@tus/file-store';
-import { S3Store } from '@tus/s3-store';
-import { type DataStore, Server } from '@tus/server';
+import { Server } from '@tus/server';
 import { randomUUID } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
-import { LocalStorage, S3Storage } from '@frameproof/storage';
 import { can } from '@frameproof/core';
 import type { FastifyPluginAsync } from 'fastify';
 import type { AppContext } from '../context.js';
+import { parseBearer } from '../plugins/auth.js';
 
 const PATH = '/api/uploads';
 
 const UPLOADS = 'uploads';
 const UPLOAD_ID = /^uploads\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
-/** tus writes straight into our storage, under `uploads/`, so a finished upload needs no copy. */
-function datastore(ctx: AppContext): DataStore {
-  const s = ctx.storage;
-  if (s instanceof S3Storage) {
-    return new S3Store({
-      partSize: 8 * 1024 * 1024,
-      s3ClientConfig: { ...s.clientConfig, bucket: s.bucket },
-    });
-  }
-  return new FileStore({ directory: (s as LocalStorage).root });
-}
-
-/** The upload id is where the bytes are: an object key in S3, a path under the folder locally. */
-const uploadId = (ctx: AppContext, key: string) =>
-  ctx.storage instanceof S3Storage ? ctx.storage.objectKey(key) : key;
-const keyOf = (ctx: AppContext, id: string) =>
-  ctx.storage instanceof S3Storage && ctx.storage.prefix ? id.slice(ctx.storage.prefix.length + 1) : id;
 
 /**
  * Resumable uploads with the tus protocol. The client sends `filename`, `filetype` and
@@ -38,7 +17,7 @@ const keyOf = (ctx: AppContext, id: string) =>
  */
 export const uploadRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app, { ctx }) => {
   const principalFor = async (authorization: string | null) => {
-    const token = /^Bearer\s+(\S+)$/i.exec(authorization ?? '')?.[1];
+    const token = parseBearer(authorization);
     if (!token) throw { status_code: 401, body: 'send a token: Authorization: Bearer <token>\n' };
     try {
       const principal = await ctx.auth.verify(token);
@@ -51,16 +30,18 @@ export const uploadRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app,
     }
   };
 
-  if (ctx.storage instanceof LocalStorage) await mkdir(ctx.storage.path(UPLOADS), { recursive: true });
+  // tus writes straight into our storage, under `uploads/`, so a finished upload needs no copy.
+  // The upload id is where the bytes are: an object key in S3, a path under the folder locally.
+  const target = await ctx.storage.uploads(UPLOADS);
   const publicOrigin = ctx.config.publicUrl ? new URL(ctx.config.publicUrl).origin : undefined;
   const tus = new Server({
     path: PATH,
-    datastore: datastore(ctx),
+    datastore: target.datastore,
     maxSize: ctx.config.uploadMaxBytes,
-    namingFunction: () => uploadId(ctx, `${UPLOADS}/${randomUUID()}`),
+    namingFunction: () => target.idFor(`${UPLOADS}/${randomUUID()}`),
     // Ids hold slashes, so they travel encoded; the Location is relative, so it is right behind any proxy.
     generateUrl: (_req, { path, id }) => `${path}/${encodeURIComponent(id)}`,
-    getFileIdFromRequest: (_req, id) => (id && UPLOAD_ID.test(keyOf(ctx, id)) ? id : undefined),
+    getFileIdFromRequest: (_req, id) => (id && UPLOAD_ID.test(target.keyOf(id)) ? id : undefined),
     exposedHeaders: ['Frameproof-Asset-Id'],
     // Browsers upload from the app's own origin; no other page may drive uploads with CORS.
     allowedOrigins: (origin) => origin === publicOrigin,
@@ -84,7 +65,7 @@ export const uploadRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app,
         mimeType: meta.filetype || 'application/octet-stream',
         title: meta.title ?? undefined,
         userId: meta.frameproofUserId ?? '',
-        body: { storedKey: keyOf(ctx, upload.id) },
+        body: { storedKey: target.keyOf(upload.id) },
       });
       return { headers: { 'Frameproof-Asset-Id': asset.id } };
     },

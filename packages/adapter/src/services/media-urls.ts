@@ -1,11 +1,12 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { servedInline } from '@frameproof/core';
-import { S3Storage, type Storage } from '@frameproof/storage';
+import type { Storage } from '@frameproof/storage';
 import type { FileRecord } from '../repositories/assets.js';
 
 /**
  * Short-lived URLs that read a file without a token, so that a <video> element can seek with
- * Range requests. S3 files get presigned S3 URLs; local files get an HMAC-signed adapter URL.
+ * Range requests: the storage's own direct URL where it has one (presigned S3 URLs), else an
+ * HMAC-signed adapter URL that the media route serves from the local file.
  */
 export class MediaUrls {
   constructor(
@@ -17,13 +18,15 @@ export class MediaUrls {
 
   /** `origin` (scheme and host, from PUBLIC_URL or the request) makes local URLs absolute. */
   async url(file: FileRecord, origin = '', now = Date.now()): Promise<string> {
-    if (file.storage === 's3' && this.storage instanceof S3Storage) {
-      return this.storage.signedUrl(file.key, this.ttlSeconds, {
-        filename: file.key.split('/').pop() ?? 'media',
-        contentType: servedInline(file.mimeType) ? file.mimeType : 'application/octet-stream',
-        disposition: servedInline(file.mimeType) ? 'inline' : 'attachment',
-      });
-    }
+    const direct =
+      file.storage === this.storage.kind
+        ? await this.storage.directUrl(file.key, this.ttlSeconds, {
+            filename: file.key.split('/').pop() ?? 'media',
+            contentType: servedInline(file.mimeType) ? file.mimeType : 'application/octet-stream',
+            disposition: servedInline(file.mimeType) ? 'inline' : 'attachment',
+          })
+        : undefined;
+    if (direct) return direct;
     const expires = Math.floor(now / 1000) + this.ttlSeconds;
     return `${origin}${this.basePath}/${file.id}?expires=${expires}&signature=${this.sign(file.id, expires)}`;
   }

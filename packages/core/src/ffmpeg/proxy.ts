@@ -14,7 +14,7 @@ import {
 } from './input.js';
 
 export interface VideoProxyOptions {
-  /** A local path or an HTTPS URL (what `storage.inputForFfmpeg` gives). */
+  /** A local path or an HTTPS URL (what the jobs' `ffmpegInput` gives). */
   input: string;
   /** A local path; the file is MP4 whatever its name. */
   output: string;
