@@ -1,4 +1,7 @@
 import { join, resolve } from 'node:path';
+import { ConfigError, envLogLevel, envNumber, type Env, type LogLevel } from '@frameproof/core';
+
+export { ConfigError };
 
 export interface OidcConfig {
   issuerUrl: string;
@@ -19,8 +22,6 @@ export interface AdapterConfig {
   /** A PostgreSQL URL; without one the adapter runs PGlite in `dataDir/db`. */
   databaseUrl?: string;
   storageUrl: string;
-  /** Folder for tus uploads in progress (local storage). */
-  uploadDir: string;
   publicUrl?: string;
   /** Origin of signed media URLs when media is served from its own origin (else PUBLIC_URL). */
   mediaPublicUrl?: string;
@@ -43,12 +44,10 @@ export interface AdapterConfig {
   retryBaseSeconds: number;
   proxyMaxHeight: number;
   spriteIntervalSeconds: number;
-  logLevel: string;
+  logLevel: LogLevel;
   /** Where the pending-jobs metric goes (CloudWatch), for the jobs service's autoscaling. */
   metrics?: { namespace: string; application: string };
 }
-
-export class ConfigError extends Error {}
 
 const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
 
@@ -71,13 +70,13 @@ function trustProxy(raw: string | undefined): number | string | false {
   return items.join(',');
 }
 
-function required(env: NodeJS.ProcessEnv, name: string, why: string): string {
+function required(env: Env, name: string, why: string): string {
   const value = env[name];
   if (!value) throw new ConfigError(`${name} is required ${why}`);
   return value;
 }
 
-function onOff(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+function onOff(env: Env, name: string, fallback: boolean): boolean {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   if (raw === 'on') return true;
@@ -85,17 +84,8 @@ function onOff(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean
   throw new ConfigError(`${name} must be "on" or "off", got "${raw}"`);
 }
 
-function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min)
-    throw new ConfigError(`${name} must be a whole number >= ${min}, got "${raw}"`);
-  return n;
-}
-
 /** Reads the adapter's settings from the environment (names as the ECS tasks set them). */
-export function readConfig(env: NodeJS.ProcessEnv = process.env): AdapterConfig {
+export function readConfig(env: Env = process.env): AdapterConfig {
   const dataDir = resolve(env.FRAMEPROOF_DATA_DIR ?? './data');
   let databaseUrl = env.DATABASE_URL || undefined;
   if (!databaseUrl && env.DB_HOST) {
@@ -113,15 +103,14 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): AdapterConfig 
     (env.KEYCLOAK_HOST ? `${env.KEYCLOAK_HOST.replace(/\/$/, '')}/auth/realms/frameproof` : '');
   if (env.AUTH_LOCAL === 'off' && !issuer)
     throw new ConfigError('AUTH_LOCAL=off needs an identity provider (OIDC_ISSUER_URL or KEYCLOAK_HOST)');
-  const busPort = env.BUS_PORT === 'off' ? null : int(env, 'BUS_PORT', 5701, 0);
+  const busPort = env.BUS_PORT === 'off' ? null : envNumber(env, 'BUS_PORT', 5701, { min: 0, integer: true });
   return {
     host: env.HOST ?? '0.0.0.0',
-    port: int(env, 'PORT', 8080),
+    port: envNumber(env, 'PORT', 8080, { min: 0, integer: true }),
     busPort,
     dataDir,
     databaseUrl,
     storageUrl: env.STORAGE_URL || join(dataDir, 'media'),
-    uploadDir: env.UPLOAD_DIR || join(dataDir, 'uploads'),
     publicUrl: env.PUBLIC_URL || undefined,
     mediaPublicUrl: env.MEDIA_PUBLIC_URL || undefined,
     trustProxy: trustProxy(env.TRUST_PROXY),
@@ -140,16 +129,16 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): AdapterConfig 
           rolesClaim: env.OIDC_ROLES_CLAIM || 'realm_access.roles',
         }
       : undefined,
-    uploadMaxBytes: int(env, 'UPLOAD_MAX_BYTES', 200 * 1024 ** 3, 1),
-    accessTokenSeconds: int(env, 'ACCESS_TOKEN_SECONDS', 900, 10),
-    refreshTokenSeconds: int(env, 'REFRESH_TOKEN_SECONDS', 30 * 86400, 60),
-    mediaUrlSeconds: int(env, 'MEDIA_URL_SECONDS', 3600, 10),
-    leaseSeconds: int(env, 'JOB_LEASE_SECONDS', 60, 2),
-    maxAttempts: int(env, 'JOB_MAX_ATTEMPTS', 3, 1),
-    retryBaseSeconds: int(env, 'JOB_RETRY_BASE_SECONDS', 10, 0),
-    proxyMaxHeight: int(env, 'PROXY_MAX_HEIGHT', 1080, 144),
-    spriteIntervalSeconds: int(env, 'SPRITE_INTERVAL_SECONDS', 2, 1),
-    logLevel: env.LOG_LEVEL ?? 'info',
+    uploadMaxBytes: envNumber(env, 'UPLOAD_MAX_BYTES', 200 * 1024 ** 3, { min: 1, integer: true }),
+    accessTokenSeconds: envNumber(env, 'ACCESS_TOKEN_SECONDS', 900, { min: 10, integer: true }),
+    refreshTokenSeconds: envNumber(env, 'REFRESH_TOKEN_SECONDS', 30 * 86400, { min: 60, integer: true }),
+    mediaUrlSeconds: envNumber(env, 'MEDIA_URL_SECONDS', 3600, { min: 10, integer: true }),
+    leaseSeconds: envNumber(env, 'JOB_LEASE_SECONDS', 60, { min: 2, integer: true }),
+    maxAttempts: envNumber(env, 'JOB_MAX_ATTEMPTS', 3, { min: 1, integer: true }),
+    retryBaseSeconds: envNumber(env, 'JOB_RETRY_BASE_SECONDS', 10, { min: 0, integer: true }),
+    proxyMaxHeight: envNumber(env, 'PROXY_MAX_HEIGHT', 1080, { min: 144, integer: true }),
+    spriteIntervalSeconds: envNumber(env, 'SPRITE_INTERVAL_SECONDS', 2, { min: 1, integer: true }),
+    logLevel: envLogLevel(env),
     metrics: env.METRICS_NAMESPACE
       ? { namespace: env.METRICS_NAMESPACE, application: env.APPLICATION_TAG || 'frameproof' }
       : undefined,

@@ -1,8 +1,8 @@
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { ErrorResponse } from '@frameproof/core';
+import { errorBody } from '@frameproof/core';
 import { DiskCache } from './cache.js';
-import { AnalyzeError } from './errors.js';
+import { HttpError } from './errors.js';
 import { AnalysisService } from './processors/loudness.js';
 import { WaveformService } from './processors/waveform.js';
 import type { AssetResolver } from './resolver.js';
@@ -36,30 +36,12 @@ declare module 'fastify' {
   }
 }
 
-const STATUS_TEXT: Record<number, string> = {
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'Not Found',
-  409: 'Conflict',
-  422: 'Unprocessable Entity',
-};
-
 /** The request parameter a validation error is about. */
 function fieldOf(err: FastifyError): string | undefined {
   const v = err.validation?.[0];
   if (!v) return undefined;
   const params = v.params as { additionalProperty?: string; missingProperty?: string };
   return params.additionalProperty ?? params.missingProperty ?? v.instancePath.split('/').filter(Boolean)[0];
-}
-
-function body(statusCode: number, message: string, field?: string): ErrorResponse {
-  return {
-    statusCode,
-    error: STATUS_TEXT[statusCode] ?? (statusCode >= 500 ? 'Internal Server Error' : 'Error'),
-    message,
-    ...(field ? { field } : {}),
-  };
 }
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
@@ -100,19 +82,19 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         err.validation[0]?.keyword === 'additionalProperties'
           ? `unknown parameter "${field}"`
           : `${field ?? err.validationContext}: ${err.validation[0]?.message ?? 'invalid'}`;
-      return reply.code(400).send(body(400, message, field));
+      return reply.code(400).send(errorBody(400, message, field));
     }
-    const status = err instanceof AnalyzeError ? err.statusCode : (err.statusCode ?? 500);
+    const status = err instanceof HttpError ? err.statusCode : (err.statusCode ?? 500);
     if (status >= 500) {
       req.log.error({ err }, 'request failed');
-      return reply.code(status).send(body(status, 'something went wrong; it has been logged'));
+      return reply.code(status).send(errorBody(status, 'something went wrong; it has been logged'));
     }
     return reply
       .code(status)
-      .send(body(status, err.message, err instanceof AnalyzeError ? err.field : undefined));
+      .send(errorBody(status, err.message, err instanceof HttpError ? err.field : undefined));
   });
   app.setNotFoundHandler((req, reply) =>
-    reply.code(404).send(body(404, `no route for ${req.method} ${req.url.split('?')[0]}`)),
+    reply.code(404).send(errorBody(404, `no route for ${req.method} ${req.url.split('?')[0]}`)),
   );
 
   await app.register(healthRoutes, { services });

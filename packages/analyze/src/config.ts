@@ -1,7 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ConfigError, envLogLevel, envNumber, type Env, type LogLevel } from '@frameproof/core';
 import { ffprobeFor } from './file-resolver.js';
+
+export { ConfigError };
 
 export interface AnalyzeConfig {
   port: number;
@@ -17,19 +20,7 @@ export interface AnalyzeConfig {
   maxDecoders: number;
   /** How long an adapter answer is reused for the same token and asset. */
   authTtlMs: number;
-  logLevel: string;
-}
-
-export class ConfigError extends Error {}
-
-function num(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const v = Number(raw);
-  if (!Number.isFinite(v) || v < min || v > max) {
-    throw new ConfigError(`${name} must be a number from ${min} to ${max}, got "${raw}"`);
-  }
-  return v;
+  logLevel: LogLevel;
 }
 
 /**
@@ -52,19 +43,21 @@ function readCpuMax(): string | undefined {
 }
 
 /** Reads the environment; throws ConfigError naming the variable at fault. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): AnalyzeConfig {
+export function loadConfig(env: Env = process.env): AnalyzeConfig {
   const ffmpegPath = env.FFMPEG_PATH || 'ffmpeg';
   return {
-    port: num(env, 'PORT', 8080, 0, 65535),
+    port: envNumber(env, 'PORT', 8080, { min: 0, max: 65535 }),
     host: env.HOST || '0.0.0.0',
     adapterUrl: env.AP_ADAPTER_HOST || 'http://127.0.0.1:8081',
     cacheDir: env.AP_ANALYZE_CACHE_DIR || join(tmpdir(), 'frameproof-analyze'),
-    cacheMaxAgeMs: num(env, 'AP_ANALYZE_CACHE_DAYS', 5, 0, 3650) * 86_400_000,
-    cacheMaxBytes: Math.round(num(env, 'AP_ANALYZE_CACHE_MAX_GB', 10, 0, 100_000) * 1024 ** 3),
+    cacheMaxAgeMs: envNumber(env, 'AP_ANALYZE_CACHE_DAYS', 5, { min: 0, max: 3650 }) * 86_400_000,
+    cacheMaxBytes: Math.round(
+      envNumber(env, 'AP_ANALYZE_CACHE_MAX_GB', 10, { min: 0, max: 100_000 }) * 1024 ** 3,
+    ),
     ffmpegPath,
     ffprobePath: ffprobeFor(ffmpegPath, env),
-    maxDecoders: num(env, 'AP_ANALYZE_DECODERS', Math.min(4, usableCpus()), 1, 64),
-    authTtlMs: num(env, 'AP_ANALYZE_AUTH_TTL_SECONDS', 15, 0, 3600) * 1000,
-    logLevel: env.LOG_LEVEL || 'info',
+    maxDecoders: envNumber(env, 'AP_ANALYZE_DECODERS', Math.min(4, usableCpus()), { min: 1, max: 64 }),
+    authTtlMs: envNumber(env, 'AP_ANALYZE_AUTH_TTL_SECONDS', 15, { min: 0, max: 3600 }) * 1000,
+    logLevel: envLogLevel(env),
   };
 }

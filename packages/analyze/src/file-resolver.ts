@@ -3,7 +3,7 @@ import { stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import type { AssetResolver, AudioSource } from './resolver.js';
-import { AnalyzeError, noAudio, notFound } from './errors.js';
+import { HttpError, noAudio, notFound } from './errors.js';
 
 const run = promisify(execFile);
 
@@ -77,7 +77,7 @@ export class FileAssetResolver implements AssetResolver {
         path,
       ]));
     } catch (err) {
-      throw new AnalyzeError(
+      throw new HttpError(
         422,
         `the file could not be read as media: ${(err as Error).message.split('\n')[0]}`,
       );

@@ -1,5 +1,6 @@
 /** The analyze service's process: `node dist/src/main.js`. PORT (8080), HOST; see config.ts. */
 import { serializeRequest } from '@frameproof/core';
+import { createLogger, locateFfmpeg, loggerOptions } from '@frameproof/media-kit';
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { AdapterAssetResolver } from './resolver.js';
@@ -15,14 +16,22 @@ async function main(): Promise<void> {
     }
     throw err;
   }
+  const level = config.logLevel;
+  const log = createLogger(level).child({ service: 'analyze' });
+  // Like jobs: FFMPEG_PATH, else the system's, else the build shipped on npm; logged either way.
+  const ffmpeg = await locateFfmpeg({ log });
   const app = await buildApp({
     resolver: new AdapterAssetResolver(config.adapterUrl, config.authTtlMs),
     cacheDir: config.cacheDir,
     cacheMaxBytes: config.cacheMaxBytes,
     cacheMaxAgeMs: config.cacheMaxAgeMs,
-    ffmpegPath: config.ffmpegPath,
+    ffmpegPath: ffmpeg.ffmpeg,
     maxDecoders: config.maxDecoders,
-    logger: { level: config.logLevel, serializers: { req: serializeRequest } },
+    logger: {
+      ...loggerOptions(level),
+      base: { service: 'analyze' },
+      serializers: { ...loggerOptions(level).serializers, req: serializeRequest },
+    },
   });
   let stopping = false;
   const stop = (signal: string) => {

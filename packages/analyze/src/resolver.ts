@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { ApiError, FrameproofClient, type AssetWithShapes, type MediaFile } from '@frameproof/core';
-import { AnalyzeError, noAudio, notFound } from './errors.js';
+import { HttpError, noAudio, notFound } from './errors.js';
 
 /** One audio track of an asset, as ffmpeg should read it. */
 export interface AudioSource {
@@ -23,7 +23,7 @@ export type SourceKind = 'audio-proxy' | 'original' | 'file';
 export type SourcePreference = 'proxy' | 'original';
 
 /**
- * Finds the audio of an asset's track and checks that the caller may read it. Throws AnalyzeError:
+ * Finds the audio of an asset's track and checks that the caller may read it. Throws HttpError:
  * 401/403 as the adapter answers, 404 for an unknown asset or track, 409 for an asset not yet
  * probed, 422 for an asset without audio.
  */
@@ -46,8 +46,7 @@ export function sourceFromAsset(
   prefer: SourcePreference = 'proxy',
 ): Omit<AudioSource, 'cacheKey'> & { file: MediaFile } {
   const technical = asset.technical;
-  if (!technical)
-    throw new AnalyzeError(409, 'the asset has not been probed yet; try again when it is ready');
+  if (!technical) throw new HttpError(409, 'the asset has not been probed yet; try again when it is ready');
   if (technical.audio.length === 0) throw noAudio('the asset has no audio tracks');
   const stream = technical.audio.find((a) => a.track === track);
   if (!stream) {
@@ -142,12 +141,12 @@ export class AdapterAssetResolver implements AssetResolver {
 function translate(err: unknown): Error {
   if (err instanceof ApiError) {
     if (err.status === 401 || err.status === 403 || err.status === 404) {
-      return new AnalyzeError(
+      return new HttpError(
         err.status,
         err.body?.message ?? (err.status === 404 ? 'asset not found' : 'not allowed'),
       );
     }
-    return new AnalyzeError(502, `the adapter answered ${err.status}`);
+    return new HttpError(502, `the adapter answered ${err.status}`);
   }
-  return new AnalyzeError(502, `the adapter could not be reached: ${(err as Error).message}`);
+  return new HttpError(502, `the adapter could not be reached: ${(err as Error).message}`);
 }

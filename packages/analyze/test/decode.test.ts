@@ -1,7 +1,7 @@
 import { before, after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { AnalyzeError } from '../src/errors.js';
+import { HttpError } from '../src/errors.js';
 import { decodeArgs, decodeRange, planSegments, scanPeaks } from '../src/processors/decode.js';
 import { computePeaks, concatInt16, storedSeries } from '../src/processors/peaks.js';
 import { decodeAll, FFMPEG, ffmpeg, fileSource, makeAudio, tempDir, varyingStereo } from './helpers.js';
@@ -152,7 +152,7 @@ test('a file without audio is a 422, not a crash', async () => {
   await ffmpeg(['-f', 'lavfi', '-i', 'testsrc=d=1:s=64x64:r=5', '-pix_fmt', 'yuv420p', video]);
   await assert.rejects(
     decodeRange(ctx, fileSource(video, 2, 1), 0, undefined, () => undefined),
-    (err: unknown) => err instanceof AnalyzeError && err.statusCode === 422,
+    (err: unknown) => err instanceof HttpError && err.statusCode === 422,
   );
 });
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { AssetWithShapes, Shape } from '@frameproof/core';
-import { AnalyzeError } from '../src/errors.js';
+import { HttpError } from '../src/errors.js';
 import { AdapterAssetResolver, sourceFromAsset } from '../src/resolver.js';
 
 const ID = '11111111-1111-4111-8111-111111111111';
@@ -87,7 +87,7 @@ const status = (fn: () => unknown) => {
   try {
     fn();
   } catch (err) {
-    return err instanceof AnalyzeError ? err.statusCode : -1;
+    return err instanceof HttpError ? err.statusCode : -1;
   }
   return 0;
 };
@@ -152,7 +152,7 @@ test("the adapter sees the caller's own token; its answer is ours", async () => 
   const code = (p: Promise<unknown>) =>
     p.then(
       () => 0,
-      (e: unknown) => (e as AnalyzeError).statusCode,
+      (e: unknown) => (e as HttpError).statusCode,
     );
   assert.equal(await code(resolver.resolve(ID, 1, undefined)), 401);
   assert.equal(await code(resolver.resolve(ID, 1, 'Bearer stranger')), 403);

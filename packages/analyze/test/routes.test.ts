@@ -6,7 +6,7 @@ import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import BbcWaveformData from 'waveform-data';
 import { buildApp } from '../src/app.js';
-import { AnalyzeError } from '../src/errors.js';
+import { HttpError } from '../src/errors.js';
 import { FileAssetResolver } from '../src/file-resolver.js';
 import type { AssetResolver } from '../src/resolver.js';
 import { decodeAll, FFMPEG, ffmpeg, makeAudio, referencePeaks, tempDir, varyingStereo } from './helpers.js';
@@ -26,8 +26,8 @@ let samples: Int16Array;
 let resolver: FileAssetResolver;
 
 function authorize(authorization: string | undefined, assetId: string) {
-  if (!authorization) throw new AnalyzeError(401, 'sign in first');
-  if (authorization !== AUTH.authorization) throw new AnalyzeError(403, `no access to ${assetId}`);
+  if (!authorization) throw new HttpError(401, 'sign in first');
+  if (authorization !== AUTH.authorization) throw new HttpError(403, `no access to ${assetId}`);
 }
 
 async function makeApp(cacheDir: string, logs?: string[], r: AssetResolver = resolver) {

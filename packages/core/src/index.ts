@@ -12,6 +12,8 @@ export * from './api/formats.js';
 export * from './client.js';
 export * from './timeline.js';
 export * from './asset-keys.js';
+export * from './http-errors.js';
+export * from './env.js';
 export * from './ffmpeg/index.js';
 export * from './request-log.js';
 export * from './media-types.js';

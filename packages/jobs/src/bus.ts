@@ -2,8 +2,8 @@ import { resolve4 } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import type { BusMessage } from '@frameproof/core';
 import WebSocket from 'ws';
-import type { Logger } from './logger.js';
-import { silentLogger } from './logger.js';
+import type { Logger } from '@frameproof/media-kit';
+import { silentLogger } from '@frameproof/media-kit';
 
 export interface BusHandlers {
   onMessage(message: BusMessage): void;
@@ -89,7 +89,7 @@ export class BusClient implements Bus {
       const found = await (this.options.resolve ?? resolve4)(host);
       return found.length ? [...new Set(found)].sort() : [host];
     } catch (err) {
-      this.log.warn('cannot resolve the adapter host; using the name', { host, error: err });
+      this.log.warn({ host, err }, 'cannot resolve the adapter host; using the name');
       return [host];
     }
   }
@@ -124,7 +124,7 @@ export class BusClient implements Bus {
       c.up = true;
       c.attempts = 0;
       c.alive = true;
-      this.log.info('bus connected', { url });
+      this.log.info({ url }, 'bus connected');
       c.ping = setInterval(
         () => {
           if (!c.alive) return ws.terminate();
@@ -145,19 +145,19 @@ export class BusClient implements Bus {
         message = undefined;
       }
       if (isBusMessage(message)) this.handlers?.onMessage(message);
-      else this.log.warn('ignored a bus message', { data: String(data).slice(0, 200) });
+      else this.log.warn({ data: String(data).slice(0, 200) }, 'ignored a bus message');
     });
     ws.on('unexpected-response', (_req, res) => {
-      this.log.warn('the bus refused the connection', { url, status: res.statusCode });
+      this.log.warn({ url, status: res.statusCode }, 'the bus refused the connection');
       if (res.statusCode === 401) void this.handlers?.onUnauthorized().catch(() => undefined);
       ws.terminate();
     });
-    ws.on('error', (err) => this.log.debug('bus connection error', { url, error: err }));
+    ws.on('error', (err) => this.log.debug({ url, err }, 'bus connection error'));
     ws.on('close', () => {
       const wasUp = c.up;
       c.up = false;
       clearInterval(c.ping);
-      if (wasUp) this.log.warn('bus disconnected', { url });
+      if (wasUp) this.log.warn({ url }, 'bus disconnected');
       if (this.stopped || this.connections.get(c.address) !== c) return;
       const { first, max } = this.options.backoffMs ?? { first: 500, max: 30_000 };
       const delay = Math.min(max, first * 2 ** c.attempts++) * (0.75 + Math.random() * 0.5);

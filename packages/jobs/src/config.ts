@@ -1,7 +1,16 @@
 import { hostname, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { JOB_TYPES, type JobType } from '@frameproof/core';
-import type { LogLevel } from './logger.js';
+import {
+  ConfigError,
+  envLogLevel,
+  envNumber,
+  type Env,
+  JOB_TYPES,
+  type JobType,
+  type LogLevel,
+} from '@frameproof/core';
+
+export { ConfigError };
 
 export interface JobsConfig {
   /** The adapter's base URL (AP_ADAPTER_HOST), e.g. http://av-adapter.av.local:8080. */
@@ -20,21 +29,8 @@ export interface JobsConfig {
   logLevel: LogLevel;
 }
 
-export class ConfigError extends Error {}
-
-function number(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, integer = true): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isFinite(n) || (integer && !Number.isInteger(n)) || n < min)
-    throw new ConfigError(
-      `${name} must be ${integer ? 'a whole number' : 'a number'} >= ${min}, got "${raw}"`,
-    );
-  return n;
-}
-
 /** The worker's settings from the environment (names as the ECS task definition sets them). */
-export function readJobsConfig(env: NodeJS.ProcessEnv = process.env): JobsConfig {
+export function readJobsConfig(env: Env = process.env): JobsConfig {
   const host = env.AP_ADAPTER_HOST || 'http://localhost:8080';
   const adapterUrl = /^https?:\/\//.test(host) ? host : `http://${host}`;
   const username = env.AP_ADAPTER_USERNAME ?? '';
@@ -46,19 +42,18 @@ export function readJobsConfig(env: NodeJS.ProcessEnv = process.env): JobsConfig
     .filter(Boolean);
   const unknown = types?.filter((t) => !(JOB_TYPES as readonly string[]).includes(t));
   if (unknown?.length) throw new ConfigError(`JOBS_TYPES has unknown job types: ${unknown.join(', ')}`);
-  const level = (env.LOG_LEVEL ?? 'info') as LogLevel;
   return {
     adapterUrl,
     username,
     password,
-    busPort: env.BUS_PORT === 'off' ? null : number(env, 'BUS_PORT', 5701, 1),
-    concurrency: number(env, 'JOBS_CONCURRENCY', 1, 1),
-    pollSeconds: number(env, 'JOBS_POLL_SECONDS', 30, 0.1, false),
-    stopTimeoutSeconds: number(env, 'JOBS_STOP_TIMEOUT_SECONDS', 30, 0, false),
+    busPort: env.BUS_PORT === 'off' ? null : envNumber(env, 'BUS_PORT', 5701, { min: 1, integer: true }),
+    concurrency: envNumber(env, 'JOBS_CONCURRENCY', 1, { min: 1, integer: true }),
+    pollSeconds: envNumber(env, 'JOBS_POLL_SECONDS', 30, { min: 0.1 }),
+    stopTimeoutSeconds: envNumber(env, 'JOBS_STOP_TIMEOUT_SECONDS', 30, { min: 0 }),
     storageUrl: env.STORAGE_URL || join(resolve(env.FRAMEPROOF_DATA_DIR ?? './data'), 'media'),
     tmpDir: env.JOBS_TMP_DIR || tmpdir(),
     workerId: env.JOBS_WORKER_ID || `${hostname()}-${process.pid}`,
     types: types?.length ? (types as JobType[]) : undefined,
-    logLevel: ['debug', 'info', 'warn', 'error', 'silent'].includes(level) ? level : 'info',
+    logLevel: envLogLevel(env),
   };
 }

@@ -4,15 +4,15 @@ import { FrameproofClient } from '@frameproof/core';
 import { openStorage } from '@frameproof/storage';
 import { BusClient } from './bus.js';
 import { readJobsConfig } from './config.js';
-import { locateFfmpeg } from './ffmpeg-binary.js';
-import { createLogger } from './logger.js';
+import { locateFfmpeg } from '@frameproof/media-kit';
+import { createLogger } from '@frameproof/media-kit';
 import { createProcessors } from './processors/index.js';
 import { Runner } from './runner.js';
 import { LocalTranscoder } from './transcoder.js';
 
 const config = readJobsConfig();
 const log = createLogger(config.logLevel).child({ service: 'jobs', workerId: config.workerId });
-process.on('unhandledRejection', (err) => log.error('unhandled rejection', { error: err }));
+process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection'));
 
 const ffmpeg = await locateFfmpeg({ log });
 const client = new FrameproofClient(config.adapterUrl);
@@ -39,7 +39,7 @@ const runner = new Runner({
 });
 
 function shutdown(signal: NodeJS.Signals) {
-  log.info('stopping', { signal, running: runner.activeJobs });
+  log.info({ signal, running: runner.activeJobs }, 'stopping');
   // Released jobs must reach the adapter; a job that ignores its abort must not hold us forever.
   setTimeout(() => process.exit(1), (config.stopTimeoutSeconds + 30) * 1000).unref();
   void runner.stop().then(() => {
@@ -50,10 +50,13 @@ function shutdown(signal: NodeJS.Signals) {
 process.once('SIGTERM', shutdown);
 process.once('SIGINT', shutdown);
 
-log.info('jobs service starting', {
-  adapter: config.adapterUrl,
-  busPort: config.busPort,
-  concurrency: config.concurrency,
-  storage: config.storageUrl,
-});
+log.info(
+  {
+    adapter: config.adapterUrl,
+    busPort: config.busPort,
+    concurrency: config.concurrency,
+    storage: config.storageUrl,
+  },
+  'jobs service starting',
+);
 await runner.start();

@@ -15,7 +15,7 @@ import {
 } from '@frameproof/core';
 import type { Storage } from '@frameproof/storage';
 import type { Bus } from './bus.js';
-import { type Logger, silentLogger } from './logger.js';
+import { type Logger, silentLogger } from '@frameproof/media-kit';
 import type { Processor, ProcessorTable } from './processors/index.js';
 import type { JobProgress } from './transcoder.js';
 
@@ -135,7 +135,7 @@ export class Runner {
     if (m.type === 'cancel') {
       const active = this.active.get(m.jobId);
       if (active) {
-        this.log.info('job cancelled', { jobId: m.jobId });
+        this.log.info({ jobId: m.jobId }, 'job cancelled');
         active.controller.abort(new JobStop('cancel'));
       }
       return;
@@ -152,11 +152,11 @@ export class Runner {
       for (let attempt = 0; !this.stopping; attempt++) {
         try {
           await this.options.client.login(username, password);
-          this.log.info('logged in to the adapter', { username });
+          this.log.info({ username }, 'logged in to the adapter');
           return;
         } catch (err) {
           const delay = Math.min(30, 2 ** attempt);
-          this.log.error('cannot log in to the adapter', { error: err, retryInSeconds: delay });
+          this.log.error({ err, retryInSeconds: delay }, 'cannot log in to the adapter');
           await new Promise((r) => setTimeout(r, delay * 1000));
         }
       }
@@ -194,7 +194,7 @@ export class Runner {
       }
     } catch (err) {
       const delay = Math.min(30, 2 ** this.leaseFailures++);
-      this.log.warn('lease failed', { error: err, retryInSeconds: delay });
+      this.log.warn({ err, retryInSeconds: delay }, 'lease failed');
       clearTimeout(this.retryTimer);
       this.retryTimer = setTimeout(() => this.wake(), delay * 1000);
     } finally {
@@ -217,9 +217,9 @@ export class Runner {
   private async release(job: LeasedJob): Promise<void> {
     try {
       await this.api(() => this.options.client.release(job.id, job.leaseToken));
-      this.log.info('job released', { jobId: job.id });
+      this.log.info({ jobId: job.id }, 'job released');
     } catch (err) {
-      this.log.warn('release failed; the lease will expire', { jobId: job.id, error: err });
+      this.log.warn({ jobId: job.id, err }, 'release failed; the lease will expire');
     }
   }
 
@@ -235,10 +235,10 @@ export class Runner {
       await this.api(() => this.options.client.heartbeat(a.job.id, body));
     } catch (err) {
       if (conflict(err)) {
-        this.log.warn('lease lost; stopping the job', { jobId: a.job.id });
+        this.log.warn({ jobId: a.job.id }, 'lease lost; stopping the job');
         a.controller.abort(new JobStop('lease-lost'));
       } else {
-        this.log.warn('heartbeat failed', { jobId: a.job.id, error: err });
+        this.log.warn({ jobId: a.job.id, err }, 'heartbeat failed');
       }
     } finally {
       a.beating = false;
@@ -269,15 +269,15 @@ export class Runner {
       await this.report(log, 'complete', () =>
         this.options.client.complete(job.id, { leaseToken: job.leaseToken, result }),
       );
-      log.info('job completed', { seconds: (Date.now() - started) / 1000 });
+      log.info({ seconds: (Date.now() - started) / 1000 }, 'job completed');
     } catch (err) {
       const reason: unknown = a.controller.signal.aborted ? a.controller.signal.reason : undefined;
       if (reason instanceof JobStop) {
         if (reason.kind === 'shutdown') await this.release(job);
-        else log.info('job abandoned', { reason: reason.kind });
+        else log.info({ reason: reason.kind }, 'job abandoned');
       } else {
         const retryable = isRetryable(err);
-        log.warn('job failed', { error: err, retryable });
+        log.warn({ err, retryable }, 'job failed');
         await this.report(log, 'fail', () =>
           this.options.client.fail(job.id, { leaseToken: job.leaseToken, error: message(err), retryable }),
         );
@@ -305,11 +305,11 @@ export class Runner {
         const transient = !(err instanceof ApiError) || err.status >= 500;
         if (transient && attempt < REPORT_ATTEMPTS) {
           const delay = Math.min(15, 2 ** (attempt - 1));
-          log.warn(`cannot ${what} yet; trying again`, { error: err, retryInSeconds: delay });
+          log.warn({ err, retryInSeconds: delay }, `cannot ${what} yet; trying again`);
           await sleep(delay * 1000);
           continue;
         }
-        log.warn(conflict(err) ? `cannot ${what}: the lease is gone` : `cannot ${what}`, { error: err });
+        log.warn({ err }, conflict(err) ? `cannot ${what}: the lease is gone` : `cannot ${what}`);
         return;
       }
     }
@@ -331,7 +331,7 @@ export class Runner {
       await Promise.race([allDone(), new Promise((r) => (timer = setTimeout(r, timeout)))]);
       clearTimeout(timer);
       if (this.active.size) {
-        this.log.warn('stop timeout: releasing running jobs', { jobs: this.activeJobs });
+        this.log.warn({ jobs: this.activeJobs }, 'stop timeout: releasing running jobs');
         for (const a of this.active.values()) a.controller.abort(new JobStop('shutdown'));
       }
       while (this.running.size) await allDone();

@@ -37,7 +37,7 @@ import {
   videoProxyMetadata,
 } from '@frameproof/core';
 import type { Storage } from '@frameproof/storage';
-import type { FfmpegRunner, RunOptions } from './ffmpeg-runner.js';
+import type { FfmpegRunner, RunOptions } from '@frameproof/media-kit';
 
 /** Percent done (0-100) and, when known, seconds left. */
 export interface JobProgress {

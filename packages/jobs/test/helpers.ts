@@ -5,8 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { FfmpegCapabilities } from '@frameproof/core';
 import { LocalStorage } from '@frameproof/storage';
-import { probeCapabilities } from '../src/ffmpeg-binary.js';
-import { FfmpegRunner } from '../src/ffmpeg-runner.js';
+import { FfmpegRunner, probeCapabilities } from '@frameproof/media-kit';
 
 const run = promisify(execFile);
 

@@ -15,7 +15,7 @@ import {
   type TechnicalMetadata,
 } from '@frameproof/core';
 import { LocalStorage } from '@frameproof/storage';
-import { FfmpegRunner } from '../src/ffmpeg-runner.js';
+import { FfmpegRunner } from '@frameproof/media-kit';
 import { type ProcessorTable, createProcessors } from '../src/processors/index.js';
 import { isRetryable } from '../src/runner.js';
 import { type JobProgress, LocalTranscoder } from '../src/transcoder.js';

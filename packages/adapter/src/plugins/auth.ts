@@ -1,6 +1,6 @@
 import { can, type Permission } from '@frameproof/core';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { forbidden, unauthorized } from '../errors.js';
+import { forbidden, unauthorized } from '@frameproof/core';
 import type { AuthService, Principal } from '../services/auth.js';
 
 declare module 'fastify' {

@@ -1,7 +1,7 @@
 import { Ajv } from 'ajv';
 import addFormatsImport from 'ajv-formats';
 import type { FastifyError, FastifyInstance, FastifySchemaValidationError } from 'fastify';
-import { HttpError } from '../errors.js';
+import { errorBody, HttpError } from '@frameproof/core';
 
 // ajv-formats is CommonJS; under NodeNext its default export arrives wrapped.
 const addFormats = addFormatsImport as unknown as (ajv: Ajv) => Ajv;
@@ -50,46 +50,16 @@ export function installValidation(app: FastifyInstance) {
   app.setErrorHandler((error: FastifyError | HttpError, request, reply) => {
     if (error instanceof HttpError) {
       if (error.headers) reply.headers(error.headers);
-      return reply.code(error.statusCode).send({
-        statusCode: error.statusCode,
-        error: httpStatusText(error.statusCode),
-        message: error.message,
-        ...(error.field ? { field: error.field } : {}),
-      });
+      return reply.code(error.statusCode).send(errorBody(error.statusCode, error.message, error.field));
     }
     const status = error.statusCode ?? 500;
-    if (status >= 400 && status < 500) {
-      return reply
-        .code(status)
-        .send({ statusCode: status, error: httpStatusText(status), message: error.message });
-    }
+    if (status >= 400 && status < 500) return reply.code(status).send(errorBody(status, error.message));
     request.log.error({ err: error }, 'request failed');
-    return reply.code(500).send({
-      statusCode: 500,
-      error: 'Internal Server Error',
-      message: `something went wrong on our side; the request id is ${request.id}`,
-    });
+    return reply
+      .code(500)
+      .send(errorBody(500, `something went wrong on our side; the request id is ${request.id}`));
   });
   app.setNotFoundHandler((request, reply) =>
-    reply.code(404).send({
-      statusCode: 404,
-      error: 'Not Found',
-      message: `no route ${request.method} ${request.url.split('?')[0]}`,
-    }),
+    reply.code(404).send(errorBody(404, `no route ${request.method} ${request.url.split('?')[0]}`)),
   );
 }
-
-const STATUS_TEXT: Record<number, string> = {
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'Not Found',
-  405: 'Method Not Allowed',
-  406: 'Not Acceptable',
-  409: 'Conflict',
-  413: 'Payload Too Large',
-  415: 'Unsupported Media Type',
-  416: 'Range Not Satisfiable',
-  429: 'Too Many Requests',
-};
-const httpStatusText = (status: number) => STATUS_TEXT[status] ?? 'Error';

@@ -8,7 +8,7 @@ import type {
   TechnicalMetadata,
 } from '@frameproof/core';
 import type { Queryable } from '../db/database.js';
-import { badRequest } from '../errors.js';
+import { badRequest } from '@frameproof/core';
 import { iso, isoRequired } from './rows.js';
 
 interface AssetRow {

@@ -11,7 +11,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { AppContext } from '../context.js';
 import { errors } from './errors.js';
-import { badRequest, HttpError } from '../errors.js';
+import { badRequest, HttpError } from '@frameproof/core';
 import { principalOf } from '../plugins/auth.js';
 
 export const assetRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async (app, { ctx }) => {

@@ -13,7 +13,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { AppContext } from '../context.js';
 import { errors } from './errors.js';
-import { conflict, notFound, unauthorized } from '../errors.js';
+import { conflict, notFound, unauthorized } from '@frameproof/core';
 import { principalOf } from '../plugins/auth.js';
 import { publicUser } from '../repositories/users.js';
 import { hashPassword } from '../services/passwords.js';

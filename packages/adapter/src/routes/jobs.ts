@@ -14,7 +14,7 @@ import {
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { AppContext } from '../context.js';
 import { errors } from './errors.js';
-import { notFound } from '../errors.js';
+import { notFound } from '@frameproof/core';
 import { principalOf } from '../plugins/auth.js';
 import { JobsRepository } from '../repositories/jobs.js';
 

@@ -2,8 +2,7 @@ import { send } from '@fastify/send';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { AppContext } from '../context.js';
-import { forbidden, notFound } from '../errors.js';
-import { mediaResponseHeaders, Uuid } from '@frameproof/core';
+import { forbidden, mediaResponseHeaders, notFound, Uuid } from '@frameproof/core';
 
 /**
  * Reads a local file through a signed URL, with Range requests (206), so that a <video>

@@ -16,7 +16,7 @@ import {
 } from '@frameproof/core';
 import type { Storage } from '@frameproof/storage';
 import type { Database } from '../db/database.js';
-import { notFound } from '../errors.js';
+import { notFound } from '@frameproof/core';
 import { AssetsRepository } from '../repositories/assets.js';
 import { type Changes, inTransaction } from './changes.js';
 import type { EventBus } from './event-bus.js';

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { type Role, strongestRole, type TokenResponse } from '@frameproof/core';
 import { createRemoteJWKSet, decodeJwt, jwtVerify, SignJWT, type JWTPayload } from 'jose';
 import type { OidcConfig } from '../config.js';
-import { forbidden, tooManyRequests, unauthorized, unavailable } from '../errors.js';
+import { forbidden, tooManyRequests, unauthorized, unavailable } from '@frameproof/core';
 import { LoginThrottle } from './login-throttle.js';
 import { publicUser, type UserRecord, type UsersRepository } from '../repositories/users.js';
 import { hashPassword, PasswordHashingBusy, verifyPassword } from './passwords.js';

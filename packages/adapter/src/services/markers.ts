@@ -21,7 +21,7 @@ import {
   type UpdateMarkerBody,
 } from '@frameproof/core';
 import type { Database } from '../db/database.js';
-import { badRequest, conflict, HttpError, notFound } from '../errors.js';
+import { badRequest, conflict, HttpError, notFound } from '@frameproof/core';
 import { AssetsRepository } from '../repositories/assets.js';
 import { MarkersRepository, type NewMarker } from '../repositories/markers.js';
 import type { Changes } from './changes.js';

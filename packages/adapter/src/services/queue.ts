@@ -7,7 +7,7 @@ import {
   type LeasedJob,
 } from '@frameproof/core';
 import type { Database } from '../db/database.js';
-import { conflict, notFound } from '../errors.js';
+import { conflict, notFound } from '@frameproof/core';
 import { type JobRecord, JobsRepository } from '../repositories/jobs.js';
 import { type Changes, inTransaction } from './changes.js';
 import type { EventBus } from './event-bus.js';

@@ -8,7 +8,7 @@ import {
 } from '@frameproof/core';
 import type { Storage } from '@frameproof/storage';
 import type { Database } from '../db/database.js';
-import { badRequest, notFound } from '../errors.js';
+import { badRequest, notFound } from '@frameproof/core';
 import { AssetsRepository } from '../repositories/assets.js';
 import type { EventBus } from './event-bus.js';
 import type { MediaUrls } from './media-urls.js';

@@ -53,14 +53,14 @@ export const waveformRoutes: FastifyPluginAsyncTypebox<{ services: Services }> =
       const version = q.version ?? 2;
       const mode = q.channels ?? 'merged';
       if (q.pixelsPerSecond !== undefined && q.samplesPerPixel !== undefined) {
-        throw badRequest('samplesPerPixel', 'give pixelsPerSecond or samplesPerPixel, not both');
+        throw badRequest('give pixelsPerSecond or samplesPerPixel, not both', 'samplesPerPixel');
       }
       if (q.pixelsPerSecond === undefined && q.samplesPerPixel === undefined) {
-        throw badRequest('pixelsPerSecond', 'pixelsPerSecond (or samplesPerPixel) is required');
+        throw badRequest('pixelsPerSecond (or samplesPerPixel) is required', 'pixelsPerSecond');
       }
       const resolution = q.samplesPerPixel !== undefined ? 'samplesPerPixel' : 'pixelsPerSecond';
       if (q.end !== undefined && q.end <= (q.start ?? 0)) {
-        throw badRequest('end', 'end must be after start');
+        throw badRequest('end must be after start', 'end');
       }
 
       const source = await resolver.resolve(
@@ -72,31 +72,31 @@ export const waveformRoutes: FastifyPluginAsyncTypebox<{ services: Services }> =
       const sr = source.sampleRate;
       const spp = q.samplesPerPixel ?? Math.round(sr / (q.pixelsPerSecond as number));
       if (spp < 1)
-        throw badRequest('pixelsPerSecond', `pixelsPerSecond can be at most the sample rate (${sr})`);
+        throw badRequest(`pixelsPerSecond can be at most the sample rate (${sr})`, 'pixelsPerSecond');
       const series = seriesCount(requestedSeries(source.channels, mode));
       if (version === 1 && series > 1) {
-        throw badRequest('version', 'version 1 holds one channel; use version=2 or channels=merged');
+        throw badRequest('version 1 holds one channel; use version=2 or channels=merged', 'version');
       }
 
       const { frames: total, exact } = await waveforms.length(source);
       const duration = (total / sr).toFixed(3);
       const start = Math.floor((q.start ?? 0) * sr);
       if (q.start !== undefined && start >= total) {
-        throw badRequest('start', `start is past the end of the programme (${duration} s)`);
+        throw badRequest(`start is past the end of the programme (${duration} s)`, 'start');
       }
       let end = q.end === undefined ? undefined : Math.ceil(q.end * sr);
       if (end !== undefined) {
         // Metadata durations are approximate until the audio has been decoded once.
         const slack = exact ? spp : sr;
         if (end > total + slack)
-          throw badRequest('end', `end is past the end of the programme (${duration} s)`);
+          throw badRequest(`end is past the end of the programme (${duration} s)`, 'end');
         if (exact) end = Math.min(end, total);
       }
       const points = Math.ceil(((end ?? total) - Math.floor(start / spp) * spp) / spp) * series;
       if (points > MAX_POINTS) {
         throw badRequest(
-          resolution,
           `too fine for this span: ${points} points, at most ${MAX_POINTS}; ask for a window (start, end) or a coarser resolution`,
+          resolution,
         );
       }
 

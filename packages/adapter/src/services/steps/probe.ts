@@ -1,5 +1,5 @@
 import { assetKeys } from '@frameproof/core';
-import { badRequest } from '../../errors.js';
+import { badRequest } from '@frameproof/core';
 import { storeShapes } from './shapes.js';
 import type { StepHandler } from './types.js';
 

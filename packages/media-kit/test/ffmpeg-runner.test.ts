@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { FfmpegProgress } from '@frameproof/core';
 import { FfmpegError, FfmpegRunner } from '../src/ffmpeg-runner.js';
-import { SYSTEM } from './helpers.js';
+/** The machine's ffmpeg (Debian's here). */
+const SYSTEM = { ffmpeg: '/usr/bin/ffmpeg', ffprobe: '/usr/bin/ffprobe' };
 
 const runner = new FfmpegRunner(SYSTEM);
 const lavfi = (seconds: number, ...extra: string[]) => [

@@ -112,15 +112,18 @@ export async function locateFfmpeg(options: LocateOptions = {}): Promise<FfmpegI
     ffmpeg: await ensureExecutable(ffmpeg.path, options.copyDir),
     ffprobe: await ensureExecutable(ffprobe.path, options.copyDir),
   };
-  const runner = new FfmpegRunner(paths, (command, args) => options.log?.debug('run', { command, args }));
+  const runner = new FfmpegRunner(paths, (command, args) => options.log?.debug({ command, args }, 'run'));
   const capabilities = await probeCapabilities(runner);
-  options.log?.info('ffmpeg found', {
-    ffmpeg: paths.ffmpeg,
-    ffprobe: paths.ffprobe,
-    source: ffmpeg.source,
-    version: capabilities.version,
-    scdet: capabilities.scdet,
-    fpsMode: capabilities.fpsMode,
-  });
+  options.log?.info(
+    {
+      ffmpeg: paths.ffmpeg,
+      ffprobe: paths.ffprobe,
+      source: ffmpeg.source,
+      version: capabilities.version,
+      scdet: capabilities.scdet,
+      fpsMode: capabilities.fpsMode,
+    },
+    'ffmpeg found',
+  );
   return { ...paths, source: { ffmpeg: ffmpeg.source, ffprobe: ffprobe.source }, capabilities, runner };
 }
