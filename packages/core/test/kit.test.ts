@@ -48,6 +48,7 @@ describe('HTTP errors', () => {
       error: 'Not Found',
       message: 'asset not found',
     });
-    assert.equal(errorBody(503, 'later').error, 'Internal Server Error');
+    assert.equal(errorBody(503, 'later').error, 'Service Unavailable');
+    assert.equal(errorBody(502, 'upstream').error, 'Internal Server Error');
   });
 });
