@@ -17,6 +17,8 @@ export function assetKeys(assetId: string) {
     owns: (key: string) => key.startsWith(`${prefix}/`),
     /** Where an uploaded original is stored; `fileName` must already be safe (no path). */
     original: (fileName: string) => `${prefix}/original/${fileName}`,
+    /** Where an attached subtitle file (WebVTT) of shape `shapeId` is stored. */
+    subtitle: (shapeId: string) => `${prefix}/subtitles/${shapeId}.vtt`,
     /** Where a job of `type` writes its outputs (the job's `outputPrefix`). */
     outputs: (type: JobType, track?: number) =>
       track === undefined ? `${prefix}/${type}` : `${prefix}/${type}/${track}`,

@@ -8,13 +8,13 @@ import {
 } from '@frameproof/core';
 import type { Storage } from '@frameproof/storage';
 import type { Database } from '../db/database.js';
-import { badRequest, notFound } from '@frameproof/core';
+import { assetKeys, badRequest, notFound } from '@frameproof/core';
 import { AssetsRepository } from '../repositories/assets.js';
 import type { EventBus } from './event-bus.js';
 import type { MediaUrls } from './media-urls.js';
 
 /** Where a subtitle shape's file lives, under the asset's keys. */
-export const subtitleKey = (assetId: string, shapeId: string) => `assets/${assetId}/subtitles/${shapeId}.vtt`;
+export const subtitleKey = (assetId: string, shapeId: string) => assetKeys(assetId).subtitle(shapeId);
 
 /** A BCP 47 tag in its canonical case ("en-us" is "en-US"), or a 400 naming the field. */
 export function canonicalLanguage(tag: string): string {
