@@ -238,7 +238,8 @@ for (const { name, open } of DATABASES) {
           ]),
         );
       }
-      await events.waitFor((e) => e.type === 'markers.replaced' && e.assetId === target);
+      // Imports create markers in bulk: one markers.created per import (never markers.replaced).
+      await events.waitFor((e) => e.type === 'markers.created' && e.assetId === target);
       const afterImports = await markersOf(app, token, target);
       assert.equal(afterImports.length, before.length + 4);
 
@@ -246,7 +247,9 @@ for (const { name, open } of DATABASES) {
       const byHand = await post({ format: 'csv', text: 'title,start_timecode\r\nHand,01:00:01;00\r\n' });
       assert.equal(byHand.statusCode, 201, byHand.body);
       assert.equal((byHand.json() as { items: Marker[] }).items[0]?.start.frame, 30);
-      await events.waitFor((e) => e.type === 'marker.created' && e.assetId === target);
+      await events.waitFor(
+        (e) => e.type === 'markers.created' && e.assetId === target && e.data?.count === 1,
+      );
       const count = (await markersOf(app, token, target)).length;
 
       const bad = await post({
