@@ -401,19 +401,21 @@ class FramePlayer implements Player {
   }
 
   /**
-   * Stops and settles on the frame the player names (or `at`): seeking to its middle and
-   * confirming it, which also corrects Firefox, whose mediaTime during playback may name a
-   * neighbour of the frame drawn.
+   * Stops and settles on `at`, or else on the last frame presented when playback stopped (the
+   * one the reviewer saw): seeking to its middle and confirming it, which also corrects Firefox,
+   * whose mediaTime during playback may name a neighbour of the frame drawn. Settling on the
+   * frame already on screen matters in Chromium too: a paused seek to another frame is reported
+   * presented at once, but its picture can reach the screen up to a second later.
    */
   async pause(at?: number): Promise<number> {
     this.stopReverse();
-    const named = at ?? this.current;
     const wasPlaying = this.isPlaying;
     this.stopPlayback();
     this.setState('seeking');
-    // Let presentations already in flight arrive before settling, so none is taken for the seek.
+    // Let presentations already in flight arrive, so none is taken for the seek.
     if (wasPlaying) await nextAnimationFrame();
-    return this.seek(named);
+    const last = wasPlaying ? this.frames?.frame : null;
+    return this.seek(at ?? (last == null ? this.current : clampFrame(last, this.media)));
   }
 
   private toggle(): Promise<unknown> {
