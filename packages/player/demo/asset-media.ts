@@ -36,7 +36,17 @@ export function mediaFromAsset(asset: AssetWithShapes, apiBase = ''): PlayerMedi
   const poster = file('poster');
   if (poster) media.posterUrl = poster;
   const sprites = file('sprite', /\.vtt$/) ?? file('thumbnails', /\.vtt$/);
-  if (sprites) media.spritesVttUrl = sprites;
+  if (sprites) {
+    media.spritesVttUrl = sprites;
+    // Each sheet has its own signed URL: the index's folder does not reach them.
+    media.spriteSheetUrls = Object.fromEntries(
+      asset.shapes
+        .filter((s) => s.type === 'sprite' || s.type === 'thumbnails')
+        .flatMap((s) => s.files)
+        .filter((f) => !f.key.endsWith('.vtt'))
+        .map((f) => [f.key.split('/').pop() ?? f.key, f.url]),
+    );
+  }
   if (video) {
     media.width = video.width;
     media.height = video.height;

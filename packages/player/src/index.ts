@@ -17,5 +17,6 @@ export {
   frameOfTimecode,
   timecodeOf,
 } from './frames.js';
+export { parseSpriteVtt, sheetResolver, tileAt, type SpriteTile } from './media-data.js';
 export { playerCss, adoptPlayerStyles } from './styles.js';
 export { parseSubtitles, SubtitleError, type SubtitleCue, type SubtitleTrack } from './subtitles.js';

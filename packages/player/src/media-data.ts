@@ -4,7 +4,7 @@ export interface SpriteTile {
   /** Seconds, from the WebVTT cue. */
   start: number;
   end: number;
-  /** Image URL, resolved against the index's URL. */
+  /** Image URL, as `sheetUrl` resolves the name the index gives. */
   url: string;
   x: number;
   y: number;
@@ -18,8 +18,11 @@ function vttSeconds(t: string): number {
   return Number(m[1] ?? 0) * 3600 + Number(m[2]) * 60 + Number(m[3]) + Number(m[4]) / 1000;
 }
 
-/** A sprite index: WebVTT cues whose text is `sheet.jpg#xywh=x,y,w,h`. */
-export function parseSpriteVtt(text: string, baseUrl: string): SpriteTile[] {
+/**
+ * A sprite index: WebVTT cues whose text is `sheet.jpg#xywh=x,y,w,h`; `sheetUrl` turns a sheet's
+ * name into the URL to read it from.
+ */
+export function parseSpriteVtt(text: string, sheetUrl: (name: string) => string): SpriteTile[] {
   const tiles: SpriteTile[] = [];
   const lines = text.split(/\r?\n/);
   for (let i = 0; i < lines.length; i++) {
@@ -32,7 +35,7 @@ export function parseSpriteVtt(text: string, baseUrl: string): SpriteTile[] {
     tiles.push({
       start: vttSeconds(timing[1] as string),
       end: vttSeconds(timing[2] as string),
-      url: new URL(m[1] as string, baseUrl).toString(),
+      url: sheetUrl(m[1] as string),
       x: Number(m[2]),
       y: Number(m[3]),
       w: Number(m[4]),
@@ -41,6 +44,11 @@ export function parseSpriteVtt(text: string, baseUrl: string): SpriteTile[] {
     i++;
   }
   return tiles.sort((a, b) => a.start - b.start);
+}
+
+/** Names sheets through `urls` (signed URLs by file name), else relative to the index's URL. */
+export function sheetResolver(indexUrl: string, urls: Record<string, string> = {}): (name: string) => string {
+  return (name) => urls[name] ?? new URL(name, indexUrl).toString();
 }
 
 /** The tile showing second `t` (the last that starts at or before it). */

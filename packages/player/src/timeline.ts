@@ -7,7 +7,14 @@ import { frameToSeconds, nominalFps, secondsToFrame } from '@frameproof/core';
 import WaveformData from 'waveform-data';
 import { el } from './dom.js';
 import { timecodeOf } from './frames.js';
-import { parseLoudness, parseSpriteVtt, tileAt, type LoudnessSeries, type SpriteTile } from './media-data.js';
+import {
+  parseLoudness,
+  parseSpriteVtt,
+  sheetResolver,
+  tileAt,
+  type LoudnessSeries,
+  type SpriteTile,
+} from './media-data.js';
 import type { SubtitleTrack } from './subtitles.js';
 import {
   clampViewport,
@@ -224,7 +231,8 @@ export class Timeline {
     try {
       const res = await this.host.fetchData(url);
       if (!res.ok) throw new Error(`sprite index: HTTP ${res.status}`);
-      this.tiles = parseSpriteVtt(await res.text(), new URL(url, location.href).toString());
+      const index = new URL(url, location.href).toString();
+      this.tiles = parseSpriteVtt(await res.text(), sheetResolver(index, this.host.media.spriteSheetUrls));
       this.invalidate();
     } catch (err) {
       this.host.onError(err instanceof Error ? err.message : String(err));

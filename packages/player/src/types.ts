@@ -29,6 +29,12 @@ export interface PlayerMedia {
   audioTracks: PlayerAudioTrack[];
   /** WebVTT index of sprite sheets (#xywh=). */
   spritesVttUrl?: string;
+  /**
+   * The URL of each sheet the index names, by file name (`sprite-001.jpg`), where the sheets
+   * are not readable at a URL relative to the index: signed or presigned URLs carry their
+   * signature per file. A name missing here is resolved against `spritesVttUrl`.
+   */
+  spriteSheetUrls?: Record<string, string>;
 }
 
 export interface PlayerMarker {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { frameRate } from '@frameproof/core';
 import { audibleTracks, holdPeak, peakDbfs, syncDecision } from '../src/audio-sync.js';
-import { parseLoudness, parseSpriteVtt, tileAt } from '../src/media-data.js';
+import { parseLoudness, parseSpriteVtt, sheetResolver, tileAt } from '../src/media-data.js';
 import { reverseStepPlan, shuttlePress } from '../src/shuttle.js';
 import { cueFrames, cuesAt, parseSubtitles, SubtitleError } from '../src/subtitles.js';
 
@@ -104,14 +104,20 @@ test('subtitles: SRT and WebVTT cues become frame ranges; a malformed file names
 test('sprite index and loudness series are read as analyze and the jobs write them', () => {
   const tiles = parseSpriteVtt(
     'WEBVTT\n\n00:00:00.000 --> 00:00:05.000\nsprite_0.jpg#xywh=0,0,160,90\n\n00:00:05.000 --> 00:00:10.000\nsprite_0.jpg#xywh=160,0,160,90\n',
-    'https://x.test/a/sprites.vtt?sig=1',
+    sheetResolver('https://x.test/a/sprites.vtt?sig=1'),
   );
   assert.equal(tiles.length, 2);
   assert.equal(tiles[1]?.url, 'https://x.test/a/sprite_0.jpg');
+  // Signed sheets: each name has its own URL, which wins over the index's folder.
+  const signed = sheetResolver('https://x.test/a/sprites.vtt?sig=1', {
+    'sprite_0.jpg': 'https://s3.test/k?X-Sig=2',
+  });
+  assert.equal(signed('sprite_0.jpg'), 'https://s3.test/k?X-Sig=2');
+  assert.equal(signed('sprite_1.jpg'), 'https://x.test/a/sprite_1.jpg');
   assert.equal(tileAt(tiles, 7)?.x, 160);
   assert.equal(tileAt(tiles, 0)?.x, 0);
   assert.throws(
-    () => parseSpriteVtt('WEBVTT\n\n00:00.000 --> 00:05.000\nbroken\n', 'https://x.test/'),
+    () => parseSpriteVtt('WEBVTT\n\n00:00.000 --> 00:05.000\nbroken\n', sheetResolver('https://x.test/')),
     /line 4/,
   );
   const l = parseLoudness({

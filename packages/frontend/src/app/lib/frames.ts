@@ -6,6 +6,7 @@ import {
   type Marker,
   parseTimecode,
 } from '@frameproof/core';
+import { spriteFilesOf } from './sprites.js';
 
 /** The first frame's timecode as a frame count (the offset every shown timecode carries). */
 export function startOffset(asset: Pick<Asset, 'startTimecode' | 'frameRate'>): number {
@@ -81,7 +82,7 @@ export function playerMediaOf(asset: AssetWithShapes, apiBase: string) {
   if (!video && tracks.length === 0) return null;
   const analyze = `${apiBase}/api/analyze/assets/${asset.id}/audio`;
   const v = asset.technical?.video[0];
-  const sprite = shape('sprite')?.files.find((f) => f.key.endsWith('.vtt'));
+  const sprites = spriteFilesOf(asset);
   return {
     videoUrl: video,
     posterUrl: shape('poster')?.files[0]?.url,
@@ -91,7 +92,8 @@ export function playerMediaOf(asset: AssetWithShapes, apiBase: string) {
     dropFrame: asset.dropFrame,
     width: v?.width,
     height: v?.height,
-    spritesVttUrl: sprite?.url,
+    spritesVttUrl: sprites?.index.url,
+    spriteSheetUrls: sprites?.sheetUrls,
     audioTracks: tracks.map((s) => {
       const track = s.track as number;
       const stream = asset.technical?.audio.find((a) => a.track === track);

@@ -13,7 +13,8 @@ import { assetDetails, forgetDetails } from '../lib/details.js';
 import { subscribe } from '../lib/events.js';
 import { navigate, onLinkClick } from '../lib/router.js';
 import { session } from '../lib/session.js';
-import { cueAt, posterOf, spritesOf, type SpriteCue } from '../lib/sprites.js';
+import { tileAt, type SpriteTile } from '@frameproof/player';
+import { posterOf, spritesOf } from '../lib/sprites.js';
 import { Upload } from './Upload.js';
 import { VirtualList } from './VirtualList.js';
 
@@ -273,9 +274,9 @@ function AssetCard({
   selected: boolean;
 }) {
   const [details, setDetails] = useState<AssetWithShapes | null>(null);
-  const [cue, setCue] = useState<SpriteCue | null>(null);
+  const [cue, setCue] = useState<SpriteTile | null>(null);
   const [jobs, setJobs] = useState<Steps | undefined>(undefined);
-  const cues = useRef<SpriteCue[]>([]);
+  const cues = useRef<SpriteTile[]>([]);
   useEffect(() => {
     let live = true;
     if (asset.status === 'ready')
@@ -300,9 +301,9 @@ function AssetCard({
     if (cues.current.length === 0)
       void spritesOf(details).then((c) => {
         cues.current = c;
-        setCue(cueAt(c, at) ?? null);
+        setCue(tileAt(c, at) ?? null);
       });
-    else setCue(cueAt(cues.current, at) ?? null);
+    else setCue(tileAt(cues.current, at) ?? null);
   };
   const progress = { ...jobs, ...steps };
   const href = `/assets/${asset.id}`;

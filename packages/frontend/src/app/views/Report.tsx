@@ -4,14 +4,15 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, errorText } from '../lib/api.js';
 import { timecodeOf } from '../lib/frames.js';
 import { onLinkClick } from '../lib/router.js';
-import { cueAt, spritesOf, type SpriteCue } from '../lib/sprites.js';
+import { tileAt, type SpriteTile } from '@frameproof/player';
+import { spritesOf } from '../lib/sprites.js';
 import { LoudnessPanel, MetadataPanel } from './panels.js';
 
 /** The printable QC report: asset, technical metadata, loudness, decision, every marker with a still. */
 export function Report({ id }: { id: string }) {
   const [asset, setAsset] = useState<AssetWithShapes | null>(null);
   const [markers, setMarkers] = useState<Marker[]>([]);
-  const [cues, setCues] = useState<SpriteCue[]>([]);
+  const [cues, setCues] = useState<SpriteTile[]>([]);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
     Promise.all([api.getAsset(id), api.listMarkers(id)]).then(
@@ -79,7 +80,7 @@ export function Report({ id }: { id: string }) {
               <td>
                 <Still
                   cue={
-                    asset.frameRate ? cueAt(cues, frameToSeconds(m.start.frame, asset.frameRate)) : undefined
+                    asset.frameRate ? tileAt(cues, frameToSeconds(m.start.frame, asset.frameRate)) : undefined
                   }
                 />
               </td>
@@ -103,7 +104,7 @@ export function Report({ id }: { id: string }) {
 const sheets = new Map<string, Promise<HTMLImageElement>>();
 
 /** The marker's frame from the sprite sheet, drawn on a canvas (prints where backgrounds do not). */
-function Still({ cue }: { cue: SpriteCue | undefined }) {
+function Still({ cue }: { cue: SpriteTile | undefined }) {
   const ref = useRef<HTMLCanvasElement>(null);
   useEffect(() => {
     if (!cue || !ref.current) return;
