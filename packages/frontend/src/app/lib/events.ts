@@ -4,19 +4,19 @@ import { eventBusBase } from './settings.js';
 
 /**
  * Live events from `/api/eventbus`, for one asset or all. Reconnects with a fresh token after a
- * drop (1 s, then up to 10 s apart) and calls `onReconnect` so the page refetches what it may
- * have missed.
+ * drop (1 s, then up to 10 s apart). Each time the bus says hello, the first time included,
+ * `onSubscribed` runs so the page refetches what changed before the subscription began: the
+ * page's first load and the socket's opening race, and a slow socket missed the changes between.
  */
 export function subscribe(
   assetId: string | null,
   onEvent: (event: LiveEvent) => void,
-  onReconnect?: () => void,
+  onSubscribed?: () => void,
 ): () => void {
   let socket: WebSocket | null = null;
   let closed = false;
   let delay = 1000;
   let timer: ReturnType<typeof setTimeout> | undefined;
-  let opened = false;
   const open = () => {
     if (closed || !session.token) {
       timer = setTimeout(open, delay);
@@ -29,8 +29,7 @@ export function subscribe(
     socket.onmessage = (msg) => {
       const event = JSON.parse(String(msg.data)) as LiveEvent | { type: 'hello' };
       if (event.type === 'hello') {
-        if (opened) onReconnect?.();
-        opened = true;
+        onSubscribed?.();
         delay = 1000;
         return;
       }
