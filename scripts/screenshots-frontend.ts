@@ -46,6 +46,9 @@ try {
   await page.screenshot({ path: join(out, 'frontend-library.png') });
   await page.goto(`${web.url}/assets/${id}?frame=30`);
   await page.getByRole('list', { name: 'Markers' }).getByText('Flash frame after the cut').waitFor();
+  // The player has confirmed frame 30 on screen; the timeline's rows (thumbnails, waveforms) draw.
+  await page.locator('.fp-player[data-state="paused"]:not([data-seeks="0"])').waitFor();
+  await page.waitForTimeout(2000);
   await page.screenshot({ path: join(out, 'frontend-asset.png') });
   await page.getByRole('tab', { name: 'QC decision' }).click();
   await page.getByLabel('Reason (required to reject)').fill('Audio drops on track 2 at 00:00:03:15');

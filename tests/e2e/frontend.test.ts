@@ -26,6 +26,11 @@ function guard(page: Page): { problems: string[] } {
     if (/Content Security Policy|Refused to/i.test(m.text())) problems.push(`console: ${m.text()}`);
   });
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  // An image that fails to load fails silently on the page: a broken thumbnail or sprite URL.
+  page.on('response', (r) => {
+    if (r.request().resourceType() === 'image' && r.status() >= 400)
+      problems.push(`image ${r.status()}: ${r.url()}`);
+  });
   return { problems };
 }
 
@@ -133,10 +138,21 @@ describe('the review workspace in Chromium', { skip: browserMissing('chromium') 
     const context = await newContext(browser);
     const page = await context.newPage();
     const { problems } = guard(page);
+    // The timeline's thumbnail row reads the sprite sheets through their own signed URLs.
+    const asset = await web.stack.client.getAsset(assetId);
+    const sheets = (asset.shapes.find((s) => s.type === 'sprite')?.files ?? []).filter(
+      (f) => f.mimeType === 'image/jpeg',
+    );
+    assert.ok(sheets.length > 0, 'the asset has sprite sheets');
+    const sheetRead = page.waitForResponse(
+      (r) => sheets.some((f) => r.url().includes(`/api/media/${f.id}?`)) && r.status() === 200,
+      { timeout: 60_000 },
+    );
     await signIn(page, web.url, { username: 'admin', password: 'e2e-admin-password' });
     await page.locator(`a.card[data-asset-id="${assetId}"]`).click();
     await page.waitForURL(`**/assets/${assetId}`);
     await page.getByRole('heading', { name: HOSTILE }).waitFor();
+    await sheetRead;
 
     const other = await newContext(browser);
     const second = await other.newPage();
@@ -156,11 +172,12 @@ describe('the review workspace in Chromium', { skip: browserMissing('chromium') 
         .getByText(`Frame ${i}`, { exact: true })
         .waitFor({ timeout: 60_000 });
     }
-    await page.getByRole('heading', { name: HOSTILE }).click();
 
-    // m: a new marker at the current frame; typing and Enter save it.
-    await page.locator('body').press('m');
-    await page.getByRole('form', { name: 'New marker' }).getByLabel('Title').fill(HOSTILE);
+    // m in the player: the New marker form opens at the player's frame; typing and Enter save it.
+    await page.keyboard.press('m');
+    const form = page.getByRole('form', { name: 'New marker' });
+    assert.match(await form.getByLabel('In', { exact: true }).inputValue(), /[:;]03$/);
+    await form.getByLabel('Title').fill(HOSTILE);
     await page.keyboard.press('Enter');
     const list = page.getByRole('list', { name: 'Markers' });
     await list.getByText(HOSTILE).waitFor();

@@ -8,7 +8,7 @@ import { frameFromSearch, playerMediaOf, timecodeOf, toPlayerMarker } from '../l
 import { apiBase } from '../lib/settings.js';
 import { onLinkClick } from '../lib/router.js';
 import { session } from '../lib/session.js';
-import { MarkersPanel } from './Markers.js';
+import { type MarkerDraft, MarkersPanel } from './Markers.js';
 import { AutoQcPanel, ExchangePanel, JobsPanel, LoudnessPanel, MetadataPanel, QcPanel } from './panels.js';
 
 type Tab = 'markers' | 'qc' | 'autoqc' | 'loudness' | 'metadata' | 'jobs' | 'exchange';
@@ -33,6 +33,7 @@ export function AssetPage({ id, search }: { id: string; search: URLSearchParams 
   const [error, setError] = useState<string | null>(null);
   const [frame, setFrame] = useState(0);
   const [tab, setTab] = useState<Tab>('markers');
+  const [draft, setDraft] = useState<MarkerDraft | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const [qcIntent, setQcIntent] = useState<{ action: 'approve' | 'reject'; at: number } | null>(null);
   const mount = useRef<HTMLDivElement>(null);
@@ -92,11 +93,11 @@ export function AssetPage({ id, search }: { id: string; search: URLSearchParams 
     const offs = [
       p.on('frame', (e) => setFrame(e.frame)),
       p.on('error', (e) => setNotice(e.message)),
+      // The reviewer names the marker: the form opens with the player's frames.
       p.on('markercreate', (e) => {
         if (!canWrite) return;
-        void api
-          .createMarker(id, { title: 'New marker', start: { frame: e.start }, end: { frame: e.end } })
-          .then(() => loadMarkers(), fail);
+        setTab('markers');
+        setDraft((d) => ({ start: e.start, end: e.end, seq: (d?.seq ?? 0) + 1 }));
       }),
       p.on(
         'markermove',
@@ -256,6 +257,7 @@ export function AssetPage({ id, search }: { id: string; search: URLSearchParams 
                 onChanged={() => void loadMarkers()}
                 canWrite={canWrite}
                 canComment={session.can('comment:write')}
+                draft={draft}
               />
             )}
             {tab === 'qc' && <QcPanel asset={asset} onChanged={setAsset} intent={qcIntent} />}

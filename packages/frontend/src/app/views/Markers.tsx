@@ -12,10 +12,20 @@ interface Props {
   onChanged: () => void;
   canWrite: boolean;
   canComment: boolean;
+  /** A marker the player asked for (its m key, or an in/out range): opens the form with its frames. */
+  draft?: MarkerDraft | null;
+}
+
+export interface MarkerDraft {
+  start: number;
+  end: number;
+  /** Counts requests, so that asking twice for the same frames opens the form again. */
+  seq: number;
 }
 
 /** Markers: filter by group, category and severity, search, click to seek, edit in place, comments. */
-export function MarkersPanel({ asset, markers, frame, onSeek, onChanged, canWrite, canComment }: Props) {
+export function MarkersPanel(props: Props) {
+  const { asset, markers, frame, onSeek, onChanged, canWrite, canComment, draft } = props;
   const [group, setGroup] = useState('');
   const [category, setCategory] = useState('');
   const [severity, setSeverity] = useState('');
@@ -26,6 +36,9 @@ export function MarkersPanel({ asset, markers, frame, onSeek, onChanged, canWrit
   const [commenting, setCommenting] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const filter = useRef<HTMLInputElement>(null);
+  useEffect(() => {
+    if (draft && canWrite) setAdding(true);
+  }, [draft?.seq]);
 
   const groups = useMemo(() => [...new Set(markers.map((m) => m.group))].sort(), [markers]);
   const categories = useMemo(
@@ -139,8 +152,10 @@ export function MarkersPanel({ asset, markers, frame, onSeek, onChanged, canWrit
       )}
       {adding && (
         <MarkerForm
+          key={draft?.seq ?? 0}
           asset={asset}
-          frame={frame}
+          frame={draft?.start ?? frame}
+          out={draft && draft.end !== draft.start ? draft.end : undefined}
           marker={null}
           onSubmit={(form) => void save(null, form)}
           onCancel={() => setAdding(false)}
@@ -244,6 +259,8 @@ function Select(props: { label: string; value: string; onChange: (v: string) => 
 function MarkerForm(props: {
   asset: AssetWithShapes;
   frame: number;
+  /** The out frame of a new marker over a range. */
+  out?: number | undefined;
   marker: Marker | null;
   onSubmit: (form: HTMLFormElement) => void;
   onCancel: () => void;
@@ -279,7 +296,13 @@ function MarkerForm(props: {
         <input
           name="out"
           defaultValue={
-            marker && marker.end.frame !== marker.start.frame ? timecodeOf(asset, marker.end.frame) : ''
+            marker && marker.end.frame !== marker.start.frame
+              ? timecodeOf(asset, marker.end.frame)
+              : props.out === undefined
+                ? ''
+                : asset.frameRate
+                  ? timecodeOf(asset, props.out)
+                  : String(props.out)
           }
           size={12}
         />
