@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
-import { type AssetWithShapes, FrameproofClient, type Job } from '@frameproof/core';
+import { type AssetWithShapes, type Job } from '@frameproof/core';
+import { FrameproofClient } from '@frameproof/client';
 
 const root = resolve(import.meta.dirname, '../..');
 export const run = promisify(execFile);

@@ -3,14 +3,8 @@ import { readdir } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import {
-  ApiError,
-  type AssetWithShapes,
-  FrameproofClient,
-  type LiveEvent,
-  type Marker,
-  type Shape,
-} from '@frameproof/core';
+import { type AssetWithShapes, type LiveEvent, type Marker, type Shape } from '@frameproof/core';
+import { ApiError, FrameproofClient } from '@frameproof/client';
 import { appFor, auth, DATABASES, runJob, type TestApp, technical, uploadAsset } from './helpers.js';
 
 type Json = Record<string, unknown>;

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { ApiError, FrameproofClient, type AssetWithShapes, type MediaFile } from '@frameproof/core';
+import { type AssetWithShapes, type MediaFile } from '@frameproof/core';
+import { ApiError, FrameproofClient } from '@frameproof/client';
 import { HttpError, noAudio, notFound } from './errors.js';
 
 /** One audio track of an asset, as ffmpeg should read it. */

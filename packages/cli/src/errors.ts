@@ -1,4 +1,4 @@
-import { ApiError } from '@frameproof/core';
+import { ApiError } from '@frameproof/client';
 
 /** A failure the user can act on: what went wrong, then what to do. */
 export class CliError extends Error {

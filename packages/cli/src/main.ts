@@ -1,7 +1,8 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ApiError, type Asset, FrameproofClient, type Job, type User } from '@frameproof/core';
+import { type Asset, type Job, type User } from '@frameproof/core';
+import { ApiError, FrameproofClient } from '@frameproof/client';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { Config } from './config.js';
 import { CliError, explain } from './errors.js';

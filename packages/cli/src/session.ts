@@ -1,4 +1,5 @@
-import { ApiError, FrameproofClient, type TokenResponse } from '@frameproof/core';
+import { type TokenResponse } from '@frameproof/core';
+import { ApiError, FrameproofClient } from '@frameproof/client';
 import { type Config, type Session } from './config.js';
 import { CliError } from './errors.js';
 

@@ -1,6 +1,6 @@
 // The jobs service: `node packages/jobs/dist/src/main.js`. Reads its settings from the
 // environment (see config.ts), runs jobs until SIGTERM or SIGINT, then stops gracefully.
-import { FrameproofClient } from '@frameproof/core';
+import { FrameproofClient } from '@frameproof/client';
 import { openStorage } from '@frameproof/storage';
 import { BusClient } from './bus.js';
 import { readJobsConfig } from './config.js';

@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
-  ApiError,
   type BusMessage,
   type CompleteBody,
   type FailBody,
@@ -13,13 +12,14 @@ import {
   type LeaseBody,
   type LeasedJob,
 } from '@frameproof/core';
+import { ApiError } from '@frameproof/client';
 import type { Storage } from '@frameproof/storage';
 import type { Bus } from './bus.js';
 import { type Logger, silentLogger } from '@frameproof/media-kit';
 import type { Processor, ProcessorTable } from './processors/index.js';
 import type { JobProgress } from './transcoder.js';
 
-/** The calls the runner makes; `FrameproofClient` from core has them all. */
+/** The calls the runner makes; `FrameproofClient` from @frameproof/client has them all. */
 export interface RunnerClient {
   accessToken?: string;
   login(username: string, password: string): Promise<unknown>;

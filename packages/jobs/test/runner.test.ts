@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import {
-  ApiError,
   type CompleteBody,
   type FailBody,
   type HeartbeatBody,
@@ -14,6 +13,7 @@ import {
   type LeasedJob,
   MediaInputError,
 } from '@frameproof/core';
+import { ApiError } from '@frameproof/client';
 import type { Storage } from '@frameproof/storage';
 import type { Bus, BusHandlers } from '../src/bus.js';
 import type { ProcessorContext, ProcessorTable } from '../src/processors/index.js';

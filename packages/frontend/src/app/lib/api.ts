@@ -1,4 +1,5 @@
-import { ApiError, type Comment, FrameproofClient, type User } from '@frameproof/core';
+import { type Comment, type User } from '@frameproof/core';
+import { ApiError, FrameproofClient } from '@frameproof/client';
 import { session } from './session.js';
 import { apiBase } from './settings.js';
 

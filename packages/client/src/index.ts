@@ -1,32 +1,32 @@
+/** The typed client for the adapter's HTTP API, for Node and browsers alike (it needs only `fetch`). */
 import type {
   Asset,
   AssetPage,
   AssetWithShapes,
-  ListAssetsQuery,
-  QcBody,
-  Shape,
-  UpdateAssetBody,
-} from './api/assets.js';
-import type { TokenResponse, User } from './api/auth.js';
-import type { ErrorResponse } from './api/common.js';
-import type { CreateSubtitleBody, ExportMarkersQuery, ImportMarkersBody } from './api/formats.js';
-import type {
+  BulkMarkersBody,
+  Comment,
   CompleteBody,
+  CreateMarkerBody,
+  CreateSubtitleBody,
+  ErrorResponse,
+  ExportMarkersQuery,
   FailBody,
   HeartbeatBody,
+  ImportMarkersBody,
   Job,
   LeaseBody,
   LeasedJob,
+  ListAssetsQuery,
   ListJobsQuery,
-} from './api/jobs.js';
-import type {
-  BulkMarkersBody,
-  Comment,
-  CreateMarkerBody,
   ListMarkersQuery,
   Marker,
+  QcBody,
+  Shape,
+  TokenResponse,
+  UpdateAssetBody,
   UpdateMarkerBody,
-} from './api/markers.js';
+  User,
+} from '@frameproof/core';
 
 export class ApiError extends Error {
   constructor(
