@@ -57,6 +57,26 @@ const EXPECTED: Record<string, { ports: number[]; probe: string; ffmpeg: boolean
 
 const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
 
+/**
+ * The workspace packages (folder names under packages/) a package needs, transitively: those of
+ * its `dependencies`, and with `dev` those of its `devDependencies` too (the frontend's app is
+ * bundled at build time from its dev dependencies). The tests workspace is never shipped.
+ */
+function workspaceNeeds(name: string, dev: boolean, seen = new Set<string>()): Set<string> {
+  const pkg = JSON.parse(readFileSync(join(REPOSITORY_ROOT, 'packages', name, 'package.json'), 'utf8')) as {
+    dependencies?: Record<string, string>;
+    devDependencies?: Record<string, string>;
+  };
+  const names = Object.keys({ ...pkg.dependencies, ...(dev ? pkg.devDependencies : {}) });
+  for (const dep of names) {
+    const m = /^@frameproof\/(.+)$/.exec(dep);
+    if (!m || m[1] === 'tests' || seen.has(m[1] as string)) continue;
+    seen.add(m[1] as string);
+    workspaceNeeds(m[1] as string, false, seen);
+  }
+  return seen;
+}
+
 /** Our rules; each failure names the rule (hadolint's id where one matches). */
 function lint(service: ServiceName, text: string): string[] {
   const problems: string[] = [];
@@ -80,6 +100,24 @@ function lint(service: ServiceName, text: string): string[] {
     fail('build', `the build stage compiles with \`npx tsc -b packages/${service}\``);
   }
 
+  // Every workspace package the service imports is in the image: a missing one fails `npm ci`
+  // or the service's first import, which no other test here would see.
+  const copies = (stage: Instruction[]) => stage.filter((i) => i.keyword === 'COPY').map((i) => i.args);
+  for (const dep of workspaceNeeds(service, service === 'frontend')) {
+    for (const line of [`packages/${dep}/package.json packages/${dep}/`, `packages/${dep} packages/${dep}`])
+      if (!copies(build).includes(line)) fail('workspace', `the build stage copies ${line.split(' ')[0]}`);
+  }
+  if (service !== 'frontend')
+    for (const dep of workspaceNeeds(service, false)) {
+      const lines = [
+        `packages/${dep}/package.json packages/${dep}/`,
+        `--from=build /app/packages/${dep}/dist/src packages/${dep}/dist/src`,
+      ];
+      for (const line of lines)
+        if (!copies(final).includes(line))
+          fail('workspace', `the run stage copies ${line.split(' ').at(-2)}`);
+    }
+
   const runs = final.filter((i) => i.keyword === 'RUN');
   const install = runs.find((i) => /\bnpm ci\b/.test(i.args));
   if (
@@ -96,7 +134,7 @@ function lint(service: ServiceName, text: string): string[] {
   if (all.some((i) => i.keyword === 'RUN' && /\bnpm (install|i)\b/.test(i.args)))
     fail('DL3016/npm-ci', 'install with npm ci, from the lockfile');
   for (const copy of final.filter((i) => i.keyword === 'COPY' && i.args.startsWith('--from='))) {
-    if (!/ packages\/[a-z]+\/dist\/src /.test(`${copy.args} `) || copy.args.includes('node_modules')) {
+    if (!/ packages\/[a-z-]+\/dist\/src /.test(`${copy.args} `) || copy.args.includes('node_modules')) {
       fail('production-only', 'copy only compiled code from the build stage', copy);
     }
   }
@@ -202,6 +240,11 @@ describe('the Dockerfile rules', () => {
       .replace('npm ci --omit=dev', 'npm ci');
     const problems = lint('adapter', broken).map((p) => p.replace(/ \(line \d+\)/, '').split(':')[0]);
     assert.deepEqual(problems.sort(), ['DL3002/non-root', 'DL3047/healthcheck', 'production-only']);
+  });
+
+  it('catch a workspace package left out of the image', () => {
+    const broken = adapter.replace('COPY packages/storage packages/storage\n', '');
+    assert.deepEqual(lint('adapter', broken), ['workspace: the build stage copies packages/storage']);
   });
 
   it('catch ADD, cd and a relative WORKDIR', () => {
