@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { copyFile } from 'node:fs/promises';
+import { copyFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { BrowserContext, Page, Request, Route } from 'playwright-core';
+import { MARKER_EXPORT_FORMATS, readMarkersCsv, readMarkersJson } from '@frameproof/core';
 import {
   browserMissing,
   type ChromiumBrowser,
@@ -216,6 +217,67 @@ describe('the review workspace in Chromium', { skip: browserMissing('chromium') 
     for (const p of [page, second]) assert.deepEqual(await violations(p), []);
     assert.deepEqual([...problems, ...watch.problems], []);
     await other.close();
+    await context.close();
+  });
+
+  it('exports markers in every format and reads them back, imports all or none, attaches subtitles the player shows', async () => {
+    const context = await newContext(browser);
+    const page = await context.newPage();
+    const { problems } = guard(page);
+    await signIn(page, `${web.url}/assets/${assetId}`, { username: 'admin', password: 'e2e-admin-password' });
+    await page.getByRole('heading', { name: HOSTILE }).waitFor();
+    await page.getByRole('tab', { name: 'Export and import' }).click();
+
+    // Each export downloads a file that carries the marker made above.
+    for (const format of MARKER_EXPORT_FORMATS) {
+      const download = page.waitForEvent('download');
+      await page.locator(`button[data-export="${format}"]`).click();
+      const text = await readFile((await (await download).path()) as string, 'utf8');
+      if (format === 'csv' || format === 'json') {
+        const read = format === 'csv' ? readMarkersCsv(text) : readMarkersJson(text);
+        assert.ok(
+          read.some((m) => m.title === 'Dropout at the cut'),
+          `${format}: ${read.map((m) => m.title).join(', ')}`,
+        );
+      } else assert.match(text, /Dropout at the cut/, format);
+    }
+
+    // Import: a file with a bad row changes nothing and names the row; a good one adds every row.
+    const form = page.getByRole('form', { name: 'Import markers' });
+    const before = (await web.stack.client.listMarkers(assetId)).items.length;
+    const bad = join(web.stack.dir, 'bad.csv');
+    await writeFile(bad, 'start_frame,title\n10,Imported one\nnot-a-frame,Imported two\n');
+    await form.locator('input[type="file"]').setInputFiles(bad);
+    await form.getByRole('button', { name: 'Import (all or none)' }).click();
+    await page
+      .getByRole('alert')
+      .getByText(/Nothing was imported.*row 3/)
+      .waitFor();
+    assert.equal((await web.stack.client.listMarkers(assetId)).items.length, before);
+    const good = join(web.stack.dir, 'good.csv');
+    await writeFile(good, 'start_frame,title\n10,Imported one\n20,Imported two\n');
+    await form.locator('input[type="file"]').setInputFiles(good);
+    await form.getByRole('button', { name: 'Import (all or none)' }).click();
+    await page.getByRole('status').getByText('Imported 2 markers from good.csv.').waitFor();
+    assert.equal((await web.stack.client.listMarkers(assetId)).items.length, before + 2);
+
+    // Subtitles: attached as SRT, then offered and shown by the player, as text.
+    const srt = join(web.stack.dir, 'captions.srt');
+    await writeFile(srt, `1\n00:00:00,000 --> 00:00:01,500\n${HOSTILE} said the caption\n`);
+    const attach = page.getByRole('form', { name: 'Attach subtitles' });
+    await attach.locator('input[type="file"]').setInputFiles(srt);
+    await attach.getByLabel('Language').fill('en');
+    await attach.getByRole('button', { name: 'Attach', exact: true }).click();
+    await page.getByRole('status').getByText('Attached captions.srt (en).').waitFor();
+    const select = page.getByRole('combobox', { name: 'Subtitles' });
+    await select
+      .locator('option', { hasText: /en|Subtitles/ })
+      .first()
+      .waitFor({ state: 'attached' });
+    await page.locator('.fp-subtitle', { hasText: `${HOSTILE} said the caption` }).waitFor();
+
+    assert.deepEqual(problems, []);
+    assert.deepEqual(await violations(page), []);
     await context.close();
   });
 

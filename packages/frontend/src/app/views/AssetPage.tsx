@@ -122,6 +122,29 @@ export function AssetPage({ id, search }: { id: string; search: URLSearchParams 
     };
   }, [asset?.id, playable]);
   useEffect(() => player.current?.setMarkers(markers.map((m) => toPlayerMarker(m, canWrite))), [markers]);
+  // Subtitle shapes (attached, or found in the source at ingest) become the player's subtitle
+  // tracks: the stored WebVTT, read through its signed URL.
+  const subtitles = asset?.shapes.filter((s) => s.type === 'subtitle' && s.files[0]) ?? [];
+  const subtitleIds = subtitles.map((s) => s.id).join(',');
+  useEffect(() => {
+    const p = player.current;
+    if (!p) return;
+    for (const s of subtitles) {
+      const language = typeof s.metadata.language === 'string' ? s.metadata.language : undefined;
+      void fetch((s.files[0] as { url: string }).url)
+        .then((r) => (r.ok ? r.text() : Promise.reject(new Error(`subtitles: HTTP ${r.status}`))))
+        .then((text) =>
+          p.addSubtitles({
+            id: s.id,
+            label: s.label ?? language ?? 'Subtitles',
+            ...(language ? { language } : {}),
+            text,
+            format: 'vtt',
+          }),
+        )
+        .catch((e: unknown) => setNotice(`Subtitles ${s.label ?? ''}: ${errorText(e)}`));
+    }
+  }, [asset?.id, playable, subtitleIds]);
   const seek = useCallback((f: number) => {
     setFrame(f);
     void player.current?.seek(f);
