@@ -151,10 +151,11 @@ class FramePlayer implements Player {
       'aria-label': 'Volume',
     });
     volume.addEventListener('input', () => this.applyVolume());
-    const mute = button('Mute', '🔊', () => this.toggleMute(), false);
+    // Words, not emoji: a broadcast workstation need not have an emoji font.
+    const mute = button('Mute', 'Mute', () => this.toggleMute(), false);
     const safe = button('Safe areas (S)', 'Safe', () => this.toggleSafe(), false);
     const cut = button('4:3 centre cut (C)', '4:3', () => this.toggleCut(), false);
-    const full = button('Full screen (F)', '⛶', () => void this.toggleFullscreen());
+    const full = button('Full screen (F)', 'Full', () => void this.toggleFullscreen());
     const subtitleSelect = el('select', { 'aria-label': 'Subtitles' }, [
       el('option', { value: '', text: 'No subtitles' }),
     ]);
@@ -612,7 +613,6 @@ class FramePlayer implements Player {
   private toggleMute(): void {
     const muted = this.ui.mute.getAttribute('aria-pressed') !== 'true';
     this.ui.mute.setAttribute('aria-pressed', String(muted));
-    this.ui.mute.textContent = muted ? '🔇' : '🔊';
     this.applyVolume();
   }
 
