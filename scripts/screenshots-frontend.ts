@@ -19,7 +19,8 @@ try {
       await stack.upload(
         await makeClip(join(stack.dir, `demo-${i}.mp4`), {
           seconds: 4,
-          blackSeconds: 1,
+          // The first opens on black, for the Auto QC finding; the others show their posters.
+          blackSeconds: i === 0 ? 1 : 0,
           rate: '25',
           audioTracks: 2,
         }),
@@ -43,12 +44,21 @@ try {
   await page.getByLabel('Password').fill('e2e-admin-password');
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.locator('a.card img').first().waitFor();
+  // Posters load lazily: wait until each card's has decoded.
+  await page.waitForFunction(() => {
+    type Img = { complete: boolean; naturalWidth: number };
+    const d = globalThis as unknown as { document: { querySelectorAll(s: string): ArrayLike<Img> } };
+    return Array.from(d.document.querySelectorAll('a.card img')).every(
+      (i) => i.complete && i.naturalWidth > 0,
+    );
+  });
   await page.screenshot({ path: join(out, 'frontend-library.png') });
   await page.goto(`${web.url}/assets/${id}?frame=30`);
   await page.getByRole('list', { name: 'Markers' }).getByText('Flash frame after the cut').waitFor();
-  // The player has confirmed frame 30 on screen; the timeline's rows (thumbnails, waveforms) draw.
+  // The player has confirmed frame 30 on screen; the timeline's rows (thumbnails, waveforms,
+  // loudness: analyze decodes on first request) draw.
   await page.locator('.fp-player[data-state="paused"]:not([data-seeks="0"])').waitFor();
-  await page.waitForTimeout(2000);
+  await page.waitForTimeout(8000);
   await page.screenshot({ path: join(out, 'frontend-asset.png') });
   await page.getByRole('tab', { name: 'QC decision' }).click();
   await page.getByLabel('Reason (required to reject)').fill('Audio drops on track 2 at 00:00:03:15');
