@@ -44,6 +44,8 @@ export interface AdapterConfig {
   retryBaseSeconds: number;
   proxyMaxHeight: number;
   spriteIntervalSeconds: number;
+  /** How long a deleted asset stays restorable before the sweep purges its rows and files. */
+  assetRetentionDays: number;
   logLevel: LogLevel;
   /** Where the pending-jobs metric goes (CloudWatch), for the jobs service's autoscaling. */
   metrics?: { namespace: string; application: string };
@@ -138,6 +140,7 @@ export function readConfig(env: Env = process.env): AdapterConfig {
     retryBaseSeconds: envNumber(env, 'JOB_RETRY_BASE_SECONDS', 10, { min: 0, integer: true }),
     proxyMaxHeight: envNumber(env, 'PROXY_MAX_HEIGHT', 1080, { min: 144, integer: true }),
     spriteIntervalSeconds: envNumber(env, 'SPRITE_INTERVAL_SECONDS', 2, { min: 1, integer: true }),
+    assetRetentionDays: envNumber(env, 'ASSET_RETENTION_DAYS', 30, { min: 0, max: 36500, integer: true }),
     logLevel: envLogLevel(env),
     metrics: env.METRICS_NAMESPACE
       ? { namespace: env.METRICS_NAMESPACE, application: env.APPLICATION_TAG || 'frameproof' }

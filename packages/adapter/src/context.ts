@@ -36,10 +36,16 @@ export async function openDatabase(config: AdapterConfig): Promise<Database> {
   return config.databaseUrl ? openPostgres(config.databaseUrl) : openPglite(`${config.dataDir}/db`);
 }
 
+export interface ContextOptions {
+  /** The clock deletions are stamped with and the sweep purges by (tests move it). */
+  now?: () => Date;
+}
+
 export async function createContext(
   config: AdapterConfig,
   db?: Database,
   storage?: Storage,
+  options: ContextOptions = {},
 ): Promise<AppContext> {
   db ??= await openDatabase(config);
   storage ??= openStorage(config.storageUrl);
@@ -62,8 +68,13 @@ export async function createContext(
   const mediaUrls = new MediaUrls(storage, Buffer.from(mediaSecret, 'base64url'), config.mediaUrlSeconds);
   const markers = new MarkerService(db, events);
   // Ingest and assets need each other: an upload starts ingest, ingest writes through assets.
-  const assets: AssetService = new AssetService(db, storage, mediaUrls, events, (changes, id, source) =>
-    ingest.start(changes, id, source),
+  const assets: AssetService = new AssetService(
+    db,
+    storage,
+    mediaUrls,
+    events,
+    (changes, id, source) => ingest.start(changes, id, source),
+    { retentionDays: config.assetRetentionDays, now: options.now },
   );
   const ingest: Ingest = new Ingest(queue, assets, markers, config);
   queue.setOwner(ingest);
@@ -82,6 +93,7 @@ export async function createContext(
     generatedAdminPassword,
     async close() {
       queue.stopReaper();
+      assets.stopSweeper();
       await events.stop();
       await db.close();
     },

@@ -26,6 +26,9 @@ async function main() {
   await app.listen({ port: config.port, host: config.host });
   if (bus && config.busPort !== null) await bus.listen(config.busPort, config.host);
   ctx.queue.startReaper();
+  ctx.assets.startSweeper(undefined, (err) =>
+    app.log.warn({ err }, 'purging deleted assets failed; the next sweep tries again'),
+  );
   const metrics = config.metrics
     ? new QueueMetrics(
         () => new JobsRepository(ctx.db).pendingCount(),

@@ -291,14 +291,19 @@ for (const { name, open } of DATABASES) {
       assert.ok(asset.qc.at);
     });
 
-    it('deletes an asset with its files, and answers 404 for unknown ids', async (t) => {
+    it('hard-deletes an asset with its files, and answers 404 for unknown ids', async (t) => {
       const app = await appFor(t, open);
       const token = await app.token();
       const { id } = (await upload(app, token, 'Delete me')).json() as Asset;
       assert.equal((await filesUnder(join(app.dir, 'media', 'assets', id))).length, 1);
       assert.equal(
-        (await app.app.inject({ method: 'DELETE', url: `/api/assets/${id}`, headers: auth(token) }))
-          .statusCode,
+        (
+          await app.app.inject({
+            method: 'DELETE',
+            url: `/api/assets/${id}?hard=true`,
+            headers: auth(token),
+          })
+        ).statusCode,
         204,
       );
       assert.deepEqual(await filesUnder(join(app.dir, 'media', 'assets', id)), []);

@@ -16,6 +16,18 @@ describe('adapter configuration', () => {
     assert.equal(c.trustProxy, 'loopback');
   });
 
+  it('keeps deleted assets ASSET_RETENTION_DAYS (30 by default), a whole number of days', () => {
+    assert.equal(readConfig({}).assetRetentionDays, 30);
+    assert.equal(readConfig({ ASSET_RETENTION_DAYS: '7' }).assetRetentionDays, 7);
+    assert.equal(readConfig({ ASSET_RETENTION_DAYS: '0' }).assetRetentionDays, 0);
+    for (const bad of ['-1', '1.5', 'thirty', '1e9'])
+      assert.throws(
+        () => readConfig({ ASSET_RETENTION_DAYS: bad }),
+        (err: unknown) => err instanceof ConfigError && err.message.includes('ASSET_RETENTION_DAYS'),
+        bad,
+      );
+  });
+
   it('turns local sign-in off only where an identity provider is configured', () => {
     assert.equal(readConfig({}).authLocal, true);
     assert.equal(

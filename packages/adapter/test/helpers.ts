@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
 import { buildApp } from '../src/app.js';
 import { type AdapterConfig, readConfig } from '../src/config.js';
-import { type AppContext, createContext } from '../src/context.js';
+import { type AppContext, type ContextOptions, createContext } from '../src/context.js';
 import { type Database, openPglite, openPostgres } from '../src/db/database.js';
 
 export const ADMIN_PASSWORD = 'admin-password-for-tests';
@@ -96,6 +96,7 @@ export async function startApp(
   overrides: Partial<AdapterConfig> = {},
   storage?: (dir: string) => Storage,
   logger: NonNullable<Parameters<typeof buildApp>[1]>['logger'] = false,
+  options: ContextOptions = {},
 ): Promise<TestApp> {
   const dir = await mkdtemp(join(tmpdir(), 'frameproof-adapter-'));
   const config: AdapterConfig = {
@@ -107,7 +108,7 @@ export async function startApp(
   };
   const db = await openDb();
   const store = storage ? storage(dir) : new LocalStorage(join(dir, 'media'));
-  const ctx = await createContext(config, db, store);
+  const ctx = await createContext(config, db, store, options);
   const app = await buildApp(ctx, { logger });
   const tokens = new Map<string, string>();
   return {

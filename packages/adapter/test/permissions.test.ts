@@ -26,6 +26,8 @@ const ROUTES: { method: string; url: string; permission: Permission | 'public'; 
   { method: 'GET', url: '/api/assets/:id', permission: 'asset:read' },
   { method: 'PATCH', url: '/api/assets/:id', permission: 'asset:update', payload: {} },
   { method: 'DELETE', url: '/api/assets/:id', permission: 'asset:delete' },
+  { method: 'GET', url: '/api/assets/deleted', permission: 'asset:delete' },
+  { method: 'POST', url: '/api/assets/:id/restore', permission: 'asset:delete' },
   { method: 'POST', url: '/api/assets/:id/qc', permission: 'asset:qc', payload: {} },
   { method: 'GET', url: '/api/assets/:id/markers', permission: 'marker:read' },
   { method: 'POST', url: '/api/assets/:id/markers', permission: 'marker:write', payload: {} },

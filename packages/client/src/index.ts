@@ -8,6 +8,8 @@ import type {
   CompleteBody,
   CreateMarkerBody,
   CreateSubtitleBody,
+  DeletedAssetList,
+  DeletedAssetQuery,
   ErrorResponse,
   ExportMarkersQuery,
   FailBody,
@@ -86,7 +88,12 @@ export class FrameproofClient {
   updateAsset = (id: string, body: UpdateAssetBody) =>
     this.request<Asset>('PATCH', `/api/assets/${id}`, { body });
   setQc = (id: string, body: QcBody) => this.request<Asset>('POST', `/api/assets/${id}/qc`, { body });
-  deleteAsset = (id: string) => this.request<undefined>('DELETE', `/api/assets/${id}`);
+  /** Soft delete (restorable for ASSET_RETENTION_DAYS); `hard: true` (admins) removes it for good. */
+  deleteAsset = (id: string, options: { hard?: boolean } = {}) =>
+    this.request<undefined>('DELETE', `/api/assets/${id}`, options.hard ? { query: { hard: true } } : {});
+  restoreAsset = (id: string) => this.request<Asset>('POST', `/api/assets/${id}/restore`);
+  listDeletedAssets = (query: DeletedAssetQuery = {}) =>
+    this.request<DeletedAssetList>('GET', '/api/assets/deleted', { query });
   uploadAsset(file: Blob, filename: string, title?: string): Promise<Asset> {
     const form = new FormData();
     if (title !== undefined) form.set('title', title);

@@ -17,7 +17,10 @@ export const PERMISSIONS = {
   'asset:read': ['admin', 'editor', 'reviewer', 'viewer', 'service'],
   'asset:create': ['admin', 'editor'],
   'asset:update': ['admin', 'editor'],
-  'asset:delete': ['admin'],
+  /** Soft delete and restore: the asset leaves every list but can be restored for a while. */
+  'asset:delete': ['admin', 'editor'],
+  /** Hard delete: rows and files removed at once, for good. */
+  'asset:purge': ['admin'],
   'asset:qc': ['admin', 'reviewer'],
   'marker:read': ['admin', 'editor', 'reviewer', 'viewer', 'service'],
   'marker:write': ['admin', 'editor', 'reviewer'],

@@ -1,11 +1,13 @@
 import init from '../migrations/001-init.js';
 import subtitleShapes from '../migrations/002-subtitle-shapes.js';
+import softDelete from '../migrations/003-soft-delete.js';
 import type { Database } from './database.js';
 
 /** Versioned migrations, applied in order, each once, each in its own transaction. */
 export const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
   { version: 1, name: 'init', sql: init },
   { version: 2, name: 'subtitle-shapes', sql: subtitleShapes },
+  { version: 3, name: 'soft-delete', sql: softDelete },
 ];
 
 export async function migrate(db: Database): Promise<number[]> {

@@ -32,11 +32,27 @@ interface AssetRow {
   created_by: string | null;
   created_at: Date;
   updated_at: Date;
+  deleted_at: Date | null;
+  deleted_by: string | null;
 }
 
 const ASSET_COLUMNS = `a.id, a.title, a.status, a.error, a.qc_status, a.qc_by, qu.username AS qc_by_username, a.qc_reason,
   a.qc_at, a.technical, a.frame_rate_num, a.frame_rate_den, a.duration_frames, a.start_timecode, a.drop_frame,
-  a.metadata, a.analysis, a.created_by, a.created_at, a.updated_at`;
+  a.metadata, a.analysis, a.created_by, a.created_at, a.updated_at, a.deleted_at, a.deleted_by`;
+/** A soft-deleted asset is out of every read people make; only ingest and the sweep see it. */
+const LIVE = 'a.deleted_at IS NULL';
+
+/** An asset with its deletion, for the trash, restore and the writes of ingest. */
+export interface AssetRecord {
+  asset: Asset;
+  deletedAt: Date | null;
+  deletedBy: string | null;
+}
+const toRecord = (r: AssetRow): AssetRecord => ({
+  asset: toAsset(r),
+  deletedAt: r.deleted_at === null ? null : new Date(r.deleted_at),
+  deletedBy: r.deleted_by,
+});
 const ASSET_FROM = 'assets a LEFT JOIN users qu ON qu.id = a.qc_by';
 
 const toAsset = (r: AssetRow): Asset => ({
@@ -147,13 +163,67 @@ export class AssetsRepository {
     return (await this.byId(a.id)) as Asset;
   }
 
-  /** `forUpdate` locks the row until the transaction ends. */
+  /** A live asset; `forUpdate` locks the row until the transaction ends. */
   async byId(id: string, options: { forUpdate?: boolean } = {}): Promise<Asset | undefined> {
+    return (await this.record(id, options))?.asset;
+  }
+
+  /** A live asset, or any with `includeDeleted`; `forUpdate` locks its row. */
+  async record(
+    id: string,
+    options: { forUpdate?: boolean; includeDeleted?: boolean } = {},
+  ): Promise<AssetRecord | undefined> {
     const [row] = await this.db.query<AssetRow>(
-      `SELECT ${ASSET_COLUMNS} FROM ${ASSET_FROM} WHERE a.id = $1${options.forUpdate ? ' FOR UPDATE OF a' : ''}`,
+      `SELECT ${ASSET_COLUMNS} FROM ${ASSET_FROM} WHERE a.id = $1${options.includeDeleted ? '' : ` AND ${LIVE}`}
+       ${options.forUpdate ? ' FOR UPDATE OF a' : ''}`,
       [id],
     );
-    return row && toAsset(row);
+    return row && toRecord(row);
+  }
+
+  /** The trash: deleted assets, most recently deleted first. */
+  async deleted(limit: number): Promise<AssetRecord[]> {
+    const rows = await this.db.query<AssetRow>(
+      `SELECT ${ASSET_COLUMNS} FROM ${ASSET_FROM} WHERE a.deleted_at IS NOT NULL
+       ORDER BY a.deleted_at DESC, a.id LIMIT $1`,
+      [limit],
+    );
+    return rows.map(toRecord);
+  }
+
+  /** Marks a live asset deleted; false when there is no live asset with this id. */
+  async softDelete(id: string, at: Date, by: string | null): Promise<boolean> {
+    const rows = await this.db.query(
+      `UPDATE assets SET deleted_at = $2, deleted_by = $3 WHERE id = $1 AND deleted_at IS NULL RETURNING id`,
+      [id, at, by],
+    );
+    return rows.length > 0;
+  }
+
+  /** Brings a deleted asset back; false when it is not deleted (or not there). */
+  async restore(id: string): Promise<boolean> {
+    const rows = await this.db.query(
+      `UPDATE assets SET deleted_at = NULL, deleted_by = NULL,
+         updated_at = date_trunc('milliseconds', clock_timestamp())
+       WHERE id = $1 AND deleted_at IS NOT NULL RETURNING id`,
+      [id],
+    );
+    return rows.length > 0;
+  }
+
+  /**
+   * One asset deleted at or before `cutoff`, locked for its purge; others purging at the same
+   * time skip it. An asset with a job still running waits for the next sweep (its worker may
+   * still write files; the lease expires and the job is not leased again).
+   */
+  async nextExpired(cutoff: Date): Promise<string | undefined> {
+    const [row] = await this.db.query<{ id: string }>(
+      `SELECT a.id FROM assets a WHERE a.deleted_at IS NOT NULL AND a.deleted_at <= $1
+         AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.asset_id = a.id AND j.status = 'running')
+       ORDER BY a.deleted_at, a.id LIMIT 1 FOR UPDATE OF a SKIP LOCKED`,
+      [cutoff],
+    );
+    return row?.id;
   }
 
   async list(query: ListAssetsQuery): Promise<{ items: Asset[]; nextCursor: string | null }> {
@@ -161,7 +231,7 @@ export class AssetsRepository {
     const sort = query.sort ?? 'createdAt';
     const order = query.order ?? 'desc';
     const column = SORT_COLUMNS[sort];
-    const where: string[] = [];
+    const where: string[] = [LIVE];
     const params: unknown[] = [];
     const param = (v: unknown) => `$${params.push(v)}`;
     if (query.status) where.push(`a.status = ${param(query.status)}`);
@@ -180,7 +250,7 @@ export class AssetsRepository {
     }
     const rows = await this.db.query<AssetRow>(
       `SELECT ${ASSET_COLUMNS} FROM ${ASSET_FROM}
-       ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+       WHERE ${where.join(' AND ')}
        ORDER BY ${column} ${order}, a.id ${order} LIMIT ${param(limit + 1)}`,
       params,
     );
@@ -358,7 +428,8 @@ export class AssetsRepository {
       mime_type: string;
     }>(
       `SELECT f.id, f.shape_id, s.asset_id, f.storage, f.key, f.size::float8 AS size, f.checksum, f.mime_type
-       FROM files f JOIN shapes s ON s.id = f.shape_id WHERE f.id = $1`,
+       FROM files f JOIN shapes s ON s.id = f.shape_id JOIN assets a ON a.id = s.asset_id
+       WHERE f.id = $1 AND ${LIVE}`,
       [id],
     );
     return (

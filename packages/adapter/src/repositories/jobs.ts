@@ -43,6 +43,8 @@ const toJob = (r: JobRow): Job => ({
 });
 
 const NOW = `date_trunc('milliseconds', clock_timestamp())`;
+/** The job's asset, if it has one, is not in the trash: people do not see such jobs, workers do not get them. */
+const ASSET_LIVE = `NOT EXISTS (SELECT 1 FROM assets d WHERE d.id = jobs.asset_id AND d.deleted_at IS NOT NULL)`;
 const PUBLIC_COLUMNS = `id, asset_id, type, status, priority, attempts, max_attempts, progress, eta_seconds, last_error,
   lease_owner, created_at, updated_at, started_at, finished_at`;
 
@@ -74,10 +76,17 @@ export class JobsRepository {
     return toJob(row as JobRow);
   }
 
-  /** `forUpdate` locks the row until the transaction ends. */
-  async byId(id: string, options: { forUpdate?: boolean } = {}): Promise<JobRecord | undefined> {
+  /**
+   * `forUpdate` locks the row until the transaction ends; `visible` hides the jobs of deleted
+   * assets (what people may see and change).
+   */
+  async byId(
+    id: string,
+    options: { forUpdate?: boolean; visible?: boolean } = {},
+  ): Promise<JobRecord | undefined> {
     const [row] = await this.db.query<JobRow & { payload: Record<string, unknown> }>(
-      `SELECT ${PUBLIC_COLUMNS}, payload FROM jobs WHERE id = $1${options.forUpdate ? ' FOR UPDATE' : ''}`,
+      `SELECT ${PUBLIC_COLUMNS}, payload FROM jobs WHERE id = $1${options.visible ? ` AND ${ASSET_LIVE}` : ''}
+       ${options.forUpdate ? ' FOR UPDATE' : ''}`,
       [id],
     );
     return row && { ...toJob(row), payload: row.payload };
@@ -85,12 +94,12 @@ export class JobsRepository {
 
   async list(q: ListJobsQuery): Promise<Job[]> {
     const params: unknown[] = [];
-    const where: string[] = [];
+    const where: string[] = [ASSET_LIVE];
     if (q.assetId) where.push(`asset_id = $${params.push(q.assetId)}`);
     if (q.status) where.push(`status = $${params.push(q.status)}`);
     if (q.type) where.push(`type = $${params.push(q.type)}`);
     const rows = await this.db.query<JobRow>(
-      `SELECT ${PUBLIC_COLUMNS} FROM jobs ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+      `SELECT ${PUBLIC_COLUMNS} FROM jobs WHERE ${where.join(' AND ')}
        ORDER BY created_at DESC, id LIMIT $${params.push(q.limit ?? 100)}`,
       params,
     );
@@ -120,7 +129,7 @@ export class JobsRepository {
          lease_expires_at = ${NOW} + make_interval(secs => $4), started_at = coalesce(started_at, ${NOW}),
          updated_at = ${NOW}, progress = 0, eta_seconds = NULL
        WHERE id IN (
-         SELECT id FROM jobs WHERE status = 'queued' AND run_after <= now() AND type = ANY($2::text[])
+         SELECT id FROM jobs WHERE status = 'queued' AND run_after <= now() AND type = ANY($2::text[]) AND ${ASSET_LIVE}
          ORDER BY priority DESC, created_at, id LIMIT $3 FOR UPDATE SKIP LOCKED)
        RETURNING ${PUBLIC_COLUMNS}, payload, lease_token, lease_expires_at`,
       [workerId, types, limit, leaseSeconds],
@@ -208,7 +217,7 @@ export class JobsRepository {
 
   async pendingCount(): Promise<number> {
     const [row] = await this.db.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM jobs WHERE status IN ('queued', 'running')`,
+      `SELECT count(*)::int AS n FROM jobs WHERE status IN ('queued', 'running') AND ${ASSET_LIVE}`,
     );
     return row?.n ?? 0;
   }

@@ -2,6 +2,11 @@ import {
   Asset,
   AssetPage,
   AssetWithShapes,
+  can,
+  DeleteAssetQuery,
+  DeletedAssetList,
+  DeletedAssetQuery,
+  forbidden,
   IdParams,
   ListAssetsQuery,
   QcBody,
@@ -126,11 +131,52 @@ export const assetRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async
     '/api/assets/:id',
     {
       config: { permission: 'asset:delete' },
-      schema: { tags: ['assets'], params: IdParams, response: { 204: Type.Null(), ...errors } },
+      schema: {
+        tags: ['assets'],
+        summary:
+          'Delete an asset: it leaves every list at once and can be restored for ASSET_RETENTION_DAYS (30 by default), then it is purged; `?hard=true` (admins) purges it now',
+        params: IdParams,
+        querystring: DeleteAssetQuery,
+        response: { 204: Type.Null(), ...errors },
+      },
     },
     async (req, reply) => {
-      await ctx.assets.delete(req.params.id);
+      const principal = principalOf(req);
+      if (req.query.hard) {
+        if (!can(principal.role, 'asset:purge'))
+          throw forbidden(`the ${principal.role} role may not purge assets; only admins may delete for good`);
+        await ctx.assets.purge(req.params.id);
+      } else {
+        await ctx.assets.delete(req.params.id, principal.userId);
+      }
       return reply.code(204).send(null);
     },
+  );
+  app.get(
+    '/api/assets/deleted',
+    {
+      config: { permission: 'asset:delete' },
+      schema: {
+        tags: ['assets'],
+        summary: 'The trash: deleted assets that can still be restored, most recently deleted first',
+        querystring: DeletedAssetQuery,
+        response: { 200: DeletedAssetList, ...errors },
+      },
+    },
+    async (req) => ({ items: await ctx.assets.deleted(req.query.limit) }),
+  );
+  app.post(
+    '/api/assets/:id/restore',
+    {
+      config: { permission: 'asset:delete' },
+      schema: {
+        tags: ['assets'],
+        summary:
+          'Restore a deleted asset that has not been purged yet (404 once purged, 409 when it is not deleted)',
+        params: IdParams,
+        response: { 200: Asset, ...errors },
+      },
+    },
+    (req) => ctx.assets.restore(req.params.id),
   );
 };

@@ -40,7 +40,7 @@ export const jobRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async (
       schema: { tags: ['jobs'], params: IdParams, response: { 200: Job, ...errors } },
     },
     async (req) => {
-      const job = await new JobsRepository(ctx.db).byId(req.params.id);
+      const job = await new JobsRepository(ctx.db).byId(req.params.id, { visible: true });
       if (!job) throw notFound('job');
       const { payload: _, ...rest } = job;
       return rest;

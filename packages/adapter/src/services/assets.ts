@@ -16,8 +16,8 @@ import {
 } from '@frameproof/core';
 import type { Storage } from '@frameproof/storage';
 import type { Database } from '../db/database.js';
-import { notFound } from '@frameproof/core';
-import { AssetsRepository } from '../repositories/assets.js';
+import { conflict, type DeletedAsset, notFound } from '@frameproof/core';
+import { type AssetRecord, AssetsRepository } from '../repositories/assets.js';
 import { type Changes, inTransaction } from './changes.js';
 import type { EventBus } from './event-bus.js';
 import type { MediaUrls } from './media-urls.js';
@@ -42,14 +42,29 @@ export const titleFromFileName = (name: string) =>
     .trim()
     .slice(0, 500) || 'Untitled';
 
+const DAY_MS = 86_400_000;
+
+export interface DeletionOptions {
+  /** How long a deleted asset stays restorable (ASSET_RETENTION_DAYS). */
+  retentionDays: number;
+  /** The clock deletions are stamped and the sweep runs by; tests move it. */
+  now?: () => Date;
+}
+
 export class AssetService {
+  private sweepers: NodeJS.Timeout[] = [];
+  private readonly now: () => Date;
+
   constructor(
     private readonly db: Database,
     private readonly storage: Storage,
     private readonly urls: MediaUrls,
     private readonly events: EventBus,
     private readonly startIngest: StartIngest,
-  ) {}
+    private readonly deletion: DeletionOptions = { retentionDays: 30 },
+  ) {
+    this.now = deletion.now ?? (() => new Date());
+  }
 
   private get repo() {
     return new AssetsRepository(this.db);
@@ -162,23 +177,129 @@ export class AssetService {
     return this.exists(id);
   }
 
-  async delete(id: string): Promise<void> {
-    const shapes = await this.repo.shapes(id);
-    if (!(await this.repo.delete(id))) throw notFound('asset');
+  /** Until when an asset deleted at `deletedAt` may be restored; the sweep purges it after. */
+  restorableUntil(deletedAt: Date): Date {
+    return new Date(deletedAt.getTime() + this.deletion.retentionDays * DAY_MS);
+  }
+
+  /**
+   * Soft delete: the asset leaves every list and read at once (404), its queued jobs are not
+   * leased, and it stays restorable until `restorableUntil`; then the sweep purges it.
+   */
+  async delete(id: string, by: string | null): Promise<void> {
+    const at = this.now();
+    await inTransaction(this.db, this.events, async (changes) => {
+      if (!(await new AssetsRepository(changes.tx).softDelete(id, at, by))) throw notFound('asset');
+      changes.announce({
+        type: 'asset.deleted',
+        assetId: id,
+        id,
+        data: { restorableUntil: this.restorableUntil(at).toISOString() },
+      });
+    });
+  }
+
+  /** Brings back a deleted asset that has not been purged; its pending ingest steps go on. */
+  async restore(id: string): Promise<Asset> {
+    return inTransaction(this.db, this.events, async (changes) => {
+      const assets = new AssetsRepository(changes.tx);
+      const record = await assets.record(id, { forUpdate: true, includeDeleted: true });
+      if (!record) throw notFound('asset');
+      if (!record.deletedAt) throw conflict('the asset is not deleted; there is nothing to restore');
+      await assets.restore(id);
+      changes.announce({ type: 'asset.restored', assetId: id, id });
+      // Jobs queued before the deletion were left waiting: wake the workers for them.
+      changes.workQueued();
+      return (await assets.byId(id)) as Asset;
+    });
+  }
+
+  /** The trash, most recently deleted first. */
+  async deleted(limit = 50): Promise<DeletedAsset[]> {
+    return (await this.repo.deleted(limit)).map((r) => this.toDeleted(r));
+  }
+
+  private toDeleted(r: AssetRecord): DeletedAsset {
+    const deletedAt = r.deletedAt as Date;
+    return {
+      ...r.asset,
+      deletedAt: deletedAt.toISOString(),
+      deletedBy: r.deletedBy,
+      restorableUntil: this.restorableUntil(deletedAt).toISOString(),
+    };
+  }
+
+  /** Hard delete: rows and files go now, for good, whether the asset is live or in the trash. */
+  async purge(id: string): Promise<void> {
+    const purged = await inTransaction(this.db, this.events, async (changes) => {
+      const record = await new AssetsRepository(changes.tx).record(id, {
+        forUpdate: true,
+        includeDeleted: true,
+      });
+      if (!record) return false;
+      await this.purgeLocked(changes, id);
+      return true;
+    });
+    if (!purged) throw notFound('asset');
+  }
+
+  /**
+   * Purges every asset deleted longer ago than the retention period, one transaction each, and
+   * returns their ids. Several adapter instances may sweep at once: each takes different assets.
+   */
+  async purgeExpired(limit = 100): Promise<string[]> {
+    const cutoff = new Date(this.now().getTime() - this.deletion.retentionDays * DAY_MS);
+    const purged: string[] = [];
+    while (purged.length < limit) {
+      const id = await inTransaction(this.db, this.events, async (changes) => {
+        const next = await new AssetsRepository(changes.tx).nextExpired(cutoff);
+        if (next) await this.purgeLocked(changes, next);
+        return next;
+      });
+      if (!id) break;
+      purged.push(id);
+    }
+    return purged;
+  }
+
+  /**
+   * Removes the files of a locked asset, then its rows (shapes, files, markers, comments and
+   * jobs go with it). Files first: if storage fails, the rows stay and the next sweep tries
+   * again; nobody can restore the asset meanwhile, its row is locked.
+   */
+  private async purgeLocked(changes: Changes, id: string): Promise<void> {
+    const assets = new AssetsRepository(changes.tx);
+    const shapes = await assets.shapes(id);
     // Everything we write for an asset sits under its prefix; tus uploads may sit elsewhere.
     const keys = assetKeys(id);
     await this.storage.deletePrefix(keys.prefix);
     for (const f of shapes.flatMap((s) => s.files)) {
-      if (!keys.owns(f.key)) await this.storage.delete(f.key).catch(() => undefined);
+      if (!keys.owns(f.key)) await this.storage.delete(f.key);
     }
-    this.events.publish({ type: 'asset.deleted', assetId: id, id });
+    await assets.delete(id);
+    changes.announce({ type: 'asset.deleted', assetId: id, id, data: { purged: true } });
+  }
+
+  /** Sweeps on a timer (every adapter instance; they share the work), and once soon after start. */
+  startSweeper(intervalMs = 10 * 60_000, onError: (err: unknown) => void = () => undefined): void {
+    const sweep = () => void this.purgeExpired().catch(onError);
+    this.sweepers = [setInterval(sweep, intervalMs), setTimeout(sweep, Math.min(intervalMs, 30_000))];
+    for (const timer of this.sweepers) timer.unref();
+  }
+  stopSweeper(): void {
+    for (const timer of this.sweepers) clearTimeout(timer);
+    this.sweepers = [];
   }
 
   // Writes inside a larger transaction (ingest's steps); each announces `asset.updated`.
 
-  /** Reads the asset and locks its row until the transaction ends. */
-  lock(changes: Changes, id: string): Promise<Asset | undefined> {
-    return new AssetsRepository(changes.tx).byId(id, { forUpdate: true });
+  /**
+   * Reads the asset and locks its row until the transaction ends. A deleted asset is read too:
+   * a step that finishes while it is in the trash still stores its result, for a restore.
+   */
+  async lock(changes: Changes, id: string): Promise<Asset | undefined> {
+    return (await new AssetsRepository(changes.tx).record(id, { forUpdate: true, includeDeleted: true }))
+      ?.asset;
   }
 
   /** Where the asset's original is stored. */

@@ -197,11 +197,13 @@ export class MarkerService {
   }
 
   async delete(assetId: string, markerId: string): Promise<void> {
+    await this.timeline(assetId);
     if (!(await new MarkersRepository(this.db).delete(assetId, markerId))) throw notFound('marker');
     this.events.publish({ type: 'marker.deleted', assetId, id: markerId });
   }
 
   private async marker(assetId: string, markerId: string) {
+    await this.timeline(assetId);
     const marker = await new MarkersRepository(this.db).byId(assetId, markerId, (frame) => ({
       frame,
       timecode: null,

@@ -148,7 +148,7 @@ export class JobQueue {
 
   async cancel(id: string, by: string): Promise<Job> {
     const job = await this.change(async (changes, jobs) => {
-      const current = await jobs.byId(id, { forUpdate: true });
+      const current = await jobs.byId(id, { forUpdate: true, visible: true });
       if (!current) throw notFound('job');
       if (isTerminal(current)) throw conflict(`the job is already ${current.status}`);
       const cancelled = await jobs.finish(id, 'cancelled', `cancelled by ${by}`);
@@ -162,7 +162,7 @@ export class JobQueue {
 
   retry(id: string): Promise<Job> {
     return this.change(async (changes, jobs) => {
-      const current = await jobs.byId(id, { forUpdate: true });
+      const current = await jobs.byId(id, { forUpdate: true, visible: true });
       if (!current) throw notFound('job');
       if (current.status !== 'failed' && current.status !== 'cancelled') {
         throw conflict(`only failed or cancelled jobs can be retried; this one is ${current.status}`);

@@ -85,6 +85,7 @@ export class SubtitleService {
   }
 
   async remove(assetId: string, shapeId: string): Promise<void> {
+    if (!(await new AssetsRepository(this.db).byId(assetId))) throw notFound('asset');
     const keys = await new AssetsRepository(this.db).deleteShape(assetId, shapeId, 'subtitle');
     if (!keys) throw notFound('subtitle');
     for (const key of keys) await this.storage.delete(key).catch(() => undefined);

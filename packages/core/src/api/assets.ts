@@ -112,3 +112,38 @@ export const QcBody = Type.Object(
   { additionalProperties: false },
 );
 export type QcBody = Static<typeof QcBody>;
+
+export const DeleteAssetQuery = Type.Object(
+  {
+    hard: Type.Optional(
+      Type.Boolean({
+        default: false,
+        description:
+          'Admins only: remove the rows and the files in storage now, for good (also for an asset already in the trash).',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type DeleteAssetQuery = Static<typeof DeleteAssetQuery>;
+
+/** An asset in the trash: deleted, restorable until `restorableUntil`, then purged. */
+export const DeletedAsset = Type.Intersect([
+  Asset,
+  Type.Object({
+    deletedAt: Timestamp,
+    deletedBy: Nullable(Uuid),
+    restorableUntil: Timestamp,
+  }),
+]);
+export type DeletedAsset = Static<typeof DeletedAsset>;
+
+export const DeletedAssetQuery = Type.Object(
+  {
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
+  },
+  { additionalProperties: false },
+);
+export type DeletedAssetQuery = Static<typeof DeletedAssetQuery>;
+export const DeletedAssetList = Type.Object({ items: Type.Array(DeletedAsset) });
+export type DeletedAssetList = Static<typeof DeletedAssetList>;

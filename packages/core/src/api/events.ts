@@ -4,6 +4,8 @@
  * - `marker.created`, `marker.updated`, `marker.deleted`: one marker, `id` is the marker's;
  * - `markers.created`: several markers created at once (the bulk route); `id` is the asset's,
  *   `data` is `{ count, groups }`: fetch those groups again;
+ * - `asset.deleted`: the asset left every list; `data` is `{ restorableUntil }` after a soft
+ *   delete (it may come back with `asset.restored`) or `{ purged: true }` once it is gone for good;
  * - `markers.replaced`: an automatic step replaced the markers it made before (Auto QC); `id`
  *   is the asset's, `data` is `{ group, origin, count }`: drop that group and fetch it again.
  */
@@ -11,6 +13,7 @@ export const EVENT_TYPES = [
   'asset.created',
   'asset.updated',
   'asset.deleted',
+  'asset.restored',
   'marker.created',
   'marker.updated',
   'marker.deleted',

@@ -108,7 +108,12 @@ export function Library() {
       subscribe(
         null,
         (event) => {
-          if (event.type === 'asset.created' || event.type === 'asset.deleted') void reload();
+          if (
+            event.type === 'asset.created' ||
+            event.type === 'asset.deleted' ||
+            event.type === 'asset.restored'
+          )
+            void reload();
           else if (event.type === 'asset.updated' && event.assetId) {
             forgetDetails(event.assetId);
             void api
