@@ -1,0 +1,194 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { chown, mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import type { LiveEvent, Marker } from '@frameproof/core';
+import { until } from '@frameproof/tests/until';
+import { DATABASE_UNAVAILABLE, isDatabaseUnavailable, openPostgres } from '../src/db/database.js';
+import { auth, runJob, startApp, technical, uploadAsset } from './helpers.js';
+
+const run = promisify(execFile);
+
+/** Debian's PostgreSQL server programs, newest version first; undefined where none is installed. */
+function serverBin(): string | undefined {
+  const root = '/usr/lib/postgresql';
+  if (!existsSync(root)) return undefined;
+  const versions = readdirSync(root)
+    .filter((v) => existsSync(join(root, v, 'bin', 'initdb')))
+    .sort((a, b) => Number(b) - Number(a));
+  return versions[0] && join(root, versions[0], 'bin');
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+/**
+ * A PostgreSQL cluster of the test's own (initdb on a port of its own in a temp folder), so that
+ * stopping it disturbs nothing else. initdb refuses root: as root it runs as `postgres`.
+ */
+async function ownCluster(bin: string) {
+  const dir = await mkdtemp(join(tmpdir(), 'frameproof-pg-'));
+  const data = join(dir, 'data');
+  const asRoot = process.getuid?.() === 0;
+  const uid = asRoot ? Number((await run('id', ['-u', 'postgres'])).stdout.trim()) : undefined;
+  const gid = asRoot ? Number((await run('id', ['-g', 'postgres'])).stdout.trim()) : undefined;
+  if (uid !== undefined && gid !== undefined) await chown(dir, uid, gid);
+  const as = (program: string, args: string[]) =>
+    asRoot
+      ? run('runuser', ['-u', 'postgres', '--', join(bin, program), ...args])
+      : run(join(bin, program), args);
+  await as('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync']);
+  const port = await freePort();
+  const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=40`;
+  const start = () =>
+    as('pg_ctl', ['-D', data, '-o', options, '-l', join(dir, 'log'), '-w', '-t', '120', 'start']);
+  // Immediate: like a crash, no clean shutdown; the server recovers from its WAL on start.
+  const stop = () => as('pg_ctl', ['-D', data, '-m', 'immediate', '-w', '-t', '120', 'stop']);
+  await start();
+  return {
+    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    start,
+    stop,
+    async remove() {
+      await stop().catch(() => undefined);
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+describe('database errors', () => {
+  it('tells a server that went away from a bad statement', () => {
+    const withCode = (code: string, message = 'x') => Object.assign(new Error(message), { code });
+    assert.ok(isDatabaseUnavailable(withCode('ECONNREFUSED')));
+    assert.ok(
+      isDatabaseUnavailable(withCode('57P01', 'terminating connection due to administrator command')),
+    );
+    assert.ok(isDatabaseUnavailable(withCode('57P03', 'the database system is starting up')));
+    assert.ok(isDatabaseUnavailable(withCode('08006')));
+    assert.ok(isDatabaseUnavailable(new Error('Connection terminated unexpectedly')));
+    assert.ok(isDatabaseUnavailable(new Error('timeout exceeded when trying to connect')));
+    assert.ok(!isDatabaseUnavailable(withCode('23505', 'duplicate key value violates unique constraint')));
+    assert.ok(!isDatabaseUnavailable(withCode('42P01', 'relation "x" does not exist')));
+    assert.ok(!isDatabaseUnavailable('ECONNREFUSED'));
+  });
+});
+
+const bin = serverBin();
+
+describe('PostgreSQL restarted under load', () => {
+  it(
+    'answers 503 while the database is away, reconnects by itself, and loses no acknowledged write',
+    {
+      skip: bin
+        ? false
+        : 'no PostgreSQL server programs under /usr/lib/postgresql (apt-get install postgresql)',
+      timeout: 600_000,
+    },
+    async (t) => {
+      const cluster = await ownCluster(bin as string);
+      t.after(() => cluster.remove());
+      const app = await startApp(() => openPostgres(cluster.url, 5));
+      t.after(() => app.close());
+      const events: LiveEvent[] = [];
+      app.ctx.events.onEvent((e) => events.push(e));
+      app.ctx.events.onError(() => undefined); // events published during the outage are lost
+      const token = await app.token();
+      const id = await uploadAsset(app, token);
+      await runJob(app, 'probe', { technical: technical({ frames: 100_000 }) });
+
+      // Writers post markers until told to stop, keeping what each answer said.
+      const acknowledged: string[] = [];
+      const statuses = new Map<number, number>();
+      const unavailableBodies: unknown[] = [];
+      let stopWriters = false;
+      let frame = 0;
+      const writer = async () => {
+        for (let i = 0; i < 5000 && !stopWriters; i++) {
+          const res = await app.app.inject({
+            method: 'POST',
+            url: `/api/assets/${id}/markers`,
+            headers: auth(token),
+            payload: { start: { frame: frame++ % 100_000 }, title: `load ${frame}` },
+          });
+          statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1);
+          if (res.statusCode === 201) acknowledged.push((res.json() as Marker).id);
+          else if (res.statusCode === 503) {
+            unavailableBodies.push(res.json());
+            await new Promise((resolve) => setTimeout(resolve, 20)); // a client backing off
+          }
+        }
+      };
+      const writers = [writer(), writer(), writer(), writer()];
+      await until(() => acknowledged.length >= 20, 'writes before the restart', { ms: 60_000 });
+      const beforeStop = acknowledged.length;
+
+      await cluster.stop();
+      const health = await app.app.inject({ url: '/api/health' });
+      assert.equal(health.statusCode, 503);
+      assert.deepEqual(health.json(), { status: 'unavailable', database: 'postgres' });
+      const read = await app.app.inject({ url: `/api/assets/${id}/markers`, headers: auth(token) });
+      assert.equal(read.statusCode, 503, read.body);
+      assert.equal(read.json().message, DATABASE_UNAVAILABLE);
+      assert.equal(read.headers['retry-after'], '5');
+      await until(() => (statuses.get(503) ?? 0) > 0, 'writers answered 503', { ms: 60_000 });
+
+      await cluster.start();
+      await until(
+        async () => (await app.app.inject({ url: '/api/health' })).statusCode === 200,
+        'healthy again',
+        { ms: 120_000, everyMs: 100 },
+      );
+      const afterRestart = acknowledged.length;
+      await until(() => acknowledged.length >= afterRestart + 20, 'writes after the restart', {
+        ms: 120_000,
+      });
+      stopWriters = true;
+      await Promise.all(writers);
+
+      // Only 201 and 503: a request during the outage is told to come back, never a 500.
+      assert.deepEqual([...statuses.keys()].sort(), [201, 503], JSON.stringify(Object.fromEntries(statuses)));
+      for (const body of unavailableBodies)
+        assert.deepEqual(body, {
+          statusCode: 503,
+          error: 'Service Unavailable',
+          message: DATABASE_UNAVAILABLE,
+        });
+      assert.ok(beforeStop > 0 && acknowledged.length > afterRestart);
+
+      t.diagnostic(
+        `answers: ${JSON.stringify(Object.fromEntries(statuses))}; acknowledged ${acknowledged.length}`,
+      );
+      // Every acknowledged write is there, before and after the restart.
+      const rows = await app.ctx.db.query<{ id: string }>('SELECT id FROM markers WHERE asset_id = $1', [id]);
+      const stored = new Set(rows.map((r) => r.id));
+      const lost = acknowledged.filter((m) => !stored.has(m));
+      assert.deepEqual(lost, [], `${lost.length} of ${acknowledged.length} acknowledged markers lost`);
+
+      // The event bus listens again by itself: a change made now is heard through NOTIFY.
+      const res = await app.app.inject({
+        method: 'POST',
+        url: `/api/assets/${id}/markers`,
+        headers: auth(token),
+        payload: { start: { frame: 5 }, title: 'after' },
+      });
+      assert.equal(res.statusCode, 201, res.body);
+      const markerId = (res.json() as Marker).id;
+      await until(() => events.some((e) => e.type === 'marker.created' && e.id === markerId), 'the event', {
+        ms: 60_000,
+      });
+    },
+  );
+});
