@@ -207,7 +207,7 @@ class PostgresDatabase implements Database {
   private scheduleReconnect() {
     if (this.closed || this.reconnect || ![...this.handlers.values()].some((l) => l.length > 0)) return;
     const delay = this.reconnectDelayMs;
-    this.reconnectDelayMs = Math.min(5000, delay * 2);
+    this.reconnectDelayMs = Math.min(2000, delay * 2);
     this.reconnect = setTimeout(() => {
       this.reconnect = undefined;
       this.connectListener().catch(() => this.scheduleReconnect());
