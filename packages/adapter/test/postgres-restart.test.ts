@@ -92,13 +92,16 @@ describe('PostgreSQL restarted under load', () => {
   it(
     'answers 503 while the database is away, reconnects by itself, and loses no acknowledged write',
     {
-      skip: bin
-        ? false
-        : 'no PostgreSQL server programs under /usr/lib/postgresql (apt-get install postgresql)',
+      // CI (which sets TEST_DATABASE_URL) has the server programs: there a missing one fails.
+      skip:
+        bin || process.env.TEST_DATABASE_URL
+          ? false
+          : 'no PostgreSQL server programs under /usr/lib/postgresql (apt-get install postgresql)',
       timeout: 600_000,
     },
     async (t) => {
-      const cluster = await ownCluster(bin as string);
+      assert.ok(bin, 'no PostgreSQL server programs under /usr/lib/postgresql');
+      const cluster = await ownCluster(bin);
       t.after(() => cluster.remove());
       const app = await startApp(() => openPostgres(cluster.url, 5));
       t.after(() => app.close());
