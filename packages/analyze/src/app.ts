@@ -5,6 +5,7 @@ import { DiskCache } from './cache.js';
 import { HttpError } from './errors.js';
 import { AnalysisService } from './processors/loudness.js';
 import { WaveformService } from './processors/waveform.js';
+import type { FfmpegStarter } from './processors/decode.js';
 import type { AssetResolver } from './resolver.js';
 import { healthRoutes } from './routes/health.js';
 import { loudnessRoutes } from './routes/loudness.js';
@@ -18,6 +19,8 @@ export interface AppOptions {
   ffmpegPath: string;
   maxDecoders: number;
   logger?: FastifyServerOptions['logger'];
+  /** Starts ffmpeg (default: `runFfmpeg`); tests count the decodes with it. */
+  runFfmpeg?: FfmpegStarter;
   /** The clock of the cache (tests of expiry). */
   now?: () => number;
 }
@@ -62,12 +65,20 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     now: options.now,
   });
   await cache.init();
-  const common = { cache, ffmpegPath: options.ffmpegPath, log: app.log, signal: closing.signal };
+  const common = {
+    cache,
+    ffmpegPath: options.ffmpegPath,
+    log: app.log,
+    signal: closing.signal,
+    run: options.runFfmpeg,
+  };
+  const waveforms = new WaveformService({ ...common, maxDecoders: options.maxDecoders });
   const services: Services = {
     resolver: options.resolver,
     cache,
-    waveforms: new WaveformService({ ...common, maxDecoders: options.maxDecoders }),
-    analysis: new AnalysisService(common),
+    waveforms,
+    // Loudness and the peak file come from the same decode of the track.
+    analysis: new AnalysisService({ ...common, programmePass: (source) => waveforms.programmePass(source) }),
   };
   app.decorate('services', services);
   app.addHook('onClose', async () => {

@@ -110,13 +110,13 @@ test('results are cached and identical requests in flight run once', async () =>
   assert.deepEqual(c, a);
 });
 
-test('the filter chain: ebur128 with true and sample peaks, astats, silencedetect', () => {
+test('the filter chain: astats, silencedetect, ebur128 with true and sample peaks', () => {
   const args = analysisArgs(fileSource('/m.wav', 2, 1), { thresholdDb: -50, minSeconds: 0.5 });
   assert.equal(
     args[args.indexOf('-af') + 1],
-    'ebur128=peak=true+sample:framelog=info,' +
-      'astats=measure_perchannel=Peak_level+RMS_level:measure_overall=Peak_level+RMS_level,' +
-      'silencedetect=noise=-50dB:duration=0.5',
+    'astats=measure_perchannel=Peak_level+RMS_level:measure_overall=Peak_level+RMS_level,' +
+      'silencedetect=noise=-50dB:duration=0.5,' +
+      'ebur128=peak=true+sample:framelog=info',
   );
   assert.deepEqual(args.slice(-3), ['-f', 'null', '-']);
 });

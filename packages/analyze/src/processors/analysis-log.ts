@@ -103,7 +103,11 @@ export class AnalysisLogParser {
       return;
     }
     if (text.includes('Summary:') && text.includes('ebur128')) {
+      // A filter graph configured twice (ffmpeg does so with -filter_complex) prints an empty
+      // summary first, from the instance it threw away: the last summary is the measurement.
       this.summarySeen = true;
+      this.section = '';
+      for (const key of Object.keys(this.summary) as (keyof LoudnessSummary)[]) this.summary[key] = null;
       return;
     }
     const section = SECTION.exec(text);
@@ -165,6 +169,8 @@ export class AnalysisLogParser {
     const channel = ASTATS_CHANNEL.exec(text);
     if (channel) {
       const levels: ChannelLevels = { channel: Number(channel[1]), peak: null, rms: null };
+      // Channel 1 starts a report; an earlier one came from a discarded instance of the filter.
+      if (levels.channel === 1) this.channels.length = 0;
       this.channels.push(levels);
       this.astatsTarget = levels;
       return true;

@@ -4,13 +4,18 @@
  * Memory stays flat: samples are handed on as they arrive and never gathered.
  */
 import { ffmpegGlobalArgs, ffmpegInputArgs, ffmpegSeconds } from '@frameproof/core';
-import { runFfmpeg } from '../ffmpeg.js';
+import { runFfmpeg, type FfmpegOptions, type FfmpegRun } from '../ffmpeg.js';
 import type { AudioSource } from '../resolver.js';
 import { PeakAccumulator, type SeriesSpec } from './peaks.js';
+
+/** Starts one ffmpeg process; `runFfmpeg` unless a test counts or replaces the runs. */
+export type FfmpegStarter = (ffmpegPath: string, args: readonly string[], options?: FfmpegOptions) => FfmpegRun;
 
 export interface DecodeContext {
   ffmpegPath: string;
   signal?: AbortSignal;
+  /** Defaults to `runFfmpeg`. */
+  run?: FfmpegStarter;
 }
 
 /**
@@ -74,9 +79,10 @@ export async function decodeRange(
   start: number,
   end: number | undefined,
   consume: SampleConsumer,
+  plan: DecodePlan = decodeArgs(source, start, end === undefined ? undefined : end - start),
+  onStderrLine?: (line: string) => void,
 ): Promise<number> {
-  const plan = decodeArgs(source, start, end === undefined ? undefined : end - start);
-  const run = runFfmpeg(ctx.ffmpegPath, plan.args, { signal: ctx.signal });
+  const run = (ctx.run ?? runFfmpeg)(ctx.ffmpegPath, plan.args, { signal: ctx.signal, onStderrLine });
   const frameBytes = source.channels * 2;
   let skip = plan.skipFrames * frameBytes;
   let remaining = end === undefined ? Infinity : (end - start) * frameBytes;

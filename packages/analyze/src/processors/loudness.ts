@@ -1,53 +1,41 @@
 /**
- * Loudness (EBU R128 / ITU-R BS.1770), per-channel levels and silence, in one decoding pass of
- * ffmpeg's `ebur128`, `astats` and `silencedetect` filters, read from its log as it runs. Results
- * are cached as JSON per asset track and silence settings.
+ * Loudness (EBU R128 / ITU-R BS.1770), per-channel levels and silence, from ffmpeg's `ebur128`,
+ * `astats` and `silencedetect` filters, read from its log as it runs. With the default silence
+ * settings they come from the track's one decode (`WaveformService.programmePass`), which also
+ * makes the peak file; other silence settings measure in a pass of their own. Results are cached as
+ * JSON per asset track and silence settings.
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import type { CacheLogger, DiskCache } from '../cache.js';
-import { entryName, SingleFlight } from '../cache.js';
-import { ffmpegGlobalArgs, ffmpegInputArgs } from '@frameproof/core';
+import { SingleFlight } from '../cache.js';
 import { runFfmpeg } from '../ffmpeg.js';
 import type { AudioSource } from '../resolver.js';
 import { AnalysisLogParser, type AnalysisResult } from './analysis-log.js';
+import type { FfmpegStarter } from './decode.js';
+import {
+  analysisEntryName,
+  DEFAULT_SILENCE,
+  measureOnlyArgs,
+  type SilenceSettings,
+} from './one-pass.js';
 
-export interface SilenceSettings {
-  /** dBFS below which audio counts as silent. */
-  thresholdDb: number;
-  /** Shortest silence reported, in seconds. */
-  minSeconds: number;
-}
+export { DEFAULT_SILENCE, type SilenceSettings } from './one-pass.js';
 
-export const DEFAULT_SILENCE: SilenceSettings = { thresholdDb: -60, minSeconds: 2 };
-
-export function analysisArgs(source: AudioSource, silence: SilenceSettings): string[] {
-  const filters = [
-    'ebur128=peak=true+sample:framelog=info',
-    'astats=measure_perchannel=Peak_level+RMS_level:measure_overall=Peak_level+RMS_level',
-    `silencedetect=noise=${silence.thresholdDb}dB:duration=${silence.minSeconds}`,
-  ];
-  return [
-    // `info`: the filters print their measurements at that level.
-    ...ffmpegGlobalArgs({ logLevel: 'info' }),
-    ...ffmpegInputArgs(source.input),
-    '-map',
-    source.map,
-    '-vn',
-    '-sn',
-    '-dn',
-    '-af',
-    filters.join(','),
-    '-f',
-    'null',
-    '-',
-  ];
-}
+/** The arguments of a measuring pass alone (no PCM output). */
+export const analysisArgs = measureOnlyArgs;
 
 export interface AnalysisServiceOptions {
   cache: DiskCache;
   ffmpegPath: string;
   log: CacheLogger;
   signal?: AbortSignal;
+  /** Starts ffmpeg; tests count the decodes with it. */
+  run?: FfmpegStarter;
+  /**
+   * The track's one decode, which measures with the default silence settings while making the
+   * peak file (and caches both). Without it, every analysis is a pass of its own.
+   */
+  programmePass?: (source: AudioSource) => Promise<{ analysis: AnalysisResult }>;
 }
 
 export class AnalysisService {
@@ -56,7 +44,7 @@ export class AnalysisService {
   constructor(private readonly o: AnalysisServiceOptions) {}
 
   async analyse(source: AudioSource, silence: SilenceSettings = DEFAULT_SILENCE): Promise<AnalysisResult> {
-    const name = entryName(source.cacheKey, `analysis-${silence.thresholdDb}-${silence.minSeconds}.json`);
+    const name = analysisEntryName(source, silence);
     const cached = await this.o.cache.get(name);
     if (cached) {
       try {
@@ -65,9 +53,11 @@ export class AnalysisService {
         this.o.cache.forget(name);
       }
     }
+    const pass = this.o.programmePass;
+    if (pass && sameSilence(silence, DEFAULT_SILENCE)) return (await pass(source)).analysis;
     return this.flights.run(name, async () => {
       const parser = new AnalysisLogParser();
-      const run = runFfmpeg(this.o.ffmpegPath, analysisArgs(source, silence), {
+      const run = (this.o.run ?? runFfmpeg)(this.o.ffmpegPath, measureOnlyArgs(source, silence), {
         signal: this.o.signal,
         onStderrLine: (line) => parser.line(line),
       });
@@ -79,4 +69,8 @@ export class AnalysisService {
       return result;
     });
   }
+}
+
+function sameSilence(a: SilenceSettings, b: SilenceSettings): boolean {
+  return a.thresholdDb === b.thresholdDb && a.minSeconds === b.minSeconds;
 }

@@ -14,7 +14,16 @@ import type { DiskCache, CacheLogger } from '../cache.js';
 import { entryName, SingleFlight } from '../cache.js';
 import type { AudioSource } from '../resolver.js';
 import type { WaveformData } from './audiowaveform.js';
-import { decodeRange, scanPeaks, type DecodeContext, type ScanOptions } from './decode.js';
+import { AnalysisLogParser, type AnalysisResult } from './analysis-log.js';
+import {
+  decodeRange,
+  scanPeaks,
+  type DecodeContext,
+  type FfmpegStarter,
+  type PositionedBinSink,
+  type ScanOptions,
+} from './decode.js';
+import { analysisEntryName, DEFAULT_SILENCE, onePassArgs } from './one-pass.js';
 import {
   type ChannelMode,
   coarsen,
@@ -70,6 +79,14 @@ export interface WaveformServiceOptions {
   log: CacheLogger;
   /** Aborted when the service shuts down. */
   signal?: AbortSignal;
+  /** Starts ffmpeg; tests count the decodes with it. */
+  run?: FfmpegStarter;
+}
+
+/** What the one decode of a whole track produced: the peak file (unless uncacheable) and the analysis. */
+export interface ProgrammePass {
+  levels: { path: string; header: LevelsHeader } | undefined;
+  analysis: AnalysisResult;
 }
 
 export class WaveformService {
@@ -85,7 +102,7 @@ export class WaveformService {
   private readonly scanOptions: ScanOptions;
 
   constructor(private readonly o: WaveformServiceOptions) {
-    this.ctx = { ffmpegPath: o.ffmpegPath, signal: o.signal };
+    this.ctx = { ffmpegPath: o.ffmpegPath, signal: o.signal, run: o.run };
     this.scanOptions = { maxSegments: o.maxDecoders, minSegmentSeconds: o.minSegmentSeconds };
   }
 
@@ -135,9 +152,19 @@ export class WaveformService {
   }
 
   /** Decodes the whole programme into the peak file; undefined when it cannot be cached. */
-  private buildLevels(source: AudioSource): Promise<{ path: string; header: LevelsHeader } | undefined> {
+  private async buildLevels(source: AudioSource): Promise<{ path: string; header: LevelsHeader } | undefined> {
+    return (await this.programmePass(source)).levels;
+  }
+
+  /**
+   * The one decode of a whole track (one ffmpeg, see one-pass.ts): writes the peak file and the
+   * analysis with the default silence settings to the cache, and answers both. Concurrent callers
+   * share one run.
+   */
+  programmePass(source: AudioSource): Promise<ProgrammePass> {
     const name = entryName(source.cacheKey, 'levels.bin');
     return this.flights.run(`levels:${name}`, async () => {
+      let parser = new AnalysisLogParser();
       const spec = storedSeries(source.channels);
       const stride = seriesCount(spec) * 4;
       // The finest level, plus the coarser ones at a quarter each (1 + 1/4 + 1/16 + ... < 4/3).
@@ -149,7 +176,7 @@ export class WaveformService {
         async (tmp) => {
           const fh = await open(tmp, 'w+');
           try {
-            header = await writeLevels(fh, this.ctx, source, this.scanOptions);
+            header = await writeLevels(fh, source, (sink) => onePassScan(this.ctx, source, sink, parser));
           } catch (err) {
             failure = err;
             throw err;
@@ -161,10 +188,19 @@ export class WaveformService {
       );
       // A failed decode is the request's failure; a failed write only means "not cached".
       if (failure && !isFsError(failure)) throw failure;
-      if (!path || !header) return undefined;
+      if (!header) {
+        // The cache could not take the peak file (full or unwritable): still one decode, without it.
+        parser = new AnalysisLogParser();
+        const frames = await onePassScan(this.ctx, source, () => undefined, parser);
+        remember(this.lengths, source.cacheKey, frames);
+      }
+      const analysis = parser.result();
+      const json = JSON.stringify(analysis);
+      await this.o.cache.put(analysisEntryName(source, DEFAULT_SILENCE), (tmp) => writeFile(tmp, json), json.length);
+      if (!path || !header) return { levels: undefined, analysis };
       remember(this.headers, name, header);
       remember(this.lengths, source.cacheKey, header.frames);
-      return { path, header };
+      return { levels: { path, header }, analysis };
     });
   }
 
@@ -472,28 +508,19 @@ async function readLevelsHeader(path: string): Promise<LevelsHeader> {
  */
 async function writeLevels(
   fh: FileHandle,
-  ctx: DecodeContext,
   source: AudioSource,
-  scanOptions: ScanOptions,
+  scan: (sink: PositionedBinSink) => Promise<number>,
 ): Promise<LevelsHeader> {
   const spec = storedSeries(source.channels);
   const series = seriesCount(spec);
   const stride = series * 4;
   const base = LEVELS[0] as number;
-  const frames = await scanPeaks(
-    ctx,
-    source,
-    { start: 0, end: undefined },
-    base,
-    spec,
-    (first, data, bins) => {
-      const bytes = Buffer.from(data.buffer, data.byteOffset, bins * stride); // a view: copy below
-      return fh
-        .write(Buffer.from(bytes), 0, bytes.length, LEVELS_HEADER_BYTES + first * stride)
-        .then(() => undefined);
-    },
-    scanOptions,
-  );
+  const frames = await scan((first, data, bins) => {
+    const bytes = Buffer.from(data.buffer, data.byteOffset, bins * stride); // a view: copy below
+    return fh
+      .write(Buffer.from(bytes), 0, bytes.length, LEVELS_HEADER_BYTES + first * stride)
+      .then(() => undefined);
+  });
   const levels: LevelsHeader['levels'] = [];
   let offset = LEVELS_HEADER_BYTES;
   for (const spp of LEVELS) {
@@ -535,4 +562,39 @@ async function writeLevels(
   json.copy(head, 8);
   await fh.write(head, 0, head.length, 0);
   return header;
+}
+
+/**
+ * Decodes the whole track once (one ffmpeg, one filter graph): the PCM becomes peaks at the peak
+ * file's finest level, handed to `sink` in order, while `parser` reads the measurements from
+ * ffmpeg's log. Resolves with the frames decoded.
+ */
+async function onePassScan(
+  ctx: DecodeContext,
+  source: AudioSource,
+  sink: PositionedBinSink,
+  parser: AnalysisLogParser,
+): Promise<number> {
+  let next = 0;
+  let pending: Promise<void> = Promise.resolve();
+  const acc = new PeakAccumulator(storedSeries(source.channels), LEVELS[0], (data, bins) => {
+    const written = sink(next, data, bins);
+    next += bins;
+    if (written) pending = pending.then(() => written);
+  });
+  const frames = await decodeRange(
+    ctx,
+    source,
+    0,
+    undefined,
+    async (samples) => {
+      acc.push(samples);
+      await pending;
+    },
+    onePassArgs(source, DEFAULT_SILENCE),
+    (line) => parser.line(line),
+  );
+  acc.end();
+  await pending;
+  return frames;
 }

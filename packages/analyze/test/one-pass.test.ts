@@ -1,0 +1,148 @@
+import { before, after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { DiskCache } from '../src/cache.js';
+import { runFfmpeg } from '../src/ffmpeg.js';
+import type { FfmpegStarter } from '../src/processors/decode.js';
+import { AnalysisService } from '../src/processors/loudness.js';
+import {
+  inputLabel,
+  measurementFilters,
+  onePassArgs,
+  onePassGraph,
+  DEFAULT_SILENCE,
+} from '../src/processors/one-pass.js';
+import { WaveformService } from '../src/processors/waveform.js';
+import { decodeAll, FFMPEG, fileSource, makeAudio, memoryLogger, referencePeaks, tempDir } from './helpers.js';
+
+const run = promisify(execFile);
+let dir: string;
+let cleanup: () => Promise<void>;
+
+before(async () => {
+  ({ dir, cleanup } = await tempDir());
+});
+after(() => cleanup());
+
+/** A fresh cache and services whose ffmpeg runs are recorded. */
+async function services(name: string) {
+  const log = memoryLogger();
+  const cache = new DiskCache({
+    dir: join(dir, name),
+    maxBytes: 1 << 30,
+    maxAgeMs: 86_400_000,
+    log,
+    sweepIntervalMs: 0,
+  });
+  await cache.init();
+  const runs: (readonly string[])[] = [];
+  const counted: FfmpegStarter = (path, args, options) => {
+    runs.push(args);
+    return runFfmpeg(path, args, options);
+  };
+  const common = { cache, ffmpegPath: FFMPEG, log, run: counted };
+  const waveforms = new WaveformService({ ...common, maxDecoders: 2 });
+  const analysis = new AnalysisService({ ...common, programmePass: (s) => waveforms.programmePass(s) });
+  return { waveforms, analysis, runs };
+}
+
+/** What `ffmpeg -af ebur128=peak=true` itself says, read with plain regular expressions. */
+async function ffmpegSays(path: string) {
+  const { stderr } = await run(FFMPEG, [
+    '-hide_banner',
+    '-nostats',
+    '-i',
+    path,
+    '-af',
+    'ebur128=peak=true+sample',
+    '-f',
+    'null',
+    '-',
+  ]);
+  const summary = stderr.slice(stderr.lastIndexOf('Summary:'));
+  const grab = (re: RegExp) => Number(re.exec(summary)?.[1]);
+  return {
+    integrated: grab(/I:\s+(-?[\d.]+) LUFS/),
+    range: grab(/LRA:\s+(-?[\d.]+) LU/),
+    samplePeak: grab(/Sample peak:\s+Peak:\s+(-?[\d.]+)/),
+    truePeak: grab(/True peak:\s+Peak:\s+(-?[\d.]+)/),
+  };
+}
+
+test('the graph splits the track into the PCM output and the measuring branch', () => {
+  assert.equal(
+    onePassGraph({ map: '0:a:1' }, { thresholdDb: -50, minSeconds: 0.5 }),
+    '[0:a:1]asplit=2[pcm][measure];[measure]' +
+      'astats=measure_perchannel=Peak_level+RMS_level:measure_overall=Peak_level+RMS_level,' +
+      'silencedetect=noise=-50dB:duration=0.5,ebur128=peak=true+sample:framelog=info,anullsink',
+  );
+  const plan = onePassArgs(fileSource('/m.wav', 6, 1, 44100));
+  assert.equal(plan.skipFrames, 0);
+  const args = plan.args;
+  assert.equal(args[args.indexOf('-map') + 1], '[pcm]');
+  assert.equal(args[args.indexOf('-ac') + 1], '6');
+  assert.equal(args[args.indexOf('-ar') + 1], '44100');
+  assert.equal(args[args.indexOf('-loglevel') + 1], 'info');
+  assert.deepEqual(args.slice(-3), ['-f', 's16le', 'pipe:1']);
+  assert.equal(args.filter((a) => a === '-i').length, 1, 'one input, read once');
+});
+
+test('bad stream maps and silence settings are refused before ffmpeg runs', () => {
+  assert.equal(inputLabel('0:3'), '[0:3]');
+  assert.throws(() => inputLabel('0:a:0];[x'), RangeError);
+  assert.throws(() => inputLabel(''), RangeError);
+  assert.throws(() => measurementFilters({ thresholdDb: NaN, minSeconds: 1 }), RangeError);
+  assert.throws(() => measurementFilters({ thresholdDb: -60, minSeconds: -1 }), RangeError);
+});
+
+test('one decode yields the peak file and the loudness, which equal ffmpeg ebur128 standalone', async () => {
+  // A tone at -26 dBFS, 4 s of digital silence, a loud burst at -3 dBFS, the tone again; 44.1 kHz
+  // so the measuring branch resamples while the PCM keeps the track's rate.
+  const tone = (db: number) => `${10 ** (db / 20)}*sin(2*PI*997*t)`;
+  const level = `if(lt(t,6),${tone(-26)},if(lt(t,10),0,if(lt(t,12),${tone(-3)},${tone(-26)})))`;
+  const right = `0.5*(${level})`;
+  const path = await makeAudio(
+    join(dir, 'programme.wav'),
+    `aevalsrc=exprs='${level}|${right}':s=44100:d=18`,
+    ['-c:a', 'pcm_s16le'],
+  );
+  const source = fileSource(path, 2, 18, 44100);
+  const { waveforms, analysis, runs } = await services('programme');
+  const [result, wave] = await Promise.all([
+    analysis.analyse(source),
+    waveforms.waveform(source, { samplesPerPixel: 512, start: 0, end: undefined, channels: 'all' }),
+  ]);
+  assert.equal(runs.length, 1, 'one ffmpeg for the waveform and the loudness');
+  assert.ok((runs[0] as readonly string[]).includes('-filter_complex'));
+
+  const theirs = await ffmpegSays(path);
+  const near = (a: number | null, b: number, tol = 0.1) =>
+    assert.ok(a !== null && Math.abs(a - b) <= tol, `${a} vs ${b}`);
+  near(result.loudness.integrated, theirs.integrated);
+  near(result.loudness.range, theirs.range);
+  near(result.loudness.truePeak, theirs.truePeak);
+  near(result.loudness.samplePeak, theirs.samplePeak);
+  near(result.loudness.samplePeak, -3, 0.05);
+  near(result.truePeakPerChannel[0] ?? null, theirs.truePeak);
+  near(result.truePeakPerChannel[1] ?? null, theirs.truePeak - 6.02, 0.15);
+  assert.equal(result.levels.channels.length, 2);
+  near(result.levels.channels[0]?.peak ?? null, -3, 0.05);
+  near(result.levels.channels[1]?.peak ?? null, -9.02, 0.05);
+  assert.equal(result.silence.length, 1);
+  near(result.silence[0]?.start ?? null, 6, 0.01);
+  near(result.silence[0]?.end ?? null, 10, 0.01);
+  assert.ok(Math.abs(result.momentary.length - 180) <= 1, `${result.momentary.length} momentary values`);
+  near(result.durationSeconds, 18, 0.11);
+
+  // The waveform from that decode is exact.
+  const samples = await decodeAll(path, 2);
+  assert.deepEqual(Array.from(wave.data), referencePeaks(samples, 2, 512, 'all'));
+  assert.equal(wave.from, 'levels');
+
+  // Other windows and zooms of the programme, and its loudness again, decode nothing more.
+  await waveforms.waveform(source, { samplesPerPixel: 4096, start: 44100, end: 88200, channels: 'merged' });
+  await analysis.analyse(source, DEFAULT_SILENCE);
+  assert.equal(runs.length, 1);
+});
