@@ -15,7 +15,15 @@ import {
   DEFAULT_SILENCE,
 } from '../src/processors/one-pass.js';
 import { WaveformService } from '../src/processors/waveform.js';
-import { decodeAll, FFMPEG, fileSource, makeAudio, memoryLogger, referencePeaks, tempDir } from './helpers.js';
+import {
+  decodeAll,
+  FFMPEG,
+  fileSource,
+  makeAudio,
+  memoryLogger,
+  referencePeaks,
+  tempDir,
+} from './helpers.js';
 
 const run = promisify(execFile);
 let dir: string;

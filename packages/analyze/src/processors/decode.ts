@@ -9,7 +9,11 @@ import type { AudioSource } from '../resolver.js';
 import { PeakAccumulator, type SeriesSpec } from './peaks.js';
 
 /** Starts one ffmpeg process; `runFfmpeg` unless a test counts or replaces the runs. */
-export type FfmpegStarter = (ffmpegPath: string, args: readonly string[], options?: FfmpegOptions) => FfmpegRun;
+export type FfmpegStarter = (
+  ffmpegPath: string,
+  args: readonly string[],
+  options?: FfmpegOptions,
+) => FfmpegRun;
 
 export interface DecodeContext {
   ffmpegPath: string;

@@ -12,12 +12,7 @@ import { runFfmpeg } from '../ffmpeg.js';
 import type { AudioSource } from '../resolver.js';
 import { AnalysisLogParser, type AnalysisResult } from './analysis-log.js';
 import type { FfmpegStarter } from './decode.js';
-import {
-  analysisEntryName,
-  DEFAULT_SILENCE,
-  measureOnlyArgs,
-  type SilenceSettings,
-} from './one-pass.js';
+import { analysisEntryName, DEFAULT_SILENCE, measureOnlyArgs, type SilenceSettings } from './one-pass.js';
 
 export { DEFAULT_SILENCE, type SilenceSettings } from './one-pass.js';
 

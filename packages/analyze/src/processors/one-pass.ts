@@ -31,7 +31,11 @@ export const DEFAULT_SILENCE: SilenceSettings = { thresholdDb: -60, minSeconds: 
  * loudness (whose input ffmpeg converts to 48 kHz doubles).
  */
 export function measurementFilters(silence: SilenceSettings): string[] {
-  if (!Number.isFinite(silence.thresholdDb) || !Number.isFinite(silence.minSeconds) || silence.minSeconds < 0) {
+  if (
+    !Number.isFinite(silence.thresholdDb) ||
+    !Number.isFinite(silence.minSeconds) ||
+    silence.minSeconds < 0
+  ) {
     throw new RangeError(`bad silence settings: ${JSON.stringify(silence)}`);
   }
   return [

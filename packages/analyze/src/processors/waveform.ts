@@ -152,7 +152,9 @@ export class WaveformService {
   }
 
   /** Decodes the whole programme into the peak file; undefined when it cannot be cached. */
-  private async buildLevels(source: AudioSource): Promise<{ path: string; header: LevelsHeader } | undefined> {
+  private async buildLevels(
+    source: AudioSource,
+  ): Promise<{ path: string; header: LevelsHeader } | undefined> {
     return (await this.programmePass(source)).levels;
   }
 
@@ -196,7 +198,11 @@ export class WaveformService {
       }
       const analysis = parser.result();
       const json = JSON.stringify(analysis);
-      await this.o.cache.put(analysisEntryName(source, DEFAULT_SILENCE), (tmp) => writeFile(tmp, json), json.length);
+      await this.o.cache.put(
+        analysisEntryName(source, DEFAULT_SILENCE),
+        (tmp) => writeFile(tmp, json),
+        json.length,
+      );
       if (!path || !header) return { levels: undefined, analysis };
       remember(this.headers, name, header);
       remember(this.lengths, source.cacheKey, header.frames);
