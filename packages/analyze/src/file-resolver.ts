@@ -1,11 +1,9 @@
-import { execFile } from 'node:child_process';
 import { stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { promisify } from 'node:util';
+import { parseProbe, probeArgs } from '@frameproof/core';
+import { FfmpegRunner } from '@frameproof/media-kit';
 import type { AssetResolver, AudioSource } from './resolver.js';
 import { HttpError, noAudio, notFound } from './errors.js';
-
-const run = promisify(execFile);
 
 /** ffprobe beside the ffmpeg in use (FFPROBE_PATH wins). */
 export function ffprobeFor(ffmpegPath: string, env: NodeJS.ProcessEnv = process.env): string {
@@ -65,41 +63,23 @@ export class FileAssetResolver implements AssetResolver {
   }
 
   private async probe(path: string): Promise<ProbedAudio[]> {
-    let stdout: string;
+    // core's ffprobe arguments and parser, media-kit's runner: as the jobs service probes.
+    const runner = new FfmpegRunner({ ffmpeg: 'ffmpeg', ffprobe: this.ffprobePath });
+    let technical;
     try {
-      ({ stdout } = await run(this.ffprobePath, [
-        '-v',
-        'error',
-        '-print_format',
-        'json',
-        '-show_streams',
-        '-show_format',
-        path,
-      ]));
+      const { stdout } = await runner.ffprobe(probeArgs(path, { countPackets: false }));
+      technical = parseProbe(stdout);
     } catch (err) {
       throw new HttpError(
         422,
         `the file could not be read as media: ${(err as Error).message.split('\n')[0]}`,
       );
     }
-    const parsed = JSON.parse(stdout) as {
-      streams?: {
-        index: number;
-        codec_type?: string;
-        channels?: number;
-        sample_rate?: string;
-        duration?: string;
-      }[];
-      format?: { duration?: string };
-    };
-    const formatDuration = Number(parsed.format?.duration ?? 0);
-    return (parsed.streams ?? [])
-      .filter((s) => s.codec_type === 'audio')
-      .map((s) => ({
-        index: s.index,
-        channels: s.channels ?? 2,
-        sampleRate: Number(s.sample_rate ?? 48000),
-        duration: Number(s.duration ?? formatDuration) || formatDuration,
-      }));
+    return technical.audio.map((a) => ({
+      index: a.index,
+      channels: a.channels || 2,
+      sampleRate: a.sampleRate || 48000,
+      duration: technical.durationSeconds,
+    }));
   }
 }
