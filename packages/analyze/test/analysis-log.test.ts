@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import {
   AnalysisLogParser,
   checkLoudness,
-  LineSplitter,
   parseLevel,
   reduceSeries,
 } from '../src/processors/analysis-log.js';
@@ -45,13 +44,40 @@ const LOG = `[Parsed_ebur128_0 @ 0x55] t: 0.0999792  TARGET:-23 LUFS    M:-120.7
 [Parsed_astats_1 @ 0x55] RMS level dB: -15.672979
 `;
 
-function parse(text: string, chunk = 37) {
+function parse(text: string) {
   const parser = new AnalysisLogParser();
-  const lines = new LineSplitter((l) => parser.line(l));
-  for (let i = 0; i < text.length; i += chunk) lines.push(text.slice(i, i + chunk));
-  lines.end();
+  for (const line of text.split(/\r\n|\r|\n/)) parser.line(line);
   return parser.result();
 }
+
+test('a filter graph configured twice: the empty summary and levels of the discarded instance do not count', () => {
+  const discarded = `[Parsed_ebur128_3 @ 0x11] Summary:
+
+  Integrated loudness:
+    I:         -70.0 LUFS
+    Threshold:   0.0 LUFS
+
+  Loudness range:
+    LRA:         0.0 LU
+    Threshold:   0.0 LUFS
+    LRA low:     0.0 LUFS
+    LRA high:    0.0 LUFS
+
+  Sample peak:
+    Peak:       -inf dBFS
+
+  True peak:
+    Peak:       -inf dBFS
+[Parsed_astats_1 @ 0x11] Channel: 1
+[Parsed_astats_1 @ 0x11] Peak level dB: -inf
+[Parsed_astats_1 @ 0x11] Channel: 2
+[Parsed_astats_1 @ 0x11] Peak level dB: -inf
+`;
+  const r = parse(discarded + LOG);
+  assert.deepEqual(r, parse(LOG));
+  assert.equal(r.loudness.integrated, -10.4);
+  assert.equal(r.levels.channels.length, 2);
+});
 
 test('reads the loudness summary, the 10 Hz series and the true peaks per channel', () => {
   const r = parse(LOG);
@@ -71,9 +97,9 @@ test('reads the loudness summary, the 10 Hz series and the true peaks per channe
   assert.equal(r.durationSeconds, 1.19998);
 });
 
-test('reads per-channel levels and silence spans, however the text is cut', () => {
-  for (const chunk of [1, 13, 4096]) {
-    const r = parse(LOG.replace(/\n/g, '\r\n'), chunk);
+test('reads per-channel levels and silence spans, whatever the line endings', () => {
+  for (const ending of ['\n', '\r\n', '\r']) {
+    const r = parse(LOG.replace(/\n/g, ending));
     assert.deepEqual(r.levels, {
       channels: [
         { channel: 1, peak: -6.0206, rms: -12.833012 },

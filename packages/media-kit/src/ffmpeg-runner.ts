@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import { type FfmpegProgress, ProgressParser, classifyFfmpegFailure } from '@frameproof/core';
 
 /** A run of ffmpeg or ffprobe that ended badly; `retryable` is false when the input is at fault. */
@@ -37,6 +38,18 @@ export interface RunResult {
   progress?: FfmpegProgress;
 }
 
+/** A run whose stdout is raw output (decoded PCM), read as a stream by the caller. */
+export interface FfmpegStream {
+  stdout: Readable;
+  /**
+   * Settles when the process has exited: resolved on exit 0 or after `stop()`; rejected with
+   * FfmpegError otherwise, or with the abort signal's reason.
+   */
+  done: Promise<RunResult>;
+  /** Ends the run early (SIGKILL); `done` then resolves. */
+  stop(): void;
+}
+
 export interface FfmpegPaths {
   ffmpeg: string;
   ffprobe: string;
@@ -66,6 +79,60 @@ export class FfmpegRunner {
 
   ffprobe(args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
     return this.run(this.paths.ffprobe, args, options);
+  }
+
+  /**
+   * ffmpeg with its stdout handed over as a stream (PCM on `pipe:1`), for output too large to
+   * collect; stderr is handled as in `ffmpeg()` (lines to `onStderrLine`, the end kept).
+   */
+  ffmpegStream(
+    args: readonly string[],
+    options: Omit<RunOptions, 'onProgress' | 'stdoutLimit'> = {},
+  ): FfmpegStream {
+    const { signal, onStderrLine } = options;
+    const command = this.paths.ffmpeg;
+    const stderrLimit = options.stderrLimit ?? 64 * 1024;
+    this.onCommand?.(command, args);
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
+    let stderr = '';
+    let partialLine = '';
+    let stopped = false;
+    const stop = () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      stopped = true;
+      child.kill('SIGKILL');
+    };
+    const onAbort = () => stop();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    if (signal?.aborted) stop();
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (chunk: string) => {
+      stderr += chunk;
+      if (stderr.length > 2 * stderrLimit) stderr = stderr.slice(-stderrLimit);
+      if (!onStderrLine) return;
+      const lines = (partialLine + chunk).split(/\r\n|\r|\n/);
+      partialLine = lines.pop() ?? '';
+      for (const line of lines) onStderrLine(line);
+    });
+    const done = new Promise<RunResult>((resolve, reject) => {
+      child.once('error', (err) =>
+        reject(new FfmpegError(`cannot run ${command}: ${err.message}`, true, null, '')),
+      );
+      child.once('close', (code, killedBy) => {
+        signal?.removeEventListener('abort', onAbort);
+        if (partialLine && onStderrLine) onStderrLine(partialLine);
+        partialLine = '';
+        const tail = stderr.slice(-stderrLimit);
+        if (signal?.aborted) reject(abortReason(signal));
+        else if (code === 0 || stopped) resolve({ stdout: '', stderr: tail });
+        else reject(failure(command, code, killedBy, tail));
+      });
+    });
+    // A consumer that stops reading must not leave an unhandled error behind; `done` still
+    // rejects for whoever awaits it.
+    child.stdout.on('error', () => undefined);
+    done.catch(() => undefined);
+    return { stdout: child.stdout, done, stop };
   }
 
   private run(command: string, args: readonly string[], options: RunOptions): Promise<RunResult> {
@@ -130,19 +197,28 @@ export class FfmpegRunner {
           settle(() => resolve({ stdout, stderr: tail, progress: last }));
           return;
         }
-        const classified = classifyFfmpegFailure(tail);
-        // A crash on a file is the file's doing (a decoder bug it triggers) and would repeat.
-        const crashed = killedBy !== null && CRASH_SIGNALS.has(killedBy);
-        const retryable = classified.retryable && !crashed;
-        const summary = classified.summary;
-        const how = crashed
-          ? `crashed (${killedBy})`
-          : killedBy
-            ? `was killed by ${killedBy}`
-            : `exited with code ${code}`;
-        const name = command.split('/').pop() ?? command;
-        settle(() => reject(new FfmpegError(`${name} ${how}: ${summary}`, retryable, code, tail)));
+        settle(() => reject(failure(command, code, killedBy, tail)));
       });
     });
   }
+}
+
+/** The error of a run that exited badly, classified from the end of its stderr. */
+function failure(
+  command: string,
+  code: number | null,
+  killedBy: NodeJS.Signals | null,
+  tail: string,
+): FfmpegError {
+  const classified = classifyFfmpegFailure(tail);
+  // A crash on a file is the file's doing (a decoder bug it triggers) and would repeat.
+  const crashed = killedBy !== null && CRASH_SIGNALS.has(killedBy);
+  const retryable = classified.retryable && !crashed;
+  const how = crashed
+    ? `crashed (${killedBy})`
+    : killedBy
+      ? `was killed by ${killedBy}`
+      : `exited with code ${code}`;
+  const name = command.split('/').pop() ?? command;
+  return new FfmpegError(`${name} ${how}: ${classified.summary}`, retryable, code, tail);
 }

@@ -32,6 +32,58 @@ before(async () => {
 after(() => rm(dir, { recursive: true, force: true }));
 
 describe('FfmpegRunner', () => {
+  it('streams raw output (PCM) and hands stderr over line by line', async () => {
+    const lines: string[] = [];
+    const stream = runner.ffmpegStream(
+      [
+        '-hide_banner',
+        '-nostdin',
+        '-loglevel',
+        'info',
+        '-f',
+        'lavfi',
+        '-i',
+        'sine=f=1000:r=8000:d=3',
+        '-af',
+        'ebur128=framelog=info',
+        '-ac',
+        '2',
+        '-ar',
+        '8000',
+        '-f',
+        's16le',
+        'pipe:1',
+      ],
+      { onStderrLine: (line) => lines.push(line) },
+    );
+    let bytes = 0;
+    for await (const chunk of stream.stdout as AsyncIterable<Buffer>) bytes += chunk.length;
+    await stream.done;
+    // 3 s of stereo s16 at 8 kHz, every byte.
+    assert.equal(bytes, 3 * 8000 * 2 * 2);
+    assert.ok(lines.filter((l) => / M:/.test(l)).length >= 29, 'every ebur128 frame line');
+    assert.ok(lines.some((l) => l.includes('Summary:')));
+  });
+
+  it('a streamed run stopped early resolves; a failing one rejects with FfmpegError', async () => {
+    const stream = runner.ffmpegStream([
+      '-nostdin',
+      '-f',
+      'lavfi',
+      '-i',
+      'sine=d=600',
+      '-f',
+      's16le',
+      'pipe:1',
+    ]);
+    for await (const _chunk of stream.stdout) break;
+    stream.stop();
+    await stream.done;
+    const bad = runner.ffmpegStream(['-nostdin', '-i', join(dir, 'missing.wav'), '-f', 's16le', 'pipe:1']);
+    bad.stdout.resume();
+    await assert.rejects(bad.done, (err: unknown) => err instanceof FfmpegError && err.exitCode !== 0);
+  });
+
   it('reports progress as it goes and ends at 100 %', async () => {
     const seen: FfmpegProgress[] = [];
     const result = await runner.ffmpeg(lavfi(4), { durationSeconds: 4, onProgress: (p) => seen.push(p) });

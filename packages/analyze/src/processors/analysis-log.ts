@@ -214,21 +214,6 @@ function round6(v: number): number {
   return Math.round(v * 1e6) / 1e6;
 }
 
-/** Splits a text stream into lines; ffmpeg ends some lines with "\r". */
-export class LineSplitter {
-  private rest = '';
-  constructor(private readonly onLine: (line: string) => void) {}
-  push(chunk: string): void {
-    const parts = (this.rest + chunk).split(/\r\n|\r|\n/);
-    this.rest = parts.pop() ?? '';
-    for (const p of parts) this.onLine(p);
-  }
-  end(): void {
-    if (this.rest) this.onLine(this.rest);
-    this.rest = '';
-  }
-}
-
 export interface LoudnessCheck {
   pass: boolean;
   integrated: { pass: boolean; deviationLu: number | null };
