@@ -1,5 +1,6 @@
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Storage } from '@frameproof/storage';
 import { errorBody } from '@frameproof/core';
 import { DiskCache } from './cache.js';
 import { HttpError } from './errors.js';
@@ -7,6 +8,7 @@ import { AnalysisService } from './processors/loudness.js';
 import { WaveformService } from './processors/waveform.js';
 import type { FfmpegStarter } from './processors/decode.js';
 import type { AssetResolver } from './resolver.js';
+import { ResultStore } from './result-store.js';
 import { healthRoutes } from './routes/health.js';
 import { loudnessRoutes } from './routes/loudness.js';
 import { waveformRoutes } from './routes/waveform.js';
@@ -19,6 +21,11 @@ export interface AppOptions {
   ffmpegPath: string;
   maxDecoders: number;
   logger?: FastifyServerOptions['logger'];
+  /**
+   * Where results are kept next to the assets (the storage the other services use); without it,
+   * results live on this task's disk only.
+   */
+  storage?: Storage;
   /** Starts ffmpeg (default: `runFfmpeg`); tests count the decodes with it. */
   runFfmpeg?: FfmpegStarter;
   /** The clock of the cache (tests of expiry). */
@@ -71,6 +78,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     log: app.log,
     signal: closing.signal,
     run: options.runFfmpeg,
+    results: options.storage ? new ResultStore(options.storage, cache, app.log) : undefined,
   };
   const waveforms = new WaveformService({ ...common, maxDecoders: options.maxDecoders });
   const services: Services = {

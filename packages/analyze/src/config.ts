@@ -11,6 +11,11 @@ export interface AnalyzeConfig {
   host: string;
   /** The adapter, asked for assets with the caller's token (AP_ADAPTER_HOST). */
   adapterUrl: string;
+  /**
+   * The storage of the assets (STORAGE_URL, as the adapter and jobs read it): analysis results
+   * are kept there next to each asset. Unset: on this task's disk only.
+   */
+  storageUrl: string | undefined;
   cacheDir: string;
   cacheMaxAgeMs: number;
   cacheMaxBytes: number;
@@ -49,6 +54,7 @@ export function loadConfig(env: Env = process.env): AnalyzeConfig {
     port: envNumber(env, 'PORT', 8080, { min: 0, max: 65535 }),
     host: env.HOST || '0.0.0.0',
     adapterUrl: env.AP_ADAPTER_HOST || 'http://127.0.0.1:8081',
+    storageUrl: env.STORAGE_URL || undefined,
     cacheDir: env.AP_ANALYZE_CACHE_DIR || join(tmpdir(), 'frameproof-analyze'),
     cacheMaxAgeMs: envNumber(env, 'AP_ANALYZE_CACHE_DAYS', 5, { min: 0, max: 3650 }) * 86_400_000,
     cacheMaxBytes: Math.round(

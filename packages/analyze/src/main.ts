@@ -1,6 +1,7 @@
 /** The analyze service's process: `node dist/src/main.js`. PORT (8080), HOST; see config.ts. */
 import { serializeRequest } from '@frameproof/core';
 import { createLogger, locateFfmpeg, loggerOptions } from '@frameproof/media-kit';
+import { openStorage } from '@frameproof/storage';
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { AdapterAssetResolver } from './resolver.js';
@@ -22,6 +23,7 @@ async function main(): Promise<void> {
   const ffmpeg = await locateFfmpeg({ log });
   const app = await buildApp({
     resolver: new AdapterAssetResolver(config.adapterUrl, config.authTtlMs),
+    storage: config.storageUrl ? openStorage(config.storageUrl) : undefined,
     cacheDir: config.cacheDir,
     cacheMaxBytes: config.cacheMaxBytes,
     cacheMaxAgeMs: config.cacheMaxAgeMs,
@@ -49,7 +51,10 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
   await app.listen({ port: config.port, host: config.host });
-  app.log.info({ adapter: config.adapterUrl, cache: config.cacheDir }, 'analyze: listening');
+  app.log.info(
+    { adapter: config.adapterUrl, cache: config.cacheDir, storage: config.storageUrl ?? null },
+    'analyze: listening',
+  );
 }
 
 await main();

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { type AssetWithShapes, type MediaFile } from '@frameproof/core';
+import { assetKeys, type AssetWithShapes, type MediaFile } from '@frameproof/core';
 import { ApiError, FrameproofClient } from '@frameproof/client';
 import { HttpError, noAudio, notFound } from './errors.js';
 
@@ -17,6 +17,11 @@ export interface AudioSource {
   durationSeconds: number;
   /** What is decoded: the track's audio proxy, the original file, or a local file (tests, tools). */
   kind: SourceKind;
+  /**
+   * Where results computed from these bytes are kept in storage (a key prefix from core's
+   * `assetKeys(...).analysis`); undefined: on this task's disk only.
+   */
+  resultsKey?: string;
 }
 
 export type SourceKind = 'audio-proxy' | 'original' | 'file';
@@ -112,10 +117,9 @@ export class AdapterAssetResolver implements AssetResolver {
   ): Promise<AudioSource> {
     const asset = await this.fetchAsset(assetId, authorization);
     const { file, ...source } = sourceFromAsset(asset, track, prefer);
-    return {
-      ...source,
-      cacheKey: `${asset.id}/${track}/${file.id}/${file.checksum ?? file.size}`,
-    };
+    const cacheKey = `${asset.id}/${track}/${file.id}/${file.checksum ?? file.size}`;
+    const version = createHash('sha256').update(cacheKey).digest('hex').slice(0, 32);
+    return { ...source, cacheKey, resultsKey: assetKeys(asset.id).analysis(track, version) };
   }
 
   private fetchAsset(assetId: string, authorization: string | undefined): Promise<AssetWithShapes> {

@@ -149,6 +149,8 @@ test("the adapter sees the caller's own token; its answer is ours", async () => 
   const s = await resolver.resolve(ID, 1, 'Bearer abc');
   assert.equal(seen.at(-1), 'Bearer abc');
   assert.equal(s.cacheKey, `${ID}/1/proxy1/sum-proxy1`);
+  // Results live next to the asset, per track and version of the decoded file.
+  assert.match(s.resultsKey ?? '', new RegExp(`^assets/${ID}/analysis/1/[0-9a-f]{32}$`));
   const code = (p: Promise<unknown>) =>
     p.then(
       () => 0,

@@ -19,6 +19,16 @@ export function assetKeys(assetId: string) {
     original: (fileName: string) => `${prefix}/original/${fileName}`,
     /** Where an attached subtitle file (WebVTT) of shape `shapeId` is stored. */
     subtitle: (shapeId: string) => `${prefix}/subtitles/${shapeId}.vtt`,
+    /**
+     * Where the analyze service keeps what it computed from a track (peak file, loudness and
+     * levels), per version of the decoded file: `version` names it (a hash of the file's
+     * identity, so a new proxy starts afresh) and must be one path segment of `[A-Za-z0-9_-]`.
+     */
+    analysis: (track: number, version: string) => {
+      if (!Number.isInteger(track) || track < 1) throw new RangeError(`bad audio track ${track}`);
+      if (!/^[A-Za-z0-9_-]+$/.test(version)) throw new RangeError(`bad analysis version "${version}"`);
+      return `${prefix}/analysis/${track}/${version}`;
+    },
     /** Where a job of `type` writes its outputs (the job's `outputPrefix`). */
     outputs: (type: JobType, track?: number) =>
       track === undefined ? `${prefix}/${type}` : `${prefix}/${type}/${track}`,

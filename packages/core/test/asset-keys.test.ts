@@ -21,6 +21,15 @@ describe('asset key layout', () => {
     assert.equal(keys.owns('uploads/abc'), false);
   });
 
+  it('keeps analyze results per track and file version, and refuses versions that are not one segment', () => {
+    const keys = assetKeys('a1');
+    assert.equal(keys.analysis(2, 'abc_12-f'), 'assets/a1/analysis/2/abc_12-f');
+    assert.equal(keys.owns(keys.analysis(1, 'v')), true);
+    assert.throws(() => keys.analysis(1, '../x'), RangeError);
+    assert.throws(() => keys.analysis(1, ''), RangeError);
+    assert.throws(() => keys.analysis(0, 'v'), RangeError);
+  });
+
   it('names the files jobs write under their prefix', () => {
     assert.equal(outputKey('assets/a1/thumbnails/', OUTPUT_FILES.poster), 'assets/a1/thumbnails/poster.jpg');
     assert.equal(OUTPUT_FILES.spriteSheet(7), 'sprite-007.jpg');

@@ -9,6 +9,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import type { CacheLogger, DiskCache } from '../cache.js';
 import { SingleFlight } from '../cache.js';
 import { runFfmpeg } from '../ffmpeg.js';
+import type { ResultStore } from '../result-store.js';
 import type { AudioSource } from '../resolver.js';
 import { AnalysisLogParser, type AnalysisResult } from './analysis-log.js';
 import type { FfmpegStarter } from './decode.js';
@@ -26,6 +27,8 @@ export interface AnalysisServiceOptions {
   signal?: AbortSignal;
   /** Starts ffmpeg; tests count the decodes with it. */
   run?: FfmpegStarter;
+  /** Where results are shared with every task (storage); the disk is a hot copy. */
+  results?: ResultStore;
   /**
    * The track's one decode, which measures with the default silence settings while making the
    * peak file (and caches both). Without it, every analysis is a pass of its own.
@@ -40,7 +43,7 @@ export class AnalysisService {
 
   async analyse(source: AudioSource, silence: SilenceSettings = DEFAULT_SILENCE): Promise<AnalysisResult> {
     const name = analysisEntryName(source, silence);
-    const cached = await this.o.cache.get(name);
+    const cached = (await this.o.cache.get(name)) ?? (await this.o.results?.fetch(source, name));
     if (cached) {
       try {
         return JSON.parse(await readFile(cached, 'utf8')) as AnalysisResult;
@@ -61,6 +64,7 @@ export class AnalysisService {
       const result = parser.result();
       const json = JSON.stringify(result);
       await this.o.cache.put(name, (tmp) => writeFile(tmp, json), json.length);
+      await this.o.results?.publish(source, name, { bytes: Buffer.from(json) });
       return result;
     });
   }

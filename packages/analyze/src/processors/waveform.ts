@@ -24,6 +24,7 @@ import {
   type ScanOptions,
 } from './decode.js';
 import { analysisEntryName, DEFAULT_SILENCE, onePassArgs } from './one-pass.js';
+import type { ResultStore } from '../result-store.js';
 import {
   type ChannelMode,
   coarsen,
@@ -81,6 +82,8 @@ export interface WaveformServiceOptions {
   signal?: AbortSignal;
   /** Starts ffmpeg; tests count the decodes with it. */
   run?: FfmpegStarter;
+  /** Where whole-programme results are shared with every task (storage); the disk is a hot copy. */
+  results?: ResultStore;
 }
 
 /** What the one decode of a whole track produced: the peak file (unless uncacheable) and the analysis. */
@@ -135,7 +138,7 @@ export class WaveformService {
 
   private async levels(source: AudioSource): Promise<{ path: string; header: LevelsHeader } | undefined> {
     const name = entryName(source.cacheKey, 'levels.bin');
-    const path = await this.o.cache.get(name);
+    const path = (await this.o.cache.get(name)) ?? (await this.o.results?.fetch(source, name));
     if (!path) return undefined;
     let header = this.headers.get(name);
     if (!header) {
@@ -198,11 +201,11 @@ export class WaveformService {
       }
       const analysis = parser.result();
       const json = JSON.stringify(analysis);
-      await this.o.cache.put(
-        analysisEntryName(source, DEFAULT_SILENCE),
-        (tmp) => writeFile(tmp, json),
-        json.length,
-      );
+      const analysisName = analysisEntryName(source, DEFAULT_SILENCE);
+      await this.o.cache.put(analysisName, (tmp) => writeFile(tmp, json), json.length);
+      // Shared through storage, so that no other task decodes this programme again.
+      await this.o.results?.publish(source, analysisName, { bytes: Buffer.from(json) });
+      if (path && header) await this.o.results?.publish(source, name, { path });
       if (!path || !header) return { levels: undefined, analysis };
       remember(this.headers, name, header);
       remember(this.lengths, source.cacheKey, header.frames);
@@ -278,6 +281,11 @@ export class WaveformService {
         // Another request may have started decoding it meanwhile.
         state = path ? Promise.resolve(path) : this.pendingChunks.get(name);
       }
+      if (!state && this.o.results) {
+        // Decoded by another task (or before a restart): a copy from storage.
+        const path = await this.o.results.fetch(source, name);
+        state = path ? Promise.resolve(path) : this.pendingChunks.get(name);
+      }
       if (state) {
         result.push(state);
         decodeRun();
@@ -316,7 +324,10 @@ export class WaveformService {
     const flush = async () => {
       const data = buf.subarray(0, filled);
       const name = this.chunkName(source, next);
-      settle(next++, await this.o.cache.put(name, (tmp) => writeFile(tmp, data), data.length));
+      const path = await this.o.cache.put(name, (tmp) => writeFile(tmp, data), data.length);
+      settle(next++, path);
+      // Shared, so that no other task decodes this stretch again.
+      if (path) await this.o.results?.publish(source, name, { path });
       filled = 0;
       buf = Buffer.allocUnsafe(CHUNK_FRAMES * frameBytes);
     };
