@@ -35,7 +35,15 @@ export class BusServer {
       this.auth.verify(token).then(
         (principal) => {
           if (principal.role !== 'service') return reject(403, 'Forbidden');
-          this.wss.handleUpgrade(req, socket, head, (ws) => this.welcome(ws));
+          this.wss.handleUpgrade(req, socket, head, (ws) => {
+            // A worker whose token is revoked logs in again and reconnects (it is refused with 401).
+            // Expiry alone does not close it: the socket carries only "there is work" signals.
+            const unwatch = this.auth.watch(principal, (why) => ws.close(4401, `token ${why}`), {
+              expiry: false,
+            });
+            ws.on('close', unwatch);
+            this.welcome(ws);
+          });
         },
         () => reject(401, 'Unauthorized'),
       );

@@ -3,6 +3,7 @@ import { openStorage, type Storage } from '@frameproof/storage';
 import type { AdapterConfig } from './config.js';
 import { type Database, openPglite, openPostgres } from './db/database.js';
 import { migrate } from './db/migrate.js';
+import { SessionsRepository } from './repositories/sessions.js';
 import { SettingsRepository, UsersRepository } from './repositories/users.js';
 import { AssetService } from './services/assets.js';
 import { AuthService } from './services/auth.js';
@@ -57,13 +58,13 @@ export async function createContext(
     randomBytes(32).toString('base64url'),
   );
   const users = new UsersRepository(db);
-  const auth = new AuthService(users, signingSecret, config);
+  const events = new EventBus(db);
+  await events.start();
+  const auth = new AuthService(users, new SessionsRepository(db), events, signingSecret, config);
   const { generatedAdminPassword } = await auth.ensureAccounts(
     { password: config.adminPassword, generate: generatePassword },
     config.runner,
   );
-  const events = new EventBus(db);
-  await events.start();
   const queue = new JobQueue(db, events, config);
   const mediaUrls = new MediaUrls(storage, Buffer.from(mediaSecret, 'base64url'), config.mediaUrlSeconds);
   const markers = new MarkerService(db, events);

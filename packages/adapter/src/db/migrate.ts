@@ -1,6 +1,7 @@
 import init from '../migrations/001-init.js';
 import subtitleShapes from '../migrations/002-subtitle-shapes.js';
 import softDelete from '../migrations/003-soft-delete.js';
+import sessions from '../migrations/004-sessions.js';
 import type { Database } from './database.js';
 
 /** Versioned migrations, applied in order, each once, each in its own transaction. */
@@ -8,6 +9,7 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
   { version: 1, name: 'init', sql: init },
   { version: 2, name: 'subtitle-shapes', sql: subtitleShapes },
   { version: 3, name: 'soft-delete', sql: softDelete },
+  { version: 4, name: 'sessions', sql: sessions },
 ];
 
 export async function migrate(db: Database): Promise<number[]> {

@@ -92,23 +92,6 @@ export class UsersRepository {
     );
     return toUser(row as UserRow);
   }
-
-  async saveRefreshToken(tokenHash: string, userId: string, expiresAt: Date) {
-    await this.db.query('INSERT INTO refresh_tokens (token_hash, user_id, expires_at) VALUES ($1, $2, $3)', [
-      tokenHash,
-      userId,
-      expiresAt,
-    ]);
-  }
-  /** Marks a refresh token used and returns its user, if it was valid. */
-  async consumeRefreshToken(tokenHash: string): Promise<string | undefined> {
-    const [row] = await this.db.query<{ user_id: string }>(
-      `UPDATE refresh_tokens SET revoked_at = now()
-       WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > now() RETURNING user_id`,
-      [tokenHash],
-    );
-    return row?.user_id;
-  }
 }
 
 export class SettingsRepository {

@@ -51,7 +51,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async 
       config: { public: true },
       schema: {
         tags: ['auth'],
-        summary: 'Revoke a refresh token',
+        summary: "Sign out: end the refresh token's session, which cuts off its access tokens too",
         body: RefreshBody,
         response: { 204: Type.Null() },
       },
@@ -162,14 +162,17 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async 
     '/api/users/:id',
     {
       config: { permission: 'user:manage' },
-      schema: { tags: ['users'], params: IdParams, body: UpdateUserBody, response: { 200: User, ...errors } },
+      schema: {
+        tags: ['users'],
+        summary: 'Change a user; disabling, a new role or a new password signs them out everywhere at once',
+        params: IdParams,
+        body: UpdateUserBody,
+        response: { 200: User, ...errors },
+      },
     },
     async (req) => {
-      const { password, ...rest } = req.body;
-      const user = await ctx.users.update(req.params.id, {
-        ...rest,
-        ...(password ? { passwordHash: await hashPassword(password) } : {}),
-      });
+      // Disabling, a new role or a new password ends the user's sessions at once.
+      const user = await ctx.auth.updateUser(req.params.id, req.body);
       if (!user) throw notFound('user');
       return publicUser(user);
     },

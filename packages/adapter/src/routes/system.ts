@@ -3,6 +3,12 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { AppContext } from '../context.js';
 
+/**
+ * The close code of an event-bus socket whose token expired or was revoked (sign-out, user
+ * disabled, role or password changed): get a fresh token (refresh), then connect again.
+ */
+export const REAUTHENTICATE = 4401;
+
 /** Health for the load balancer, the OpenAPI document, and live events over WebSocket. */
 export const systemRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async (app, { ctx }) => {
   app.get(
@@ -37,7 +43,7 @@ export const systemRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = asyn
       config: { permission: 'asset:read', tokenInQuery: true },
       schema: {
         tags: ['system'],
-        summary: `WebSocket of live events (${EVENT_TYPES.join(', ')}); token as Authorization header or ?access_token=`,
+        summary: `WebSocket of live events (${EVENT_TYPES.join(', ')}); token as Authorization header or ?access_token=; closed with code ${4401} when the token expires or is revoked`,
         querystring: Type.Object(
           {
             access_token: Type.Optional(Type.String()),
@@ -54,8 +60,13 @@ export const systemRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = asyn
         socket.send(JSON.stringify(event));
       });
       const ping = setInterval(() => socket.ping(), 30_000);
+      // The token was checked once, at the upgrade: the socket lives only as long as it would.
+      const unwatch = req.principal
+        ? ctx.auth.watch(req.principal, (why) => socket.close(REAUTHENTICATE, `token ${why}: sign in again`))
+        : () => undefined;
       socket.on('close', () => {
         off();
+        unwatch();
         clearInterval(ping);
       });
       socket.send(JSON.stringify({ type: 'hello', user: req.principal?.username }));

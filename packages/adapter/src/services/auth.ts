@@ -5,6 +5,9 @@ import type { OidcConfig } from '../config.js';
 import { forbidden, tooManyRequests, unauthorized, unavailable } from '@frameproof/core';
 import { LoginThrottle } from './login-throttle.js';
 import { publicUser, type UserRecord, type UsersRepository } from '../repositories/users.js';
+import type { SessionsRepository } from '../repositories/sessions.js';
+import { AccessCache } from './access-cache.js';
+import type { EventBus } from './event-bus.js';
 import { hashPassword, PasswordHashingBusy, verifyPassword } from './passwords.js';
 
 /** Who is calling: from a local access token or an OpenID Connect token. */
@@ -12,7 +15,17 @@ export interface Principal {
   userId: string;
   username: string;
   role: Role;
+  /** The session a local token was issued on (none for identity-provider tokens). */
+  sessionId?: string;
+  /** When the token runs out (ms since the epoch). */
+  expiresAt?: number;
 }
+
+/** Why a session or token stopped working; a socket is closed with the code that says "sign in again". */
+export type AccessEnd = 'expired' | 'revoked';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const ENDED = 'the session has ended: sign in again';
 
 const LOCAL_ISSUER = 'frameproof';
 const sha256 = (s: string) => createHash('sha256').update(s).digest('base64url');
@@ -32,10 +45,14 @@ export class AuthService {
   private jwks: ReturnType<typeof createRemoteJWKSet> | undefined;
   private oidcIssuer: string | undefined;
   private readonly oidcUsers = new Map<string, { principal: Principal; until: number }>();
+  private readonly access: AccessCache;
+  private readonly watchers = new Map<string, Set<() => void>>();
   readonly throttle = new LoginThrottle();
 
   constructor(
     private readonly users: UsersRepository,
+    private readonly sessions: SessionsRepository,
+    private readonly events: EventBus,
     signingSecret: string,
     private readonly options: {
       accessTokenSeconds: number;
@@ -43,9 +60,109 @@ export class AuthService {
       oidc?: OidcConfig;
       /** False (AUTH_LOCAL=off): people sign in through the identity provider only. */
       authLocal?: boolean;
+      /** How long a request's re-check may be remembered without news from the bus (ms). */
+      accessCacheMs?: number;
     },
   ) {
     this.secret = Buffer.from(signingSecret, 'base64url');
+    this.access = new AccessCache((userId, sessionId) => this.sessions.state(userId, sessionId), {
+      ttlMs: options.accessCacheMs ?? 10_000,
+    });
+    // Any instance's change reaches this one here (this one's own too).
+    events.onAccessChanged(({ userId }) => {
+      this.access.drop(userId);
+      for (const recheck of this.watchers.get(userId) ?? []) recheck();
+    });
+  }
+
+  /**
+   * Something changed the user's standing or ended sessions: forget what this instance knew
+   * at once (before the answer goes out), and tell every instance.
+   */
+  private changed(userId: string): void {
+    this.access.drop(userId);
+    this.events.accessChanged({ userId });
+  }
+
+  /** Ends every session of the user, so every token issued to them stops working now. */
+  async endSessions(userId: string, reason: string): Promise<void> {
+    await this.sessions.endAll(userId, reason);
+    this.changed(userId);
+  }
+
+  /**
+   * Changes a user; disabling them, giving them another role or a new password ends all their
+   * sessions (access and refresh tokens alike).
+   */
+  async updateUser(
+    id: string,
+    patch: { role?: Role; password?: string; displayName?: string | null; disabled?: boolean },
+  ): Promise<UserRecord | undefined> {
+    const before = await this.users.byId(id);
+    if (!before) return undefined;
+    const { password, ...rest } = patch;
+    const user = await this.users.update(id, {
+      ...rest,
+      ...(password ? { passwordHash: await hashPassword(password) } : {}),
+    });
+    if (!user) return undefined;
+    const reasons = [
+      patch.disabled === true && !before.disabled && 'disabled',
+      patch.role !== undefined && patch.role !== before.role && 'role changed',
+      password && 'password changed',
+    ].filter(Boolean);
+    if (reasons.length) await this.endSessions(id, reasons.join(', '));
+    else if (patch.disabled === false && before.disabled) this.changed(id);
+    return user;
+  }
+
+  /**
+   * Calls `onEnd` when the principal's token stops being good: when it expires, or when its
+   * session ends or its user is disabled or changed (on any instance). Returns a function that
+   * stops watching. For long-lived connections (WebSockets) that checked the token only once;
+   * `expiry: false` watches for revocation only.
+   */
+  watch(
+    principal: Principal,
+    onEnd: (why: AccessEnd) => void,
+    options: { expiry?: boolean } = {},
+  ): () => void {
+    let done = false;
+    const finish = (why: AccessEnd) => {
+      if (done) return;
+      stop();
+      onEnd(why);
+    };
+    const recheck = () => {
+      void this.stillGood(principal).then(
+        (ok) => ok || finish('revoked'),
+        () => undefined,
+      );
+    };
+    let set = this.watchers.get(principal.userId);
+    if (!set) this.watchers.set(principal.userId, (set = new Set()));
+    set.add(recheck);
+    const timer =
+      principal.expiresAt === undefined || options.expiry === false
+        ? undefined
+        : setTimeout(() => finish('expired'), Math.max(0, principal.expiresAt - Date.now()));
+    timer?.unref();
+    const stop = () => {
+      done = true;
+      clearTimeout(timer);
+      const watchers = this.watchers.get(principal.userId);
+      watchers?.delete(recheck);
+      if (watchers?.size === 0) this.watchers.delete(principal.userId);
+    };
+    return stop;
+  }
+
+  /** Whether the user and session behind a verified principal still stand, as of now. */
+  private async stillGood(principal: Principal): Promise<boolean> {
+    const state = await this.access.get(principal.userId, principal.sessionId ?? null);
+    if (!state || state.disabled) return false;
+    if (principal.sessionId === undefined) return true; // an identity provider's token
+    return state.sessionLive && state.role === principal.role;
   }
 
   async login(username: string, password: string, clientAddress = 'unknown'): Promise<TokenResponse> {
@@ -69,19 +186,39 @@ export class AuthService {
     return this.issue(user);
   }
 
+  /**
+   * Trades a refresh token for new tokens on the same session. A token that was traded in
+   * before is being replayed (stolen, or a copy left behind): the whole session ends, its
+   * newest refresh token and every access token issued on it included.
+   */
   async refresh(refreshToken: string): Promise<TokenResponse> {
-    const userId = await this.users.consumeRefreshToken(sha256(refreshToken));
-    const user = userId ? await this.users.byId(userId) : undefined;
+    const outcome = await this.sessions.trade(sha256(refreshToken));
+    if (outcome.kind === 'reused') {
+      this.changed(outcome.userId);
+      throw unauthorized('this refresh token was used before: the session has ended, sign in again');
+    }
+    if (outcome.kind === 'invalid') throw unauthorized('refresh token is not valid');
+    const user = await this.users.byId(outcome.userId);
     if (!user || user.disabled) throw unauthorized('refresh token is not valid');
-    return this.issue(user);
+    return this.issue(user, outcome.sessionId);
   }
 
+  /** Signs out: ends the refresh token's session, and so every token issued on it. */
   async logout(refreshToken: string): Promise<void> {
-    await this.users.consumeRefreshToken(sha256(refreshToken));
+    const session = await this.sessions.ofToken(sha256(refreshToken));
+    if (!session) return;
+    await this.sessions.end(session.sessionId, 'signed out');
+    this.changed(session.userId);
   }
 
-  private async issue(user: UserRecord): Promise<TokenResponse> {
-    const accessToken = await new SignJWT({ role: user.role, name: user.username, typ: 'access' })
+  private async issue(user: UserRecord, sessionId?: string): Promise<TokenResponse> {
+    sessionId ??= await this.sessions.start(user.id);
+    const accessToken = await new SignJWT({
+      role: user.role,
+      name: user.username,
+      typ: 'access',
+      sid: sessionId,
+    })
       .setProtectedHeader({ alg: 'HS256' })
       .setIssuer(LOCAL_ISSUER)
       .setSubject(user.id)
@@ -89,9 +226,10 @@ export class AuthService {
       .setExpirationTime(`${this.options.accessTokenSeconds}s`)
       .sign(this.secret);
     const refreshToken = randomBytes(32).toString('base64url');
-    await this.users.saveRefreshToken(
+    await this.sessions.saveRefreshToken(
       sha256(refreshToken),
       user.id,
+      sessionId,
       new Date(Date.now() + this.options.refreshTokenSeconds * 1000),
     );
     return {
@@ -117,17 +255,29 @@ export class AuthService {
   }
 
   private async verifyLocal(token: string): Promise<Principal> {
+    let principal: Principal;
     try {
       const { payload } = await jwtVerify(token, this.secret, {
         issuer: LOCAL_ISSUER,
         algorithms: ['HS256'],
       });
       const role = strongestRole([String(payload.role)]);
-      if (!payload.sub || !role || payload.typ !== 'access') throw new Error('incomplete token');
-      return { userId: payload.sub, username: String(payload.name), role };
+      const sid = payload.sid;
+      if (!payload.sub || !role || payload.typ !== 'access' || typeof sid !== 'string' || !UUID.test(sid))
+        throw new Error('incomplete token');
+      principal = {
+        userId: payload.sub,
+        username: String(payload.name),
+        role,
+        sessionId: sid,
+        expiresAt: (payload.exp ?? 0) * 1000,
+      };
     } catch {
       throw unauthorized('the token is not valid or has expired');
     }
+    // A good signature is not enough: the session must still be live and the user unchanged.
+    if (!(await this.stillGood(principal))) throw unauthorized(ENDED);
+    return principal;
   }
 
   private async verifyOidc(token: string, oidc: OidcConfig): Promise<Principal> {
@@ -152,8 +302,13 @@ export class AuthService {
     // The person's row is written when they first appear or their role or name changes, and at
     // most once a minute otherwise: not on every request.
     const key = [payload.iss, payload.sub, username, role, name].join('\n');
+    const expiry = payload.exp ? { expiresAt: payload.exp * 1000 } : {};
     const known = this.oidcUsers.get(key);
-    if (known && known.until > Date.now()) return known.principal;
+    if (known && known.until > Date.now()) {
+      // Disabling a person here must cut them off at once, whatever the provider says.
+      if (!(await this.stillGood(known.principal))) throw unauthorized('this account is disabled');
+      return { ...known.principal, ...expiry };
+    }
     const user = await this.users.upsertExternal(
       `${payload.iss}|${payload.sub}`,
       `${username}@oidc`,
@@ -161,7 +316,7 @@ export class AuthService {
       name,
     );
     if (user.disabled) throw unauthorized('this account is disabled');
-    const principal = { userId: user.id, username: user.username, role };
+    const principal: Principal = { userId: user.id, username: user.username, role, ...expiry };
     if (this.oidcUsers.size >= 10_000) this.oidcUsers.clear();
     this.oidcUsers.set(key, { principal, until: Date.now() + 60_000 });
     return principal;
@@ -207,20 +362,31 @@ export class AuthService {
       admin.password &&
       !(await verifyPassword(admin.password, existingAdmin.passwordHash ?? ''))
     ) {
-      // FRAMEPROOF_ADMIN_PASSWORD stays authoritative: setting it again is how a lost password is reset.
+      // FRAMEPROOF_ADMIN_PASSWORD stays authoritative: setting it again is how a lost password is
+      // reset, and a reset ends every session of the admin (whoever holds the old one is out).
       await this.users.update(existingAdmin.id, { passwordHash: await hashPassword(admin.password) });
+      await this.endSessions(existingAdmin.id, 'password reset');
     }
     if (runner) {
       const existing = await this.users.byUsername(runner.username);
-      const passwordHash = await hashPassword(runner.password);
       if (!existing)
         await this.users.create({
           username: runner.username,
           role: 'service',
-          passwordHash,
+          passwordHash: await hashPassword(runner.password),
           displayName: 'Jobs runner',
         });
-      else await this.users.update(existing.id, { passwordHash, role: 'service' });
+      else if (
+        existing.role !== 'service' ||
+        !(await verifyPassword(runner.password, existing.passwordHash ?? ''))
+      ) {
+        // Only a real change ends the workers' sessions: every adapter start would otherwise.
+        await this.users.update(existing.id, {
+          passwordHash: await hashPassword(runner.password),
+          role: 'service',
+        });
+        await this.endSessions(existing.id, 'service account changed');
+      }
     }
     return { generatedAdminPassword };
   }

@@ -4,6 +4,12 @@ import type { Database } from '../db/database.js';
 
 const EVENTS = 'frameproof_events';
 const WORK = 'frameproof_work';
+const ACCESS = 'frameproof_access';
+
+/** A user's sessions or standing changed (sign-out, disabled, new role or password): re-check them. */
+export interface AccessChange {
+  userId: string;
+}
 
 export type WorkSignal = { type: 'work-available' } | { type: 'cancel'; jobId: string };
 
@@ -17,6 +23,11 @@ function isLiveEvent(v: unknown): v is LiveEvent {
     typeof v.id === 'string' &&
     (v.data === undefined || (isObject(v.data) && !Array.isArray(v.data)))
   );
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+function isAccessChange(v: unknown): v is AccessChange {
+  return isObject(v) && typeof v.userId === 'string' && UUID.test(v.userId);
 }
 
 function isWorkSignal(v: unknown): v is WorkSignal {
@@ -42,6 +53,7 @@ export class EventBus {
     this.unlisten = [
       await this.db.listen(EVENTS, (payload) => this.receive('event', payload, isLiveEvent)),
       await this.db.listen(WORK, (payload) => this.receive('work', payload, isWorkSignal)),
+      await this.db.listen(ACCESS, (payload) => this.receive('access', payload, isAccessChange)),
     ];
     this.viaDatabase = true;
   }
@@ -58,6 +70,10 @@ export class EventBus {
   signalWorkers(signal: WorkSignal): void {
     this.send(WORK, 'work', signal);
   }
+  /** Tells every adapter instance (this one included) that a user's access changed. */
+  accessChanged(change: AccessChange): void {
+    this.send(ACCESS, 'access', change);
+  }
 
   /** Anyone who can reach the database can NOTIFY: a payload is checked before anyone hears it. */
   private receive(name: string, payload: string, valid: (message: unknown) => boolean): void {
@@ -71,7 +87,7 @@ export class EventBus {
     else this.local.emit('error', new Error(`ignored a malformed ${name} notification`));
   }
 
-  private send(channel: string, name: string, message: LiveEvent | WorkSignal) {
+  private send(channel: string, name: string, message: LiveEvent | WorkSignal | AccessChange) {
     if (!this.viaDatabase) {
       this.local.emit(name, message);
       return;
@@ -86,6 +102,10 @@ export class EventBus {
   onWork(handler: (signal: WorkSignal) => void): () => void {
     this.local.on('work', handler);
     return () => this.local.off('work', handler);
+  }
+  onAccessChanged(handler: (change: AccessChange) => void): () => void {
+    this.local.on('access', handler);
+    return () => this.local.off('access', handler);
   }
   onError(handler: (err: unknown) => void): void {
     this.local.on('error', handler);

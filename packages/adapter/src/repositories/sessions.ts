@@ -1,0 +1,94 @@
+import type { Role } from '@frameproof/core';
+import type { Queryable } from '../db/database.js';
+
+/** What a request is checked against: the user as stored now, and the session its token names. */
+export interface AccessState {
+  role: Role;
+  disabled: boolean;
+  /** False when the token names no session, or one that has ended. */
+  sessionLive: boolean;
+}
+
+/** How trading in a refresh token went. */
+export type RefreshOutcome =
+  | { kind: 'rotated'; userId: string; sessionId: string }
+  /** The token had been traded in before: a replay. Its session is now ended. */
+  | { kind: 'reused'; userId: string; sessionId: string }
+  | { kind: 'invalid' };
+
+export class SessionsRepository {
+  constructor(private readonly db: Queryable) {}
+
+  async start(userId: string): Promise<string> {
+    const [row] = await this.db.query<{ id: string }>(
+      'INSERT INTO sessions (user_id) VALUES ($1) RETURNING id',
+      [userId],
+    );
+    return (row as { id: string }).id;
+  }
+
+  async saveRefreshToken(tokenHash: string, userId: string, sessionId: string, expiresAt: Date) {
+    await this.db.query(
+      'INSERT INTO refresh_tokens (token_hash, user_id, session_id, expires_at) VALUES ($1, $2, $3, $4)',
+      [tokenHash, userId, sessionId, expiresAt],
+    );
+  }
+
+  /**
+   * Marks a refresh token used, once. A token already used is a replay: the whole session
+   * (every token of its family, the successor included) ends.
+   */
+  async trade(tokenHash: string): Promise<RefreshOutcome> {
+    const [fresh] = await this.db.query<{ user_id: string; session_id: string }>(
+      `UPDATE refresh_tokens t SET used_at = now()
+       FROM sessions s
+       WHERE t.token_hash = $1 AND t.used_at IS NULL AND t.expires_at > now()
+         AND s.id = t.session_id AND s.ended_at IS NULL
+       RETURNING t.user_id, t.session_id`,
+      [tokenHash],
+    );
+    if (fresh) return { kind: 'rotated', userId: fresh.user_id, sessionId: fresh.session_id };
+    const [used] = await this.db.query<{ user_id: string; session_id: string }>(
+      'SELECT user_id, session_id FROM refresh_tokens WHERE token_hash = $1 AND used_at IS NOT NULL',
+      [tokenHash],
+    );
+    if (!used) return { kind: 'invalid' };
+    await this.end(used.session_id, 'refresh token reused');
+    return { kind: 'reused', userId: used.user_id, sessionId: used.session_id };
+  }
+
+  /** The session a refresh token belongs to, used or not. */
+  async ofToken(tokenHash: string): Promise<{ userId: string; sessionId: string } | undefined> {
+    const [row] = await this.db.query<{ user_id: string; session_id: string }>(
+      'SELECT user_id, session_id FROM refresh_tokens WHERE token_hash = $1',
+      [tokenHash],
+    );
+    return row && { userId: row.user_id, sessionId: row.session_id };
+  }
+
+  async end(sessionId: string, reason: string): Promise<void> {
+    await this.db.query(
+      'UPDATE sessions SET ended_at = now(), end_reason = $2 WHERE id = $1 AND ended_at IS NULL',
+      [sessionId, reason],
+    );
+  }
+
+  /** Ends every session of a user (disabled, new role, new password). */
+  async endAll(userId: string, reason: string): Promise<void> {
+    await this.db.query(
+      'UPDATE sessions SET ended_at = now(), end_reason = $2 WHERE user_id = $1 AND ended_at IS NULL',
+      [userId, reason],
+    );
+  }
+
+  /** One indexed read: the user's role and state, and whether `sessionId` is live. */
+  async state(userId: string, sessionId: string | null): Promise<AccessState | undefined> {
+    const [row] = await this.db.query<{ role: Role; disabled: boolean; live: boolean }>(
+      `SELECT u.role, u.disabled,
+              EXISTS (SELECT 1 FROM sessions s WHERE s.id = $2 AND s.user_id = u.id AND s.ended_at IS NULL) AS live
+       FROM users u WHERE u.id = $1`,
+      [userId, sessionId],
+    );
+    return row && { role: row.role, disabled: row.disabled, sessionLive: row.live };
+  }
+}
