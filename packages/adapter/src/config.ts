@@ -38,6 +38,11 @@ export interface AdapterConfig {
   uploadMaxBytes: number;
   accessTokenSeconds: number;
   refreshTokenSeconds: number;
+  /**
+   * How long an instance may remember a user's standing without news on the bus (ms; 10 s
+   * when unset). Every change is sent on the bus at once; this only bounds a lost notification.
+   */
+  accessCacheMs?: number;
   mediaUrlSeconds: number;
   leaseSeconds: number;
   maxAttempts: number;

@@ -231,6 +231,24 @@ describe('OpenID Connect against a real provider', () => {
     assert.equal((await app.app.inject({ url: '/api/users', headers: auth(tampered) })).statusCode, 401);
   });
 
+  it('cuts a person off at once when an admin disables them, whatever the provider says', async () => {
+    const token = await idp.token('alice-reviewer');
+    const me = await app.app.inject({ url: '/api/auth/me', headers: auth(token) });
+    assert.equal(me.statusCode, 200);
+    const admin = await app.token();
+    const disable = (disabled: boolean) =>
+      app.app.inject({
+        method: 'PATCH',
+        url: `/api/users/${(me.json() as User).id}`,
+        headers: auth(admin),
+        payload: { disabled },
+      });
+    assert.equal((await disable(true)).statusCode, 200);
+    assert.equal((await app.app.inject({ url: '/api/assets', headers: auth(token) })).statusCode, 401);
+    assert.equal((await disable(false)).statusCode, 200);
+    assert.equal((await app.app.inject({ url: '/api/assets', headers: auth(token) })).statusCode, 200);
+  });
+
   it('keeps local logins working for the service account and admin', async () => {
     assert.ok(await app.token());
   });

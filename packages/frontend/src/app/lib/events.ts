@@ -2,11 +2,15 @@ import type { LiveEvent } from '@frameproof/core';
 import { session } from './session.js';
 import { eventBusBase } from './settings.js';
 
+/** The close code the adapter sends when the socket's token expired or was revoked. */
+const REAUTHENTICATE = 4401;
+
 /**
  * Live events from `/api/eventbus`, for one asset or all. Reconnects with a fresh token after a
  * drop (1 s, then up to 10 s apart). Each time the bus says hello, the first time included,
  * `onSubscribed` runs so the page refetches what changed before the subscription began: the
  * page's first load and the socket's opening race, and a slow socket missed the changes between.
+ * Closed with 4401 (token expired or revoked), it refreshes the session first.
  */
 export function subscribe(
   assetId: string | null,
@@ -25,6 +29,7 @@ export function subscribe(
     const url = new URL('/api/eventbus', eventBusBase);
     url.searchParams.set('access_token', session.token);
     if (assetId) url.searchParams.set('assetId', assetId);
+    const openedWith = session.token;
     socket = new WebSocket(url);
     socket.onmessage = (msg) => {
       const event = JSON.parse(String(msg.data)) as LiveEvent | { type: 'hello' };
@@ -35,8 +40,17 @@ export function subscribe(
       }
       onEvent(event);
     };
-    socket.onclose = () => {
+    socket.onclose = (event) => {
       if (closed) return;
+      if (event.code === REAUTHENTICATE) {
+        // The token expired or was revoked: reconnect with a fresh one, or end the session.
+        const fresh = session.token !== openedWith ? Promise.resolve(true) : session.refresh();
+        void fresh.then((ok) => {
+          if (!ok) session.expire();
+          if (!closed) timer = setTimeout(open, ok ? 0 : delay);
+        });
+        return;
+      }
       timer = setTimeout(open, delay);
       delay = Math.min(delay * 2, 10_000);
     };

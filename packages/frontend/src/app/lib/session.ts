@@ -92,17 +92,23 @@ class Session {
         () => false,
       );
     }
+    const trade = async () => {
+      const res = await fetch(`${apiBase}/api/auth/session/refresh`, {
+        method: 'POST',
+        credentials: 'include',
+        headers: { 'content-type': 'application/json' },
+        body: '{}',
+      });
+      if (!res.ok) return false;
+      this.accept((await res.json()) as SessionResponse);
+      return true;
+    };
     this.refreshing ??= (async () => {
       try {
-        const res = await fetch(`${apiBase}/api/auth/session/refresh`, {
-          method: 'POST',
-          credentials: 'include',
-          headers: { 'content-type': 'application/json' },
-          body: '{}',
-        });
-        if (!res.ok) return false;
-        this.accept((await res.json()) as SessionResponse);
-        return true;
+        // Tabs share the cookie: two trading the same refresh token at once would look like a
+        // replay, which ends the session. Across tabs, one refresh at a time (Web Locks).
+        const locks = typeof navigator === 'undefined' ? undefined : navigator.locks;
+        return await (locks ? locks.request('frameproof-session-refresh', trade) : trade());
       } catch {
         return false;
       } finally {
