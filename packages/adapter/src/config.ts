@@ -36,6 +36,8 @@ export interface AdapterConfig {
   runner?: { username: string; password: string };
   oidc?: OidcConfig;
   uploadMaxBytes: number;
+  /** How long after its creation an unfinished resumable upload is kept before it is swept (s). */
+  uploadExpirySeconds: number;
   accessTokenSeconds: number;
   refreshTokenSeconds: number;
   /**
@@ -137,6 +139,7 @@ export function readConfig(env: Env = process.env): AdapterConfig {
         }
       : undefined,
     uploadMaxBytes: envNumber(env, 'UPLOAD_MAX_BYTES', 200 * 1024 ** 3, { min: 1, integer: true }),
+    uploadExpirySeconds: envNumber(env, 'UPLOAD_EXPIRY_SECONDS', 7 * 86400, { min: 60, integer: true }),
     accessTokenSeconds: envNumber(env, 'ACCESS_TOKEN_SECONDS', 900, { min: 10, integer: true }),
     refreshTokenSeconds: envNumber(env, 'REFRESH_TOKEN_SECONDS', 30 * 86400, { min: 60, integer: true }),
     mediaUrlSeconds: envNumber(env, 'MEDIA_URL_SECONDS', 3600, { min: 10, integer: true }),

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { openStorage, type Storage } from '@frameproof/storage';
+import { openStorage, type Storage, type UploadTarget } from '@frameproof/storage';
 import type { AdapterConfig } from './config.js';
 import { type Database, openPglite, openPostgres } from './db/database.js';
 import { migrate } from './db/migrate.js';
@@ -28,6 +28,8 @@ export interface AppContext {
   subtitles: SubtitleService;
   queue: JobQueue;
   mediaUrls: MediaUrls;
+  /** The tus upload area, once the upload routes opened it (the sweep of expired uploads uses it). */
+  uploads?: UploadTarget;
   /** Set on the first start when the admin password was generated: print it once. */
   generatedAdminPassword?: string;
   close(): Promise<void>;

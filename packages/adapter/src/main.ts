@@ -29,6 +29,17 @@ async function main() {
   ctx.assets.startSweeper(undefined, (err) =>
     app.log.warn({ err }, 'purging deleted assets failed; the next sweep tries again'),
   );
+  // Unfinished resumable uploads expire (UPLOAD_EXPIRY_SECONDS after creation): sweep them.
+  const sweep = setInterval(
+    () => {
+      void ctx.uploads?.sweep(new Date()).then(
+        (removed) => removed && app.log.info({ removed }, 'swept expired uploads'),
+        (err: unknown) => app.log.warn({ err }, 'cannot sweep expired uploads'),
+      );
+    },
+    Math.min(3_600_000, (config.uploadExpirySeconds * 1000) / 4),
+  );
+  sweep.unref();
   const metrics = config.metrics
     ? new QueueMetrics(
         () => new JobsRepository(ctx.db).pendingCount(),
@@ -47,6 +58,7 @@ async function main() {
     stopping = true;
     app.log.info({ signal }, 'stopping');
     metrics?.stop();
+    clearInterval(sweep);
     await bus?.close();
     await app.close();
     await ctx.close();

@@ -9,8 +9,7 @@ import { AdapterAssetResolver, sourceFromAsset } from '../src/resolver.js';
 const ID = '11111111-1111-4111-8111-111111111111';
 const file = (id: string, url: string) => ({
   id,
-  storage: 's3',
-  key: `assets/${ID}/${id}`,
+  name: id,
   size: 1234,
   checksum: `sum-${id}`,
   mimeType: 'audio/wav',

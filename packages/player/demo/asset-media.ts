@@ -9,7 +9,7 @@ export function mediaFromAsset(asset: AssetWithShapes, apiBase = ''): PlayerMedi
     asset.shapes
       .filter((s) => s.type === type && (track === undefined || s.track === track))
       .flatMap((s) => s.files)
-      .find((f) => !ext || ext.test(f.key))?.url;
+      .find((f) => !ext || ext.test(f.name))?.url;
   const video = asset.technical?.video[0];
   const audioShapes = asset.shapes.filter((s) => s.type === 'audio-proxy' && s.track !== null);
   const media: PlayerMedia = {

@@ -1,5 +1,5 @@
 import { createReadStream, createWriteStream } from 'node:fs';
-import { copyFile, mkdir, rename, rm, stat } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -25,8 +25,14 @@ export class LocalStorage implements Storage {
     const path = this.path(key);
     await mkdir(dirname(path), { recursive: true });
     const tmp = `${path}.${process.pid}.${Date.now()}.part`;
-    await pipeline(Buffer.isBuffer(body) ? Readable.from([body]) : body, createWriteStream(tmp));
-    await rename(tmp, path);
+    try {
+      await pipeline(Buffer.isBuffer(body) ? Readable.from([body]) : body, createWriteStream(tmp));
+      await rename(tmp, path);
+    } catch (err) {
+      // An aborted upload leaves nothing behind.
+      await rm(tmp, { force: true });
+      throw err;
+    }
     return { size: (await stat(path)).size };
   }
 
@@ -56,6 +62,12 @@ export class LocalStorage implements Storage {
     await rm(this.path(key), { force: true });
   }
 
+  async move(from: string, to: string): Promise<void> {
+    const target = this.path(to);
+    await mkdir(dirname(target), { recursive: true });
+    await rename(this.path(from), target);
+  }
+
   async deletePrefix(prefix: string): Promise<void> {
     await rm(this.path(prefix.replace(/\/+$/, '')), { recursive: true, force: true });
   }
@@ -68,8 +80,37 @@ export class LocalStorage implements Storage {
     return this.path(key);
   }
 
-  async uploads(prefix: string): Promise<UploadTarget> {
+  async uploads(prefix: string, options: { expireAfterMs?: number } = {}): Promise<UploadTarget> {
     await mkdir(this.path(prefix), { recursive: true });
-    return { datastore: new FileStore({ directory: this.root }), idFor: (key) => key, keyOf: (id) => id };
+    const expireAfterMs = options.expireAfterMs ?? 0;
+    const datastore = new FileStore({
+      directory: this.root,
+      expirationPeriodInMilliseconds: expireAfterMs,
+    });
+    const records = datastore.configstore;
+    return {
+      datastore,
+      idFor: (key) => key,
+      keyOf: (id) => id,
+      forget: async (id) => {
+        await records.delete(id);
+      },
+      sweep: async (now) => {
+        if (expireAfterMs <= 0) return 0;
+        let removed = 0;
+        // tus's own listing reads only the top folder; our uploads sit under `prefix`.
+        const names = await readdir(this.path(prefix)).catch(() => [] as string[]);
+        for (const name of names.filter((n) => n.endsWith('.json'))) {
+          const id = `${prefix}/${name.slice(0, -'.json'.length)}`;
+          const upload = await records.get(id).catch(() => undefined);
+          if (!upload || upload.offset === upload.size || !upload.creation_date) continue;
+          if (new Date(upload.creation_date).getTime() + expireAfterMs > now.getTime()) continue;
+          await rm(this.path(id), { force: true });
+          await records.delete(id);
+          removed += 1;
+        }
+        return removed;
+      },
+    };
   }
 }

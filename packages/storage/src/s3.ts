@@ -2,6 +2,10 @@ import { createReadStream } from 'node:fs';
 import { stat as fsStat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CopyObjectCommand,
+  CreateMultipartUploadCommand,
   DeleteObjectCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
@@ -11,6 +15,7 @@ import {
   PutObjectCommand,
   S3Client,
   type S3ClientConfig,
+  UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
@@ -113,6 +118,51 @@ export class S3Storage implements Storage {
     await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) }));
   }
 
+  /** Copy then delete; past S3's 5 GiB limit on one copy, a multipart copy in 1 GiB parts. */
+  async move(from: string, to: string): Promise<void> {
+    const source = `${this.bucket}/${encodeURI(this.objectKey(from))}`;
+    const Key = this.objectKey(to);
+    const size = (await this.stat(from))?.size ?? 0;
+    if (size <= 5 * 1024 ** 3) {
+      await this.client.send(new CopyObjectCommand({ Bucket: this.bucket, Key, CopySource: source }));
+    } else {
+      const { UploadId } = await this.client.send(
+        new CreateMultipartUploadCommand({ Bucket: this.bucket, Key }),
+      );
+      try {
+        const part = 1024 ** 3;
+        const parts: { ETag?: string; PartNumber: number }[] = [];
+        for (let start = 0, n = 1; start < size; start += part, n++) {
+          const out = await this.client.send(
+            new UploadPartCopyCommand({
+              Bucket: this.bucket,
+              Key,
+              UploadId,
+              PartNumber: n,
+              CopySource: source,
+              CopySourceRange: `bytes=${start}-${Math.min(size, start + part) - 1}`,
+            }),
+          );
+          parts.push({ ETag: out.CopyPartResult?.ETag, PartNumber: n });
+        }
+        await this.client.send(
+          new CompleteMultipartUploadCommand({
+            Bucket: this.bucket,
+            Key,
+            UploadId,
+            MultipartUpload: { Parts: parts },
+          }),
+        );
+      } catch (err) {
+        await this.client
+          .send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key, UploadId }))
+          .catch(() => undefined);
+        throw err;
+      }
+    }
+    await this.delete(from);
+  }
+
   async deletePrefix(prefix: string): Promise<void> {
     const objectPrefix = `${this.objectKey(prefix.replace(/\/+$/, ''))}/`;
     let token: string | undefined;
@@ -147,15 +197,21 @@ export class S3Storage implements Storage {
     return undefined;
   }
 
-  async uploads(): Promise<UploadTarget> {
+  async uploads(_prefix: string, options: { expireAfterMs?: number } = {}): Promise<UploadTarget> {
+    const datastore = new S3Store({
+      partSize: 8 * 1024 * 1024,
+      expirationPeriodInMilliseconds: options.expireAfterMs ?? 0,
+      s3ClientConfig: { ...this.clientConfig, bucket: this.bucket },
+    });
     return {
-      datastore: new S3Store({
-        partSize: 8 * 1024 * 1024,
-        s3ClientConfig: { ...this.clientConfig, bucket: this.bucket },
-      }),
+      datastore,
       idFor: (key) => this.objectKey(key),
       keyOf: (id) =>
         this.prefix && id.startsWith(`${this.prefix}/`) ? id.slice(this.prefix.length + 1) : id,
+      forget: async (id) => {
+        await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: `${id}.info` }));
+      },
+      sweep: () => datastore.deleteExpired(),
     };
   }
 }

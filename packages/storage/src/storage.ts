@@ -25,6 +25,8 @@ export interface Storage {
   read(key: string, range?: ByteRange): Promise<Readable>;
   stat(key: string): Promise<StoredObject | undefined>;
   delete(key: string): Promise<void>;
+  /** Moves an object to another key (a rename in a folder, a copy and delete in S3). */
+  move(from: string, to: string): Promise<void>;
   deletePrefix(prefix: string): Promise<void>;
   /**
    * A short-lived URL that reads `key` straight from the storage (a presigned S3 URL, Range
@@ -34,8 +36,11 @@ export interface Storage {
   directUrl(key: string, expiresInSeconds: number, download?: DownloadHints): Promise<string | undefined>;
   /** The file on this machine that holds `key`, when the storage is a folder here. */
   localPath(key: string): string | undefined;
-  /** Resumable (tus) uploads written straight into this storage under `prefix`. */
-  uploads(prefix: string): Promise<UploadTarget>;
+  /**
+   * Resumable (tus) uploads written straight into this storage under `prefix`; unfinished ones
+   * expire `expireAfterMs` after they were created (0: never).
+   */
+  uploads(prefix: string, options?: { expireAfterMs?: number }): Promise<UploadTarget>;
 }
 
 /** How a direct URL presents the file to a browser. */
@@ -53,6 +58,13 @@ export interface UploadTarget {
   idFor(key: string): string;
   /** The key an upload id names. */
   keyOf(id: string): string;
+  /** Drops tus's record of an upload whose bytes were moved away, so its id names nothing. */
+  forget(id: string): Promise<void>;
+  /**
+   * Removes unfinished uploads that expired by `now` (bytes and record); returns how many. In
+   * S3 the store's own clock decides (and expiry needs object tagging on the bucket).
+   */
+  sweep(now: Date): Promise<number>;
 }
 
 export class StorageKeyError extends Error {}

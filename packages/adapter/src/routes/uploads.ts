@@ -8,6 +8,7 @@ import { parseBearer } from '../plugins/auth.js';
 const PATH = '/api/uploads';
 
 const UPLOADS = 'uploads';
+const NOT_FOUND = { status_code: 404, body: 'The file for this request was not found.\n' };
 const UPLOAD_ID = /^uploads\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /**
@@ -30,9 +31,11 @@ export const uploadRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app,
     }
   };
 
-  // tus writes straight into our storage, under `uploads/`, so a finished upload needs no copy.
-  // The upload id is where the bytes are: an object key in S3, a path under the folder locally.
-  const target = await ctx.storage.uploads(UPLOADS);
+  // tus writes straight into our storage, under `uploads/`; a finished upload is moved under
+  // its asset's keys, and tus forgets it (its id then names nothing). The upload id is where the
+  // bytes are while they arrive: an object key in S3, a path under the folder locally.
+  const target = await ctx.storage.uploads(UPLOADS, { expireAfterMs: ctx.config.uploadExpirySeconds * 1000 });
+  ctx.uploads = target;
   const publicOrigin = ctx.config.publicUrl ? new URL(ctx.config.publicUrl).origin : undefined;
   const tus = new Server({
     path: PATH,
@@ -45,8 +48,16 @@ export const uploadRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app,
     exposedHeaders: ['Frameproof-Asset-Id'],
     // Browsers upload from the app's own origin; no other page may drive uploads with CORS.
     allowedOrigins: (origin) => origin === publicOrigin,
-    onIncomingRequest: async (req) => {
-      await principalFor(req.headers.get('authorization'));
+    // Termination is for abandoning an upload; a finished one is an asset's original.
+    disableTerminationForFinishedUploads: true,
+    onIncomingRequest: async (req, uploadId) => {
+      const principal = await principalFor(req.headers.get('authorization'));
+      // Only the uploader may read, resume or end an upload; to anyone else it does not exist.
+      // (A creation is asked about the id it is about to get: nothing to own yet.)
+      if (uploadId && req.method !== 'POST') {
+        const upload = await target.datastore.getUpload(uploadId).catch(() => undefined);
+        if (upload?.metadata?.frameproofUserId !== principal.userId) throw NOT_FOUND;
+      }
     },
     onUploadCreate: async (req, upload) => {
       const principal = await principalFor(req.headers.get('authorization'));
@@ -65,8 +76,9 @@ export const uploadRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app,
         mimeType: meta.filetype || 'application/octet-stream',
         title: meta.title ?? undefined,
         userId: meta.frameproofUserId ?? '',
-        body: { storedKey: target.keyOf(upload.id) },
+        body: { uploadedKey: target.keyOf(upload.id) },
       });
+      await target.forget(upload.id);
       return { headers: { 'Frameproof-Asset-Id': asset.id } };
     },
   });

@@ -80,8 +80,8 @@ export class AssetService {
     mimeType: string;
     title?: string;
     userId: string;
-    /** Bytes to store now, or the key of bytes already stored (a finished tus upload). */
-    body: Readable | { storedKey: string };
+    /** Bytes to store now, or the key of bytes already stored (a finished tus upload), moved under the asset. */
+    body: Readable | { uploadedKey: string };
     /** Runs once the bytes are stored, before any row is written; throw to refuse. */
     afterStore?: () => void;
     id?: string;
@@ -91,16 +91,20 @@ export class AssetService {
     input = { ...input, mimeType: storableMediaType(input.mimeType) };
     const key = assetKeys(id).original(safeFileName(input.fileName));
     let stored = false;
+    const uploaded = 'uploadedKey' in input.body ? input.body.uploadedKey : undefined;
     try {
       let size: number;
-      if ('storedKey' in input.body) {
-        size = (await this.storage.stat(input.body.storedKey))?.size ?? 0;
+      if (uploaded !== undefined) {
+        // The upload's key is known to its uploader: the original must not stay there.
+        await this.storage.move(uploaded, key);
+        stored = true;
+        size = (await this.storage.stat(key))?.size ?? 0;
       } else {
         stored = true;
-        size = (await this.storage.put(key, input.body, input.mimeType)).size;
+        size = (await this.storage.put(key, input.body as Readable, input.mimeType)).size;
       }
       input.afterStore?.();
-      const sourceKey = 'storedKey' in input.body ? input.body.storedKey : key;
+      const sourceKey = key;
       const asset = await inTransaction(this.db, this.events, async (changes) => {
         const assets = new AssetsRepository(changes.tx);
         await assets.create({
@@ -119,7 +123,9 @@ export class AssetService {
       });
       return asset;
     } catch (err) {
-      if (stored) await this.storage.delete(key).catch(() => undefined);
+      // A one-shot upload's bytes go; a tus upload's go back where they came from.
+      if (stored && uploaded !== undefined) await this.storage.move(key, uploaded).catch(() => undefined);
+      else if (stored) await this.storage.delete(key).catch(() => undefined);
       throw err;
     }
   }
@@ -136,8 +142,8 @@ export class AssetService {
           files: await Promise.all(
             s.files.map(async (f) => ({
               id: f.id,
-              storage: f.storage,
-              key: f.key,
+              // The file's name only: where it is stored is none of the client's business.
+              name: f.key.slice(f.key.lastIndexOf('/') + 1),
               size: f.size,
               checksum: f.checksum,
               mimeType: f.mimeType,

@@ -104,8 +104,7 @@ export class SubtitleService {
       files: await Promise.all(
         shape.files.map(async (f) => ({
           id: f.id,
-          storage: f.storage,
-          key: f.key,
+          name: f.key.slice(f.key.lastIndexOf('/') + 1),
           size: f.size,
           checksum: f.checksum,
           mimeType: f.mimeType,

@@ -23,8 +23,10 @@ export const ShapeTypeSchema = Type.Enum(SHAPE_TYPES);
 
 export const MediaFile = Type.Object({
   id: Uuid,
-  storage: Type.String({ description: 'Where the bytes are: "local" or "s3".' }),
-  key: Type.String(),
+  name: Type.String({
+    description:
+      'The file name within its shape (e.g. `sprites.vtt`, `sprite-001.jpg`); where it is stored is not told.',
+  }),
   size: Type.Number(),
   checksum: Nullable(Type.String()),
   mimeType: Type.String(),

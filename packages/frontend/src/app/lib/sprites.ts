@@ -6,11 +6,9 @@ export function spriteFilesOf(
   asset: AssetWithShapes,
 ): { index: MediaFile; sheetUrls: Record<string, string> } | null {
   const shape = asset.shapes.find((s) => s.type === 'sprite');
-  const index = shape?.files.find((f) => f.key.endsWith('.vtt') || f.mimeType === 'text/vtt');
+  const index = shape?.files.find((f) => f.name.endsWith('.vtt') || f.mimeType === 'text/vtt');
   if (!shape || !index) return null;
-  const sheetUrls = Object.fromEntries(
-    shape.files.filter((f) => f !== index).map((f) => [f.key.split('/').pop() ?? f.key, f.url]),
-  );
+  const sheetUrls = Object.fromEntries(shape.files.filter((f) => f !== index).map((f) => [f.name, f.url]));
   return { index, sheetUrls };
 }
 
