@@ -26,6 +26,15 @@ const kinds: { name: string; make: () => Storage }[] = [
 
 for (const { name, make } of kinds) {
   describe(`storage: ${name}`, () => {
+    it('moves an object to another key, leaving nothing at the old one', async () => {
+      const storage = make();
+      await storage.put('uploads/u1', Buffer.from('the original'), 'video/quicktime');
+      await storage.move('uploads/u1', 'assets/m/original/clip.mov');
+      assert.equal(await storage.stat('uploads/u1'), undefined);
+      assert.equal(await text(await storage.read('assets/m/original/clip.mov')), 'the original');
+      await storage.deletePrefix('assets/m');
+    });
+
     it('writes, stats, reads ranges and deletes by prefix', async () => {
       const storage = make();
       await storage.put('assets/a/original/x.mov', Buffer.from('0123456789'), 'video/quicktime');
