@@ -43,8 +43,8 @@ export function mediaFromAsset(asset: AssetWithShapes, apiBase = ''): PlayerMedi
       asset.shapes
         .filter((s) => s.type === 'sprite' || s.type === 'thumbnails')
         .flatMap((s) => s.files)
-        .filter((f) => !f.key.endsWith('.vtt'))
-        .map((f) => [f.key.split('/').pop() ?? f.key, f.url]),
+        .filter((f) => !f.name.endsWith('.vtt'))
+        .map((f) => [f.name, f.url]),
     );
   }
   if (video) {
