@@ -17,12 +17,12 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { launchChromium, launchFirefox } from '@frameproof/tests/browsers';
+import { launchChromium } from '@frameproof/tests/browsers';
 import { bundle, PLAYER_DIR } from '../../packages/player/scripts/bundle.js';
 import {
   frameAccuracy,
+  openEngine,
   playwrightDriver,
-  puppeteerDriver,
   random,
   settled,
   startSite,
@@ -42,50 +42,30 @@ const round = (n: number, digits = 2): number => Math.round(n * 10 ** digits) / 
 
 async function accuracy(site: TestSite, engine: 'chromium' | 'firefox'): Promise<Record<string, unknown>> {
   const out: Record<string, unknown> = {};
-  if (engine === 'chromium') {
-    const browser = await launchChromium();
-    try {
-      for (const c of RATE_CASES) {
-        const page = await browser.newPage();
-        const r = await frameAccuracy(
-          await playwrightDriver(page),
-          site,
-          c.name,
-          (await makeNumberedProxy(c, { frames: 480 })).media,
-          { total: 300, seed: 11 },
-        );
-        out[c.name] = {
-          exact: r.exact,
-          total: r.total,
-          ...(r.failures.length ? { failures: r.failures.slice(0, 5) } : {}),
-        };
-        await page.close();
-      }
-    } finally {
-      await browser.close();
+  const browser = await openEngine(engine);
+  try {
+    for (const c of RATE_CASES) {
+      const page = await browser.newDriver();
+      const r = await frameAccuracy(
+        page.driver,
+        site,
+        c.name,
+        (await makeNumberedProxy(c, { frames: 480 })).media,
+        {
+          total: 300,
+          seed: 11,
+        },
+      );
+      out[c.name] = {
+        exact: r.exact,
+        total: r.total,
+        late: r.late.length,
+        ...(r.failures.length ? { failures: r.failures.slice(0, 5) } : {}),
+      };
+      await page.close();
     }
-  } else {
-    const browser = await launchFirefox();
-    try {
-      for (const c of RATE_CASES) {
-        const page = await browser.newPage();
-        const r = await frameAccuracy(
-          puppeteerDriver(page),
-          site,
-          c.name,
-          (await makeNumberedProxy(c, { frames: 480 })).media,
-          { total: 300, seed: 11 },
-        );
-        out[c.name] = {
-          exact: r.exact,
-          total: r.total,
-          ...(r.failures.length ? { failures: r.failures.slice(0, 5) } : {}),
-        };
-        await page.close();
-      }
-    } finally {
-      await browser.close();
-    }
+  } finally {
+    await browser.close();
   }
   return out;
 }

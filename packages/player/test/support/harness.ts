@@ -316,6 +316,33 @@ export async function frameAccuracy(
 /** The test page's window, as the page sets it up (test/browser/page.ts). */
 export type TestWindow = Window & { player?: Player & PlayerInternals };
 
+/** A browser of either engine, handing out pages behind the one Driver interface. */
+export interface EngineBrowser {
+  newDriver(): Promise<{ driver: Driver; close: () => Promise<unknown> }>;
+  close(): Promise<void>;
+}
+
+export async function openEngine(engine: 'chromium' | 'firefox'): Promise<EngineBrowser> {
+  if (engine === 'chromium') {
+    const browser = await launchChromium();
+    return {
+      newDriver: async () => {
+        const page = await browser.newPage();
+        return { driver: await playwrightDriver(page), close: () => page.close() };
+      },
+      close: () => browser.close(),
+    };
+  }
+  const browser = await launchFirefox();
+  return {
+    newDriver: async () => {
+      const page = await browser.newPage();
+      return { driver: puppeteerDriver(page), close: () => page.close() };
+    },
+    close: () => browser.close(),
+  };
+}
+
 /**
  * The frame-accuracy suite for one engine: at every rate case, 300 random frames reached every
  * way a reviewer reaches one, each checked against the screen's pixels.
@@ -323,31 +350,15 @@ export type TestWindow = Window & { player?: Player & PlayerInternals };
 export function accuracySuite(engine: 'chromium' | 'firefox'): void {
   const label = engine === 'chromium' ? 'Chromium' : 'Firefox';
   const skip = browserMissing(engine);
-  let close: (() => Promise<void>) | undefined;
-  let newDriver: () => Promise<{ driver: Driver; close: () => Promise<unknown> }>;
+  let browser: EngineBrowser | undefined;
   let site: TestSite;
 
   before(async () => {
     if (skip) return;
-    site = await startSite();
-    if (engine === 'chromium') {
-      const browser = await launchChromium();
-      close = () => browser.close();
-      newDriver = async () => {
-        const page = await browser.newPage();
-        return { driver: await playwrightDriver(page), close: () => page.close() };
-      };
-    } else {
-      const browser = await launchFirefox();
-      close = () => browser.close();
-      newDriver = async () => {
-        const page = await browser.newPage();
-        return { driver: puppeteerDriver(page), close: () => page.close() };
-      };
-    }
+    [site, browser] = await Promise.all([startSite(), openEngine(engine)]);
   });
   after(async () => {
-    await close?.();
+    await browser?.close();
     await site?.close();
   });
 
@@ -358,7 +369,7 @@ export function accuracySuite(engine: 'chromium' | 'firefox'): void {
       async (t) => {
         const { media } = await makeNumberedProxy(c, { frames: 480 });
         site.add(c.name, { media });
-        const page = await newDriver();
+        const page = await (browser as EngineBrowser).newDriver();
         try {
           const r = await frameAccuracy(page.driver, site, c.name, media, {
             total: 300,
