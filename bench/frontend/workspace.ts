@@ -9,21 +9,17 @@
  * For the library, the adapter (PGlite, seeded with SQL), the frontend's server and the gateway
  * run in this process; the browser is Debian's Chromium.
  */
-import { execFile } from 'node:child_process';
 import { mkdtemp, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { join } from 'node:path';
 import { buildApp, createContext, openPglite, readConfig } from '../../packages/adapter/src/index.js';
 import { buildStaticServer, loadConfig } from '../../packages/frontend/src/index.js';
 import { buildGateway } from '../../packages/gateway/src/index.js';
 import { launchChromium } from '../../tests/browsers/index.js';
 import { makeClip } from '../../tests/e2e/stack.js';
-import { WebStack } from '../../tests/e2e/web.js';
+import { buildFrontend, WebStack } from '../../tests/e2e/web.js';
 
-const run = promisify(execFile);
-const root = resolve(import.meta.dirname, '../..');
 const ASSETS = 10_000;
 
 const percentile = (xs: number[], p: number) => {
@@ -37,17 +33,7 @@ async function buildApp_(
   dir: string,
 ): Promise<{ publicDir: string; initialJsGzipKB: number; files: string[] }> {
   const publicDir = join(dir, 'public');
-  await run(process.execPath, [
-    join(root, 'node_modules/vite/bin/vite.js'),
-    'build',
-    join(root, 'packages/frontend'),
-    '--outDir',
-    publicDir,
-    '--emptyOutDir',
-    '--logLevel',
-    'warn',
-  ]);
-  await run(process.execPath, [join(root, 'packages/frontend/scripts/compress.mjs'), publicDir]);
+  await buildFrontend(publicDir);
   const html = await readFile(join(publicDir, 'index.html'), 'utf8');
   const files = [...html.matchAll(/(?:src|href)="(\/static\/[^"]+\.js)"/g)].map((m) => m[1] as string);
   let bytes = 0;

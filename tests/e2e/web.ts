@@ -6,6 +6,21 @@ import { exited, freePort, run, Stack } from './stack.js';
 
 const root = resolve(import.meta.dirname, '../..');
 
+/** Builds the web app as `npm run build` does (vite, then .gz and .br beside each file) into `publicDir`. */
+export async function buildFrontend(publicDir: string): Promise<void> {
+  await run(process.execPath, [
+    join(root, 'node_modules/vite/bin/vite.js'),
+    'build',
+    join(root, 'packages/frontend'),
+    '--outDir',
+    publicDir,
+    '--emptyOutDir',
+    '--logLevel',
+    'warn',
+  ]);
+  await run(process.execPath, [join(root, 'packages/frontend/scripts/compress.mjs'), publicDir]);
+}
+
 /**
  * The whole stack a browser talks to, each service its own process on loopback: the adapter,
  * one jobs worker and analyze (from Stack), the frontend's static server on a fresh build of the
@@ -47,17 +62,7 @@ export class WebStack {
     // The app, built as `npm run build` builds it, into this run's folder.
     const publicDir = join(dir, 'frontend-public');
     const configDir = join(dir, 'frontend-config');
-    await run(process.execPath, [
-      join(root, 'node_modules/vite/bin/vite.js'),
-      'build',
-      join(root, 'packages/frontend'),
-      '--outDir',
-      publicDir,
-      '--emptyOutDir',
-      '--logLevel',
-      'warn',
-    ]);
-    await run(process.execPath, [join(root, 'packages/frontend/scripts/compress.mjs'), publicDir]);
+    await buildFrontend(publicDir);
     await mkdir(configDir, { recursive: true });
     await writeFile(
       join(configDir, 'settings.js'),
