@@ -32,6 +32,8 @@ const SAFE_INPUT = [
   'file,https,tls,tcp,http,crypto',
   '-format_whitelist',
   'mov,matroska,webm,mxf,mpegts,mpeg,avi,asf,flv,gxf,dv,nut,ivf,yuv4mpegpipe,ogg,wav,w64,aiff,caf,mp3,flac,aac,ac3,eac3',
+  '-max_pixels',
+  '268435456',
 ];
 const QUIET = ['-hide_banner', '-nostdin', '-y', '-loglevel', 'error', '-nostats'];
 const WITH_PROGRESS = [
@@ -367,6 +369,12 @@ describe('thumbnails', () => {
     assert.equal(spriteLayout({ ...hd, frameCount: undefined }, 5, 2).count, 3);
   });
 
+  it('keeps tiles at most twice as tall as wide, whatever height a file declares', () => {
+    assert.equal(spriteLayout({ ...hd, width: 1080, height: 1920 }, 10, 2).tileHeight, 284, 'portrait');
+    assert.equal(spriteLayout({ ...hd, width: 2, height: 8192 }, 10, 2).tileHeight, 320);
+    assert.equal(spriteLayout({ ...hd, width: 8192, height: 2 }, 10, 2).tileHeight, 2);
+  });
+
   it('selects the first frame of each interval and tiles them', () => {
     const layout = spriteLayout(hd, 10.01, 2);
     assert.deepEqual(
@@ -545,6 +553,20 @@ describe('classifyFfmpegFailure', () => {
     assert.equal(network.retryable, true);
     assert.equal(classifyFfmpegFailure('').summary, 'no output');
     assert.ok(classifyFfmpegFailure('x'.repeat(2000)).summary.length <= 600);
+  });
+
+  it("names a picture over the decoders' pixel limit instead of their follow-up errors", () => {
+    // As ffmpeg 5.1 prints it with `-max_pixels 1000` on a 640x360 H.264 file.
+    const stderr = [
+      '[h264 @ 0x5619336b1e40] [IMGUTILS @ 0x7ffe058278e0] Picture size 640x360 exceeds specified max pixel count 1000, see the documentation if you wish to increase it',
+      '[h264 @ 0x5619336b1e40] video_get_buffer: image parameters invalid',
+      '[h264 @ 0x5619336b1e40] get_buffer() failed',
+      'Error while opening decoder for input stream #0:0 : Invalid argument',
+    ].join('\n');
+    assert.deepEqual(classifyFfmpegFailure(stderr), {
+      retryable: false,
+      summary: 'the picture size 640x360 is over the limit of 1000 pixels',
+    });
   });
 });
 

@@ -26,6 +26,8 @@ describe('probeArgs', () => {
       'file,https,tls,tcp,http,crypto',
       '-format_whitelist',
       'mov,matroska,webm,mxf,mpegts,mpeg,avi,asf,flv,gxf,dv,nut,ivf,yuv4mpegpipe,ogg,wav,w64,aiff,caf,mp3,flac,aac,ac3,eac3',
+      '-max_pixels',
+      '268435456',
       '-i',
       'file:/media/a b.mov',
     ]);

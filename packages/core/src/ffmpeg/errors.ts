@@ -6,7 +6,8 @@ export type MediaInputErrorCode =
   | 'no-duration'
   | 'no-video'
   | 'no-audio'
-  | 'invalid-job';
+  | 'invalid-job'
+  | 'over-limit';
 
 /**
  * Bad input: a corrupt, truncated, empty or non-media file, or a job that asks for a stream
@@ -52,6 +53,13 @@ export function classifyFfmpegFailure(stderr: string, maxLength = 600): FfmpegFa
   const refused = /\[([\w,]+) @ [^\]]+\] Format not on whitelist/.exec(stderr);
   if (refused)
     return { retryable: false, summary: `the file is not in an accepted media format (${refused[1]})` };
+  // A decoder met a picture over DECODE_MAX_PIXELS: say so, not the decoder's follow-up errors.
+  const huge = /Picture size (\d+x\d+) exceeds specified max pixel count (\d+)/.exec(stderr);
+  if (huge)
+    return {
+      retryable: false,
+      summary: `the picture size ${huge[1]} is over the limit of ${huge[2]} pixels`,
+    };
   const lines = stderr.split(/\r?\n/).filter((l) => !NOISE.test(l));
   let summary = lines.slice(-4).join(' | ').trim();
   if (summary.length > maxLength) summary = `…${summary.slice(-(maxLength - 1))}`;

@@ -3,6 +3,7 @@
 export * from './capabilities.js';
 export * from './errors.js';
 export * from './input.js';
+export * from './limits.js';
 export * from './probe.js';
 export * from './progress.js';
 export * from './proxy.js';

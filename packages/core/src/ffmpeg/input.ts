@@ -1,3 +1,4 @@
+import { DECODE_MAX_PIXELS } from './limits.js';
 import type { AudioStream, VideoStream } from '../media.js';
 
 /**
@@ -84,13 +85,18 @@ export function ffmpegGlobalArgs({
 /** How long a network read may stall before ffmpeg gives up (microseconds). */
 export const NETWORK_TIMEOUT_US = 60_000_000;
 
-/** The input with its safety options; a stalled network read fails instead of hanging. */
+/**
+ * The input with its safety options: only allowed protocols and demuxers, no decoded picture
+ * over DECODE_MAX_PIXELS, and a stalled network read fails instead of hanging.
+ */
 export function ffmpegInputArgs(input: string): string[] {
   return [
     '-protocol_whitelist',
     PROTOCOL_WHITELIST,
     '-format_whitelist',
     ALLOWED_DEMUXERS.join(','),
+    '-max_pixels',
+    String(DECODE_MAX_PIXELS),
     ...(/^https?:/i.test(input) ? ['-rw_timeout', String(NETWORK_TIMEOUT_US)] : []),
     '-i',
     ffmpegUrl(input),

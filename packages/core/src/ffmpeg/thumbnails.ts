@@ -103,7 +103,12 @@ export function spriteLayout(
   const cols = Math.min(columns, count);
   const rows = Math.min(maxRows, Math.ceil(count / cols));
   const size = fitSize(video, Math.max(video.height, 2));
-  const tileHeight = Math.max(2, Math.round((tileWidth * size.height) / size.width / 2) * 2);
+  // Tiles keep the picture's shape up to twice as tall as wide (portrait 9:16 fits): a
+  // declared 2×8192 picture must not make sheets 650,000 pixels high.
+  const tileHeight = Math.min(
+    2 * tileWidth,
+    Math.max(2, Math.round((tileWidth * size.height) / size.width / 2) * 2),
+  );
   return {
     intervalSeconds,
     count,
