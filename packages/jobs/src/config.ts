@@ -2,6 +2,11 @@ import { hostname, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import {
   ConfigError,
+  DECODE_MAX_PIXELS,
+  DEFAULT_JOB_TIMEOUTS,
+  DEFAULT_MEDIA_LIMITS,
+  type JobTimeouts,
+  type MediaLimits,
   envLogLevel,
   envNumber,
   type Env,
@@ -27,6 +32,26 @@ export interface JobsConfig {
   workerId: string;
   types?: JobType[];
   logLevel: LogLevel;
+  /** What the probe accepts (MEDIA_MAX_*). */
+  limits: MediaLimits;
+  /** How long a job may run (JOBS_TIMEOUT_*). */
+  timeouts: JobTimeouts;
+}
+
+/** MEDIA_MAX_*: limits may be tightened, or loosened as far as the decoders' own pixel cap. */
+function readMediaLimits(env: Env): MediaLimits {
+  const d = DEFAULT_MEDIA_LIMITS;
+  const side = Math.sqrt(DECODE_MAX_PIXELS);
+  const whole = (name: string, fallback: number, max = Number.MAX_SAFE_INTEGER) =>
+    envNumber(env, name, fallback, { min: 1, max, integer: true });
+  return {
+    maxWidth: whole('MEDIA_MAX_WIDTH', d.maxWidth, side),
+    maxHeight: whole('MEDIA_MAX_HEIGHT', d.maxHeight, side),
+    maxDurationSeconds: envNumber(env, 'MEDIA_MAX_DURATION_SECONDS', d.maxDurationSeconds, { min: 1 }),
+    maxFrameCount: whole('MEDIA_MAX_FRAME_COUNT', d.maxFrameCount),
+    maxPixelRate: whole('MEDIA_MAX_PIXEL_RATE', d.maxPixelRate),
+    maxStreams: whole('MEDIA_MAX_STREAMS', d.maxStreams),
+  };
 }
 
 /** The worker's settings from the environment (names as the ECS task definition sets them). */
@@ -55,5 +80,12 @@ export function readJobsConfig(env: Env = process.env): JobsConfig {
     workerId: env.JOBS_WORKER_ID || `${hostname()}-${process.pid}`,
     types: types?.length ? (types as JobType[]) : undefined,
     logLevel: envLogLevel(env),
+    limits: readMediaLimits(env),
+    timeouts: {
+      baseSeconds: envNumber(env, 'JOBS_TIMEOUT_BASE_SECONDS', DEFAULT_JOB_TIMEOUTS.baseSeconds, { min: 1 }),
+      perMediaSecond: envNumber(env, 'JOBS_TIMEOUT_PER_MEDIA_SECOND', DEFAULT_JOB_TIMEOUTS.perMediaSecond, {
+        min: 0,
+      }),
+    },
   };
 }

@@ -19,13 +19,16 @@ const client = new FrameproofClient(config.adapterUrl);
 const runner = new Runner({
   client,
   credentials: { username: config.username, password: config.password },
-  processors: createProcessors(new LocalTranscoder(ffmpeg.runner, ffmpeg.capabilities)),
+  processors: createProcessors(new LocalTranscoder(ffmpeg.runner, ffmpeg.capabilities), {
+    limits: config.limits,
+  }),
   storage: openStorage(config.storageUrl),
   workerId: config.workerId,
   types: config.types,
   concurrency: config.concurrency,
   pollSeconds: config.pollSeconds,
   stopTimeoutSeconds: config.stopTimeoutSeconds,
+  timeouts: config.timeouts,
   tmpRoot: config.tmpDir,
   bus: config.busPort
     ? new BusClient({

@@ -5,6 +5,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import {
   type BusMessage,
   type CompleteBody,
+  DEFAULT_JOB_TIMEOUTS,
+  type JobTimeouts,
+  jobTimeoutSeconds,
   type FailBody,
   type HeartbeatBody,
   type JobPayload,
@@ -45,6 +48,8 @@ export interface RunnerOptions {
   stopTimeoutSeconds?: number;
   /** Where each job's scratch folder is made. */
   tmpRoot?: string;
+  /** How long a job may run, from the media's duration; then it fails, not retried. */
+  timeouts?: JobTimeouts;
   bus?: Bus;
   log?: Logger;
 }
@@ -54,6 +59,20 @@ export class JobStop extends Error {
   override readonly name = 'JobStop';
   constructor(readonly kind: 'cancel' | 'lease-lost' | 'shutdown') {
     super(`job stopped: ${kind}`);
+  }
+}
+
+/**
+ * A job that ran past its time limit. A file that makes ffmpeg run forever would do so again,
+ * so it is not retried: the worker goes on to the next job.
+ */
+export class JobTimeout extends Error {
+  override readonly name = 'JobTimeout';
+  readonly retryable = false;
+  constructor(readonly seconds: number) {
+    super(
+      `the job ran longer than its limit of ${seconds} s (JOBS_TIMEOUT_BASE_SECONDS, JOBS_TIMEOUT_PER_MEDIA_SECOND)`,
+    );
   }
 }
 
@@ -251,6 +270,11 @@ export class Runner {
     const log = this.log.child({ jobId: job.id, type: job.type, attempt: job.attempt });
     const started = Date.now();
     const beat = setInterval(() => void this.heartbeat(a), Math.max(0.1, job.leaseSeconds / 3) * 1000);
+    const limit = jobTimeoutSeconds(
+      (job.payload as { technical?: { durationSeconds?: number } }).technical?.durationSeconds,
+      this.options.timeouts ?? DEFAULT_JOB_TIMEOUTS,
+    );
+    const deadline = setTimeout(() => a.controller.abort(new JobTimeout(limit)), limit * 1000);
     let tmpDir: string | undefined;
     log.info('job started');
     try {
@@ -276,14 +300,20 @@ export class Runner {
         if (reason.kind === 'shutdown') await this.release(job);
         else log.info({ reason: reason.kind }, 'job abandoned');
       } else {
-        const retryable = isRetryable(err);
-        log.warn({ err, retryable }, 'job failed');
+        const failure = reason instanceof JobTimeout ? reason : err;
+        const retryable = isRetryable(failure);
+        log.warn({ err: failure, retryable }, 'job failed');
         await this.report(log, 'fail', () =>
-          this.options.client.fail(job.id, { leaseToken: job.leaseToken, error: message(err), retryable }),
+          this.options.client.fail(job.id, {
+            leaseToken: job.leaseToken,
+            error: message(failure),
+            retryable,
+          }),
         );
       }
     } finally {
       clearInterval(beat);
+      clearTimeout(deadline);
       this.active.delete(job.id);
       if (tmpDir) await rm(tmpDir, { recursive: true, force: true }).catch(() => undefined);
     }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
   DEFAULT_LOUDNESS_TARGET,
+  DEFAULT_MEDIA_LIMITS,
   type JobPayload,
   type JobResult,
   type JobType,
@@ -171,6 +172,29 @@ describe('probe', () => {
     await rejectsForGood(run('probe', { name: 'corrupt.mov' }), /Invalid data|no media|neither/);
     await rejectsForGood(run('probe', { name: 'notes.txt' }), /not in an accepted media format \(tty\)/);
     await rejectsForGood(run('probe', { name: 'missing.mov' }), /not in storage/);
+  });
+
+  it('refuses a file over the limits at probe, naming each limit', async () => {
+    // A picture wider than any programme (9000 px, the default limit is 8192), as raw frames.
+    const wide = storage.path('src/wide.y4m');
+    await writeFile(
+      wide,
+      Buffer.concat([
+        Buffer.from('YUV4MPEG2 W9000 H16 F25:1 Ip A1:1 C420jpeg\n'),
+        ...[0, 1].flatMap(() => [Buffer.from('FRAME\n'), Buffer.alloc((9000 * 16 * 3) / 2, 128)]),
+      ]),
+    );
+    await rejectsForGood(run('probe', { name: 'wide.y4m' }), /width 9000 px is over the limit of 8192 px/);
+    // A deployment's own, tighter limits: a 2 s 320x180 file is refused on three counts at once.
+    const { runner, capabilities } = await systemRunner();
+    const strict = createProcessors(new LocalTranscoder(runner, capabilities), {
+      limits: { ...DEFAULT_MEDIA_LIMITS, maxWidth: 300, maxDurationSeconds: 1, maxFrameCount: 40 },
+    });
+    await rejectsForGood(
+      run('probe', { name: 'c25.mov' }, strict),
+      /over this deployment's limits: duration 2 s is over the limit of 1 s; .*width 320 px is over the limit of 300 px; .*frame count 50 is over the limit of 40/,
+    );
+    assert.equal((await probe('c25.mov')).video[0]?.width, 320, 'the default limits take it');
   });
 
   it('refuses playlists and concat lists that point at other files', async () => {

@@ -19,6 +19,7 @@ import type { Bus, BusHandlers } from '../src/bus.js';
 import type { ProcessorContext, ProcessorTable } from '../src/processors/index.js';
 import { Runner, type RunnerClient } from '../src/runner.js';
 import { until } from '@frameproof/tests/until';
+import { systemRunner } from './helpers.js';
 
 type Call =
   | { name: 'login' }
@@ -202,6 +203,38 @@ describe('Runner', () => {
       client.named('complete').length + client.named('fail').length + client.named('release').length,
       0,
     );
+  });
+
+  it('stops a job that runs past its time limit, kills its ffmpeg, fails it for good and goes on', async () => {
+    const endless = job(3, 'endless');
+    endless.payload = { ...endless.payload, technical: { durationSeconds: 2 } } as LeasedJob['payload'];
+    client.queue = [endless, job(3, 'next')];
+    const { runner: ffmpeg } = await systemRunner();
+    let ffmpegEnded: unknown;
+    start(
+      async (ctx) => {
+        if (ctx.payload.source.key !== 'endless') return { metadata: { ran: ctx.payload.source.key } };
+        // A source that never ends, as a hostile file can make a decoder loop.
+        const args = ['-hide_banner', '-f', 'lavfi', '-i', 'testsrc2=rate=25', '-f', 'null', '-'];
+        await ffmpeg.ffmpeg(args, { signal: ctx.signal }).catch((err: unknown) => {
+          ffmpegEnded = err;
+          throw err;
+        });
+        return {};
+      },
+      // 0.2 s plus 0.1 s per second of media: 0.4 s for this 2 s file.
+      { timeouts: { baseSeconds: 0.2, perMediaSecond: 0.1 } },
+    );
+    await until(
+      () => client.named('fail').length === 1 && client.named('complete').length === 1,
+      'both jobs',
+    );
+    assert.ok(ffmpegEnded, 'the ffmpeg run was stopped');
+    const [failed] = client.named('fail');
+    assert.equal(failed?.id, endless.id);
+    assert.equal(failed?.body.retryable, false);
+    assert.match(failed?.body.error ?? '', /ran longer than its limit of 0\.4 s/);
+    assert.deepEqual(client.named('complete')[0]?.body.result, { metadata: { ran: 'next' } });
   });
 
   it('fails bad input as not retryable and other errors as retryable', async () => {

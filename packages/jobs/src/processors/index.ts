@@ -1,13 +1,16 @@
 import {
   DEFAULT_LOUDNESS_TARGET,
+  DEFAULT_MEDIA_LIMITS,
   type JobPayload,
   type JobResult,
   type JobType,
   MediaInputError,
+  type MediaLimits,
   OUTPUT_FILES,
   type TechnicalMetadata,
   autoQcMarkers,
   autoQcMetadata,
+  checkMediaLimits,
   formatFrameRate,
   outputKey as key,
   timelineOf,
@@ -46,13 +49,18 @@ function firstVideo(technical: TechnicalMetadata) {
 
 /**
  * The processors, doing their steps with `transcoder`. Output names are fixed under the job's
- * `outputPrefix`, so a retried job overwrites what an earlier attempt left.
+ * `outputPrefix`, so a retried job overwrites what an earlier attempt left. The probe refuses a
+ * file over `limits`, so no later step decodes it.
  */
-export function createProcessors(transcoder: Transcoder): ProcessorTable {
+export function createProcessors(
+  transcoder: Transcoder,
+  { limits = DEFAULT_MEDIA_LIMITS }: { limits?: MediaLimits } = {},
+): ProcessorTable {
   return {
     probe: async (ctx) => {
       const { source, outputPrefix } = checked(ctx.payload, false);
       const technical = await transcoder.probe({ source }, ctx);
+      checkMediaLimits(technical, limits);
       // Text subtitle streams of the source become subtitle shapes, numbered from 1 in stream
       // order (the shape's track), so that a retried probe replaces them.
       const subtitles = await transcoder.subtitles(
