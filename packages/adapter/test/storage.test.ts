@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -84,6 +84,19 @@ for (const { name, make } of kinds) {
     });
   });
 }
+
+describe('a local folder', () => {
+  it('makes its folders readable by this user only', async () => {
+    const root = join(dir, 'private-media');
+    const storage = new LocalStorage(root);
+    await storage.put('assets/a/original/file.mov', Buffer.from('unreleased'));
+    await storage.putFile('assets/b/proxy/file.mov', join(root, 'assets/a/original/file.mov'));
+    for (const folder of [root, 'assets', 'assets/a', 'assets/a/original', 'assets/b/proxy'].map((f) =>
+      f === root ? f : join(root, f),
+    ))
+      assert.equal((await stat(folder)).mode & 0o777, 0o700, folder);
+  });
+});
 
 describe('storage locations', () => {
   it('parses s3:// URLs and opens the right kind', () => {

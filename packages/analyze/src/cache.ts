@@ -54,7 +54,7 @@ export class DiskCache {
   /** Reads what an earlier process left; drops expired entries and unfinished writes. */
   async init(): Promise<void> {
     try {
-      await mkdir(this.dir, { recursive: true });
+      await mkdir(this.dir, { recursive: true, mode: 0o700 });
       for (const group of await readdir(this.dir)) {
         const groupDir = join(this.dir, group);
         const names = await readdir(groupDir).catch(() => [] as string[]);
@@ -151,7 +151,7 @@ export class DiskCache {
     };
     try {
       await this.makeRoom(0);
-      await mkdir(dirname(final), { recursive: true });
+      await mkdir(dirname(final), { recursive: true, mode: 0o700 });
       await write(tmp);
       const { size } = await stat(tmp);
       release();

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -179,7 +179,10 @@ async function adminPassword(found: boolean): Promise<string> {
 async function main() {
   const data = dataSummary();
   if (data.found) console.log(`frameproof: found the data of an earlier run in ${dataDir}; starting with it`);
-  await mkdir(dataDir, { recursive: true });
+  // Only this user may read the data (the database, media, the admin password file); an older
+  // install's folder is closed too.
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  await chmod(dataDir, 0o700);
   const present = services.filter((s) => existsSync(join(root, s.entry)));
   for (const missing of services.filter((s) => !present.includes(s))) {
     console.log(`frameproof: ${missing.name} is not built (${missing.entry}); leaving it out`);

@@ -6,6 +6,9 @@ import { pipeline } from 'node:stream/promises';
 import { FileStore } from '@tus/file-store';
 import { type ByteRange, checkKey, type Storage, type StoredObject, type UploadTarget } from './storage.js';
 
+/** Folders only this user can list or enter: the media may be unreleased programmes. */
+const PRIVATE = 0o700;
+
 /** Media in a folder on this machine (the default for `npm start`). */
 export class LocalStorage implements Storage {
   readonly kind = 'local' as const;
@@ -23,7 +26,7 @@ export class LocalStorage implements Storage {
 
   async put(key: string, body: Readable | Buffer): Promise<StoredObject> {
     const path = this.path(key);
-    await mkdir(dirname(path), { recursive: true });
+    await mkdir(dirname(path), { recursive: true, mode: PRIVATE });
     const tmp = `${path}.${process.pid}.${Date.now()}.part`;
     try {
       await pipeline(Buffer.isBuffer(body) ? Readable.from([body]) : body, createWriteStream(tmp));
@@ -38,7 +41,7 @@ export class LocalStorage implements Storage {
 
   async putFile(key: string, source: string): Promise<StoredObject> {
     const path = this.path(key);
-    await mkdir(dirname(path), { recursive: true });
+    await mkdir(dirname(path), { recursive: true, mode: PRIVATE });
     if (resolve(source) !== path) await copyFile(source, path);
     return { size: (await stat(path)).size };
   }
@@ -64,7 +67,7 @@ export class LocalStorage implements Storage {
 
   async move(from: string, to: string): Promise<void> {
     const target = this.path(to);
-    await mkdir(dirname(target), { recursive: true });
+    await mkdir(dirname(target), { recursive: true, mode: PRIVATE });
     await rename(this.path(from), target);
   }
 
@@ -81,7 +84,7 @@ export class LocalStorage implements Storage {
   }
 
   async uploads(prefix: string, options: { expireAfterMs?: number } = {}): Promise<UploadTarget> {
-    await mkdir(this.path(prefix), { recursive: true });
+    await mkdir(this.path(prefix), { recursive: true, mode: PRIVATE });
     const expireAfterMs = options.expireAfterMs ?? 0;
     const datastore = new FileStore({
       directory: this.root,
