@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ConfigError, envLogLevel, envNumber, type Env, type LogLevel } from '@frameproof/core';
 
@@ -31,6 +32,12 @@ export interface AdapterConfig {
    */
   trustProxy: number | string | false;
   adminPassword?: string;
+  /**
+   * AUTH_SIGNING_SECRETS and MEDIA_URL_SECRETS: keys in rotation (the first signs). Unset: one
+   * key each, generated and kept in the database, where a backup would hold them.
+   */
+  signingSecrets?: Buffer[];
+  mediaUrlSecrets?: Buffer[];
   /** AUTH_LOCAL=off: no local admin, and people sign in through the identity provider only. */
   authLocal: boolean;
   runner?: { username: string; password: string };
@@ -85,6 +92,41 @@ function required(env: Env, name: string, why: string): string {
   return value;
 }
 
+/**
+ * Secret keys from a comma-separated list, newest first: each at least 32 characters (say,
+ * `openssl rand -base64 32`). The message never repeats a value.
+ */
+function envSecrets(env: Env, name: string): Buffer[] | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return undefined;
+  const items = raw.split(',').map((item) => item.trim());
+  const short = items.findIndex((item) => item.length < 32);
+  if (short >= 0)
+    throw new ConfigError(`${name}: key ${short + 1} of ${items.length} is shorter than 32 characters`);
+  if (new Set(items).size !== items.length) throw new ConfigError(`${name} lists a key twice`);
+  return items.map((item) => Buffer.from(item, 'utf8'));
+}
+
+/** Where the adapter's image keeps the RDS certificate bundle. */
+export const RDS_CA_BUNDLE = '/etc/ssl/certs/rds-global-bundle.pem';
+
+/**
+ * DB_SSL: `verify` (the default) checks the server's certificate against DB_SSL_CA and its name
+ * against DB_HOST; `no-verify` encrypts without checking who answers; `false` does not encrypt.
+ */
+function dbTls(env: Env): string {
+  const mode = env.DB_SSL || 'verify';
+  if (mode === 'false') return '';
+  if (mode === 'no-verify') return '?sslmode=no-verify';
+  if (mode !== 'verify') throw new ConfigError(`DB_SSL must be verify, no-verify or false, got "${mode}"`);
+  const ca = env.DB_SSL_CA || RDS_CA_BUNDLE;
+  if (!existsSync(ca))
+    throw new ConfigError(
+      `DB_SSL_CA: no certificate bundle at ${ca}, so the database server cannot be verified (DB_SSL=no-verify skips the check)`,
+    );
+  return `?sslmode=verify-full&sslrootcert=${encodeURIComponent(ca)}`;
+}
+
 function onOff(env: Env, name: string, fallback: boolean): boolean {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
@@ -100,8 +142,7 @@ export function readConfig(env: Env = process.env): AdapterConfig {
   if (!databaseUrl && env.DB_HOST) {
     const user = encodeURIComponent(env.DB_USER ?? 'postgres');
     const pass = env.DB_PASS ? `:${encodeURIComponent(env.DB_PASS)}` : '';
-    const ssl = env.DB_SSL === 'false' ? '' : '?sslmode=no-verify';
-    databaseUrl = `postgres://${user}${pass}@${env.DB_HOST}:${env.DB_PORT ?? 5432}/${env.DB_NAME ?? 'accurate_video'}${ssl}`;
+    databaseUrl = `postgres://${user}${pass}@${env.DB_HOST}:${env.DB_PORT ?? 5432}/${env.DB_NAME ?? 'accurate_video'}${dbTls(env)}`;
   }
   const runnerUser = env.AUTH_RUNNER_USERNAME;
   const runnerPass = env.AUTH_RUNNER_PASSWORD;
@@ -124,6 +165,8 @@ export function readConfig(env: Env = process.env): AdapterConfig {
     mediaPublicUrl: env.MEDIA_PUBLIC_URL || undefined,
     trustProxy: trustProxy(env.TRUST_PROXY),
     adminPassword: env.FRAMEPROOF_ADMIN_PASSWORD || undefined,
+    signingSecrets: envSecrets(env, 'AUTH_SIGNING_SECRETS'),
+    mediaUrlSecrets: envSecrets(env, 'MEDIA_URL_SECRETS'),
     authLocal: onOff(env, 'AUTH_LOCAL', true),
     runner: runnerUser && runnerPass ? { username: runnerUser, password: runnerPass } : undefined,
     oidc: issuer

@@ -9,6 +9,7 @@ import { AssetService } from './services/assets.js';
 import { AuthService } from './services/auth.js';
 import { EventBus } from './services/event-bus.js';
 import { MarkerService } from './services/markers.js';
+import { KeyRing } from './services/key-ring.js';
 import { MediaUrls } from './services/media-urls.js';
 import { generatePassword } from './services/passwords.js';
 import { Ingest } from './services/ingest.js';
@@ -44,6 +45,20 @@ export interface ContextOptions {
   now?: () => Date;
 }
 
+/**
+ * The keys a secret is signed with: the configured ones (and any copy in the database is
+ * deleted, so that a backup cannot mint tokens); else one generated and kept in the database,
+ * so that every adapter instance signs and verifies with the same key.
+ */
+async function keyRing(settings: SettingsRepository, name: string, configured?: Buffer[]): Promise<KeyRing> {
+  if (configured?.length) {
+    await settings.delete(name);
+    return new KeyRing(configured);
+  }
+  const stored = await settings.getOrCreate(name, () => randomBytes(32).toString('base64url'));
+  return new KeyRing([Buffer.from(stored, 'base64url')]);
+}
+
 export async function createContext(
   config: AdapterConfig,
   db?: Database,
@@ -54,21 +69,18 @@ export async function createContext(
   storage ??= openStorage(config.storageUrl);
   await migrate(db);
   const settings = new SettingsRepository(db);
-  // Kept in the database so that every adapter instance signs and verifies with the same keys.
-  const signingSecret = await settings.getOrCreate('jwt_secret', () => randomBytes(32).toString('base64url'));
-  const mediaSecret = await settings.getOrCreate('media_url_secret', () =>
-    randomBytes(32).toString('base64url'),
-  );
+  const signingKeys = await keyRing(settings, 'jwt_secret', config.signingSecrets);
+  const mediaUrlKeys = await keyRing(settings, 'media_url_secret', config.mediaUrlSecrets);
   const users = new UsersRepository(db);
   const events = new EventBus(db);
   await events.start();
-  const auth = new AuthService(users, new SessionsRepository(db), events, signingSecret, config);
+  const auth = new AuthService(users, new SessionsRepository(db), events, signingKeys, config);
   const { generatedAdminPassword } = await auth.ensureAccounts(
     { password: config.adminPassword, generate: generatePassword },
     config.runner,
   );
   const queue = new JobQueue(db, events, config);
-  const mediaUrls = new MediaUrls(storage, Buffer.from(mediaSecret, 'base64url'), config.mediaUrlSeconds);
+  const mediaUrls = new MediaUrls(storage, mediaUrlKeys, config.mediaUrlSeconds);
   const markers = new MarkerService(db, events);
   // Ingest and assets need each other: an upload starts ingest, ingest writes through assets.
   const assets: AssetService = new AssetService(

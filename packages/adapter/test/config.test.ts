@@ -59,6 +59,7 @@ describe('adapter configuration', () => {
   it('reads the names the ECS task definitions use', () => {
     const c = readConfig({
       DB_HOST: 'db.internal',
+      DB_SSL: 'no-verify',
       DB_USER: 'frameproof',
       DB_PASS: 'p@ss/word',
       STORAGE_URL: 's3://media-bucket/media',

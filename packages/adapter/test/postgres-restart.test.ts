@@ -1,73 +1,10 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
-import { chown, mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { promisify } from 'node:util';
 import type { LiveEvent, Marker } from '@frameproof/core';
 import { until } from '@frameproof/tests/until';
 import { DATABASE_UNAVAILABLE, isDatabaseUnavailable, openPostgres } from '../src/db/database.js';
 import { auth, runJob, startApp, technical, uploadAsset } from './helpers.js';
-
-const run = promisify(execFile);
-
-/** Debian's PostgreSQL server programs, newest version first; undefined where none is installed. */
-function serverBin(): string | undefined {
-  const root = '/usr/lib/postgresql';
-  if (!existsSync(root)) return undefined;
-  const versions = readdirSync(root)
-    .filter((v) => existsSync(join(root, v, 'bin', 'initdb')))
-    .sort((a, b) => Number(b) - Number(a));
-  return versions[0] && join(root, versions[0], 'bin');
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
-
-/**
- * A PostgreSQL cluster of the test's own (initdb on a port of its own in a temp folder), so that
- * stopping it disturbs nothing else. initdb refuses root: as root it runs as `postgres`.
- */
-async function ownCluster(bin: string) {
-  const dir = await mkdtemp(join(tmpdir(), 'frameproof-pg-'));
-  const data = join(dir, 'data');
-  const asRoot = process.getuid?.() === 0;
-  const uid = asRoot ? Number((await run('id', ['-u', 'postgres'])).stdout.trim()) : undefined;
-  const gid = asRoot ? Number((await run('id', ['-g', 'postgres'])).stdout.trim()) : undefined;
-  if (uid !== undefined && gid !== undefined) await chown(dir, uid, gid);
-  const as = (program: string, args: string[]) =>
-    asRoot
-      ? run('runuser', ['-u', 'postgres', '--', join(bin, program), ...args])
-      : run(join(bin, program), args);
-  await as('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync']);
-  const port = await freePort();
-  const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=40`;
-  const start = () =>
-    as('pg_ctl', ['-D', data, '-o', options, '-l', join(dir, 'log'), '-w', '-t', '120', 'start']);
-  // Immediate: like a crash, no clean shutdown; the server recovers from its WAL on start.
-  const stop = () => as('pg_ctl', ['-D', data, '-m', 'immediate', '-w', '-t', '120', 'stop']);
-  await start();
-  return {
-    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
-    start,
-    stop,
-    async remove() {
-      await stop().catch(() => undefined);
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
-}
+import { ownCluster, serverBin } from './pg-cluster.js';
 
 describe('database errors', () => {
   it('tells a server that went away from a bad statement', () => {

@@ -97,6 +97,10 @@ export class UsersRepository {
 export class SettingsRepository {
   constructor(private readonly db: Queryable) {}
   /** Returns the stored value, storing `create()` first if there is none (first start). */
+  async delete(key: string): Promise<void> {
+    await this.db.query('DELETE FROM settings WHERE key = $1', [key]);
+  }
+
   async getOrCreate(key: string, create: () => string): Promise<string> {
     await this.db.query('INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING', [
       key,

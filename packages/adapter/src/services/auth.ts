@@ -3,6 +3,7 @@ import { type Role, strongestRole, type TokenResponse } from '@frameproof/core';
 import { createRemoteJWKSet, decodeJwt, jwtVerify, SignJWT, type JWTPayload } from 'jose';
 import type { OidcConfig } from '../config.js';
 import { forbidden, tooManyRequests, unauthorized, unavailable } from '@frameproof/core';
+import { KeyRing } from './key-ring.js';
 import { LoginThrottle } from './login-throttle.js';
 import { publicUser, type UserRecord, type UsersRepository } from '../repositories/users.js';
 import type { SessionsRepository } from '../repositories/sessions.js';
@@ -41,7 +42,6 @@ export function claimAt(payload: JWTPayload, path: string): unknown {
 }
 
 export class AuthService {
-  private readonly secret: Uint8Array;
   private jwks: ReturnType<typeof createRemoteJWKSet> | undefined;
   private oidcIssuer: string | undefined;
   private readonly oidcUsers = new Map<string, { principal: Principal; until: number }>();
@@ -53,7 +53,7 @@ export class AuthService {
     private readonly users: UsersRepository,
     private readonly sessions: SessionsRepository,
     private readonly events: EventBus,
-    signingSecret: string,
+    private readonly signingKeys: KeyRing,
     private readonly options: {
       accessTokenSeconds: number;
       refreshTokenSeconds: number;
@@ -64,7 +64,6 @@ export class AuthService {
       accessCacheMs?: number;
     },
   ) {
-    this.secret = Buffer.from(signingSecret, 'base64url');
     this.access = new AccessCache((userId, sessionId) => this.sessions.state(userId, sessionId), {
       ttlMs: options.accessCacheMs ?? 10_000,
     });
@@ -219,12 +218,12 @@ export class AuthService {
       typ: 'access',
       sid: sessionId,
     })
-      .setProtectedHeader({ alg: 'HS256' })
+      .setProtectedHeader({ alg: 'HS256', kid: KeyRing.id(this.signingKeys.current) })
       .setIssuer(LOCAL_ISSUER)
       .setSubject(user.id)
       .setIssuedAt()
       .setExpirationTime(`${this.options.accessTokenSeconds}s`)
-      .sign(this.secret);
+      .sign(this.signingKeys.current);
     const refreshToken = randomBytes(32).toString('base64url');
     await this.sessions.saveRefreshToken(
       sha256(refreshToken),
@@ -257,7 +256,12 @@ export class AuthService {
   private async verifyLocal(token: string): Promise<Principal> {
     let principal: Principal;
     try {
-      const { payload } = await jwtVerify(token, this.secret, {
+      const key = (header: { kid?: string }) => {
+        const found = this.signingKeys.byId(header.kid);
+        if (!found) throw new Error('signed with a key no longer in rotation');
+        return found;
+      };
+      const { payload } = await jwtVerify(token, key, {
         issuer: LOCAL_ISSUER,
         algorithms: ['HS256'],
       });

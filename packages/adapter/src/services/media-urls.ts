@@ -2,6 +2,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { servedInline } from '@frameproof/core';
 import type { Storage } from '@frameproof/storage';
 import type { FileRecord } from '../repositories/assets.js';
+import type { KeyRing } from './key-ring.js';
 
 /**
  * Short-lived URLs that read a file without a token, so that a <video> element can seek with
@@ -11,7 +12,7 @@ import type { FileRecord } from '../repositories/assets.js';
 export class MediaUrls {
   constructor(
     private readonly storage: Storage,
-    private readonly secret: Buffer,
+    private readonly keys: KeyRing,
     private readonly ttlSeconds: number,
     private readonly basePath = '/api/media',
   ) {}
@@ -33,12 +34,14 @@ export class MediaUrls {
 
   verify(fileId: string, expires: number, signature: string, now = Date.now()): boolean {
     if (expires * 1000 < now) return false;
-    const expected = Buffer.from(this.sign(fileId, expires));
     const given = Buffer.from(signature);
-    return expected.length === given.length && timingSafeEqual(expected, given);
+    return this.keys.keys.some((key) => {
+      const expected = Buffer.from(this.sign(fileId, expires, key));
+      return expected.length === given.length && timingSafeEqual(expected, given);
+    });
   }
 
-  private sign(fileId: string, expires: number): string {
-    return createHmac('sha256', this.secret).update(`${fileId}.${expires}`).digest('base64url');
+  private sign(fileId: string, expires: number, key = this.keys.current): string {
+    return createHmac('sha256', key).update(`${fileId}.${expires}`).digest('base64url');
   }
 }
