@@ -40,6 +40,14 @@ async function main() {
     Math.min(3_600_000, (config.uploadExpirySeconds * 1000) / 4),
   );
   sweep.unref();
+  // Expired refresh tokens and long-ended sessions would otherwise pile up for ever.
+  const sessionSweep = setInterval(() => {
+    void ctx.auth.purgeSessions().then(
+      (removed) => removed && app.log.info({ removed }, 'purged ended sessions'),
+      (err: unknown) => app.log.warn({ err }, 'cannot purge ended sessions'),
+    );
+  }, 3_600_000);
+  sessionSweep.unref();
   const metrics = config.metrics
     ? new QueueMetrics(
         () => new JobsRepository(ctx.db).pendingCount(),
@@ -59,6 +67,7 @@ async function main() {
     app.log.info({ signal }, 'stopping');
     metrics?.stop();
     clearInterval(sweep);
+    clearInterval(sessionSweep);
     await bus?.close();
     await app.close();
     await ctx.close();

@@ -143,6 +143,49 @@ for (const { name, open } of DATABASES) {
       assert.equal((await refresh(other.refreshToken)).statusCode, 200);
     });
 
+    it('purges expired refresh tokens and long-ended sessions, and keeps what still works', async () => {
+      const user = await newUser();
+      const live = await login(user.username);
+      const abandoned = await login(user.username);
+      const old = await login(user.username);
+      const sid = (token: string) =>
+        JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString()).sid as string;
+      const db = app.ctx.db;
+      // Abandoned: its refresh token expired, its last access token long ago. Old: ended 31 days ago.
+      await db.query(
+        `UPDATE refresh_tokens SET expires_at = now() - interval '1 second' WHERE session_id = $1`,
+        [sid(abandoned.accessToken)],
+      );
+      await db.query(`UPDATE sessions SET created_at = now() - interval '1 day' WHERE id = $1`, [
+        sid(abandoned.accessToken),
+      ]);
+      await db.query(`UPDATE sessions SET ended_at = now() - interval '31 days' WHERE id = $1`, [
+        sid(old.accessToken),
+      ]);
+
+      await app.ctx.auth.purgeSessions();
+      const rows = await db.query<{ id: string; ended: boolean; tokens: number }>(
+        `SELECT s.id, s.ended_at IS NOT NULL AS ended,
+                (SELECT count(*)::int FROM refresh_tokens t WHERE t.session_id = s.id) AS tokens
+         FROM sessions s WHERE s.user_id = $1`,
+        [user.id],
+      );
+      const byId = new Map(rows.map((r) => [r.id, r]));
+      assert.equal(byId.has(sid(old.accessToken)), false, 'ended 31 days ago: deleted');
+      assert.deepEqual(byId.get(sid(abandoned.accessToken)), {
+        id: sid(abandoned.accessToken),
+        ended: true,
+        tokens: 0,
+      });
+      assert.deepEqual(byId.get(sid(live.accessToken)), {
+        id: sid(live.accessToken),
+        ended: false,
+        tokens: 1,
+      });
+      assert.equal(await status(live.accessToken), 200);
+      assert.equal((await refresh(live.refreshToken)).statusCode, 200);
+    });
+
     it("resetting the admin password from FRAMEPROOF_ADMIN_PASSWORD ends the admin's sessions", async () => {
       const before = await login('admin', ADMIN_PASSWORD);
       await app.ctx.auth.ensureAccounts({ password: 'reset-admin-password', generate: () => 'unused' });

@@ -81,6 +81,26 @@ export class SessionsRepository {
     );
   }
 
+  /**
+   * Housekeeping: deletes expired refresh tokens, ends sessions that can no longer mint a token
+   * (no refresh token left, and the last access token expired), and deletes sessions ended more
+   * than `keepEndedDays` ago. Returns how many sessions were deleted.
+   */
+  async purge(accessTokenSeconds: number, keepEndedDays: number): Promise<number> {
+    await this.db.query('DELETE FROM refresh_tokens WHERE expires_at < now()');
+    await this.db.query(
+      `UPDATE sessions s SET ended_at = now(), end_reason = 'expired'
+       WHERE s.ended_at IS NULL AND s.created_at < now() - make_interval(secs => $1)
+         AND NOT EXISTS (SELECT 1 FROM refresh_tokens t WHERE t.session_id = s.id)`,
+      [accessTokenSeconds],
+    );
+    const deleted = await this.db.query<{ id: string }>(
+      `DELETE FROM sessions WHERE ended_at < now() - make_interval(days => $1) RETURNING id`,
+      [keepEndedDays],
+    );
+    return deleted.length;
+  }
+
   /** One indexed read: the user's role and state, and whether `sessionId` is live. */
   async state(userId: string, sessionId: string | null): Promise<AccessState | undefined> {
     const [row] = await this.db.query<{ role: Role; disabled: boolean; live: boolean }>(

@@ -41,6 +41,9 @@ export function claimAt(payload: JWTPayload, path: string): unknown {
     );
 }
 
+/** How long an ended session's row is kept. */
+export const ENDED_SESSION_DAYS = 30;
+
 export class AuthService {
   private jwks: ReturnType<typeof createRemoteJWKSet> | undefined;
   private oidcIssuer: string | undefined;
@@ -87,6 +90,15 @@ export class AuthService {
   async endSessions(userId: string, reason: string): Promise<void> {
     await this.sessions.endAll(userId, reason);
     this.changed(userId);
+  }
+
+  /**
+   * Deletes what no token can use any more: expired refresh tokens, and sessions ended more than
+   * ENDED_SESSION_DAYS ago (kept that long to say who was signed in when). Returns how many
+   * sessions went.
+   */
+  purgeSessions(): Promise<number> {
+    return this.sessions.purge(this.options.accessTokenSeconds, ENDED_SESSION_DAYS);
   }
 
   /**
