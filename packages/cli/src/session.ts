@@ -30,11 +30,12 @@ export class SessionClient extends FrameproofClient {
 
   /** The current access token, refreshed first when `stale`. */
   async token(stale = false): Promise<string> {
-    if (stale) await this.refresh();
+    if (stale) await this.renew();
     return this.session.accessToken;
   }
 
-  private async refresh(): Promise<void> {
+  /** Trades the saved refresh token in, and saves what comes back for the next command. */
+  private async renew(): Promise<void> {
     const fresh = await new FrameproofClient(this.baseUrl)
       .request<TokenResponse>('POST', '/api/auth/refresh', {
         body: { refreshToken: this.session.refreshToken },
@@ -58,7 +59,7 @@ export class SessionClient extends FrameproofClient {
       return await super.request<T>(method, path, options);
     } catch (err) {
       if (!(err instanceof ApiError && err.status === 401)) throw err;
-      await this.refresh();
+      await this.renew();
       return super.request<T>(method, path, options);
     }
   }

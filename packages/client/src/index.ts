@@ -74,11 +74,27 @@ export class FrameproofClient {
     return parsed as T;
   }
 
+  /** The refresh token of the last `login` or `refresh`, which `refresh()` trades in. */
+  refreshToken?: string;
+
   async login(username: string, password: string): Promise<TokenResponse> {
-    const tokens = await this.request<TokenResponse>('POST', '/api/auth/login', {
-      body: { username, password },
-    });
+    return this.keep(
+      await this.request<TokenResponse>('POST', '/api/auth/login', { body: { username, password } }),
+    );
+  }
+
+  /** New tokens for the same session (no new sign-in), from the refresh token `login` kept. */
+  async refresh(): Promise<TokenResponse> {
+    if (!this.refreshToken) throw new Error('no refresh token: log in first');
+    const refreshToken = this.refreshToken;
+    return this.keep(
+      await this.request<TokenResponse>('POST', '/api/auth/refresh', { body: { refreshToken } }),
+    );
+  }
+
+  private keep(tokens: TokenResponse): TokenResponse {
     this.accessToken = tokens.accessToken;
+    this.refreshToken = tokens.refreshToken;
     return tokens;
   }
   me = () => this.request<User>('GET', '/api/auth/me');

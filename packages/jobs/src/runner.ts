@@ -26,6 +26,8 @@ import type { JobProgress } from './transcoder.js';
 export interface RunnerClient {
   accessToken?: string;
   login(username: string, password: string): Promise<unknown>;
+  /** New tokens for the same session, from the last login's refresh token. */
+  refresh?(): Promise<unknown>;
   lease(body: LeaseBody): Promise<{ jobs: LeasedJob[] }>;
   heartbeat(jobId: string, body: HeartbeatBody): Promise<unknown>;
   complete(jobId: string, body: CompleteBody): Promise<unknown>;
@@ -162,12 +164,25 @@ export class Runner {
     this.wake();
   }
 
-  /** Logs in; with `force`, again even when a login is not due (a 401 came back). */
+  /**
+   * Logs in; with `force`, again even when a login is not due (a 401 came back). An expired
+   * access token is renewed with the refresh token, in the same session: a password login
+   * every 15 minutes would start a new session each time.
+   */
   private login(force = false): Promise<void> {
     if (this.loggingIn) return this.loggingIn;
-    if (!force && this.options.client.accessToken) return Promise.resolve();
+    const { client } = this.options;
+    if (!force && client.accessToken) return Promise.resolve();
     const { username, password } = this.options.credentials;
     this.loggingIn = (async () => {
+      if (force && client.refresh) {
+        try {
+          await client.refresh();
+          return;
+        } catch (err) {
+          this.log.info({ err }, 'cannot renew the session; logging in again');
+        }
+      }
       for (let attempt = 0; !this.stopping; attempt++) {
         try {
           await this.options.client.login(username, password);

@@ -301,6 +301,32 @@ describe('Runner', () => {
     assert.equal(client.named('login').length, 2);
   });
 
+  it('renews an expired token with the refresh token, in the same session, and logs in only if that fails', async () => {
+    let refreshes = 0;
+    let refreshWorks = true;
+    Object.assign(client, {
+      async refresh() {
+        refreshes++;
+        if (!refreshWorks) throw new ApiError(401, undefined);
+        client.accessToken = `refreshed-${refreshes}`;
+      },
+    });
+    start(async () => ({}));
+    await until(() => client.named('lease').length === 1, 'the first lease');
+    client.accessToken = 'expired';
+    client.queue = [job()];
+    runner?.wake();
+    await until(() => client.named('complete').length === 1, 'the first job');
+    assert.deepEqual([refreshes, client.named('login').length], [1, 1], 'renewed, no new sign-in');
+
+    refreshWorks = false; // the session was ended: sign in again
+    client.accessToken = 'expired';
+    client.queue = [job()];
+    runner?.wake();
+    await until(() => client.named('complete').length === 2, 'the second job');
+    assert.deepEqual([refreshes, client.named('login').length], [2, 2]);
+  });
+
   it('polls only while no bus connection is up', async () => {
     const bus = new FakeBus();
     bus.up = true;
