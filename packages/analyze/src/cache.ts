@@ -1,6 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 
 /** The part of a pino logger the cache uses. */
 export interface CacheLogger {
@@ -24,6 +26,30 @@ interface Entry {
   size: number;
   created: number;
   used: number;
+  /** `sha256:<hex>` of the bytes, from the entry's `.sum` file. */
+  checksum: string;
+  /** The bytes were read and matched the checksum in this process. */
+  verified: boolean;
+}
+
+/** Each entry has a sidecar with its size and checksum, written before the entry is published. */
+const SUM = '.sum';
+
+async function checksumOf(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  await pipeline(createReadStream(path), hash);
+  return `sha256:${hash.digest('hex')}`;
+}
+
+async function readSum(path: string): Promise<{ size: number; checksum: string } | undefined> {
+  try {
+    const sum = JSON.parse(await readFile(`${path}${SUM}`, 'utf8')) as { size?: unknown; checksum?: unknown };
+    return typeof sum.size === 'number' && typeof sum.checksum === 'string'
+      ? { size: sum.size, checksum: sum.checksum }
+      : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The folder an asset track's entries live in: a hash of its cache key. */
@@ -34,7 +60,9 @@ export function entryName(cacheKey: string, name: string): string {
 /**
  * Files on disk (decoded audio, peak files, results), with an age limit and a size cap. Writing
  * never fails a request: when the folder is unwritable or full, `put` logs it and answers
- * `undefined`, and callers compute without caching.
+ * `undefined`, and callers compute without caching. A corrupt or truncated entry is never
+ * served: its size is checked at every `get`, its checksum the first time this process serves
+ * it, and an entry that fails either is dropped, so the caller computes it again.
  */
 export class DiskCache {
   private readonly entries = new Map<string, Entry>();
@@ -61,9 +89,25 @@ export class DiskCache {
         for (const name of names) {
           const path = join(groupDir, name);
           const s = await stat(path).catch(() => undefined);
-          if (!s?.isFile()) continue;
-          if (name.endsWith('.tmp')) await rm(path, { force: true });
-          else this.add(`${group}/${name}`, { size: s.size, created: s.mtimeMs, used: s.atimeMs });
+          if (!s?.isFile() || name.endsWith(SUM)) continue;
+          if (name.endsWith('.tmp')) {
+            await rm(path, { force: true });
+            continue;
+          }
+          const sum = await readSum(path);
+          if (sum?.size !== s.size) {
+            this.options.log.warn({ name: `${group}/${name}` }, 'analyze cache: dropping a truncated entry');
+            await rm(path, { force: true });
+            await rm(`${path}${SUM}`, { force: true });
+            continue;
+          }
+          this.add(`${group}/${name}`, {
+            size: s.size,
+            created: s.mtimeMs,
+            used: s.atimeMs,
+            checksum: sum.checksum,
+            verified: false,
+          });
         }
       }
       await this.sweep();
@@ -97,7 +141,7 @@ export class DiskCache {
     return this.now() - e.created > this.options.maxAgeMs;
   }
 
-  /** The path of a fresh entry (marking it used), or undefined. */
+  /** The path of a fresh, whole entry (marking it used), or undefined. */
   async get(name: string): Promise<string | undefined> {
     const e = this.entries.get(name);
     if (!e) return undefined;
@@ -105,8 +149,17 @@ export class DiskCache {
       await this.remove(name);
       return undefined;
     }
+    const path = this.path(name);
+    const size = (await stat(path).catch(() => undefined))?.size;
+    const whole = size === e.size && (e.verified || (await checksumOf(path).catch(() => '')) === e.checksum);
+    if (!whole) {
+      this.options.log.warn({ name, size, expected: e.size }, 'analyze cache: dropping a corrupt entry');
+      await this.remove(name);
+      return undefined;
+    }
+    e.verified = true;
     e.used = this.now();
-    return this.path(name);
+    return path;
   }
 
   has(name: string): boolean {
@@ -157,13 +210,17 @@ export class DiskCache {
       release();
       if (size > this.options.maxBytes) throw new Error(`entry of ${size} bytes exceeds the cache size`);
       await this.makeRoom(size, name);
+      const checksum = await checksumOf(tmp);
+      await writeFile(`${tmp}${SUM}`, JSON.stringify({ size, checksum }));
+      await rename(`${tmp}${SUM}`, `${final}${SUM}`);
       await rename(tmp, final);
       this.forget(name);
-      this.add(name, { size, created: this.now(), used: this.now() });
+      this.add(name, { size, created: this.now(), used: this.now(), checksum, verified: true });
       return final;
     } catch (err) {
       release();
       await rm(tmp, { force: true }).catch(() => undefined);
+      await rm(`${tmp}${SUM}`, { force: true }).catch(() => undefined);
       this.options.log.warn({ err, name }, 'analyze cache: could not write; answering without caching');
       return undefined;
     }
@@ -188,6 +245,7 @@ export class DiskCache {
   private async remove(name: string): Promise<void> {
     this.forget(name);
     await rm(this.path(name), { force: true }).catch(() => undefined);
+    await rm(`${this.path(name)}${SUM}`, { force: true }).catch(() => undefined);
   }
 
   /** Drops expired entries. */

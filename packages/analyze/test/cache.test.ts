@@ -80,9 +80,9 @@ test('entries expire after the configured days, on read and on sweep', async (t)
 test('a restarted service finds earlier entries, drops expired ones and unfinished writes', async (t) => {
   const { dir, cleanup } = await tempDir();
   t.after(cleanup);
-  await mkdir(join(dir, 'g'), { recursive: true });
-  await writeFile(join(dir, 'g/fresh'), 'abc');
-  await writeFile(join(dir, 'g/stale'), 'abc');
+  const { cache: before } = await cacheIn(dir);
+  await put(before, 'g/fresh', 'abc');
+  await put(before, 'g/stale', 'abc');
   await writeFile(join(dir, 'g/partial.123.tmp'), 'abc');
   const sixDaysAgo = new Date(Date.now() - 6 * DAY);
   await utimes(join(dir, 'g/stale'), sixDaysAgo, sixDaysAgo);
@@ -144,4 +144,31 @@ test('identical computations in flight run once', async () => {
   assert.equal(flights.size, 0);
   await work();
   assert.equal(runs, 2, 'a finished computation is not remembered');
+});
+
+test('a corrupt or truncated entry is dropped, never served, whether found at start or later', async (t) => {
+  const { dir, cleanup } = await tempDir();
+  t.after(cleanup);
+  const { cache } = await cacheIn(dir);
+  for (const n of ['flipped', 'cut', 'later']) assert.ok(await put(cache, `g/${n}`, 'peaks-'.repeat(10)), n);
+  const flip = async (name: string) => {
+    const bytes = await readFile(join(dir, name));
+    bytes[5] = (bytes[5] ?? 0) ^ 0xff; // same size, one byte changed
+    await writeFile(join(dir, name), bytes);
+  };
+  await flip('g/flipped');
+  await writeFile(join(dir, 'g/cut'), 'peaks-'); // cut short, as by a crash or a full disk
+
+  // A new process finds them.
+  const { cache: again, log } = await cacheIn(dir);
+  assert.equal(await again.get('g/flipped'), undefined, 'a changed byte is caught by the checksum');
+  assert.equal(await again.get('g/cut'), undefined, 'a short file is caught by its size');
+  assert.deepEqual((await readdir(join(dir, 'g'))).sort(), ['later', 'later.sum']);
+  assert.ok(log.lines.filter((l) => l.level === 'warn').length >= 2);
+
+  // Served once (and checked), then damaged behind the cache's back: caught by its size.
+  assert.ok(await again.get('g/later'));
+  await writeFile(join(dir, 'g/later'), 'x');
+  assert.equal(await again.get('g/later'), undefined);
+  assert.equal(again.has('g/later'), false, 'and forgotten, so the caller computes it again');
 });
