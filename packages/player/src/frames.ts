@@ -105,3 +105,39 @@ export function seekTimeOf(frame: number, rate: FrameRate): number {
 export function frameOfMediaTime(mediaTime: number, rate: FrameRate): number {
   return timestampToFrame(mediaTime, rate);
 }
+
+/**
+ * The timestamp a decoder is asked for to decode `frame`: its middle. The demuxer hands back
+ * the last sample starting at or before it, so a container time base that rounds sample times
+ * (milliseconds, 90 kHz) cannot pick a neighbour.
+ */
+export function decodeTimeOf(frame: number, rate: FrameRate): number {
+  return frameMiddleSeconds(frame, rate);
+}
+
+/** A decoded sample: its presentation timestamp and duration, in seconds. */
+export interface SampleTiming {
+  timestamp: number;
+  duration: number;
+}
+
+/**
+ * Which frame a decoded sample shows, and whether it is the picture of `frame`. The sample is
+ * named by a point half a frame into it (or into its duration, if shorter), so a container that
+ * rounds times to the millisecond still names the right frame, and a sample that lasts over a
+ * missing frame names its own frame, not the one after it. It is the picture of `frame` when it
+ * names that frame and its display interval contains the frame's middle (a container may leave
+ * a duration unknown, 0: then the timestamp alone decides).
+ */
+export function sampleFrame(
+  sample: SampleTiming,
+  frame: number,
+  rate: FrameRate,
+): { frame: number; exact: boolean } {
+  const inside = sample.duration > 0 ? Math.min(sample.duration, rate.den / rate.num) / 2 : 0;
+  const named = timestampToFrame(sample.timestamp + inside, rate);
+  const middle = decodeTimeOf(frame, rate);
+  const covers =
+    sample.timestamp <= middle && (sample.duration <= 0 || middle < sample.timestamp + sample.duration);
+  return { frame: named, exact: named === frame && covers };
+}

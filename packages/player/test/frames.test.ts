@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { frameRate, frameToSeconds } from '@frameproof/core';
+import { type FrameRate, frameRate, frameToSeconds } from '@frameproof/core';
 import {
+  decodeTimeOf,
   frameOfMediaTime,
+  sampleFrame,
+  type SampleTiming,
   seekTimeOf,
   timecodeOf,
   frameOfInput,
@@ -86,4 +89,49 @@ test('the go-to box takes a frame number or a timecode', () => {
   assert.equal(frameOfInput('00:00:01:10', a), 35);
   assert.throws(() => frameOfInput('abc', a), FrameInputError);
   assert.throws(() => frameOfInput('100', a), /past the end/);
+});
+
+/** The samples of a proxy whose container keeps times in `timescale` ticks per second. */
+function samples(rate: FrameRate, timescale: number, count: number): SampleTiming[] {
+  const at = (i: number): number => Math.round((i * rate.den * timescale) / rate.num) / timescale;
+  return Array.from({ length: count }, (_, i) => ({ timestamp: at(i), duration: at(i + 1) - at(i) }));
+}
+
+/** The demuxer's rule (mediabunny's getSample): the last sample starting at or before the time. */
+function sampleAt(list: SampleTiming[], t: number): SampleTiming | undefined {
+  return list.filter((s) => s.timestamp <= t).at(-1);
+}
+
+test('the decoder is asked for the middle of the frame, which picks that frame in any container time base', () => {
+  for (const [name, rate] of Object.entries(RATES)) {
+    // Exact ticks (the proxy's), 90 kHz, microseconds and milliseconds (which round each frame).
+    for (const timescale of [rate.num, 90_000, 1_000_000, 1000]) {
+      const list = samples(rate, timescale, 3000);
+      for (let f = 0; f < list.length; f += 7) {
+        const t = decodeTimeOf(f, rate);
+        assert.ok(t > frameToSeconds(f, rate) && t < frameToSeconds(f + 1, rate));
+        const chosen = sampleAt(list, t);
+        assert.equal(chosen, list[f], `${name} at ${timescale} ticks/s, frame ${f}`);
+        assert.deepEqual(sampleFrame(chosen as SampleTiming, f, rate), { frame: f, exact: true });
+      }
+    }
+  }
+});
+
+test('a decoded sample that is not the frame asked for is named as what it is', () => {
+  const rate = RATES['23.976'];
+  const list = samples(rate, 24000, 10);
+  const [s3, s4] = [list[3] as SampleTiming, list[4] as SampleTiming];
+  // The neighbour before.
+  assert.deepEqual(sampleFrame(s3, 4, rate), { frame: 3, exact: false });
+  // Frame 4 missing from the proxy: frame 3's sample lasts two frames and covers frame 4's middle.
+  const long = { timestamp: s3.timestamp, duration: s3.duration * 2 };
+  assert.deepEqual(sampleFrame(long, 4, rate), { frame: 3, exact: false });
+  // A duration the container left unknown: the timestamp decides.
+  assert.deepEqual(sampleFrame({ timestamp: s4.timestamp, duration: 0 }, 4, rate), { frame: 4, exact: true });
+  // A broken duration that ends before the frame's middle is not trusted.
+  assert.deepEqual(sampleFrame({ timestamp: s4.timestamp, duration: s4.duration / 4 }, 4, rate), {
+    frame: 4,
+    exact: false,
+  });
 });
