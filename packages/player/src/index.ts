@@ -1,4 +1,5 @@
 export type {
+  FramePresenter,
   Player,
   PlayerAudioTrack,
   PlayerEvents,

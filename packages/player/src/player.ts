@@ -10,7 +10,9 @@ import { reverseStepPlan, shuttlePress, type ShuttleSpeed } from './shuttle.js';
 import { adoptPlayerStyles } from './styles.js';
 import { cuesAt, parseSubtitles, type SubtitleTrack } from './subtitles.js';
 import { Timeline } from './timeline.js';
+import type { FrameDecoder } from './frame-source.js';
 import type {
+  FramePresenter,
   Player,
   PlayerEvents,
   PlayerMarker,
@@ -31,6 +33,9 @@ class FramePlayer implements Player {
   private readonly start: number;
   private readonly root: HTMLDivElement;
   private readonly video: HTMLVideoElement;
+  /** The WebCodecs frame source's picture, over the video; hidden unless it shows the frame. */
+  private readonly decoded: HTMLCanvasElement;
+  private decoder: Promise<FrameDecoder> | null = null;
   private readonly poster: HTMLImageElement | null;
   private readonly frames: VideoFrames | null;
   private readonly audio: AudioTracks;
@@ -90,7 +95,8 @@ class FramePlayer implements Player {
     else this.video.classList.add('fp-hidden');
     // The proxy's own sound is track 1 again: the per-track elements are what is heard.
     this.video.muted = this.media.audioTracks.length > 0;
-    stage.append(this.video);
+    this.decoded = el('canvas', { class: 'fp-decoded fp-hidden', 'aria-hidden': 'true' });
+    stage.append(this.video, this.decoded);
     this.poster = null;
     if (this.media.posterUrl) {
       this.poster = el('img', { class: 'fp-poster', alt: '', src: this.media.posterUrl });
@@ -244,6 +250,8 @@ class FramePlayer implements Player {
 
     this.frames = this.media.videoUrl ? new VideoFrames(this.video, this.media.frameRate) : null;
     if (this.frames) this.frames.onPresent = (p) => this.onPresent(p.frame);
+    // Without the callback every paused frame is decoded: start loading the decoder now.
+    if (this.frames && !this.frames.supported) this.frameDecoder().catch(() => undefined);
     this.video.addEventListener('loadedmetadata', () => this.layoutOverlays());
     this.video.addEventListener('ended', () => void this.pause());
     const resize = new ResizeObserver(() => {
@@ -287,21 +295,28 @@ class FramePlayer implements Player {
     this.root.dataset.state = state;
   }
 
-  private show(frame: number): void {
+  /** Names `frame` as the one on screen; `data-presented-by` on the root says what put it there. */
+  private show(frame: number, presentedBy: FramePresenter): void {
     this.current = frame;
     this.ui.frame.textContent = String(frame);
     this.ui.timecode.textContent = this.timecodeOf(frame);
     this.root.dataset.frame = String(frame);
+    this.root.dataset.presentedBy = presentedBy;
     this.timeline.setPlayhead(frame, this.isPlaying);
     this.renderSubtitle();
-    this.events.emit('frame', { frame, timecode: this.timecodeOf(frame), playing: this.isPlaying });
+    this.events.emit('frame', {
+      frame,
+      timecode: this.timecodeOf(frame),
+      playing: this.isPlaying,
+      presentedBy,
+    });
   }
 
   /** During playback the counter follows the frames the browser reports presenting. */
   private onPresent(frame: number): void {
     if (this.poster) this.poster.classList.add('fp-hidden');
     if (!this.isPlaying) return;
-    if (frame !== this.current) this.show(clampFrame(frame, this.media));
+    if (frame !== this.current) this.show(clampFrame(frame, this.media), 'playback');
     this.audio.sync(this.rate);
     if (this.playingRange && this.outFrame !== null && frame >= this.outFrame) {
       if (this.loop && this.inFrame !== null) void this.loopToIn();
@@ -324,14 +339,16 @@ class FramePlayer implements Player {
     this.setState('seeking');
     this.root.dataset.seeks = String(token);
     this.audio.pauseAt(frameToSeconds(target, this.media.frameRate));
-    if (!this.frames) {
-      this.show(target);
-      this.setState('paused');
-      return target;
-    }
+    if (!this.frames) return this.settle(target, 'unconfirmed');
     if (this.video.readyState < 1) {
       await new Promise((r) => this.video.addEventListener('loadedmetadata', r, { once: true }));
       if (token !== this.seekToken) return this.current;
+    }
+    if (!this.frames.supported) {
+      // No callback to confirm the video's frame: the canvas shows the decoded one, and the
+      // video waits at the same frame for playback to start from.
+      this.video.currentTime = seekTimeOf(target, this.media.frameRate);
+      return this.presentDecoded(target, token, target, 'this browser has no requestVideoFrameCallback');
     }
     let shown: number | null = null;
     for (const offset of CONFIRM_OFFSETS) {
@@ -339,17 +356,68 @@ class FramePlayer implements Player {
       if (token !== this.seekToken) return this.current;
       if (shown === target) {
         this.ui.message.textContent = '';
-        this.show(target);
-        this.setState('paused');
-        return target;
+        this.decoded.classList.add('fp-hidden');
+        return this.settle(target, 'video');
       }
     }
-    // The browser never reported the target: say what is on screen, not what was asked for.
+    // The browser never reported the target: decode it instead; failing that, say what is on
+    // screen, not what was asked for.
     const onScreen = shown ?? this.frames.frame ?? this.current;
-    this.fail(`frame ${target} could not be confirmed on screen; showing frame ${onScreen}`);
-    this.show(onScreen);
+    return this.presentDecoded(target, token, onScreen, 'requestVideoFrameCallback did not confirm it');
+  }
+
+  private settle(frame: number, presentedBy: FramePresenter): number {
+    this.show(frame, presentedBy);
     this.setState('paused');
-    return onScreen;
+    return frame;
+  }
+
+  /** The WebCodecs frame source, loaded (a separate chunk, with mediabunny) on first use. */
+  private frameDecoder(): Promise<FrameDecoder> {
+    const url = this.media.videoUrl;
+    if (!url) return Promise.reject(new Error('no video'));
+    this.decoder ??= import('./frame-source.js').then((m) => m.FrameDecoder.open(url, this.media.frameRate));
+    // A failure (no VideoDecoder, unreadable proxy) is kept: each seek reports it again.
+    return this.decoder;
+  }
+
+  /**
+   * Decodes `target` with WebCodecs and paints it on the canvas over the video. Where that
+   * fails, the video's own frame stays in view, unconfirmed: the player names `onScreen` (the
+   * frame the browser last reported, or the target where it reports none) and says why.
+   */
+  private async presentDecoded(
+    target: number,
+    token: number,
+    onScreen: number,
+    why: string,
+  ): Promise<number> {
+    const stale = (): boolean => token !== this.seekToken || this.destroyed;
+    let painted;
+    try {
+      const decoder = await this.frameDecoder();
+      if (stale()) return this.current;
+      painted = await decoder.paint(target, this.decoded, stale);
+    } catch (err) {
+      if (stale()) return this.current;
+      this.decoded.classList.add('fp-hidden');
+      const reason = err instanceof Error ? err.message : String(err);
+      this.fail(
+        `frame ${target} could not be confirmed on screen: ${why}, and WebCodecs failed (${reason}); showing frame ${onScreen}`,
+      );
+      return this.settle(onScreen, 'unconfirmed');
+    }
+    if (!painted || stale()) return this.current;
+    this.layoutOverlays();
+    this.decoded.classList.remove('fp-hidden');
+    this.poster?.classList.add('fp-hidden');
+    // What is painted reaches the screen with the next rendering updates.
+    await nextAnimationFrame();
+    await nextAnimationFrame();
+    if (stale()) return this.current;
+    if (painted.exact) this.ui.message.textContent = '';
+    else this.fail(`frame ${target} is not in the proxy; showing frame ${painted.frame}, the picture there`);
+    return this.settle(painted.frame, 'webcodecs');
   }
 
   seekTimecode(timecode: string): Promise<number> {
@@ -379,6 +447,7 @@ class FramePlayer implements Player {
     if (this.current >= this.media.durationFrames - 1) await this.seek(0);
     this.isPlaying = true;
     this.setState('playing');
+    this.decoded.classList.add('fp-hidden');
     this.ui.play.textContent = '❚❚';
     this.ui.play.setAttribute('aria-label', 'Pause (Space, K)');
     this.video.playbackRate = this.rate;
@@ -570,6 +639,11 @@ class FramePlayer implements Player {
     if (!vw || !vh) return;
     const ox = this.video.offsetLeft;
     const oy = this.video.offsetTop;
+    // The decoded picture covers the video's box exactly, stretched as the video is.
+    this.decoded.style.left = `${ox}px`;
+    this.decoded.style.top = `${oy}px`;
+    this.decoded.style.width = `${vw}px`;
+    this.decoded.style.height = `${vh}px`;
     const place = (node: HTMLElement, fraction: number): void => {
       node.style.left = `${ox + (vw * (1 - fraction)) / 2}px`;
       node.style.top = `${oy + (vh * (1 - fraction)) / 2}px`;
@@ -726,6 +800,7 @@ class FramePlayer implements Player {
     cancelAnimationFrame(this.meterRaf);
     for (const c of this.cleanups) c();
     this.frames?.destroy();
+    this.decoder?.then((d) => d.destroy()).catch(() => undefined);
     this.audio.destroy();
     this.timeline.destroy();
     this.video.pause();

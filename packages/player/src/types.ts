@@ -75,8 +75,17 @@ export interface PlayerOptions {
   fetchData?: (url: string) => Promise<Response>;
 }
 
+/**
+ * What put the frame on screen: `video`, the video element, its frame confirmed by
+ * requestVideoFrameCallback; `webcodecs`, the frame decoded with WebCodecs and painted on the
+ * canvas over the video (no callback in this browser, or the callback did not confirm the
+ * frame); `playback`, playing (the counter follows the presentations); `unconfirmed`, nothing
+ * could confirm it (or there is no picture: an audio-only asset).
+ */
+export type FramePresenter = 'video' | 'webcodecs' | 'playback' | 'unconfirmed';
+
 export interface PlayerEvents {
-  frame: { frame: number; timecode: string; playing: boolean };
+  frame: { frame: number; timecode: string; playing: boolean; presentedBy: FramePresenter };
   rangeselect: { in: number | null; out: number | null };
   /** The host creates it, then calls upsertMarker(). */
   markercreate: { start: number; end: number };

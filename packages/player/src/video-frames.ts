@@ -2,7 +2,9 @@
  * The frame on screen, as the browser reports it. A perpetual requestVideoFrameCallback loop
  * records every frame the compositor presents (its mediaTime, named as a frame through core's
  * rationals); a paused seek aims at the middle of the frame and is trusted only when a
- * presentation after the seek names the target.
+ * presentation after the seek names the target. A browser without the callback gets only the
+ * video's clock during playback (the frame at currentTime on each animation frame), and its
+ * paused frames come from the WebCodecs frame source instead.
  */
 import type { FrameRate } from '@frameproof/core';
 import { frameOfMediaTime, seekTimeOf } from './frames.js';
@@ -32,20 +34,33 @@ export class VideoFrames {
   ) {
     this.supported = typeof video.requestVideoFrameCallback === 'function';
     if (this.supported) this.loop();
+    else this.clockLoop();
+  }
+
+  private record(mediaTime: number): void {
+    const p = { frame: frameOfMediaTime(mediaTime, this.rate), mediaTime, count: ++this.count };
+    this.presented = p;
+    for (const w of [...this.waiters]) w(p);
+    this.onPresent?.(p);
   }
 
   private loop(): void {
     if (this.stopped) return;
     this.handle = this.video.requestVideoFrameCallback((_now, meta) => {
-      const p = {
-        frame: frameOfMediaTime(meta.mediaTime, this.rate),
-        mediaTime: meta.mediaTime,
-        count: ++this.count,
-      };
-      this.presented = p;
-      for (const w of [...this.waiters]) w(p);
-      this.onPresent?.(p);
+      this.record(meta.mediaTime);
       this.loop();
+    });
+  }
+
+  /** Without the callback: while the video plays, the frame its clock names, once per change. */
+  private clockLoop(): void {
+    if (this.stopped) return;
+    this.handle = requestAnimationFrame(() => {
+      const v = this.video;
+      if (!v.paused && frameOfMediaTime(v.currentTime, this.rate) !== this.presented?.frame) {
+        this.record(v.currentTime);
+      }
+      this.clockLoop();
     });
   }
 
@@ -113,6 +128,7 @@ export class VideoFrames {
   destroy(): void {
     this.stopped = true;
     if (this.supported) this.video.cancelVideoFrameCallback(this.handle);
+    else cancelAnimationFrame(this.handle);
     this.waiters.clear();
   }
 }
