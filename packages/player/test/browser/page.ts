@@ -8,6 +8,8 @@ declare global {
     /** Every event the player emitted, in order, and every CSP violation. */
     events: { type: string; event: unknown }[];
     cspViolations: string[];
+    /** With `callback=silent`: while true, requestVideoFrameCallback never calls back. */
+    callbacksSilent?: boolean;
   }
 }
 
@@ -17,8 +19,38 @@ document.addEventListener('securitypolicyviolation', (e) =>
   window.cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`),
 );
 
+/**
+ * Test switches, applied before the player starts:
+ * - `callback=none`: the browser has no requestVideoFrameCallback (the WebCodecs path);
+ * - `callback=silent`: the callback exists but, while `window.callbacksSilent` is true (from
+ *   the start), never calls back, so a paused frame cannot be confirmed by it;
+ * - `video=hidden`: the video element is transparent, so a picture read from the screen can
+ *   only come from the decoded frame's canvas.
+ */
+function applySwitches(params: URLSearchParams): void {
+  const proto = HTMLVideoElement.prototype as Partial<HTMLVideoElement>;
+  if (params.get('callback') === 'none') {
+    delete proto.requestVideoFrameCallback;
+    delete proto.cancelVideoFrameCallback;
+  } else if (params.get('callback') === 'silent') {
+    window.callbacksSilent = true;
+    const request = HTMLVideoElement.prototype.requestVideoFrameCallback;
+    HTMLVideoElement.prototype.requestVideoFrameCallback = function (
+      this: HTMLVideoElement,
+      callback: VideoFrameRequestCallback,
+    ): number {
+      const relay: VideoFrameRequestCallback = (now, meta) => {
+        if (window.callbacksSilent) request.call(this, relay);
+        else callback(now, meta);
+      };
+      return request.call(this, relay);
+    };
+  }
+}
+
 async function main(): Promise<void> {
   const params = new URLSearchParams(location.search);
+  applySwitches(params);
   const key = params.get('media') ?? '';
   const res = await fetch(`/media-info/${encodeURIComponent(key)}`);
   const info = (await res.json()) as { media: PlayerMedia; markers?: PlayerMarker[] };
@@ -43,6 +75,8 @@ async function main(): Promise<void> {
   player.on('markercreate', (e) =>
     player.upsertMarker({ id: `new-${e.start}-${e.end}`, ...e, title: 'New', group: 'Manual' }),
   );
+  const video = document.querySelector<HTMLVideoElement>('.fp-video');
+  if (video && params.get('video') === 'hidden') video.style.opacity = '0';
   window.player = player;
   (document.querySelector('.fp-player') as HTMLElement | null)?.focus();
 }

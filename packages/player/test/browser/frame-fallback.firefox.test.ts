@@ -1,0 +1,3 @@
+import { accuracySuite } from '../support/harness.js';
+
+accuracySuite('firefox', 'webcodecs');
