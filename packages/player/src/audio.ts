@@ -104,7 +104,9 @@ export class AudioTracks {
 
   async play(rate: number): Promise<void> {
     this.ensureGraph();
-    await this.ctx?.resume();
+    // Not awaited: Firefox leaves resume() pending while it has no audio output (headless, no
+    // sound server), and the tracks must keep the video's clock all the same.
+    this.ctx?.resume().catch(() => undefined);
     for (const t of this.tracks) {
       t.element.playbackRate = rate;
       t.element.currentTime = this.video.currentTime;
