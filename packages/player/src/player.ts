@@ -525,8 +525,9 @@ class FramePlayer implements Player {
     if (next > 0) {
       this.stopReverse();
       this.setRate(next);
-      if (!this.isPlaying) await this.play();
+      // Set before playback starts: a second press while play() is pending speeds up further.
       this.shuttle = next;
+      if (!this.isPlaying) await this.play();
       return;
     }
     if (this.isPlaying) await this.pause();
