@@ -24,6 +24,13 @@ export interface Driver {
   press(key: string, shift?: boolean): Promise<void>;
   type(text: string): Promise<void>;
   screenshot(clip: { x: number; y: number; width: number; height: number }): Promise<Uint8Array>;
+  /** The same calls in both libraries: page.mouse. */
+  mouse: {
+    click(x: number, y: number): Promise<void>;
+    move(x: number, y: number, options?: { steps?: number }): Promise<void>;
+    down(): Promise<void>;
+    up(): Promise<void>;
+  };
 }
 
 /** Chromium: screenshots straight from the compositor surface over CDP (Playwright's own waits for more). */
@@ -34,6 +41,7 @@ export async function playwrightDriver(page: PlaywrightPage): Promise<Driver> {
     evaluate: (expression) => page.evaluate(expression),
     press: (key, shift) => page.keyboard.press(shift ? `Shift+${key}` : key),
     type: (text) => page.keyboard.insertText(text),
+    mouse: page.mouse,
     screenshot: async (clip) => {
       const r = await cdp.send('Page.captureScreenshot', {
         format: 'png',
@@ -55,6 +63,7 @@ export function puppeteerDriver(page: PuppeteerPage): Driver {
       if (shift) await page.keyboard.up('Shift');
     },
     type: (text) => page.keyboard.type(text),
+    mouse: page.mouse,
     screenshot: (clip) => page.screenshot({ clip, type: 'png' }),
   };
 }

@@ -1,0 +1,3 @@
+import { controlsSuite } from '../support/controls.js';
+
+controlsSuite('chromium');
