@@ -156,7 +156,7 @@ export function controlsSuite(engine: 'chromium' | 'firefox'): void {
       await waitFor(d, `${STATE} === 'playing'`);
       await d.press('l');
       assert.equal(await d.evaluate("document.querySelector('video').playbackRate"), 2);
-      await delay(300);
+      await waitFor(d, `Number(document.querySelector('[aria-label="Frame"]').textContent) > 10`);
       const stopped = await act(() => d.press('k'));
       assert.ok(stopped.frame > 0);
       assert.equal(await screen(d), stopped.frame);
