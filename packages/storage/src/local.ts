@@ -1,10 +1,17 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import { copyFile, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { FileStore } from '@tus/file-store';
-import { type ByteRange, checkKey, type Storage, type StoredObject, type UploadTarget } from './storage.js';
+import {
+  type ByteRange,
+  checkKey,
+  type Storage,
+  type StoredEntry,
+  type StoredObject,
+  type UploadTarget,
+} from './storage.js';
 
 /** Folders only this user can list or enter: the media may be unreleased programmes. */
 const PRIVATE = 0o700;
@@ -81,6 +88,27 @@ export class LocalStorage implements Storage {
 
   localPath(key: string): string | undefined {
     return this.path(key);
+  }
+
+  /** A folder's uploads go through tus. */
+  readonly directUploads = undefined;
+
+  async *list(prefix: string): AsyncIterable<StoredEntry[]> {
+    const top = this.path(prefix.replace(/\/+$/, ''));
+    const page: StoredEntry[] = [];
+    const walk = async function* (dir: string): AsyncGenerator<StoredEntry> {
+      const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+      for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+        const path = join(dir, entry.name);
+        if (entry.isDirectory()) yield* walk(path);
+        else if (entry.isFile()) yield { key: path, size: (await stat(path)).size };
+      }
+    };
+    for await (const entry of walk(top)) {
+      page.push({ key: relative(this.root, entry.key).split(sep).join('/'), size: entry.size });
+      if (page.length === 1000) yield page.splice(0);
+    }
+    if (page.length) yield page;
   }
 
   async uploads(prefix: string, options: { expireAfterMs?: number } = {}): Promise<UploadTarget> {

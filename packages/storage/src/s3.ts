@@ -15,6 +15,7 @@ import {
   PutObjectCommand,
   S3Client,
   type S3ClientConfig,
+  UploadPartCommand,
   UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
@@ -23,8 +24,11 @@ import { S3Store } from '@tus/s3-store';
 import {
   type ByteRange,
   checkKey,
+  type CompletedPart,
+  type DirectUploads,
   type DownloadHints,
   type Storage,
+  type StoredEntry,
   type StoredObject,
   type UploadTarget,
 } from './storage.js';
@@ -196,6 +200,82 @@ export class S3Storage implements Storage {
   localPath(): undefined {
     return undefined;
   }
+
+  async *list(prefix: string): AsyncIterable<StoredEntry[]> {
+    const objectPrefix = `${this.objectKey(prefix.replace(/\/+$/, ''))}/`;
+    const ours = this.prefix ? this.prefix.length + 1 : 0;
+    let token: string | undefined;
+    do {
+      const page = await this.client.send(
+        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: objectPrefix, ContinuationToken: token }),
+      );
+      const entries = (page.Contents ?? []).flatMap((o) =>
+        o.Key && !o.Key.endsWith('/') ? [{ key: o.Key.slice(ours), size: o.Size ?? 0 }] : [],
+      );
+      if (entries.length) yield entries;
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+  }
+
+  /**
+   * The client for uploads driven by browsers. The SDK's default checksums must stay off there:
+   * a presigned part URL would carry the CRC32 of an empty body (and S3 refuse the real part),
+   * and a multipart upload started with a checksum algorithm must be completed with every
+   * part's checksum, which a browser's plain PUT does not give.
+   */
+  private directClient?: S3Client;
+  private get presigning(): S3Client {
+    this.directClient ??= new S3Client({
+      ...this.clientConfig,
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+    });
+    return this.directClient;
+  }
+
+  readonly directUploads: DirectUploads = {
+    create: async (key, contentType) => {
+      const { UploadId } = await this.presigning.send(
+        new CreateMultipartUploadCommand({
+          Bucket: this.bucket,
+          Key: this.objectKey(key),
+          ContentType: contentType,
+        }),
+      );
+      if (!UploadId) throw new Error('the storage started a multipart upload without an upload id');
+      return UploadId;
+    },
+    partUrl: (key, uploadId, partNumber, expiresInSeconds) =>
+      getSignedUrl(
+        this.presigning,
+        new UploadPartCommand({
+          Bucket: this.bucket,
+          Key: this.objectKey(key),
+          UploadId: uploadId,
+          PartNumber: partNumber,
+        }),
+        { expiresIn: expiresInSeconds },
+      ),
+    complete: async (key, uploadId, parts: readonly CompletedPart[]) => {
+      await this.presigning.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: this.bucket,
+          Key: this.objectKey(key),
+          UploadId: uploadId,
+          MultipartUpload: { Parts: parts.map((p) => ({ PartNumber: p.partNumber, ETag: p.etag })) },
+        }),
+      );
+    },
+    abort: async (key, uploadId) => {
+      await this.presigning.send(
+        new AbortMultipartUploadCommand({
+          Bucket: this.bucket,
+          Key: this.objectKey(key),
+          UploadId: uploadId,
+        }),
+      );
+    },
+  };
 
   async uploads(_prefix: string, options: { expireAfterMs?: number } = {}): Promise<UploadTarget> {
     const datastore = new S3Store({

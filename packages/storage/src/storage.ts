@@ -41,6 +41,39 @@ export interface Storage {
    * expire `expireAfterMs` after they were created (0: never).
    */
   uploads(prefix: string, options?: { expireAfterMs?: number }): Promise<UploadTarget>;
+  /**
+   * Multipart uploads that clients send straight to the storage through presigned part URLs,
+   * or undefined when the storage has none (a folder: its uploads go through tus).
+   */
+  readonly directUploads: DirectUploads | undefined;
+  /** The objects under `prefix` (a folder-like prefix: `imports/day1` lists `imports/day1/...`), a page at a time. */
+  list(prefix: string): AsyncIterable<StoredEntry[]>;
+}
+
+export interface StoredEntry {
+  key: string;
+  size: number;
+}
+
+/** A part of a multipart upload as CompleteMultipartUpload takes it. */
+export interface CompletedPart {
+  partNumber: number;
+  etag: string;
+}
+
+/**
+ * S3 multipart uploads driven by a client: we start one, presign each part's PUT, and complete
+ * it with the parts and ETags we recorded (no ListParts needed), or abort it.
+ */
+export interface DirectUploads {
+  /** Starts a multipart upload that will become `key`; returns the storage's upload id. */
+  create(key: string, contentType: string): Promise<string>;
+  /** A presigned URL the client PUTs part `partNumber` to. */
+  partUrl(key: string, uploadId: string, partNumber: number, expiresInSeconds: number): Promise<string>;
+  /** Assembles the object from `parts` (in part order). */
+  complete(key: string, uploadId: string, parts: readonly CompletedPart[]): Promise<void>;
+  /** Drops the upload and its parts. */
+  abort(key: string, uploadId: string): Promise<void>;
 }
 
 /** How a direct URL presents the file to a browser. */
