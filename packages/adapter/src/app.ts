@@ -11,6 +11,8 @@ import { installAuth } from './plugins/auth.js';
 import { installValidation } from './plugins/validation.js';
 import { assetRoutes } from './routes/assets.js';
 import { authRoutes } from './routes/auth.js';
+import { directUploadRoutes } from './routes/direct-uploads.js';
+import { importRoutes } from './routes/imports.js';
 import { jobRoutes } from './routes/jobs.js';
 import { markerRoutes } from './routes/markers.js';
 import { mediaRoutes } from './routes/media.js';
@@ -86,6 +88,8 @@ export async function buildApp(
     subtitleRoutes,
     jobRoutes,
     mediaRoutes,
+    directUploadRoutes,
+    importRoutes,
   ]) {
     await app.register(routes, { ctx });
   }

@@ -7,11 +7,13 @@ import { SessionsRepository } from './repositories/sessions.js';
 import { SettingsRepository, UsersRepository } from './repositories/users.js';
 import { AssetService } from './services/assets.js';
 import { AuthService } from './services/auth.js';
+import { DirectUploadService } from './services/direct-uploads.js';
 import { EventBus } from './services/event-bus.js';
 import { MarkerService } from './services/markers.js';
 import { KeyRing } from './services/key-ring.js';
 import { MediaUrls } from './services/media-urls.js';
 import { generatePassword } from './services/passwords.js';
+import { ImportService } from './services/imports.js';
 import { Ingest } from './services/ingest.js';
 import { JobQueue } from './services/queue.js';
 import { SubtitleService } from './services/subtitles.js';
@@ -29,6 +31,10 @@ export interface AppContext {
   subtitles: SubtitleService;
   queue: JobQueue;
   mediaUrls: MediaUrls;
+  /** Uploads straight to the storage (S3 multipart with presigned part URLs). */
+  directUploads: DirectUploadService;
+  /** Objects already in the storage registered as assets (no copy). */
+  imports: ImportService;
   /** The tus upload area, once the upload routes opened it (the sweep of expired uploads uses it). */
   uploads?: UploadTarget;
   /** Set on the first start when the admin password was generated: print it once. */
@@ -43,6 +49,10 @@ export async function openDatabase(config: AdapterConfig): Promise<Database> {
 export interface ContextOptions {
   /** The clock deletions are stamped with and the sweep purges by (tests move it). */
   now?: () => Date;
+  /** Told when the storage refused to abort a direct upload (main logs it). */
+  onAbortError?: (err: unknown, upload: { id: string; key: string }) => void;
+  /** Told when an import stops on an error (main logs it). */
+  onImportError?: (err: unknown) => void;
 }
 
 /**
@@ -92,6 +102,7 @@ export async function createContext(
     { retentionDays: config.assetRetentionDays, now: options.now },
   );
   const ingest: Ingest = new Ingest(queue, assets, markers, config);
+  const imports = new ImportService(db, storage, assets, options.onImportError);
   queue.setOwner(ingest);
   return {
     config,
@@ -105,10 +116,19 @@ export async function createContext(
     assets,
     markers,
     subtitles: new SubtitleService(db, storage, mediaUrls, events),
+    directUploads: new DirectUploadService(db, storage, assets, {
+      maxBytes: config.uploadMaxBytes,
+      expirySeconds: config.uploadExpirySeconds,
+      partUrlSeconds: config.mediaUrlSeconds,
+      now: options.now,
+      onAbortError: options.onAbortError,
+    }),
+    imports,
     generatedAdminPassword,
     async close() {
       queue.stopReaper();
       assets.stopSweeper();
+      await imports.stop();
       await events.stop();
       await db.close();
     },

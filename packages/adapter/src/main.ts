@@ -9,8 +9,17 @@ import { QueueMetrics } from './services/queue-metrics.js';
 /** The adapter process: API on PORT, worker bus on BUS_PORT; SIGTERM stops both cleanly. */
 async function main() {
   const config = readConfig();
-  const ctx = await createContext(config);
+  let warn: (obj: object, msg: string) => void = () => undefined;
+  const ctx = await createContext(config, undefined, undefined, {
+    onAbortError: (err, upload) =>
+      warn(
+        { err, upload: upload.id },
+        'the storage did not abort an expired upload; its lifecycle rule will',
+      ),
+    onImportError: (err) => warn({ err }, 'an import stopped'),
+  });
   const app = await buildApp(ctx);
+  warn = (obj, msg) => app.log.warn(obj, msg);
   const bus = config.busPort === null ? undefined : new BusServer(ctx.auth, ctx.events, app.log);
   ctx.events.onError((err) => app.log.error({ err }, 'event bus error'));
 
@@ -35,6 +44,10 @@ async function main() {
       void ctx.uploads?.sweep(new Date()).then(
         (removed) => removed && app.log.info({ removed }, 'swept expired uploads'),
         (err: unknown) => app.log.warn({ err }, 'cannot sweep expired uploads'),
+      );
+      void ctx.directUploads.sweep().then(
+        (removed) => removed && app.log.info({ removed }, 'aborted expired direct uploads'),
+        (err: unknown) => app.log.warn({ err }, 'cannot sweep expired direct uploads'),
       );
     },
     Math.min(3_600_000, (config.uploadExpirySeconds * 1000) / 4),

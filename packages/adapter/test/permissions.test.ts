@@ -55,6 +55,20 @@ const ROUTES: { method: string; url: string; permission: Permission | 'public'; 
   { method: 'POST', url: '/api/runner/jobs/:id/fail', permission: 'job:work', payload: {} },
   { method: 'POST', url: '/api/runner/jobs/:id/release', permission: 'job:work', payload: {} },
   { method: 'GET', url: '/api/media/:fileId', permission: 'public' },
+  { method: 'GET', url: '/api/upload-options', permission: 'asset:read' },
+  { method: 'POST', url: '/api/direct-uploads', permission: 'asset:create', payload: {} },
+  { method: 'GET', url: '/api/direct-uploads/:id', permission: 'asset:create' },
+  { method: 'POST', url: '/api/direct-uploads/:id/parts', permission: 'asset:create', payload: {} },
+  {
+    method: 'PUT',
+    url: '/api/direct-uploads/:id/parts/:partNumber',
+    permission: 'asset:create',
+    payload: {},
+  },
+  { method: 'POST', url: '/api/direct-uploads/:id/complete', permission: 'asset:create', payload: {} },
+  { method: 'DELETE', url: '/api/direct-uploads/:id', permission: 'asset:create' },
+  { method: 'POST', url: '/api/imports', permission: 'asset:create', payload: {} },
+  { method: 'GET', url: '/api/imports/:id', permission: 'asset:create' },
   { method: 'GET', url: '/api/eventbus', permission: 'asset:read' },
   { method: 'GET', url: '/api/openapi.json', permission: 'public' },
 ];
@@ -90,7 +104,11 @@ describe(`permissions (${name})`, () => {
     const assetId = await uploadAsset(app, admin);
     for (const route of ROUTES) {
       if (route.permission === 'public') continue;
-      const url = route.url.replace(':id', assetId).replace(':markerId', ID).replace(':shapeId', ID);
+      const url = route.url
+        .replace(':id', assetId)
+        .replace(':markerId', ID)
+        .replace(':shapeId', ID)
+        .replace(':partNumber', '1');
       const anonymous = await app.app.inject({
         method: route.method as 'GET',
         url,

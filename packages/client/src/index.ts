@@ -6,14 +6,19 @@ import type {
   BulkMarkersBody,
   Comment,
   CompleteBody,
+  CompleteDirectUploadBody,
+  CreateDirectUploadBody,
+  CreateImportBody,
   CreateMarkerBody,
   CreateSubtitleBody,
   DeletedAssetList,
   DeletedAssetQuery,
+  DirectUpload,
   ErrorResponse,
   ExportMarkersQuery,
   FailBody,
   HeartbeatBody,
+  ImportRecord,
   ImportMarkersBody,
   Job,
   LeaseBody,
@@ -24,9 +29,11 @@ import type {
   Marker,
   QcBody,
   Shape,
+  SignedParts,
   TokenResponse,
   UpdateAssetBody,
   UpdateMarkerBody,
+  UploadOptions,
   User,
 } from '@frameproof/core';
 
@@ -117,6 +124,23 @@ export class FrameproofClient {
     return this.request<Asset>('POST', '/api/assets', { body: form });
   }
 
+  /** Whether this adapter takes uploads straight to its storage (S3), or through tus. */
+  uploadOptions = () => this.request<UploadOptions>('GET', '/api/upload-options');
+  createDirectUpload = (body: CreateDirectUploadBody) =>
+    this.request<DirectUpload>('POST', '/api/direct-uploads', { body });
+  getDirectUpload = (id: string) => this.request<DirectUpload>('GET', `/api/direct-uploads/${id}`);
+  signParts = (id: string, partNumbers: number[]) =>
+    this.request<SignedParts>('POST', `/api/direct-uploads/${id}/parts`, { body: { partNumbers } });
+  reportPart = (id: string, partNumber: number, etag: string) =>
+    this.request<undefined>('PUT', `/api/direct-uploads/${id}/parts/${partNumber}`, { body: { etag } });
+  completeDirectUpload = (id: string, body: CompleteDirectUploadBody = {}) =>
+    this.request<Asset>('POST', `/api/direct-uploads/${id}/complete`, { body });
+  abortDirectUpload = (id: string) => this.request<undefined>('DELETE', `/api/direct-uploads/${id}`);
+
+  /** Registers objects already in the storage as assets (no copy); follow it with getImport. */
+  createImport = (body: CreateImportBody) => this.request<ImportRecord>('POST', '/api/imports', { body });
+  getImport = (id: string) => this.request<ImportRecord>('GET', `/api/imports/${id}`);
+
   listMarkers = (assetId: string, query: ListMarkersQuery = {}) =>
     this.request<{ items: Marker[] }>('GET', `/api/assets/${assetId}/markers`, { query });
   createMarker = (assetId: string, body: CreateMarkerBody) =>
@@ -173,3 +197,4 @@ export class FrameproofClient {
   release = (jobId: string, leaseToken: string) =>
     this.request<Job>('POST', `/api/runner/jobs/${jobId}/release`, { body: { leaseToken } });
 }
+export * from './direct-upload.js';

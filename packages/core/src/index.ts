@@ -9,6 +9,7 @@ export * from './api/markers.js';
 export * from './api/jobs.js';
 export * from './api/events.js';
 export * from './api/formats.js';
+export * from './api/uploads.js';
 export * from './timeline.js';
 export * from './asset-keys.js';
 export * from './http-errors.js';

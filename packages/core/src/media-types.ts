@@ -59,3 +59,34 @@ export function mediaResponseHeaders(mimeType: string, fileName: string): Record
     'cross-origin-resource-policy': 'cross-origin',
   };
 }
+
+const BY_EXTENSION: Record<string, string> = {
+  mp4: 'video/mp4',
+  m4v: 'video/x-m4v',
+  mov: 'video/quicktime',
+  mkv: 'video/x-matroska',
+  webm: 'video/webm',
+  mpg: 'video/mpeg',
+  mpeg: 'video/mpeg',
+  ts: 'video/mp2t',
+  m2ts: 'video/mp2t',
+  avi: 'video/x-msvideo',
+  mxf: 'application/mxf',
+  mp3: 'audio/mpeg',
+  m4a: 'audio/mp4',
+  aac: 'audio/aac',
+  wav: 'audio/wav',
+  flac: 'audio/flac',
+  ogg: 'audio/ogg',
+  aif: 'audio/aiff',
+  aiff: 'audio/aiff',
+};
+
+/**
+ * The media type a file name suggests, for objects found in storage (an import), when it names
+ * a video or audio programme; undefined for anything else.
+ */
+export function programmeTypeOfName(name: string): string | undefined {
+  const ext = /\.([A-Za-z0-9]+)$/.exec(name)?.[1]?.toLowerCase();
+  return ext ? BY_EXTENSION[ext] : undefined;
+}

@@ -86,6 +86,8 @@ export interface FileRecord {
   size: number;
   checksum: string | null;
   mimeType: string;
+  /** An imported object: it was in the storage before the asset, and purge leaves it there. */
+  external: boolean;
 }
 export interface ShapeRecord {
   id: string;
@@ -108,6 +110,7 @@ interface ShapeFileRow {
   size: number | null;
   checksum: string | null;
   mime_type: string | null;
+  external: boolean | null;
 }
 
 const SORT_COLUMNS = { createdAt: 'a.created_at', updatedAt: 'a.updated_at', title: 'a.title' } as const;
@@ -327,7 +330,7 @@ export class AssetsRepository {
   async shapes(assetId: string): Promise<ShapeRecord[]> {
     const rows = await this.db.query<ShapeFileRow>(
       `SELECT s.id AS shape_id, s.type, s.track, s.label, s.metadata,
-              f.id AS file_id, f.storage, f.key, f.size::float8 AS size, f.checksum, f.mime_type
+              f.id AS file_id, f.storage, f.key, f.size::float8 AS size, f.checksum, f.mime_type, f.external
        FROM shapes s LEFT JOIN files f ON f.shape_id = s.id
        WHERE s.asset_id = $1 ORDER BY s.created_at, s.type, s.track, f.key`,
       [assetId],
@@ -355,6 +358,7 @@ export class AssetsRepository {
           size: Number(r.size),
           checksum: r.checksum,
           mimeType: r.mime_type,
+          external: r.external === true,
         });
       }
     }
@@ -362,7 +366,12 @@ export class AssetsRepository {
   }
 
   /** Adds a shape, replacing one of the same type and track (a retried job overwrites). */
-  async putShape(assetId: string, storage: string, shape: OutputShape): Promise<void> {
+  async putShape(
+    assetId: string,
+    storage: string,
+    shape: OutputShape,
+    options: { external?: boolean } = {},
+  ): Promise<void> {
     await this.db.query('DELETE FROM shapes WHERE asset_id = $1 AND type = $2 AND coalesce(track, 0) = $3', [
       assetId,
       shape.type,
@@ -374,8 +383,16 @@ export class AssetsRepository {
     );
     for (const f of shape.files) {
       await this.db.query(
-        'INSERT INTO files (shape_id, storage, key, size, checksum, mime_type) VALUES ($1, $2, $3, $4, $5, $6)',
-        [(row as { id: string }).id, storage, f.key, f.size, f.checksum ?? null, f.mimeType],
+        'INSERT INTO files (shape_id, storage, key, size, checksum, mime_type, external) VALUES ($1, $2, $3, $4, $5, $6, $7)',
+        [
+          (row as { id: string }).id,
+          storage,
+          f.key,
+          f.size,
+          f.checksum ?? null,
+          f.mimeType,
+          options.external ?? false,
+        ],
       );
     }
   }
@@ -426,8 +443,9 @@ export class AssetsRepository {
       size: number;
       checksum: string | null;
       mime_type: string;
+      external: boolean;
     }>(
-      `SELECT f.id, f.shape_id, s.asset_id, f.storage, f.key, f.size::float8 AS size, f.checksum, f.mime_type
+      `SELECT f.id, f.shape_id, s.asset_id, f.storage, f.key, f.size::float8 AS size, f.checksum, f.mime_type, f.external
        FROM files f JOIN shapes s ON s.id = f.shape_id JOIN assets a ON a.id = s.asset_id
        WHERE f.id = $1 AND ${LIVE}`,
       [id],
@@ -442,6 +460,7 @@ export class AssetsRepository {
         size: Number(r.size),
         checksum: r.checksum,
         mimeType: r.mime_type,
+        external: r.external,
       }
     );
   }

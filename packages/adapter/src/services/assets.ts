@@ -80,15 +80,23 @@ export class AssetService {
     mimeType: string;
     title?: string;
     userId: string;
-    /** Bytes to store now, or the key of bytes already stored (a finished tus upload), moved under the asset. */
-    body: Readable | { uploadedKey: string };
+    /**
+     * Bytes to store now; or the key of bytes already stored (a finished tus upload), moved
+     * under the asset; or bytes that stay where they are (`storedKey`: an upload assembled
+     * straight at the asset's original key, or an imported object, `external`, which is not
+     * ours: purge leaves it).
+     */
+    body: Readable | { uploadedKey: string } | { storedKey: string; size: number; external?: boolean };
     /** Runs once the bytes are stored, before any row is written; throw to refuse. */
     afterStore?: () => void;
+    /** Runs in the transaction that creates the asset (e.g. to drop the upload's record with it). */
+    within?: (changes: Changes) => Promise<void>;
     id?: string;
   }): Promise<Asset> {
     const id = input.id ?? randomUUID();
     // The uploader's claim is only a hint: a type off the media list is stored as octet-stream.
     input = { ...input, mimeType: storableMediaType(input.mimeType) };
+    if ('storedKey' in input.body) return this.register(id, input, input.body);
     const key = assetKeys(id).original(safeFileName(input.fileName));
     let stored = false;
     const uploaded = 'uploadedKey' in input.body ? input.body.uploadedKey : undefined;
@@ -104,30 +112,49 @@ export class AssetService {
         size = (await this.storage.put(key, input.body as Readable, input.mimeType)).size;
       }
       input.afterStore?.();
-      const sourceKey = key;
-      const asset = await inTransaction(this.db, this.events, async (changes) => {
-        const assets = new AssetsRepository(changes.tx);
-        await assets.create({
-          id,
-          title: input.title?.trim() || titleFromFileName(input.fileName),
-          createdBy: input.userId,
-        });
-        await assets.putShape(id, this.storage.kind, {
-          type: 'original',
-          label: input.fileName.slice(0, 500),
-          files: [{ key: sourceKey, size, mimeType: input.mimeType }],
-        });
-        changes.announce({ type: 'asset.created', assetId: id, id });
-        await this.startIngest(changes, id, { key: sourceKey, mimeType: input.mimeType });
-        return (await assets.byId(id)) as Asset;
-      });
-      return asset;
+      return await this.register(id, input, { storedKey: key, size });
     } catch (err) {
       // A one-shot upload's bytes go; a tus upload's go back where they came from.
       if (stored && uploaded !== undefined) await this.storage.move(key, uploaded).catch(() => undefined);
       else if (stored) await this.storage.delete(key).catch(() => undefined);
       throw err;
     }
+  }
+
+  /** Creates the asset, its original's shape and file, and queues ingest, in one transaction. */
+  private register(
+    id: string,
+    input: {
+      fileName: string;
+      mimeType: string;
+      title?: string;
+      userId: string;
+      within?: (changes: Changes) => Promise<void>;
+    },
+    stored: { storedKey: string; size: number; external?: boolean },
+  ): Promise<Asset> {
+    return inTransaction(this.db, this.events, async (changes) => {
+      const assets = new AssetsRepository(changes.tx);
+      await assets.create({
+        id,
+        title: input.title?.trim() || titleFromFileName(input.fileName),
+        createdBy: input.userId,
+      });
+      await assets.putShape(
+        id,
+        this.storage.kind,
+        {
+          type: 'original',
+          label: input.fileName.slice(0, 500),
+          files: [{ key: stored.storedKey, size: stored.size, mimeType: input.mimeType }],
+        },
+        { external: stored.external ?? false },
+      );
+      await input.within?.(changes);
+      changes.announce({ type: 'asset.created', assetId: id, id });
+      await this.startIngest(changes, id, { key: stored.storedKey, mimeType: input.mimeType });
+      return (await assets.byId(id)) as Asset;
+    });
   }
 
   async get(id: string, origin = ''): Promise<AssetWithShapes> {
@@ -277,10 +304,11 @@ export class AssetService {
     const assets = new AssetsRepository(changes.tx);
     const shapes = await assets.shapes(id);
     // Everything we write for an asset sits under its prefix; tus uploads may sit elsewhere.
+    // An imported original (external) was there before the asset and stays after it.
     const keys = assetKeys(id);
     await this.storage.deletePrefix(keys.prefix);
     for (const f of shapes.flatMap((s) => s.files)) {
-      if (!keys.owns(f.key)) await this.storage.delete(f.key);
+      if (!keys.owns(f.key) && !f.external) await this.storage.delete(f.key);
     }
     await assets.delete(id);
     changes.announce({ type: 'asset.deleted', assetId: id, id, data: { purged: true } });

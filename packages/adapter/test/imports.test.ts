@@ -1,0 +1,149 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { buffer } from 'node:stream/consumers';
+import { after, before, describe, it } from 'node:test';
+import type { AssetWithShapes, ImportRecord } from '@frameproof/core';
+import { LocalStorage, type Storage } from '@frameproof/storage';
+import { until } from '@frameproof/tests/until';
+import { auth, DATABASES, startApp, type TestApp } from './helpers.js';
+import { startS3, type TestS3 } from './s3-server.js';
+
+let s3: TestS3;
+before(async () => {
+  s3 = await startS3();
+});
+after(() => s3.close());
+
+const STORAGES: { name: string; make: (dir: string) => Storage }[] = [
+  { name: 'S3', make: () => s3.storage(`media-${randomBytes(4).toString('hex')}`) },
+  { name: 'a folder', make: (dir) => new LocalStorage(join(dir, 'media')) },
+];
+
+const cases = DATABASES.flatMap((db) => STORAGES.map((storage) => ({ db, storage })));
+
+for (const { db, storage } of cases) {
+  describe(`imports from ${storage.name} (${db.name})`, () => {
+    let app: TestApp;
+    let admin: string;
+    before(async () => {
+      app = await startApp(db.open, {}, storage.make);
+      admin = await app.token();
+      for (const [username, role] of [
+        ['editor', 'editor'],
+        ['reviewer', 'reviewer'],
+      ])
+        await app.app.inject({
+          method: 'POST',
+          url: '/api/users',
+          headers: auth(admin),
+          payload: { username, password: 'password-1234', role },
+        });
+    });
+    after(() => app.close());
+
+    const post = async (token: string, payload: object) =>
+      app.app.inject({ method: 'POST', url: '/api/imports', headers: auth(token), payload });
+    const finished = async (id: string) => {
+      let record: ImportRecord | undefined;
+      await until(
+        async () => {
+          record = (await app.app.inject({ url: `/api/imports/${id}`, headers: auth(admin) })).json();
+          return record?.status !== 'running';
+        },
+        'the import to finish',
+        { ms: 30_000, everyMs: 50 },
+      );
+      return record as ImportRecord;
+    };
+
+    it('registers the objects under a prefix as assets where they are, and queues their ingest', async () => {
+      const a = randomBytes(70_000);
+      const b = randomBytes(50_000);
+      await app.storage.put('incoming/day1/a.mov', a);
+      await app.storage.put('incoming/day1/sub/b.mxf', b);
+      await app.storage.put('incoming/day1/notes.txt', Buffer.from('not media'));
+      await app.storage.put('incoming/day2/c.mov', Buffer.from('other day'));
+
+      const res = await post(await app.token('editor'), { prefix: 'incoming/day1/' });
+      assert.equal(res.statusCode, 202, res.body);
+      const record = await finished(res.json().id);
+      assert.equal(record.status, 'completed');
+      assert.deepEqual(
+        { total: record.total, imported: record.imported, failed: record.failed, skipped: record.skipped },
+        { total: 2, imported: 2, failed: 0, skipped: 1 },
+      );
+      assert.deepEqual(
+        record.items.map((i) => i.key),
+        ['incoming/day1/a.mov', 'incoming/day1/sub/b.mxf'],
+      );
+
+      const assetId = record.items[0]?.assetId as string;
+      const asset = (
+        await app.app.inject({ url: `/api/assets/${assetId}`, headers: auth(admin) })
+      ).json() as AssetWithShapes;
+      assert.equal(asset.title, 'a');
+      const original = asset.shapes.find((s) => s.type === 'original')?.files[0];
+      assert.ok(original);
+      assert.equal(original.size, a.length);
+      assert.equal(original.mimeType, 'video/quicktime');
+      const file = await app.ctx.assets.file(original.id);
+      assert.equal(file?.key, 'incoming/day1/a.mov', 'the original is the object itself: nothing was copied');
+      assert.equal(file?.external, true);
+      const copies: string[] = [];
+      for await (const page of app.storage.list(`assets/${assetId}`)) copies.push(...page.map((e) => e.key));
+      assert.deepEqual(copies, [], 'nothing was written under the asset');
+
+      const jobs = await app.ctx.db.query<{ type: string; payload: { source?: { key?: string } } }>(
+        'SELECT type, payload FROM jobs WHERE asset_id = $1',
+        [assetId],
+      );
+      assert.deepEqual(
+        jobs.map((j) => [j.type, j.payload.source?.key]),
+        [['probe', 'incoming/day1/a.mov']],
+        'ingest reads the object where it is',
+      );
+
+      // Importing again takes nothing twice.
+      const again = await finished((await post(admin, { prefix: 'incoming/day1' })).json().id);
+      assert.equal(again.imported, 0);
+      assert.equal(again.failed, 2);
+      assert.match(again.items[0]?.error ?? '', /already the original of asset/);
+
+      // Deleting, even purging, the asset leaves the object it did not copy.
+      await app.app.inject({ method: 'DELETE', url: `/api/assets/${assetId}`, headers: auth(admin) });
+      const purge = await app.app.inject({
+        method: 'DELETE',
+        url: `/api/assets/${record.items[1]?.assetId}?hard=true`,
+        headers: auth(admin),
+      });
+      assert.equal(purge.statusCode, 204, purge.body);
+      await app.ctx.assets.purge(assetId);
+      assert.ok((await buffer(await app.storage.read('incoming/day1/a.mov'))).equals(a));
+      assert.ok((await buffer(await app.storage.read('incoming/day1/sub/b.mxf'))).equals(b));
+    });
+
+    it('imports a list of keys, all checked first', async () => {
+      await app.storage.put('drop/x.mp4', randomBytes(1000));
+      const before = (await app.app.inject({ url: '/api/assets', headers: auth(admin) })).json().items.length;
+      const missing = await post(admin, { keys: ['drop/x.mp4', 'drop/missing.mov'] });
+      assert.equal(missing.statusCode, 400);
+      assert.match(missing.json().message, /no object at "drop\/missing.mov"/);
+      for (const key of ['../etc/passwd', 'drop/../x.mp4', 'assets/abc/original/x.mov', 'uploads/x'])
+        assert.equal((await post(admin, { keys: [key] })).statusCode, 400, key);
+      assert.equal((await post(admin, { prefix: 'assets' })).statusCode, 400);
+      assert.equal((await post(await app.token('reviewer'), { keys: ['drop/x.mp4'] })).statusCode, 403);
+      const after = (await app.app.inject({ url: '/api/assets', headers: auth(admin) })).json().items.length;
+      assert.equal(after, before, 'nothing was imported');
+
+      const record = await finished((await post(admin, { keys: ['drop/x.mp4'] })).json().id);
+      assert.deepEqual([record.total, record.imported, record.source], [1, 1, 'keys']);
+      assert.equal(
+        (await app.app.inject({ url: `/api/imports/${randomUUIDLike()}`, headers: auth(admin) })).statusCode,
+        404,
+      );
+    });
+  });
+}
+
+const randomUUIDLike = () => '00000000-0000-4000-8000-000000000001';
