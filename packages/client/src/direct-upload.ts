@@ -25,6 +25,8 @@ export interface DirectUploadOptions {
   /** Parts in flight at once (default 3). */
   concurrency?: number;
   signal?: AbortSignal;
+  /** Waits before each new try of a part that failed (ms); default 1, 3 and 5 s. */
+  retryDelays?: readonly number[];
   /** How part bytes are sent; `fetch` by default. Answers the part's ETag. */
   putPart?: (url: string, body: Blob, signal?: AbortSignal) => Promise<string>;
 }
@@ -77,7 +79,11 @@ export async function uploadDirect(
     const worker = async () => {
       for (let part = queue.shift(); part; part = queue.shift()) {
         const { start, end } = partRange(plan.size, plan, part.partNumber);
-        const etag = await putPart(part.url, file.blob.slice(start, end), options.signal);
+        const etag = await withRetries(
+          () => putPart(part.url, file.blob.slice(start, end), options.signal),
+          options.retryDelays ?? [1000, 3000, 5000],
+          options.signal,
+        );
         await client.reportPart(id, part.partNumber, etag);
         sent += end - start;
         options.onProgress?.(sent, plan.size);
@@ -88,6 +94,23 @@ export async function uploadDirect(
   const asset = await client.completeDirectUpload(id);
   options.store?.removeItem(fingerprint);
   return asset;
+}
+
+/** Runs `send`, trying again after each delay while it fails and nobody aborted. */
+async function withRetries<T>(
+  send: () => Promise<T>,
+  delays: readonly number[],
+  signal?: AbortSignal,
+): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await send();
+    } catch (err) {
+      const delay = delays[attempt];
+      if (delay === undefined || signal?.aborted) throw err;
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
 }
 
 /** The remembered upload, when it still exists and is for this very file. */
