@@ -66,6 +66,8 @@ export const MEDIA_PREFIX = 'media';
 /** Frontend settings in the configuration bucket, and the file whose changes redeploy the frontend. */
 export const FRONTEND_CONFIG_PREFIX = 'frontend';
 export const FRONTEND_SETTINGS_KEY = `${FRONTEND_CONFIG_PREFIX}/settings.js`;
+/** Backend settings in the configuration bucket (`backend/settings.json`, read by the adapter at start). */
+export const BACKEND_CONFIG_PREFIX = 'backend';
 
 export const DATABASES = {
   adapter: { databaseName: 'accurate_video', username: 'frameproof' },

@@ -116,11 +116,14 @@ describe('IAM', () => {
     }
   });
 
-  it('lets the adapter use media and publish its metric', () => {
+  it('lets the adapter use media, read its backend settings and publish its metric', () => {
+    const config = `<infra:${logicalId(infra.buckets.config)}.Arn>`;
     assert.deepEqual(
       roleStatements(main.adapter, nested.adapter, main.adapter.app.taskDefinition.taskRole),
       [
         ...MEDIA_READ_WRITE,
+        `Allow s3:GetObject on ${config}/backend/*`,
+        `Allow s3:ListBucket on ${config}`,
         'Allow cloudwatch:PutMetricData on * if {"StringEquals":{"cloudwatch:namespace":"Frameproof"}}',
       ].sort(),
     );

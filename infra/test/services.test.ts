@@ -83,6 +83,7 @@ describe('adapter', () => {
       TRUST_PROXY: '1',
       METRICS_NAMESPACE: 'Frameproof',
       APPLICATION_TAG: '${ApplicationTag}',
+      CONFIG_BUCKET: id.config,
     });
   });
 

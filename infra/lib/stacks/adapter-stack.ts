@@ -6,7 +6,7 @@ import { PostgresDatabase } from '../constructs/postgres-database.js';
 import { grantObjects } from '../grants.js';
 import { ADAPTER_CLIENT_ID, FRONTEND_CLIENT_ID, REALM, ROLES_CLAIM } from '../keycloak-realm.js';
 import { allowWildcards } from '../nag.js';
-import { DATABASES, MEDIA_PREFIX, PENDING_JOBS_METRIC, PORTS } from '../services.js';
+import { BACKEND_CONFIG_PREFIX, DATABASES, MEDIA_PREFIX, PENDING_JOBS_METRIC, PORTS } from '../services.js';
 import { ServiceStack, type ServiceStackProps } from './service-stack.js';
 
 /** The adapter (REST API, uploads, auth, event bus) and its PostgreSQL database. */
@@ -47,6 +47,8 @@ export class AdapterStack extends ServiceStack {
         TRUST_PROXY: '1',
         METRICS_NAMESPACE: PENDING_JOBS_METRIC.namespace,
         APPLICATION_TAG: p.applicationTag,
+        // backend/settings.json fills in what this environment does not set.
+        CONFIG_BUCKET: infra.buckets.config.bucketName,
       },
       secrets: {
         DB_HOST: secret(db, 'host'),
@@ -62,6 +64,7 @@ export class AdapterStack extends ServiceStack {
 
     const taskRole = this.app.taskDefinition.taskRole;
     grantObjects(taskRole, infra.buckets.media, MEDIA_PREFIX, 'read-write');
+    grantObjects(taskRole, infra.buckets.config, BACKEND_CONFIG_PREFIX, 'read');
     taskRole.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: ['cloudwatch:PutMetricData'],

@@ -1,3 +1,4 @@
+import { environmentWithBucketSettings } from '@frameproof/storage';
 import { announceAdminPassword } from './admin-password.js';
 import { readConfig } from './config.js';
 import { createContext } from './context.js';
@@ -8,7 +9,8 @@ import { QueueMetrics } from './services/queue-metrics.js';
 
 /** The adapter process: API on PORT, worker bus on BUS_PORT; SIGTERM stops both cleanly. */
 async function main() {
-  const config = readConfig();
+  // CONFIG_BUCKET: the bucket's backend/settings.json fills in what the environment does not set.
+  const config = readConfig(await environmentWithBucketSettings(process.env));
   let warn: (obj: object, msg: string) => void = () => undefined;
   const ctx = await createContext(config, undefined, undefined, {
     onAbortError: (err, upload) =>

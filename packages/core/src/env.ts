@@ -46,3 +46,42 @@ export function envLogLevel(env: Env, name = 'LOG_LEVEL'): LogLevel {
   if ((LOG_LEVELS as readonly string[]).includes(raw)) return raw as LogLevel;
   throw new ConfigError(`${name} must be one of ${LOG_LEVELS.join(', ')}, got "${raw}"`);
 }
+
+/** Where the backend settings are in the configuration bucket (CONFIG_BUCKET). */
+export const BACKEND_SETTINGS_KEY = 'backend/settings.json';
+
+/**
+ * The backend settings file of the configuration bucket (`backend/settings.json`): a JSON object
+ * of environment variable names to strings, numbers or booleans. Names that say where the file
+ * is cannot be set from it. Throws a ConfigError naming what is wrong.
+ */
+export function parseBackendSettings(text: string): Record<string, string> {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError(`backend settings: not JSON (${(err as Error).message})`);
+  }
+  if (!value || typeof value !== 'object' || Array.isArray(value))
+    throw new ConfigError('backend settings: must be a JSON object of NAME: value');
+  const out: Record<string, string> = {};
+  for (const [name, v] of Object.entries(value)) {
+    if (!/^[A-Z][A-Z0-9_]*$/.test(name))
+      throw new ConfigError(`backend settings: "${name}" is not an environment variable name`);
+    if (name.startsWith('CONFIG_'))
+      throw new ConfigError(
+        `backend settings: ${name} says where the settings are; set it in the environment`,
+      );
+    if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean')
+      throw new ConfigError(`backend settings: ${name} must be a string, a number or a boolean`);
+    out[name] = String(v);
+  }
+  return out;
+}
+
+/** The environment with the bucket's settings filled in: a variable set in the environment wins. */
+export function withBackendSettings(env: Env, settings: Readonly<Record<string, string>>): Env {
+  const merged: Record<string, string | undefined> = { ...settings };
+  for (const [name, value] of Object.entries(env)) if (value !== undefined) merged[name] = value;
+  return merged;
+}
