@@ -5,7 +5,7 @@ import { buffer } from 'node:stream/consumers';
 import { after, before, describe, it } from 'node:test';
 import { type AssetWithShapes, DEFAULT_PART_BYTES, type Job } from '@frameproof/core';
 import { ApiError, FrameproofClient, uploadDirect, type UploadStateStore } from '@frameproof/client';
-import { auth, DATABASES, startApp, type TestApp } from './helpers.js';
+import { addUsers, auth, DATABASES, startApp, type TestApp } from './helpers.js';
 import { startS3, type TestS3 } from './s3-server.js';
 
 let s3: TestS3;
@@ -70,18 +70,7 @@ for (const { name, open } of DATABASES) {
       );
       await app.app.listen({ port: 0, host: '127.0.0.1' });
       base = `http://127.0.0.1:${(app.app.server.address() as AddressInfo).port}`;
-      const admin = await app.token();
-      for (const [username, role] of [
-        ['uploader', 'editor'],
-        ['other', 'editor'],
-        ['watcher', 'viewer'],
-      ])
-        await app.app.inject({
-          method: 'POST',
-          url: '/api/users',
-          headers: auth(admin),
-          payload: { username, password: 'password-1234', role },
-        });
+      await addUsers(app, { uploader: 'editor', other: 'editor', watcher: 'viewer' });
     });
     after(() => app.close());
 

@@ -183,6 +183,20 @@ export function multipart(
 
 export const auth = (token: string) => ({ authorization: `Bearer ${token}` });
 
+/** Creates people with these roles (password `password-1234`, as `token(username)` expects). */
+export async function addUsers(t: TestApp, users: Record<string, string>): Promise<void> {
+  const admin = await t.token();
+  for (const [username, role] of Object.entries(users)) {
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/api/users',
+      headers: auth(admin),
+      payload: { username, password: 'password-1234', role },
+    });
+    if (res.statusCode !== 201) throw new Error(`create ${username}: ${res.statusCode} ${res.body}`);
+  }
+}
+
 /** Uploads a small file as `token`'s user and returns the new asset's id. */
 export async function uploadAsset(
   t: TestApp,

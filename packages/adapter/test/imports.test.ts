@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import type { AssetWithShapes, ImportRecord } from '@frameproof/core';
 import { LocalStorage, type Storage } from '@frameproof/storage';
 import { until } from '@frameproof/tests/until';
-import { auth, DATABASES, startApp, type TestApp } from './helpers.js';
+import { addUsers, auth, DATABASES, startApp, type TestApp } from './helpers.js';
 import { startS3, type TestS3 } from './s3-server.js';
 
 let s3: TestS3;
@@ -28,17 +28,8 @@ for (const { db, storage } of cases) {
     let admin: string;
     before(async () => {
       app = await startApp(db.open, {}, storage.make);
+      await addUsers(app, { editor: 'editor', reviewer: 'reviewer' });
       admin = await app.token();
-      for (const [username, role] of [
-        ['editor', 'editor'],
-        ['reviewer', 'reviewer'],
-      ])
-        await app.app.inject({
-          method: 'POST',
-          url: '/api/users',
-          headers: auth(admin),
-          payload: { username, password: 'password-1234', role },
-        });
     });
     after(() => app.close());
 
