@@ -19,7 +19,10 @@ async function readmeCommand(): Promise<string> {
   const readme = await readFile(join(ROOT, 'README.md'), 'utf8');
   const section = readme.slice(readme.indexOf('**Configuration files**'));
   const block = /```sh\n([\s\S]*?)```/.exec(section)?.[1];
-  assert.ok(block?.includes('npm run config -- --bucket <ConfigBucketName>'), 'the README shows the command');
+  assert.ok(
+    block && block.includes('npm run config -- --bucket <ConfigBucketName>'),
+    'the README shows the command',
+  );
   return block
     .replace('<ConfigBucketName>', BUCKET)
     .replace('<MediaBucketName>', 'frameproof-media-1')

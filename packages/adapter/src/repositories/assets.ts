@@ -87,7 +87,7 @@ export interface FileRecord {
   checksum: string | null;
   mimeType: string;
   /** An imported object: it was in the storage before the asset, and purge leaves it there. */
-  external: boolean;
+  external?: boolean;
 }
 export interface ShapeRecord {
   id: string;
