@@ -122,7 +122,9 @@ async function resumable(
   if (!id) return undefined;
   try {
     const upload = await client.getDirectUpload(id);
-    return upload.size === file.blob.size && upload.fileName === file.name ? upload : undefined;
+    const same = upload.size === file.blob.size && upload.fileName === file.name;
+    // One about to expire is not worth resuming: the sweep would abort it under us.
+    return same && Date.parse(upload.expiresAt) > Date.now() + 60_000 ? upload : undefined;
   } catch (err) {
     // Expired, swept, or never ours: start afresh.
     if (err instanceof ApiError && (err.status === 404 || err.status === 410)) return undefined;
