@@ -2,7 +2,7 @@ import { App, DefaultStackSynthesizer, Stack, type IStackSynthesizer } from 'aws
 import recommendedFlags from 'aws-cdk-lib/recommended-feature-flags.json' with { type: 'json' };
 import { LaunchTemplateSynthesizer } from './launch-synthesizer.js';
 import { addChecks, type FrameproofChecks } from './nag.js';
-import { DEFAULT_IMAGE_REGISTRY, FRAMEPROOF_VERSION } from './services.js';
+import { FRAMEPROOF_VERSION } from './services.js';
 import { MainStack } from './stacks/main-stack.js';
 import { VpcStack } from './stacks/vpc-stack.js';
 
@@ -14,7 +14,11 @@ export interface FrameproofAppOptions {
   readonly mode?: 'launch' | 'cdk';
   /** Cloud assembly folder. */
   readonly outdir?: string;
-  /** Default registry and tag of our images (template parameters override them). */
+  /**
+   * The registry `npm run images` pushed to: the image parameters default to the five images
+   * there. Without it, the image repositories of our services are required parameters (there is
+   * no public image to fall back on) and Keycloak defaults to its official image.
+   */
   readonly imageRegistry?: string;
   readonly imageTag?: string;
   /**
@@ -57,7 +61,7 @@ export function createFrameproofApp(options: FrameproofAppOptions = {}): Framepr
   const vpc = new VpcStack(app, STACK_NAMES.vpc, { synthesizer: synthesizer() });
   const main = new MainStack(app, STACK_NAMES.main, {
     synthesizer: synthesizer(),
-    imageRegistry: options.imageRegistry ?? DEFAULT_IMAGE_REGISTRY,
+    imageRegistry: options.imageRegistry,
     imageTag: options.imageTag ?? FRAMEPROOF_VERSION,
   });
   for (const stack of app.node.findAll().filter(Stack.isStack)) {

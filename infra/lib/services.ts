@@ -44,8 +44,7 @@ export const SERVICE_SIZES: Record<ServiceName, ServiceSize> = {
   keycloak: { cpu: 512, memoryMiB: 1024, desiredCount: 1 },
 };
 
-/** Default images: ours from one registry, tagged with this version; Keycloak's official image. */
-export const DEFAULT_IMAGE_REGISTRY = 'ghcr.io/frameproof';
+/** Keycloak's official image: the template's default, and what `npm run images` copies into a registry. */
 export const KEYCLOAK_IMAGE = { repository: 'quay.io/keycloak/keycloak', tag: '26.4' } as const;
 
 export const SERVICE_DISCOVERY = {

@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { FRAMEPROOF_VERSION } from '../lib/services.js';
+import { App, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { imagePlan } from '../lib/images.js';
+import { FRAMEPROOF_VERSION, KEYCLOAK_IMAGE, SERVICE_NAMES } from '../lib/services.js';
+import { MainParameters } from '../lib/stacks/main-parameters.js';
 import { synthesize } from './support.js';
 
 // Given the launch app, synthesized once
@@ -80,13 +84,29 @@ describe('main template parameters', () => {
     }
   });
 
-  it('default to our images at this version, and the official Keycloak', () => {
+  it('require the image repositories of our services (no image to fall back on), Keycloak the official', () => {
     for (const service of ['adapter', 'jobs', 'analyze', 'frontend']) {
       const title = service.charAt(0).toUpperCase() + service.slice(1);
-      mainTemplate.hasParameter(`${title}ImageRepository`, { Default: `ghcr.io/frameproof/${service}` });
+      assert.equal(main.Parameters[`${title}ImageRepository`].Default, undefined, service);
       mainTemplate.hasParameter(`${title}ImageTag`, { Default: FRAMEPROOF_VERSION });
     }
-    mainTemplate.hasParameter('KeycloakImageRepository', { Default: 'quay.io/keycloak/keycloak' });
+    mainTemplate.hasParameter('KeycloakImageRepository', { Default: KEYCLOAK_IMAGE.repository });
+    mainTemplate.hasParameter('KeycloakImageTag', { Default: KEYCLOAK_IMAGE.tag });
+  });
+
+  it('synthesized with a registry, default to the five images `npm run images` pushed there', () => {
+    const registry = '123456789012.dkr.ecr.eu-north-1.amazonaws.com/frameproof';
+    const stack = new Stack(new App({ builtinCloudFormationValidation: false }), 'Parameters');
+    new MainParameters(stack, { imageRegistry: registry, imageTag: '1.2.3', withTemplateLocation: false });
+    const parameters = Template.fromStack(stack).toJSON().Parameters as Record<string, { Default?: unknown }>;
+    const images = Object.fromEntries(
+      imagePlan({ registry, tag: '1.2.3', push: true }).map((step) => [step.service, step.image]),
+    );
+    for (const service of SERVICE_NAMES) {
+      const title = service.charAt(0).toUpperCase() + service.slice(1);
+      const image = `${String(parameters[`${title}ImageRepository`]?.Default)}:${String(parameters[`${title}ImageTag`]?.Default)}`;
+      assert.equal(image, images[service], service);
+    }
   });
 
   it('tag every resource with the application tag', () => {

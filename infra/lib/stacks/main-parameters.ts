@@ -1,5 +1,6 @@
 import type { Stack } from 'aws-cdk-lib';
 import type { TemplateLocation } from '../launch-synthesizer.js';
+import { IMAGE_REPOSITORY_PATTERN, IMAGE_TAG_PATTERN, registryImages } from '../images.js';
 import { LOG_RETENTION_DAYS, ParameterGroups } from '../parameters.js';
 import {
   AUTOSCALED_SERVICES,
@@ -27,8 +28,8 @@ export interface DatabaseParameters {
 }
 
 export interface MainParametersOptions {
-  /** Registry the images of our services come from by default, e.g. `ghcr.io/frameproof`. */
-  readonly imageRegistry: string;
+  /** Registry `npm run images` pushed the five images to; none: our image repositories are required. */
+  readonly imageRegistry?: string;
   /** Default tag of our images. */
   readonly imageTag: string;
   /** Templates for the launch button also ask where their nested templates are. */
@@ -155,24 +156,30 @@ export class MainParameters {
       const prefix = title(name);
       const group = `${prefix} service`;
       const size = SERVICE_SIZES[name];
-      const image =
-        name === 'keycloak'
+      const image = options.imageRegistry
+        ? registryImages(options.imageRegistry, options.imageTag)[name]
+        : name === 'keycloak'
           ? KEYCLOAK_IMAGE
-          : { repository: `${options.imageRegistry}/${name}`, tag: options.imageTag };
+          : { repository: undefined, tag: options.imageTag };
       const autoscaled = (AUTOSCALED_SERVICES as readonly ServiceName[]).includes(name);
       services[name] = {
         imageRepository: params.add(group, `${prefix}ImageRepository`, {
           label: `${prefix} image repository`,
           type: 'String',
           default: image.repository,
-          allowedPattern: '^[a-z0-9][a-z0-9._/:-]*$',
-          description: `Container image repository of the ${name} service, without the tag.`,
+          allowedPattern: IMAGE_REPOSITORY_PATTERN,
+          constraintDescription:
+            'an image repository without the tag, e.g. 123456789012.dkr.ecr.eu-north-1.amazonaws.com/frameproof/adapter',
+          description:
+            name === 'keycloak'
+              ? 'Container image repository of Keycloak, without the tag (the official image, or the copy `npm run images` pushed).'
+              : `Container image repository of the ${name} service, without the tag, as \`npm run images\` pushed it (REGISTRY/${name}).`,
         }).valueAsString,
         imageTag: params.add(group, `${prefix}ImageTag`, {
           label: `${prefix} image tag`,
           type: 'String',
           default: image.tag,
-          allowedPattern: '^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$',
+          allowedPattern: IMAGE_TAG_PATTERN,
           description: `Tag of the ${name} image.`,
         }).valueAsString,
         cpu: params.add(group, `${prefix}Cpu`, {

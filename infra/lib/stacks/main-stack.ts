@@ -11,8 +11,8 @@ import { MainParameters } from './main-parameters.js';
 import { SettingsStack } from './settings-stack.js';
 
 export interface MainStackProps extends StackProps {
-  /** Default registry of our images, e.g. `ghcr.io/frameproof`. */
-  readonly imageRegistry: string;
+  /** Registry the image parameters default to (see FrameproofAppOptions); none: no defaults. */
+  readonly imageRegistry?: string;
   /** Default tag of our images. */
   readonly imageTag: string;
 }
