@@ -22,7 +22,7 @@ const EXPECTED = {
     'KeycloakDatabaseInstanceClass',
     'KeycloakDatabaseAllocatedStorage',
   ],
-  Application: ['ApplicationTag', 'LogRetentionDays'],
+  Application: ['ApplicationTag', 'LogRetentionDays', 'LocalSignIn'],
   'Adapter service': [...SERVICE_PARAMETERS, 'MaxCount'].map((p) => `Adapter${p}`),
   'Jobs service': [...[...SERVICE_PARAMETERS, 'MaxCount'].map((p) => `Jobs${p}`), 'JobsConcurrency'],
   'Analyze service': [...SERVICE_PARAMETERS, 'MaxCount'].map((p) => `Analyze${p}`),
@@ -128,6 +128,7 @@ describe('main template outputs', () => {
   it('tell the operator where things are', () => {
     assert.deepEqual(Object.keys(main.Outputs).sort(), [
       'AccessLogsBucketName',
+      'AdminSecretArn',
       'ApplicationUrl',
       'ClusterName',
       'ConfigBucketName',
@@ -143,6 +144,23 @@ describe('main template outputs', () => {
     mainTemplate.hasOutput('KeycloakAdminUrl', {
       Value: { 'Fn::Join': ['', ['https://', { Ref: 'DomainName' }, '/auth/admin/']] },
     });
+  });
+});
+
+describe('local sign-in', () => {
+  it('is off by default, on or off', () => {
+    mainTemplate.hasParameter('LocalSignIn', {
+      Type: 'String',
+      Default: 'off',
+      AllowedValues: ['off', 'on'],
+    });
+  });
+
+  it('outputs where the admin password is, never the password', () => {
+    const value = JSON.stringify(main.Outputs.AdminSecretArn.Value);
+    assert.match(value, /Outputs\.\w*AdminSecret\w*Ref/);
+    for (const output of Object.values(main.Outputs as Record<string, { Value: unknown }>))
+      assert.doesNotMatch(JSON.stringify(output.Value), /SecretString|resolve:secretsmanager|password/i);
   });
 });
 

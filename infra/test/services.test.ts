@@ -84,11 +84,13 @@ describe('adapter', () => {
       METRICS_NAMESPACE: 'Frameproof',
       APPLICATION_TAG: '${ApplicationTag}',
       CONFIG_BUCKET: id.config,
+      AUTH_LOCAL: '${LocalSignIn}',
     });
   });
 
-  it('gets the database, runner and Keycloak client credentials as ECS secrets', () => {
+  it('gets the database, runner, Keycloak client and admin credentials as ECS secrets', () => {
     assertMatches(secrets('adapter'), {
+      FRAMEPROOF_ADMIN_PASSWORD: `<${logicalId(main.adapter.adminSecret)}>:password::`,
       DB_HOST: dbSecret('host'),
       DB_USER: dbSecret('username'),
       DB_PASS: dbSecret('password'),
@@ -96,6 +98,22 @@ describe('adapter', () => {
       AUTH_RUNNER_PASSWORD: `${id.runner}:password::`,
       KEYCLOAK_BACKEND_PASSWORD: id.keycloakClient,
     });
+  });
+
+  it('has its admin password generated, never a plain environment variable', () => {
+    nested.adapter.hasResourceProperties('AWS::SecretsManager::Secret', {
+      GenerateSecretString: {
+        SecretStringTemplate: '{"username":"admin"}',
+        GenerateStringKey: 'password',
+        ExcludePunctuation: true,
+        PasswordLength: 32,
+      },
+    });
+    for (const name of ['adapter', 'jobs', 'analyze', 'frontend', 'keycloak'] as const)
+      assert.ok(
+        container(name).Environment.every((e) => !/PASSWORD|PASS$|SECRET/.test(e.Name)),
+        `${name}: no password in the environment`,
+      );
   });
 
   it('listens on 8080 and on the bus ports 5701 and 5699', () => {

@@ -1,11 +1,12 @@
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { httpProbe, nodeHealthCheck, type AppService } from '../constructs/app-service.js';
 import { PostgresDatabase } from '../constructs/postgres-database.js';
 import { grantObjects } from '../grants.js';
 import { ADAPTER_CLIENT_ID, FRONTEND_CLIENT_ID, REALM, ROLES_CLAIM } from '../keycloak-realm.js';
-import { allowWildcards } from '../nag.js';
+import { acknowledge, allowWildcards } from '../nag.js';
 import { BACKEND_CONFIG_PREFIX, DATABASES, MEDIA_PREFIX, PENDING_JOBS_METRIC, PORTS } from '../services.js';
 import { ServiceStack, type ServiceStackProps } from './service-stack.js';
 
@@ -13,6 +14,7 @@ import { ServiceStack, type ServiceStackProps } from './service-stack.js';
 export class AdapterStack extends ServiceStack {
   readonly database: PostgresDatabase;
   readonly app: AppService;
+  readonly adminSecret: secretsmanager.Secret;
 
   constructor(scope: Construct, id: string, props: ServiceStackProps) {
     super(scope, id, 'Frameproof adapter service and its database', props);
@@ -24,6 +26,22 @@ export class AdapterStack extends ServiceStack {
       ...DATABASES.adapter,
       parameters: p.adapterDatabase,
     });
+    // The local `admin` account's password: generated, handed to the task as a secret, never in
+    // an output or a log (the stack outputs the secret's ARN). Used only with local sign-in on.
+    this.adminSecret = new secretsmanager.Secret(this, 'AdminSecret', {
+      description: 'Frameproof local administrator ("admin"), for local sign-in',
+      generateSecretString: {
+        secretStringTemplate: JSON.stringify({ username: 'admin' }),
+        generateStringKey: 'password',
+        excludePunctuation: true,
+        passwordLength: 32,
+      },
+    });
+    acknowledge(
+      this.adminSecret,
+      'SMG4',
+      'The adapter resets the admin password to this value when it starts; rotate by changing it and forcing a new deployment.',
+    );
     const db = this.database.secret;
     const secret = ecs.Secret.fromSecretsManager;
 
@@ -49,6 +67,7 @@ export class AdapterStack extends ServiceStack {
         APPLICATION_TAG: p.applicationTag,
         // backend/settings.json fills in what this environment does not set.
         CONFIG_BUCKET: infra.buckets.config.bucketName,
+        AUTH_LOCAL: p.localSignIn,
       },
       secrets: {
         DB_HOST: secret(db, 'host'),
@@ -57,6 +76,7 @@ export class AdapterStack extends ServiceStack {
         AUTH_RUNNER_USERNAME: secret(infra.runnerSecret, 'username'),
         AUTH_RUNNER_PASSWORD: secret(infra.runnerSecret, 'password'),
         KEYCLOAK_BACKEND_PASSWORD: secret(infra.keycloakClientSecret),
+        FRAMEPROOF_ADMIN_PASSWORD: secret(this.adminSecret, 'password'),
       },
       healthCheck: nodeHealthCheck(httpProbe(PORTS.http, '/api/health')),
       discovery: infra.adapterDiscovery,

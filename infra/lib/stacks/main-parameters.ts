@@ -62,6 +62,8 @@ export class MainParameters {
   readonly keycloakDatabase: DatabaseParameters;
   readonly applicationTag: string;
   readonly logRetentionDays: number;
+  /** `on` or `off`: the adapter's AUTH_LOCAL. */
+  readonly localSignIn: string;
   readonly jobsConcurrency: number;
   readonly services: Record<ServiceName, ServiceParameters>;
   readonly templateLocation?: TemplateLocation;
@@ -150,6 +152,16 @@ export class MainParameters {
       allowedValues: LOG_RETENTION_DAYS.map(String),
       description: 'How long CloudWatch Logs keeps the logs of the services.',
     }).valueAsNumber;
+
+    this.localSignIn = params.add(application, 'LocalSignIn', {
+      label: 'Local sign-in',
+      type: 'String',
+      default: 'off',
+      allowedValues: ['off', 'on'],
+      description:
+        'off: people sign in through Keycloak only. on: the local "admin" account signs in too, with the ' +
+        'password in the secret the AdminSecretArn output names.',
+    }).valueAsString;
 
     const services = {} as Record<ServiceName, ServiceParameters>;
     for (const name of SERVICE_NAMES) {

@@ -62,6 +62,11 @@ export class MainStack extends Stack {
     output('ApplicationUrl', url, 'Where users open Frameproof');
     output('KeycloakAdminUrl', `${url}/auth/admin/`, 'Keycloak administration console');
     output(
+      'AdminSecretArn',
+      this.adapter.adminSecret.secretArn,
+      'Secret with the password of the local "admin" account (with LocalSignIn on)',
+    );
+    output(
       'KeycloakAdminSecretArn',
       this.keycloak.adminSecret.secretArn,
       'Secret with the bootstrap Keycloak administrator',
