@@ -48,14 +48,23 @@ export const SERVICE_SIZES: Record<ServiceName, ServiceSize> = {
 export const KEYCLOAK_IMAGE = { repository: 'quay.io/keycloak/keycloak', tag: '26.4' } as const;
 
 export const SERVICE_DISCOVERY = {
-  namespace: 'av.local',
   adapter: 'av-adapter',
   jobs: 'av-jobs',
   ttlSeconds: 60,
 } as const;
 
-/** How jobs (and only jobs: see the security groups) reach the adapter inside the VPC. */
-export const ADAPTER_PRIVATE_URL = `http://${SERVICE_DISCOVERY.adapter}.${SERVICE_DISCOVERY.namespace}:${PORTS.http}`;
+/**
+ * The private DNS namespace of one deployment, named after its application tag, so that two
+ * deployments (tags unique in the account and region) can share a VPC.
+ */
+export function discoveryNamespace(applicationTag: string): string {
+  return `${applicationTag}.local`;
+}
+
+/** How jobs and analyze (and only they: see the security groups) reach the adapter inside the VPC. */
+export function adapterPrivateUrl(applicationTag: string): string {
+  return `http://${SERVICE_DISCOVERY.adapter}.${discoveryNamespace(applicationTag)}:${PORTS.http}`;
+}
 
 /** The metric the adapter publishes and jobs scale on. */
 export const PENDING_JOBS_METRIC = { namespace: 'Frameproof', metricName: 'PendingJobs' } as const;

@@ -31,6 +31,7 @@ const EXPECTED_INBOUND = [
   'keycloak <- alb tcp 8080-8080',
   'adapter <- alb tcp 8080-8080',
   'adapter <- jobs tcp 8080-8080',
+  'adapter <- analyze tcp 8080-8080',
   'adapter <- jobs tcp 5699-5702',
   'adapter <- adapter tcp 5699-5702',
   'jobs <- adapter tcp 5699-5702',

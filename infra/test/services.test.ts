@@ -129,7 +129,7 @@ describe('jobs', () => {
     const mediaProcessing = (c: { node: { defaultChild?: unknown } } | object): string =>
       `<infra:${logicalId(c as Parameters<typeof logicalId>[0])}`;
     assertMatches(environment('jobs'), {
-      AP_ADAPTER_HOST: 'http://av-adapter.av.local:8080',
+      AP_ADAPTER_HOST: 'http://av-adapter.${ApplicationTag}.local:8080',
       STORAGE_URL: `s3://${id.media}/media`,
       AWS_REGION: '${AWS::Region}',
       JOBS_CONCURRENCY: '${JobsConcurrency}',
@@ -167,7 +167,7 @@ describe('analyze', () => {
   it('reads its configuration from the environment', () => {
     assertMatches(environment('analyze'), {
       PORT: '8080',
-      AP_ADAPTER_HOST: 'https://${DomainName}',
+      AP_ADAPTER_HOST: 'http://av-adapter.${ApplicationTag}.local:8080',
       STORAGE_URL: `s3://${id.media}/media`,
       AWS_REGION: '${AWS::Region}',
       AP_ANALYZE_CACHE_DIR: '/tmp/wav',
@@ -326,11 +326,13 @@ describe('cluster, logs and service discovery', () => {
     synthesized.mainTemplate.hasParameter('LogRetentionDays', { Type: 'Number', Default: 14 });
   });
 
-  it('has the private namespace av.local with av-adapter and av-jobs (A and SRV, TTL 60, multivalue)', () => {
-    template.hasResourceProperties('AWS::ServiceDiscovery::PrivateDnsNamespace', {
-      Name: 'av.local',
-      Vpc: { Ref: 'VpcId' },
-    });
+  it('has a private namespace named after the application tag, so deployments can share a VPC', () => {
+    const namespace = only(template, 'AWS::ServiceDiscovery::PrivateDnsNamespace').Properties ?? {};
+    assert.equal(render(synthesized, infra, namespace.Name), '${ApplicationTag}.local');
+    assert.deepEqual(namespace.Vpc, { Ref: 'VpcId' });
+  });
+
+  it('has av-adapter and av-jobs in it (A and SRV, TTL 60, multivalue)', () => {
     for (const name of ['av-adapter', 'av-jobs']) {
       template.hasResourceProperties('AWS::ServiceDiscovery::Service', {
         Name: name,

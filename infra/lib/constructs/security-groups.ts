@@ -53,6 +53,7 @@ export class SecurityGroups extends Construct {
     this.keycloak.addIngressRule(this.loadBalancer, http, 'From the load balancer');
     this.adapter.addIngressRule(this.loadBalancer, http, 'From the load balancer');
     this.adapter.addIngressRule(this.jobs, http, 'Jobs call the adapter API');
+    this.adapter.addIngressRule(this.analyze, http, 'Analyze calls the adapter API');
     this.adapter.addIngressRule(this.jobs, bus, 'Event bus from jobs');
     this.adapter.addIngressRule(this.adapter, bus, 'Event bus between adapter tasks');
     this.jobs.addIngressRule(this.adapter, bus, 'Event bus from the adapter');

@@ -1,7 +1,7 @@
 import type { Construct } from 'constructs';
 import { httpProbe, nodeHealthCheck, type AppService } from '../constructs/app-service.js';
 import { grantObjects } from '../grants.js';
-import { MEDIA_PREFIX, PORTS } from '../services.js';
+import { adapterPrivateUrl, MEDIA_PREFIX, PORTS } from '../services.js';
 import { ServiceStack, type ServiceStackProps } from './service-stack.js';
 
 /** The analyze service (waveforms, loudness), behind `/api/analyze/*`. */
@@ -16,8 +16,8 @@ export class AnalyzeStack extends ServiceStack {
       ports: [PORTS.http],
       environment: {
         PORT: String(PORTS.http),
-        // Through the load balancer: the adapter admits only the load balancer and jobs.
-        AP_ADAPTER_HOST: this.publicUrl,
+        // Inside the VPC, through Cloud Map: not out to the internet and back in through the load balancer.
+        AP_ADAPTER_HOST: adapterPrivateUrl(this.mainParameters.applicationTag),
         ...this.mediaEnvironment,
         AP_ANALYZE_CACHE_DIR: '/tmp/wav',
         AP_ANALYZE_CACHE_DAYS: '5',

@@ -9,7 +9,7 @@ import { LoadBalancer } from '../constructs/load-balancer.js';
 import { MediaProcessing } from '../constructs/media-processing.js';
 import { SecurityGroups } from '../constructs/security-groups.js';
 import { acknowledge } from '../nag.js';
-import { RUNNER_USERNAME, SERVICE_DISCOVERY } from '../services.js';
+import { discoveryNamespace, RUNNER_USERNAME, SERVICE_DISCOVERY } from '../services.js';
 import type { MainParameters } from './main-parameters.js';
 import { FrameproofNestedStack } from './nested.js';
 
@@ -66,9 +66,9 @@ export class InfrastructureStack extends FrameproofNestedStack {
     });
 
     this.namespace = new servicediscovery.PrivateDnsNamespace(this, 'Namespace', {
-      name: SERVICE_DISCOVERY.namespace,
+      name: discoveryNamespace(p.applicationTag),
       vpc,
-      description: 'Frameproof services (the adapter-jobs event bus)',
+      description: 'Frameproof services: the adapter API and the adapter-jobs event bus inside the VPC',
     });
     const discovery = (id: string, name: string): servicediscovery.Service => {
       const service = this.namespace.createService(id, {

@@ -5,7 +5,7 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import type { Construct } from 'constructs';
 import { LIVENESS_PROBE, nodeHealthCheck, type AppService } from '../constructs/app-service.js';
 import { grantObjects } from '../grants.js';
-import { ADAPTER_PRIVATE_URL, MEDIA_PREFIX, PENDING_JOBS_METRIC, PORTS } from '../services.js';
+import { adapterPrivateUrl, MEDIA_PREFIX, PENDING_JOBS_METRIC, PORTS } from '../services.js';
 import { ServiceStack, type ServiceStackProps } from './service-stack.js';
 
 /**
@@ -27,7 +27,7 @@ export class JobsStack extends ServiceStack {
     this.app = this.addService('jobs', {
       ports: [PORTS.bus, PORTS.busAlternate],
       environment: {
-        AP_ADAPTER_HOST: ADAPTER_PRIVATE_URL,
+        AP_ADAPTER_HOST: adapterPrivateUrl(p.applicationTag),
         ...this.mediaEnvironment,
         JOBS_CONCURRENCY: Token.asString(p.jobsConcurrency),
         JOBS_STOP_TIMEOUT_SECONDS: String(JOBS_STOP_TIMEOUT_SECONDS),
