@@ -66,8 +66,15 @@ export function adapterPrivateUrl(applicationTag: string): string {
   return `http://${SERVICE_DISCOVERY.adapter}.${discoveryNamespace(applicationTag)}:${PORTS.http}`;
 }
 
-/** The metric the adapter publishes and jobs scale on. */
-export const PENDING_JOBS_METRIC = { namespace: 'Frameproof', metricName: 'PendingJobs' } as const;
+/**
+ * The metrics the adapter publishes (per application tag) and jobs scale on: jobs waiting for a
+ * worker, and jobs a worker runs (the adapter's QUEUE_METRIC_NAMES).
+ */
+export const QUEUE_METRICS = {
+  namespace: 'Frameproof',
+  queued: 'QueuedJobs',
+  running: 'RunningJobs',
+} as const;
 
 /** Media objects live under this prefix of the media bucket; policies are scoped to it. */
 export const MEDIA_PREFIX = 'media';

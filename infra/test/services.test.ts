@@ -393,27 +393,51 @@ describe('autoscaling', () => {
     });
   }
 
-  it('scales jobs on the pending-jobs metric the adapter publishes', () => {
+  it('scales jobs out on the jobs waiting, not on those running', () => {
     const target = only(nested.jobs, 'AWS::ApplicationAutoScaling::ScalableTarget').Properties ?? {};
     assert.equal(render(synthesized, main.jobs, target.MinCapacity), '${JobsDesiredCount}');
     assert.equal(render(synthesized, main.jobs, target.MaxCapacity), '${JobsMaxCount}');
     const alarms = resources(nested.jobs, 'AWS::CloudWatch::Alarm').map(([, a]) => a.Properties ?? {});
     assert.equal(alarms.length, 2, 'one alarm to scale out, one to scale in');
-    for (const alarm of alarms) {
-      assert.equal(alarm.Namespace, 'Frameproof');
-      assert.equal(alarm.MetricName, 'PendingJobs');
-      assert.equal(alarm.Statistic, 'Maximum');
-      assert.equal(alarm.Period, 60);
-      const [dimension] = alarm.Dimensions as { Name: string; Value: unknown }[];
-      assert.equal(dimension?.Name, 'Application');
-      assert.equal(render(synthesized, main.jobs, dimension?.Value), '${ApplicationTag}');
-    }
-    const steps = resources(nested.jobs, 'AWS::ApplicationAutoScaling::ScalingPolicy').map(
+    const out = alarms.find((a) => a.MetricName === 'QueuedJobs') ?? {};
+    assert.equal(out.Namespace, 'Frameproof');
+    assert.equal(out.Statistic, 'Maximum');
+    assert.equal(out.Period, 60);
+    assert.equal(out.ComparisonOperator, 'GreaterThanOrEqualToThreshold');
+    assert.equal(out.Threshold, 1);
+    const [dimension] = out.Dimensions as { Name: string; Value: unknown }[];
+    assert.equal(dimension?.Name, 'Application');
+    assert.equal(render(synthesized, main.jobs, dimension?.Value), '${ApplicationTag}');
+    const policies = resources(nested.jobs, 'AWS::ApplicationAutoScaling::ScalingPolicy').map(
       ([, p]) =>
-        (p.Properties?.StepScalingPolicyConfiguration as { StepAdjustments: unknown[] }).StepAdjustments,
+        p.Properties?.StepScalingPolicyConfiguration as { StepAdjustments: { ScalingAdjustment: number }[] },
     );
-    assert.deepEqual(steps.flat().length, 3);
+    const adjustments = policies.map((p) => p.StepAdjustments.map((s) => s.ScalingAdjustment));
+    assert.deepEqual(adjustments.sort(), [[-1], [1, 3]]);
     assert.equal(resources(nested.frontend, 'AWS::ApplicationAutoScaling::ScalableTarget').length, 0);
     assert.equal(resources(nested.keycloak, 'AWS::ApplicationAutoScaling::ScalableTarget').length, 0);
+  });
+
+  it('scales jobs in only when no job has waited or run for five minutes', () => {
+    const alarms = resources(nested.jobs, 'AWS::CloudWatch::Alarm').map(([, a]) => a.Properties ?? {});
+    const idle = alarms.find((a) => a.Metrics) ?? {};
+    const metrics = idle.Metrics as {
+      Id: string;
+      Expression?: string;
+      MetricStat?: { Metric: { MetricName: string; Namespace: string }; Stat: string };
+    }[];
+    assert.equal(metrics.find((m) => m.Expression)?.Expression, 'queued + running');
+    assert.deepEqual(
+      metrics
+        .filter((m) => m.MetricStat)
+        .map((m) => [m.Id, m.MetricStat?.Metric.MetricName, m.MetricStat?.Stat]),
+      [
+        ['queued', 'QueuedJobs', 'Maximum'],
+        ['running', 'RunningJobs', 'Maximum'],
+      ],
+    );
+    assert.equal(idle.ComparisonOperator, 'LessThanOrEqualToThreshold');
+    assert.equal(idle.Threshold, 0);
+    assert.equal(idle.EvaluationPeriods, 5);
   });
 });

@@ -7,7 +7,7 @@ import { PostgresDatabase } from '../constructs/postgres-database.js';
 import { grantObjects } from '../grants.js';
 import { ADAPTER_CLIENT_ID, FRONTEND_CLIENT_ID, REALM, ROLES_CLAIM } from '../keycloak-realm.js';
 import { acknowledge, allowWildcards } from '../nag.js';
-import { BACKEND_CONFIG_PREFIX, DATABASES, MEDIA_PREFIX, PENDING_JOBS_METRIC, PORTS } from '../services.js';
+import { BACKEND_CONFIG_PREFIX, DATABASES, MEDIA_PREFIX, QUEUE_METRICS, PORTS } from '../services.js';
 import { ServiceStack, type ServiceStackProps } from './service-stack.js';
 
 /** The adapter (REST API, uploads, auth, event bus) and its PostgreSQL database. */
@@ -63,7 +63,7 @@ export class AdapterStack extends ServiceStack {
         PUBLIC_URL: this.publicUrl,
         // The ALB is the one hop in front; its address is not known in advance.
         TRUST_PROXY: '1',
-        METRICS_NAMESPACE: PENDING_JOBS_METRIC.namespace,
+        METRICS_NAMESPACE: QUEUE_METRICS.namespace,
         APPLICATION_TAG: p.applicationTag,
         // backend/settings.json fills in what this environment does not set.
         CONFIG_BUCKET: infra.buckets.config.bucketName,
@@ -89,7 +89,7 @@ export class AdapterStack extends ServiceStack {
       new iam.PolicyStatement({
         actions: ['cloudwatch:PutMetricData'],
         resources: ['*'],
-        conditions: { StringEquals: { 'cloudwatch:namespace': PENDING_JOBS_METRIC.namespace } },
+        conditions: { StringEquals: { 'cloudwatch:namespace': QUEUE_METRICS.namespace } },
       }),
     );
     allowWildcards(taskRole, {

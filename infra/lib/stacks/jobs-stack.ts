@@ -5,12 +5,12 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import type { Construct } from 'constructs';
 import { LIVENESS_PROBE, nodeHealthCheck, type AppService } from '../constructs/app-service.js';
 import { grantObjects } from '../grants.js';
-import { adapterPrivateUrl, MEDIA_PREFIX, PENDING_JOBS_METRIC, PORTS } from '../services.js';
+import { adapterPrivateUrl, MEDIA_PREFIX, QUEUE_METRICS, PORTS } from '../services.js';
 import { ServiceStack, type ServiceStackProps } from './service-stack.js';
 
 /**
  * The jobs workers: no HTTP, reached by the adapter over the event bus; they transcode with
- * MediaConvert, analyse with Rekognition Video, and scale on the adapter's pending-jobs metric.
+ * MediaConvert, analyse with Rekognition Video, and scale on the adapter's queue metrics.
  */
 /** How long a stopping worker lets running jobs finish before it releases them. */
 const JOBS_STOP_TIMEOUT_SECONDS = 60;
@@ -54,21 +54,42 @@ export class JobsStack extends ServiceStack {
     grantObjects(taskRole, infra.buckets.media, MEDIA_PREFIX, 'read-write');
     media.grantJobs(taskRole);
 
-    // Like QueueProcessingFargateService, on our own metric: one task more from one pending job,
-    // three more from ten, one task less when nothing waits.
-    this.app.autoscale().scaleOnMetric('PendingJobs', {
-      metric: new cloudwatch.Metric({
-        ...PENDING_JOBS_METRIC,
+    // Out on the work waiting, not on the work under way: one task more while any job waits for a
+    // worker, three more while ten do, every two minutes up to the maximum. In only when nothing
+    // waits or runs for five minutes: ECS stops whichever task it likes, and a task stopped mid-job
+    // hands its jobs back to start over, so tasks are not taken away while jobs still run.
+    const metric = (metricName: string): cloudwatch.Metric =>
+      new cloudwatch.Metric({
+        namespace: QUEUE_METRICS.namespace,
+        metricName,
         dimensionsMap: { Application: p.applicationTag },
         statistic: cloudwatch.Stats.MAXIMUM,
         period: Duration.minutes(1),
-      }),
+      });
+    const scaling = this.app.autoscale();
+    scaling.scaleOnMetric('QueuedJobs', {
+      metric: metric(QUEUE_METRICS.queued),
       scalingSteps: [
-        { upper: 0, change: -1 },
+        { upper: 0, change: 0 },
         { lower: 1, change: +1 },
         { lower: 10, change: +3 },
       ],
       adjustmentType: appscaling.AdjustmentType.CHANGE_IN_CAPACITY,
+      cooldown: Duration.minutes(2),
+    });
+    scaling.scaleOnMetric('Idle', {
+      metric: new cloudwatch.MathExpression({
+        expression: 'queued + running',
+        usingMetrics: { queued: metric(QUEUE_METRICS.queued), running: metric(QUEUE_METRICS.running) },
+        period: Duration.minutes(1),
+        label: 'Jobs queued or running',
+      }),
+      scalingSteps: [
+        { upper: 0, change: -1 },
+        { lower: 1, change: 0 },
+      ],
+      adjustmentType: appscaling.AdjustmentType.CHANGE_IN_CAPACITY,
+      evaluationPeriods: 5,
       cooldown: Duration.minutes(2),
     });
   }

@@ -65,11 +65,11 @@ async function main() {
   sessionSweep.unref();
   const metrics = config.metrics
     ? new QueueMetrics(
-        () => new JobsRepository(ctx.db).pendingCount(),
+        () => new JobsRepository(ctx.db).queueDepth(),
         config.metrics.namespace,
         config.metrics.application,
         undefined,
-        (err) => app.log.warn({ err }, 'cannot publish the PendingJobs metric'),
+        (err) => app.log.warn({ err }, 'cannot publish the queue metrics'),
       )
     : undefined;
   metrics?.start();

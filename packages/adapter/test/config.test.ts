@@ -93,22 +93,19 @@ describe('adapter configuration', () => {
   });
 });
 
-describe('queue depth metric', () => {
-  it('sends PutMetricData with the pending count for the application', async () => {
+describe('queue depth metrics', () => {
+  it('sends PutMetricData with the queued and running counts for the application', async () => {
     const sent: PutMetricDataCommand[] = [];
-    const metrics = new QueueMetrics(async () => 7, 'Frameproof', 'av-prod', {
+    const metrics = new QueueMetrics(async () => ({ queued: 7, running: 2 }), 'Frameproof', 'av-prod', {
       send: async (c) => void sent.push(c),
     });
-    assert.equal(await metrics.publish(), 7);
+    assert.deepEqual(await metrics.publish(), { queued: 7, running: 2 });
+    const dimensions = [{ Name: 'Application', Value: 'av-prod' }];
     assert.deepEqual(sent[0]?.input, {
       Namespace: 'Frameproof',
       MetricData: [
-        {
-          MetricName: 'PendingJobs',
-          Dimensions: [{ Name: 'Application', Value: 'av-prod' }],
-          Value: 7,
-          Unit: 'Count',
-        },
+        { MetricName: 'QueuedJobs', Dimensions: dimensions, Value: 7, Unit: 'Count' },
+        { MetricName: 'RunningJobs', Dimensions: dimensions, Value: 2, Unit: 'Count' },
       ],
     });
   });

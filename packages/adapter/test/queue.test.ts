@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
 import type { AssetWithShapes, Job, LeasedJob, Marker } from '@frameproof/core';
+import { JobsRepository } from '../src/repositories/jobs.js';
 import { appFor, auth, DATABASES, RUNNER, runJob, technical, type TestApp, uploadAsset } from './helpers.js';
 
 async function runner(app: TestApp) {
@@ -235,6 +236,25 @@ for (const { name, open } of DATABASES) {
       const asset = await assetOf(app, id);
       assert.equal(asset.status, 'failed');
       assert.match(asset.error ?? '', /not a media file/);
+    });
+
+    it('counts as waiting only the jobs a worker could lease now, and running ones apart', async (t) => {
+      const app = await appFor(t, open, { retryBaseSeconds: 30 });
+      const jobs = new JobsRepository(app.ctx.db);
+      await uploadAsset(app, await app.token());
+      assert.deepEqual(await jobs.queueDepth(), { queued: 1, running: 0 });
+      const r = await runner(app);
+      const [job] = await r.lease(['probe']);
+      assert.ok(job);
+      assert.deepEqual(await jobs.queueDepth(), { queued: 0, running: 1 });
+      await r.post(`/api/runner/jobs/${job.id}/fail`, {
+        leaseToken: job.leaseToken,
+        error: 'storage timeout',
+        retryable: true,
+      });
+      assert.deepEqual(await jobs.queueDepth(), { queued: 0, running: 0 }, 'backing off: not waiting yet');
+      await app.ctx.db.query(`UPDATE jobs SET run_after = now() WHERE id = $1`, [job.id]);
+      assert.deepEqual(await jobs.queueDepth(), { queued: 1, running: 0 });
     });
 
     it('leaves an asset partially ready when a non-essential step fails', async (t) => {

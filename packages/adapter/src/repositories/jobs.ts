@@ -215,10 +215,16 @@ export class JobsRepository {
     return toJob(row as JobRow);
   }
 
-  async pendingCount(): Promise<number> {
-    const [row] = await this.db.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM jobs WHERE status IN ('queued', 'running') AND ${ASSET_LIVE}`,
+  /**
+   * The work waiting (queued jobs a worker could lease now, not those backing off before a retry)
+   * and the work under way (leased jobs), of assets not deleted.
+   */
+  async queueDepth(): Promise<{ queued: number; running: number }> {
+    const [row] = await this.db.query<{ queued: number; running: number }>(
+      `SELECT count(*) FILTER (WHERE status = 'queued' AND run_after <= ${NOW})::int AS queued,
+              count(*) FILTER (WHERE status = 'running')::int AS running
+         FROM jobs WHERE status IN ('queued', 'running') AND ${ASSET_LIVE}`,
     );
-    return row?.n ?? 0;
+    return { queued: row?.queued ?? 0, running: row?.running ?? 0 };
   }
 }

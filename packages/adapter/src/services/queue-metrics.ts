@@ -9,46 +9,56 @@ export interface MetricSink {
   send(command: PutMetricDataCommand): Promise<unknown>;
 }
 
-/** The PutMetricData request for the queue depth the jobs service scales on. */
-export function pendingJobsMetric(
+/** How deep the queue is: jobs waiting for a worker, and jobs a worker is running. */
+export interface QueueDepth {
+  queued: number;
+  running: number;
+}
+
+/** The metrics' names, as the jobs service's scaling policies read them. */
+export const QUEUE_METRIC_NAMES = { queued: 'QueuedJobs', running: 'RunningJobs' } as const;
+
+/**
+ * The PutMetricData request for the queue depth: the jobs service scales out on the jobs waiting
+ * (`QueuedJobs`), and in only when nothing waits or runs (`RunningJobs` too).
+ */
+export function queueDepthMetrics(
   namespace: string,
   application: string,
-  pending: number,
+  depth: QueueDepth,
 ): PutMetricDataCommandInput {
   return {
     Namespace: namespace,
-    MetricData: [
-      {
-        MetricName: 'PendingJobs',
-        Dimensions: [{ Name: 'Application', Value: application }],
-        Value: pending,
-        Unit: 'Count',
-      },
-    ],
+    MetricData: (Object.keys(QUEUE_METRIC_NAMES) as (keyof QueueDepth)[]).map((key) => ({
+      MetricName: QUEUE_METRIC_NAMES[key],
+      Dimensions: [{ Name: 'Application', Value: application }],
+      Value: depth[key],
+      Unit: 'Count',
+    })),
   };
 }
 
 /**
- * Publishes the number of queued and running jobs to CloudWatch every `intervalMs` (a minute
- * by default, the metric's resolution), so ECS can scale the jobs service on the backlog.
+ * Publishes the numbers of queued and running jobs to CloudWatch every `intervalMs` (a minute
+ * by default, the metrics' resolution), so ECS can scale the jobs service on the backlog.
  */
 export class QueueMetrics {
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly countPending: () => Promise<number>,
+    private readonly depth: () => Promise<QueueDepth>,
     private readonly namespace: string,
     private readonly application: string,
     private readonly sink: MetricSink = new CloudWatchClient({}),
     private readonly onError: (err: unknown) => void = () => undefined,
   ) {}
 
-  async publish(): Promise<number> {
-    const pending = await this.countPending();
+  async publish(): Promise<QueueDepth> {
+    const depth = await this.depth();
     await this.sink.send(
-      new PutMetricDataCommand(pendingJobsMetric(this.namespace, this.application, pending)),
+      new PutMetricDataCommand(queueDepthMetrics(this.namespace, this.application, depth)),
     );
-    return pending;
+    return depth;
   }
 
   start(intervalMs = 60_000): void {
