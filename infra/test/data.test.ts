@@ -185,6 +185,7 @@ describe('IAM', () => {
       /^<DatabaseInstanceSecretAttachment\w+>$/,
       `<infra:${logicalId(infra.runnerSecret)}>`,
       `<infra:${logicalId(infra.keycloakClientSecret)}>`,
+      `<${logicalId(main.adapter.adminSecret)}>`,
     ],
     jobs: [`<infra:${logicalId(infra.runnerSecret)}>`],
     analyze: [],
@@ -247,6 +248,25 @@ describe('databases', () => {
       template.hasResourceProperties('AWS::RDS::DBSubnetGroup', { SubnetIds: { Ref: 'PrivateSubnetIds' } });
     });
 
+    it(`${name}: named after the application, its PostgreSQL log kept as long as the stack says`, () => {
+      const template = nested[name].toJSON();
+      const db = template.Resources[logicalId(database.instance)];
+      assert.equal(
+        render(synthesized, main[name], db.Properties.DBInstanceIdentifier),
+        `\${ApplicationTag}-${name}`,
+      );
+      assert.deepEqual(db.Properties.EnableCloudwatchLogsExports, ['postgresql']);
+      const logs = template.Resources[logicalId(database.logGroup)];
+      assert.equal(
+        render(synthesized, main[name], logs.Properties.LogGroupName),
+        `/aws/rds/instance/\${ApplicationTag}-${name}/postgresql`,
+      );
+      assert.equal(render(synthesized, main[name], logs.Properties.RetentionInDays), '${LogRetentionDays}');
+      assert.equal(logs.DeletionPolicy, 'Retain');
+      // Made before the instance, or RDS would make it first, without a retention.
+      assert.ok([db.DependsOn ?? []].flat().includes(logicalId(database.logGroup)));
+    });
+
     it(`${name}: credentials generated in Secrets Manager`, () => {
       nested[name].hasResourceProperties('AWS::SecretsManager::Secret', {
         GenerateSecretString: Match.objectLike({
@@ -267,7 +287,7 @@ describe('databases', () => {
         Default: 'db.t3.small',
         AllowedValues: Match.arrayWith(['db.t3.small', 'db.t3.medium', 'db.t3.large', 'db.m5.large']),
       });
-      mainTemplate.hasParameter(`${prefix}AllocatedStorage`, { Type: 'Number', Default: 20, MinValue: 20 });
+      mainTemplate.hasParameter(`${prefix}AllocatedStorage`, { Type: 'Number', Default: '20', MinValue: 20 });
     }
   });
 

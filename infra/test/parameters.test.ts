@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { imagePlan } from '../lib/images.js';
+import { FARGATE_TASK_SIZES } from '../lib/parameters.js';
 import { FRAMEPROOF_VERSION, KEYCLOAK_IMAGE, SERVICE_NAMES } from '../lib/services.js';
 import { MainParameters } from '../lib/stacks/main-parameters.js';
 import { synthesize } from './support.js';
@@ -12,7 +13,7 @@ import { synthesize } from './support.js';
 const { mainTemplate, vpcTemplate } = synthesize();
 const main = mainTemplate.toJSON();
 
-const SERVICE_PARAMETERS = ['ImageRepository', 'ImageTag', 'Cpu', 'Memory', 'DesiredCount'];
+const SERVICE_PARAMETERS = ['ImageRepository', 'ImageTag', 'TaskSize', 'DesiredCount'];
 const EXPECTED = {
   Network: ['VpcId', 'PrivateSubnetIds', 'PublicSubnetIds'],
   'Domain name and certificate': ['HostedZoneId', 'DomainName', 'CertificateArn'],
@@ -24,7 +25,10 @@ const EXPECTED = {
   ],
   Application: ['ApplicationTag', 'LogRetentionDays', 'LocalSignIn'],
   'Adapter service': [...SERVICE_PARAMETERS, 'MaxCount'].map((p) => `Adapter${p}`),
-  'Jobs service': [...[...SERVICE_PARAMETERS, 'MaxCount'].map((p) => `Jobs${p}`), 'JobsConcurrency'],
+  'Jobs service': [
+    ...[...SERVICE_PARAMETERS, 'MaxCount', 'CapacityProvider'].map((p) => `Jobs${p}`),
+    'JobsConcurrency',
+  ],
   'Analyze service': [...SERVICE_PARAMETERS, 'MaxCount'].map((p) => `Analyze${p}`),
   'Frontend service': SERVICE_PARAMETERS.map((p) => `Frontend${p}`),
   'Keycloak service': SERVICE_PARAMETERS.map((p) => `Keycloak${p}`),
@@ -69,19 +73,58 @@ describe('main template parameters', () => {
     assert.doesNotMatch('not-an-arn', new RegExp(main.Parameters.CertificateArn.AllowedPattern));
   });
 
-  it('default to the reference sizes', () => {
+  it('default to the reference sizes, offering only task sizes Fargate accepts', () => {
     const sizes = {
-      Adapter: [512, 1024],
-      Jobs: [512, 1024],
-      Analyze: [512, 1024],
-      Keycloak: [512, 1024],
-      Frontend: [256, 512],
+      Adapter: '512/1024',
+      Jobs: '512/1024',
+      Analyze: '512/1024',
+      Keycloak: '512/1024',
+      Frontend: '256/512',
     };
-    for (const [service, [cpu, memory]] of Object.entries(sizes)) {
-      mainTemplate.hasParameter(`${service}Cpu`, { Type: 'Number', Default: cpu });
-      mainTemplate.hasParameter(`${service}Memory`, { Type: 'Number', Default: memory });
-      mainTemplate.hasParameter(`${service}DesiredCount`, { Type: 'Number', Default: 1 });
+    for (const [service, size] of Object.entries(sizes)) {
+      mainTemplate.hasParameter(`${service}TaskSize`, {
+        Type: 'String',
+        Default: size,
+        AllowedValues: FARGATE_TASK_SIZES,
+      });
+      mainTemplate.hasParameter(`${service}DesiredCount`, { Type: 'Number', Default: '1' });
     }
+    assert.equal(FARGATE_TASK_SIZES.length, 74);
+    for (const size of [
+      '256/512',
+      '256/2048',
+      '512/4096',
+      '1024/8192',
+      '2048/16384',
+      '4096/30720',
+      '8192/61440',
+      '16384/122880',
+    ])
+      assert.ok(FARGATE_TASK_SIZES.includes(size), size);
+    for (const size of ['256/4096', '512/512', '1024/1024', '4096/31744', '8192/17408', '16384/36864'])
+      assert.ok(!FARGATE_TASK_SIZES.includes(size), size);
+  });
+
+  it('quote every default, as CloudFormation reads them', () => {
+    for (const template of [main, vpcTemplate.toJSON()])
+      for (const [name, parameter] of Object.entries(
+        template.Parameters as Record<string, { Default?: unknown }>,
+      ))
+        assert.ok(parameter.Default === undefined || typeof parameter.Default === 'string', name);
+  });
+
+  it('offer Fargate Spot for jobs', () => {
+    mainTemplate.hasParameter('JobsCapacityProvider', {
+      Default: 'FARGATE',
+      AllowedValues: ['FARGATE', 'FARGATE_SPOT'],
+    });
+  });
+
+  it('refuse an application tag that cannot name a database', () => {
+    const pattern = new RegExp(main.Parameters.ApplicationTag.AllowedPattern);
+    for (const good of ['frameproof', 'fp-prod-2', 'a']) assert.match(good, pattern);
+    for (const bad of ['Frameproof', 'fp-', 'fp--prod', '2fp', '']) assert.doesNotMatch(bad, pattern);
+    assert.equal(main.Parameters.ApplicationTag.MaxLength, 40);
   });
 
   it('require the image repositories of our services (no image to fall back on), Keycloak the official', () => {
@@ -144,6 +187,72 @@ describe('main template outputs', () => {
     mainTemplate.hasOutput('KeycloakAdminUrl', {
       Value: { 'Fn::Join': ['', ['https://', { Ref: 'DomainName' }, '/auth/admin/']] },
     });
+  });
+});
+
+/** Evaluates a rule assertion as CloudFormation does, for the given parameter values. */
+function evaluate(expression: unknown, values: Record<string, string>): unknown {
+  if (typeof expression === 'string') return expression;
+  if (Array.isArray(expression)) return expression.map((e) => evaluate(e, values));
+  const [[fn, args]] = Object.entries(expression as Record<string, unknown>) as [[string, unknown]];
+  if (fn === 'Ref') return values[args as string] ?? assert.fail(`no value for ${String(args)}`);
+  const list = (args as unknown[]).map((a) => evaluate(a, values));
+  switch (fn) {
+    case 'Fn::Not':
+      return !list[0];
+    case 'Fn::Or':
+      return list.some(Boolean);
+    case 'Fn::And':
+      return list.every(Boolean);
+    case 'Fn::Equals':
+      return list[0] === list[1];
+    case 'Fn::Contains':
+      return (list[0] as string[]).includes(list[1] as string);
+    default:
+      return assert.fail(`unexpected ${fn}`);
+  }
+}
+
+describe('task count rules', () => {
+  const rules = main.Rules as Record<
+    string,
+    { Assertions: { Assert: unknown; AssertDescription: string }[] }
+  >;
+
+  for (const service of ['Adapter', 'Jobs', 'Analyze']) {
+    it(`${service}: refuse a maximum below the minimum`, () => {
+      const [assertion, ...more] = rules[`${service}TaskCounts`]?.Assertions ?? [];
+      assert.equal(more.length, 0);
+      assert.match(assertion?.AssertDescription ?? '', /maximum\) must be at least/);
+      const holds = (minimum: number, maximum: number): unknown =>
+        evaluate(assertion?.Assert, {
+          [`${service}DesiredCount`]: String(minimum),
+          [`${service}MaxCount`]: String(maximum),
+        });
+      for (const [minimum, maximum] of [
+        [1, 1],
+        [1, 100],
+        [3, 3],
+        [3, 4],
+        [20, 20],
+        [20, 100],
+      ] as [number, number][])
+        assert.equal(holds(minimum, maximum), true, `${minimum}..${maximum}`);
+      for (const [minimum, maximum] of [
+        [2, 1],
+        [3, 2],
+        [10, 9],
+        [20, 1],
+        [20, 19],
+      ] as [number, number][])
+        assert.equal(holds(minimum, maximum), false, `${minimum}..${maximum}`);
+    });
+  }
+
+  it('cover every minimum the parameters allow', () => {
+    for (const service of ['Adapter', 'Jobs', 'Analyze'])
+      assert.equal(main.Parameters[`${service}DesiredCount`].MaxValue, 20);
+    assert.deepEqual(Object.keys(rules).sort(), ['AdapterTaskCounts', 'AnalyzeTaskCounts', 'JobsTaskCounts']);
   });
 });
 

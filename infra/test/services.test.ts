@@ -237,7 +237,7 @@ describe('keycloak', () => {
   });
 
   it('runs one task (its caches are local)', () => {
-    synthesized.mainTemplate.hasParameter('KeycloakDesiredCount', { Default: 1, MinValue: 1, MaxValue: 1 });
+    synthesized.mainTemplate.hasParameter('KeycloakDesiredCount', { Default: '1', MinValue: 1, MaxValue: 1 });
   });
 });
 
@@ -252,8 +252,14 @@ describe('every service', () => {
         `\${${title(name)}ImageRepository}:\${${title(name)}ImageTag}`,
       );
       const task = only(nested[name], 'AWS::ECS::TaskDefinition').Properties ?? {};
-      assert.equal(render(synthesized, main[name], task.Cpu), `\${${title(name)}Cpu}`);
-      assert.equal(render(synthesized, main[name], task.Memory), `\${${title(name)}Memory}`);
+      assert.equal(
+        render(synthesized, main[name], task.Cpu),
+        `select(0,split(/,\${${title(name)}TaskSize}))`,
+      );
+      assert.equal(
+        render(synthesized, main[name], task.Memory),
+        `select(1,split(/,\${${title(name)}TaskSize}))`,
+      );
       assert.deepEqual(task.RequiresCompatibilities, ['FARGATE']);
       const service = only(nested[name], 'AWS::ECS::Service').Properties ?? {};
       assert.equal(render(synthesized, main[name], service.DesiredCount), `\${${title(name)}DesiredCount}`);
@@ -261,7 +267,7 @@ describe('every service', () => {
 
     it(`${name}: Fargate in the private subnets, rolling 75-200 % with rollback`, () => {
       nested[name].hasResourceProperties('AWS::ECS::Service', {
-        LaunchType: 'FARGATE',
+        ...(name === 'jobs' ? {} : { LaunchType: 'FARGATE' }),
         DeploymentConfiguration: {
           MinimumHealthyPercent: 75,
           MaximumPercent: 200,
@@ -308,6 +314,26 @@ describe('every service', () => {
   });
 });
 
+describe('capacity providers', () => {
+  it('runs jobs on Fargate or Fargate Spot, as the parameter says', () => {
+    const service = only(nested.jobs, 'AWS::ECS::Service').Properties ?? {};
+    assert.equal(service.LaunchType, undefined);
+    const [strategy, ...more] = service.CapacityProviderStrategy as {
+      CapacityProvider: unknown;
+      Weight: number;
+    }[];
+    assert.equal(more.length, 0);
+    assert.equal(render(synthesized, main.jobs, strategy?.CapacityProvider), '${JobsCapacityProvider}');
+    assert.equal(strategy?.Weight, 1);
+    const association = only(
+      nested.infrastructure,
+      'AWS::ECS::ClusterCapacityProviderAssociations',
+    ).Properties;
+    assert.deepEqual(association?.CapacityProviders, ['FARGATE', 'FARGATE_SPOT']);
+    assert.deepEqual(association?.Cluster, { Ref: logicalId(infra.cluster) });
+  });
+});
+
 describe('cluster, logs and service discovery', () => {
   const template = nested.infrastructure;
 
@@ -323,7 +349,7 @@ describe('cluster, logs and service discovery', () => {
       Properties: { RetentionInDays: { Ref: Match.stringLikeRegexp('LogRetentionDays') } },
       DeletionPolicy: 'Retain',
     });
-    synthesized.mainTemplate.hasParameter('LogRetentionDays', { Type: 'Number', Default: 14 });
+    synthesized.mainTemplate.hasParameter('LogRetentionDays', { Type: 'Number', Default: '14' });
   });
 
   it('has a private namespace named after the application tag, so deployments can share a VPC', () => {

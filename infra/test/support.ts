@@ -124,6 +124,10 @@ export function render(synthesized: Synthesized, stack: Stack, value: unknown): 
     }
     const getAtt = o['Fn::GetAtt'] as [string, string] | undefined;
     if (getAtt) return `<${prefix}${getAtt[0]}.${getAtt[1]}>`;
+    const select = o['Fn::Select'] as [number, unknown] | undefined;
+    if (select) return `select(${select[0]},${local(select[1], prefix, parameters)})`;
+    const split = o['Fn::Split'] as [string, unknown] | undefined;
+    if (split) return `split(${split[0]},${local(split[1], prefix, parameters)})`;
     const join = o['Fn::Join'] as [string, unknown] | undefined;
     if (join) {
       const [separator, parts] = join;
@@ -140,6 +144,14 @@ export function render(synthesized: Synthesized, stack: Stack, value: unknown): 
       if (source.stack === 'main') return local(source.value, 'main:', true);
       if (source.stack !== 'self')
         return local(source.value, `${source.stack === 'infrastructure' ? 'infra' : source.stack}:`);
+    }
+    if (o && typeof o === 'object' && Array.isArray(o['Fn::Select'])) {
+      const [index, list] = o['Fn::Select'] as [number, unknown];
+      return `select(${index},${walk(list)})`;
+    }
+    if (o && typeof o === 'object' && Array.isArray(o['Fn::Split'])) {
+      const [separator, source] = o['Fn::Split'] as [string, unknown];
+      return `split(${separator},${walk(source)})`;
     }
     if (o && typeof o === 'object' && Array.isArray(o['Fn::Join'])) {
       const [separator, parts] = o['Fn::Join'] as [string, unknown];

@@ -237,7 +237,11 @@ describe('launch templates', () => {
         key,
       );
       const template = parsed[key] as CfnTemplate;
-      assert.equal(template.Rules, undefined, `${key}: no bootstrap version rule`);
+      assert.equal(
+        (template.Rules as Record<string, unknown> | undefined)?.CheckBootstrapVersion,
+        undefined,
+        `${key}: no bootstrap version rule`,
+      );
       for (const [id, resource] of Object.entries(template.Resources)) {
         if (resource.Type === 'AWS::Lambda::Function') {
           assert.equal(

@@ -114,6 +114,9 @@ export class AppService extends Construct {
       }),
       taskDefinition: this.taskDefinition,
       desiredCount: parameters.desiredCount,
+      ...(parameters.capacityProvider && {
+        capacityProviderStrategies: [{ capacityProvider: parameters.capacityProvider, weight: 1 }],
+      }),
       securityGroups: [useSecurityGroup(this, 'SecurityGroup', props.securityGroup)],
       vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
       assignPublicIp: false,

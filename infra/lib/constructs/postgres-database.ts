@@ -1,5 +1,6 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
@@ -7,12 +8,17 @@ import { acknowledge } from '../nag.js';
 import type { DatabaseParameters } from '../stacks/main-parameters.js';
 import { useSecurityGroup } from './security-groups.js';
 
+const POSTGRES_LOG = 'postgresql';
+
 export interface PostgresDatabaseProps {
   readonly vpc: ec2.IVpc;
   readonly securityGroup: ec2.ISecurityGroup;
   readonly databaseName: string;
   readonly username: string;
   readonly parameters: DatabaseParameters;
+  /** The DB instance identifier, unique in the account and region; it also names the log group. */
+  readonly instanceIdentifier: string;
+  readonly logRetentionDays: number;
 }
 
 /**
@@ -23,10 +29,19 @@ export interface PostgresDatabaseProps {
 export class PostgresDatabase extends Construct {
   readonly instance: rds.DatabaseInstance;
   readonly secret: secretsmanager.ISecret;
+  /** Where RDS exports the PostgreSQL log: made here first, so it keeps the stack's retention. */
+  readonly logGroup: logs.LogGroup;
 
   constructor(scope: Construct, id: string, props: PostgresDatabaseProps) {
     super(scope, id);
+    // RDS would create this group itself, keeping the logs forever; made first, it is ours.
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      logGroupName: `/aws/rds/instance/${props.instanceIdentifier}/${POSTGRES_LOG}`,
+      retention: props.logRetentionDays,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
     this.instance = new rds.DatabaseInstance(this, 'Instance', {
+      instanceIdentifier: props.instanceIdentifier,
       engine: rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_17 }),
       // The class is a template parameter, set below.
       instanceType: ec2.InstanceType.of(ec2.InstanceClass.T3, ec2.InstanceSize.SMALL),
@@ -45,8 +60,9 @@ export class PostgresDatabase extends Construct {
       copyTagsToSnapshot: true,
       autoMinorVersionUpgrade: true,
       publiclyAccessible: false,
-      cloudwatchLogsExports: ['postgresql'],
+      cloudwatchLogsExports: [POSTGRES_LOG],
     });
+    this.instance.node.addDependency(this.logGroup);
     (this.instance.node.defaultChild as rds.CfnDBInstance).dbInstanceClass = props.parameters.instanceClass;
     if (!this.instance.secret) throw new Error('RDS made no secret for generated credentials');
     this.secret = this.instance.secret;

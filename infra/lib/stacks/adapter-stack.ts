@@ -25,6 +25,8 @@ export class AdapterStack extends ServiceStack {
       securityGroup: infra.securityGroups.adapterDatabase,
       ...DATABASES.adapter,
       parameters: p.adapterDatabase,
+      instanceIdentifier: `${p.applicationTag}-adapter`,
+      logRetentionDays: p.logRetentionDays,
     });
     // The local `admin` account's password: generated, handed to the task as a secret, never in
     // an output or a log (the stack outputs the secret's ARN). Used only with local sign-in on.

@@ -40,7 +40,7 @@ export class InfrastructureStack extends FrameproofNestedStack {
     super(scope, id, {
       description:
         'Frameproof shared infrastructure: load balancer, security groups, cluster, buckets, media services',
-      network: { vpcId: p.vpcId, privateSubnetIds: p.privateSubnetIds, publicSubnetIds: p.publicSubnetIds },
+      network: { vpcId: p.vpcId, publicSubnetIds: p.publicSubnetIds },
     });
     const vpc = this.vpc;
 
@@ -63,6 +63,14 @@ export class InfrastructureStack extends FrameproofNestedStack {
       vpc,
       clusterName: p.applicationTag,
       containerInsightsV2: ecs.ContainerInsights.ENABLED,
+    });
+    // FARGATE_SPOT for the jobs service, if the JobsCapacityProvider parameter asks for it. Not
+    // through enableFargateCapacityProviders, which makes every nested stack depend on this one
+    // twice (they already do through the values they take from it).
+    new ecs.CfnClusterCapacityProviderAssociations(this, 'CapacityProviders', {
+      cluster: this.cluster.clusterName,
+      capacityProviders: ['FARGATE', 'FARGATE_SPOT'],
+      defaultCapacityProviderStrategy: [],
     });
 
     this.namespace = new servicediscovery.PrivateDnsNamespace(this, 'Namespace', {

@@ -42,6 +42,8 @@ export class KeycloakStack extends ServiceStack {
       securityGroup: infra.securityGroups.keycloakDatabase,
       ...DATABASES.keycloak,
       parameters: p.keycloakDatabase,
+      instanceIdentifier: `${p.applicationTag}-keycloak`,
+      logRetentionDays: p.logRetentionDays,
     });
     this.adminSecret = new secretsmanager.Secret(this, 'AdminSecret', {
       description: 'Keycloak bootstrap administrator of the master realm',

@@ -1,7 +1,14 @@
-import type { Stack } from 'aws-cdk-lib';
+import { Token, type Stack } from 'aws-cdk-lib';
 import type { TemplateLocation } from '../launch-synthesizer.js';
 import { IMAGE_REPOSITORY_PATTERN, IMAGE_TAG_PATTERN, registryImages } from '../images.js';
-import { LOG_RETENTION_DAYS, ParameterGroups } from '../parameters.js';
+import {
+  APPLICATION_TAG,
+  FARGATE_TASK_SIZES,
+  LOG_RETENTION_DAYS,
+  ParameterGroups,
+  requireAtLeast,
+  taskSizeParts,
+} from '../parameters.js';
 import {
   AUTOSCALED_SERVICES,
   KEYCLOAK_IMAGE,
@@ -20,6 +27,8 @@ export interface ServiceParameters {
   readonly desiredCount: number;
   /** Only for services that autoscale. */
   readonly maxCount?: number;
+  /** FARGATE or FARGATE_SPOT; only for the services that offer the choice (jobs). */
+  readonly capacityProvider?: string;
 }
 
 export interface DatabaseParameters {
@@ -36,7 +45,15 @@ export interface MainParametersOptions {
   readonly withTemplateLocation: boolean;
 }
 
-const FARGATE_CPU = ['256', '512', '1024', '2048', '4096', '8192', '16384'];
+/** Task counts: at most this many of a service, and at most this many as an autoscaled minimum. */
+const MAX_TASKS = 100;
+const MAX_MINIMUM_TASKS = 20;
+
+/** The CPU units and MiB of a task-size parameter, as the task definition takes them. */
+function taskSize(value: string): { cpu: number; memoryMiB: number } {
+  const { cpu, memoryMiB } = taskSizeParts(value);
+  return { cpu: Token.asNumber(cpu), memoryMiB: Token.asNumber(memoryMiB) };
+}
 const DATABASE_CLASSES = [
   'db.t3.small',
   'db.t3.medium',
@@ -139,11 +156,12 @@ export class MainParameters {
       label: 'Application tag',
       type: 'String',
       default: 'frameproof',
-      allowedPattern: '^[a-z][a-z0-9-]{0,39}$',
-      constraintDescription: 'lower-case letters, digits and dashes, starting with a letter, at most 40',
+      allowedPattern: APPLICATION_TAG.pattern,
+      maxLength: APPLICATION_TAG.maxLength,
+      constraintDescription: APPLICATION_TAG.constraint,
       description:
-        'Tags every resource (key "Application"); also names the ECS cluster and the MediaConvert presets, ' +
-        'so it must be unique in the account and region.',
+        'Tags every resource (key "Application"); also names the ECS cluster, the databases, the Cloud Map ' +
+        'namespace and the MediaConvert presets, so it must be unique in the account and region.',
     }).valueAsString;
     this.logRetentionDays = params.add(application, 'LogRetentionDays', {
       label: 'Log retention (days)',
@@ -167,71 +185,87 @@ export class MainParameters {
     for (const name of SERVICE_NAMES) {
       const prefix = title(name);
       const group = `${prefix} service`;
-      const size = SERVICE_SIZES[name];
+      const defaults = SERVICE_SIZES[name];
       const image = options.imageRegistry
         ? registryImages(options.imageRegistry, options.imageTag)[name]
         : name === 'keycloak'
           ? KEYCLOAK_IMAGE
           : { repository: undefined, tag: options.imageTag };
       const autoscaled = (AUTOSCALED_SERVICES as readonly ServiceName[]).includes(name);
-      services[name] = {
-        imageRepository: params.add(group, `${prefix}ImageRepository`, {
-          label: `${prefix} image repository`,
+      const imageRepository = params.add(group, `${prefix}ImageRepository`, {
+        label: `${prefix} image repository`,
+        type: 'String',
+        default: image.repository,
+        allowedPattern: IMAGE_REPOSITORY_PATTERN,
+        constraintDescription:
+          'an image repository without the tag, e.g. 123456789012.dkr.ecr.eu-north-1.amazonaws.com/frameproof/adapter',
+        description:
+          name === 'keycloak'
+            ? 'Container image repository of Keycloak, without the tag (the official image, or the copy `npm run images` pushed).'
+            : `Container image repository of the ${name} service, without the tag, as \`npm run images\` pushed it (REGISTRY/${name}).`,
+      }).valueAsString;
+      const imageTag = params.add(group, `${prefix}ImageTag`, {
+        label: `${prefix} image tag`,
+        type: 'String',
+        default: image.tag,
+        allowedPattern: IMAGE_TAG_PATTERN,
+        description: `Tag of the ${name} image.`,
+      }).valueAsString;
+      const size = taskSize(
+        params.add(group, `${prefix}TaskSize`, {
+          label: `${prefix} task size (CPU units/MiB)`,
           type: 'String',
-          default: image.repository,
-          allowedPattern: IMAGE_REPOSITORY_PATTERN,
-          constraintDescription:
-            'an image repository without the tag, e.g. 123456789012.dkr.ecr.eu-north-1.amazonaws.com/frameproof/adapter',
+          default: `${defaults.cpu}/${defaults.memoryMiB}`,
+          allowedValues: FARGATE_TASK_SIZES,
           description:
-            name === 'keycloak'
-              ? 'Container image repository of Keycloak, without the tag (the official image, or the copy `npm run images` pushed).'
-              : `Container image repository of the ${name} service, without the tag, as \`npm run images\` pushed it (REGISTRY/${name}).`,
+            'Fargate CPU units (1024 = 1 vCPU) and memory in MiB of one task; only the pairs Fargate accepts.',
         }).valueAsString,
-        imageTag: params.add(group, `${prefix}ImageTag`, {
-          label: `${prefix} image tag`,
-          type: 'String',
-          default: image.tag,
-          allowedPattern: IMAGE_TAG_PATTERN,
-          description: `Tag of the ${name} image.`,
-        }).valueAsString,
-        cpu: params.add(group, `${prefix}Cpu`, {
-          label: `${prefix} CPU units`,
-          type: 'Number',
-          default: size.cpu,
-          allowedValues: FARGATE_CPU,
-          description: 'Fargate CPU units of one task (1024 = 1 vCPU).',
-        }).valueAsNumber,
-        memoryMiB: params.add(group, `${prefix}Memory`, {
-          label: `${prefix} memory (MiB)`,
-          type: 'Number',
-          default: size.memoryMiB,
-          minValue: 512,
-          maxValue: 122880,
-          description:
-            'Fargate memory of one task in MiB; it must suit the CPU units (see the Fargate task sizes).',
-        }).valueAsNumber,
-        desiredCount: params.add(group, `${prefix}DesiredCount`, {
-          label: autoscaled ? `${prefix} tasks (minimum)` : `${prefix} tasks`,
-          type: 'Number',
-          default: size.desiredCount,
-          minValue: 1,
-          // Keycloak keeps its caches in the task (KC_CACHE=local): one task.
-          maxValue: name === 'keycloak' ? 1 : 100,
-          description: autoscaled
-            ? 'Tasks to run; autoscaling never goes below this.'
-            : name === 'keycloak'
-              ? 'Tasks to run (Keycloak runs as one task).'
-              : 'Tasks to run.',
-        }).valueAsNumber,
-        ...(autoscaled && {
-          maxCount: params.add(group, `${prefix}MaxCount`, {
+      );
+      const desired = params.add(group, `${prefix}DesiredCount`, {
+        label: autoscaled ? `${prefix} tasks (minimum)` : `${prefix} tasks`,
+        type: 'Number',
+        default: defaults.desiredCount,
+        minValue: 1,
+        // Keycloak keeps its caches in the task (KC_CACHE=local): one task.
+        maxValue: name === 'keycloak' ? 1 : autoscaled ? MAX_MINIMUM_TASKS : MAX_TASKS,
+        description: autoscaled
+          ? 'Tasks to run; autoscaling never goes below this.'
+          : name === 'keycloak'
+            ? 'Tasks to run (Keycloak runs as one task).'
+            : 'Tasks to run.',
+      });
+      const maximum = autoscaled
+        ? params.add(group, `${prefix}MaxCount`, {
             label: `${prefix} tasks (maximum)`,
             type: 'Number',
-            default: size.maxCount,
+            default: defaults.maxCount,
             minValue: 1,
-            maxValue: 100,
-            description: 'Upper bound for autoscaling; keep it at or above the minimum.',
-          }).valueAsNumber,
+            maxValue: MAX_TASKS,
+            description: 'Upper bound for autoscaling, at least the minimum.',
+          })
+        : undefined;
+      if (maximum)
+        requireAtLeast(stack, `${prefix}TaskCounts`, {
+          upper: maximum,
+          lower: desired,
+          lowerMax: MAX_MINIMUM_TASKS,
+          description: `${prefix} tasks (maximum) must be at least ${prefix} tasks (minimum).`,
+        });
+      services[name] = {
+        imageRepository,
+        imageTag,
+        ...size,
+        desiredCount: desired.valueAsNumber,
+        ...(maximum && { maxCount: maximum.valueAsNumber }),
+        ...(name === 'jobs' && {
+          capacityProvider: params.add(group, 'JobsCapacityProvider', {
+            label: 'Jobs capacity provider',
+            type: 'String',
+            default: 'FARGATE',
+            allowedValues: ['FARGATE', 'FARGATE_SPOT'],
+            description:
+              'FARGATE_SPOT costs less but may stop a task with two minutes notice; its jobs are then handed back and run again.',
+          }).valueAsString,
         }),
       };
     }

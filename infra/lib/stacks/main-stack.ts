@@ -10,6 +10,17 @@ import { KeycloakStack } from './keycloak-stack.js';
 import { MainParameters } from './main-parameters.js';
 import { SettingsStack } from './settings-stack.js';
 
+/**
+ * Resource types that get no Application tag: CloudFormation's schemas (as cfn-lint has them)
+ * give them no Tags property, though CDK would add one; the tag on their owner (load balancer,
+ * service) is what cost reports read.
+ */
+export const UNTAGGED_TYPES = [
+  'AWS::ElasticLoadBalancingV2::Listener',
+  'AWS::ElasticLoadBalancingV2::ListenerRule',
+  'AWS::ApplicationAutoScaling::ScalableTarget',
+];
+
 export interface MainStackProps extends StackProps {
   /** Registry the image parameters default to (see FrameproofAppOptions); none: no defaults. */
   readonly imageRegistry?: string;
@@ -43,7 +54,7 @@ export class MainStack extends Stack {
       withTemplateLocation: launch !== undefined,
     }));
     if (launch && p.templateLocation) launch.useTemplateLocation(p.templateLocation);
-    Tags.of(this).add('Application', p.applicationTag);
+    Tags.of(this).add('Application', p.applicationTag, { excludeResourceTypes: UNTAGGED_TYPES });
 
     const infrastructure = (this.infrastructure = new InfrastructureStack(this, 'Infrastructure', {
       parameters: p,

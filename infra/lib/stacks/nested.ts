@@ -1,11 +1,15 @@
-import { CfnParameter, Fn, NestedStack, Validations, type NestedStackProps } from 'aws-cdk-lib';
+import { CfnParameter, Fn, Lazy, NestedStack, Validations, type NestedStackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type { Construct } from 'constructs';
 
-/** The network the main stack was given, as the main stack's tokens. */
+/**
+ * The parts of the network the main stack was given that a nested stack uses, as the main
+ * stack's tokens; each becomes a parameter of the nested stack, so only what it uses is passed.
+ */
 export interface NetworkValues {
-  readonly vpcId: string;
-  readonly privateSubnetIds: string[];
+  /** Without it, anything that reads the VPC id fails the synthesis, naming the stack. */
+  readonly vpcId?: string;
+  readonly privateSubnetIds?: string[];
   /** Only the stack with the load balancer needs them. */
   readonly publicSubnetIds?: string[];
 }
@@ -31,10 +35,17 @@ export abstract class FrameproofNestedStack extends NestedStack {
     const subnets = (name: string, ids: string[]): string[] =>
       parameter(name, 'List<AWS::EC2::Subnet::Id>', Fn.join(',', ids)).valueAsList;
 
+    const noVpcId = Lazy.string({
+      produce: () => {
+        throw new Error(`${this.node.path} uses the VPC id: pass network.vpcId to it`);
+      },
+    });
     this.vpc = ec2.Vpc.fromVpcAttributes(this, 'Vpc', {
-      vpcId: parameter('VpcId', 'AWS::EC2::VPC::Id', network.vpcId).valueAsString,
+      vpcId: network.vpcId ? parameter('VpcId', 'AWS::EC2::VPC::Id', network.vpcId).valueAsString : noVpcId,
       availabilityZones: Fn.getAzs(),
-      privateSubnetIds: subnets('PrivateSubnetIds', network.privateSubnetIds),
+      ...(network.privateSubnetIds && {
+        privateSubnetIds: subnets('PrivateSubnetIds', network.privateSubnetIds),
+      }),
       ...(network.publicSubnetIds && {
         publicSubnetIds: subnets('PublicSubnetIds', network.publicSubnetIds),
       }),

@@ -24,7 +24,8 @@ export abstract class ServiceStack extends FrameproofNestedStack {
   ) {
     super(scope, id, {
       description,
-      network: { vpcId: parameters.vpcId, privateSubnetIds: parameters.privateSubnetIds },
+      // The tasks and databases go into the private subnets; nothing here needs the VPC id.
+      network: { privateSubnetIds: parameters.privateSubnetIds },
     });
     this.mainParameters = parameters;
     this.infrastructure = infrastructure;

@@ -2,7 +2,7 @@ import { CfnOutput, Fn, RemovalPolicy, Stack, Tags, type StackProps } from 'aws-
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { LOG_RETENTION_DAYS, ParameterGroups } from '../parameters.js';
+import { APPLICATION_TAG, LOG_RETENTION_DAYS, ParameterGroups } from '../parameters.js';
 
 /**
  * The optional network, for accounts without a VPC: 10.0.0.0/16 over two zones, a public and a
@@ -23,7 +23,9 @@ export class VpcStack extends Stack {
       label: 'Application tag',
       type: 'String',
       default: 'frameproof',
-      allowedPattern: '^[a-z][a-z0-9-]{0,39}$',
+      allowedPattern: APPLICATION_TAG.pattern,
+      maxLength: APPLICATION_TAG.maxLength,
+      constraintDescription: APPLICATION_TAG.constraint,
       description: 'Tags every resource (key "Application").',
     }).valueAsString;
     const retention = params.add(group, 'FlowLogRetentionDays', {
