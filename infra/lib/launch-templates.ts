@@ -104,3 +104,19 @@ export function withTemplateLocation(main: CfnTemplate, target: PublishTarget): 
   }
   return { ...main, Parameters: parameters };
 }
+
+/**
+ * What `publish-templates` uploads: each file written by `npm run synth` (keys relative to its
+ * folder) under the target's prefix, the main template pointed at where the nested ones go.
+ */
+export function publishedFiles(
+  files: readonly { key: string; text: string }[],
+  target: PublishTarget,
+): { key: string; body: string }[] {
+  if (!files.some((f) => f.key === MAIN_TEMPLATE))
+    throw new Error(`no ${MAIN_TEMPLATE}: run \`npm run synth\` first`);
+  return files.map(({ key, text }) => ({
+    key: `${target.prefix}${key}`,
+    body: key === MAIN_TEMPLATE ? toYaml(withTemplateLocation(fromYaml(text), target)) : text,
+  }));
+}
