@@ -186,6 +186,8 @@ describe('IAM', () => {
       `<infra:${logicalId(infra.runnerSecret)}>`,
       `<infra:${logicalId(infra.keycloakClientSecret)}>`,
       `<${logicalId(main.adapter.adminSecret)}>`,
+      `<${logicalId(main.adapter.signingSecrets.auth)}>`,
+      `<${logicalId(main.adapter.signingSecrets.mediaUrls)}>`,
     ],
     jobs: [`<infra:${logicalId(infra.runnerSecret)}>`],
     analyze: [],

@@ -88,9 +88,11 @@ describe('adapter', () => {
     });
   });
 
-  it('gets the database, runner, Keycloak client and admin credentials as ECS secrets', () => {
+  it('gets the database, runner, Keycloak client and admin credentials and its signing keys as ECS secrets', () => {
     assertMatches(secrets('adapter'), {
       FRAMEPROOF_ADMIN_PASSWORD: `<${logicalId(main.adapter.adminSecret)}>:password::`,
+      AUTH_SIGNING_SECRETS: `<${logicalId(main.adapter.signingSecrets.auth)}>`,
+      MEDIA_URL_SECRETS: `<${logicalId(main.adapter.signingSecrets.mediaUrls)}>`,
       DB_HOST: dbSecret('host'),
       DB_USER: dbSecret('username'),
       DB_PASS: dbSecret('password'),

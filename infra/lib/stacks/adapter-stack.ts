@@ -1,12 +1,13 @@
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { httpProbe, nodeHealthCheck, type AppService } from '../constructs/app-service.js';
 import { PostgresDatabase } from '../constructs/postgres-database.js';
 import { grantObjects } from '../grants.js';
 import { ADAPTER_CLIENT_ID, FRONTEND_CLIENT_ID, REALM, ROLES_CLAIM } from '../keycloak-realm.js';
-import { acknowledge, allowWildcards } from '../nag.js';
+import { allowWildcards } from '../nag.js';
+import { generatedSecret } from '../secrets.js';
 import { BACKEND_CONFIG_PREFIX, DATABASES, MEDIA_PREFIX, QUEUE_METRICS, PORTS } from '../services.js';
 import { ServiceStack, type ServiceStackProps } from './service-stack.js';
 
@@ -15,6 +16,7 @@ export class AdapterStack extends ServiceStack {
   readonly database: PostgresDatabase;
   readonly app: AppService;
   readonly adminSecret: secretsmanager.Secret;
+  readonly signingSecrets: { auth: secretsmanager.Secret; mediaUrls: secretsmanager.Secret };
 
   constructor(scope: Construct, id: string, props: ServiceStackProps) {
     super(scope, id, 'Frameproof adapter service and its database', props);
@@ -30,20 +32,30 @@ export class AdapterStack extends ServiceStack {
     });
     // The local `admin` account's password: generated, handed to the task as a secret, never in
     // an output or a log (the stack outputs the secret's ARN). Used only with local sign-in on.
-    this.adminSecret = new secretsmanager.Secret(this, 'AdminSecret', {
+    this.adminSecret = generatedSecret(this, 'AdminSecret', {
       description: 'Frameproof local administrator ("admin"), for local sign-in',
-      generateSecretString: {
-        secretStringTemplate: JSON.stringify({ username: 'admin' }),
-        generateStringKey: 'password',
-        excludePunctuation: true,
-        passwordLength: 32,
-      },
+      username: 'admin',
+      length: 32,
+      rotation:
+        'The adapter resets the admin password to this value when it starts; rotate by changing it and forcing a new deployment.',
     });
-    acknowledge(
-      this.adminSecret,
-      'SMG4',
-      'The adapter resets the admin password to this value when it starts; rotate by changing it and forcing a new deployment.',
-    );
+    // The keys that sign access tokens and media URLs, outside the database (a backup cannot mint
+    // tokens), the same for every adapter task. One key each; to rotate, put the new key first
+    // and the old after a comma, and deploy.
+    const rotation =
+      'A rotation must keep the old key listed after the new one until what it signed expires; rotate by hand and redeploy.';
+    this.signingSecrets = {
+      auth: generatedSecret(this, 'AuthSigningSecrets', {
+        description: 'Frameproof adapter: keys that sign access tokens, newest first',
+        length: 64,
+        rotation,
+      }),
+      mediaUrls: generatedSecret(this, 'MediaUrlSecrets', {
+        description: 'Frameproof adapter: keys that sign media URLs, newest first',
+        length: 64,
+        rotation,
+      }),
+    };
     const db = this.database.secret;
     const secret = ecs.Secret.fromSecretsManager;
 
@@ -79,6 +91,8 @@ export class AdapterStack extends ServiceStack {
         AUTH_RUNNER_PASSWORD: secret(infra.runnerSecret, 'password'),
         KEYCLOAK_BACKEND_PASSWORD: secret(infra.keycloakClientSecret),
         FRAMEPROOF_ADMIN_PASSWORD: secret(this.adminSecret, 'password'),
+        AUTH_SIGNING_SECRETS: secret(this.signingSecrets.auth),
+        MEDIA_URL_SECRETS: secret(this.signingSecrets.mediaUrls),
       },
       healthCheck: nodeHealthCheck(httpProbe(PORTS.http, '/api/health')),
       discovery: infra.adapterDiscovery,

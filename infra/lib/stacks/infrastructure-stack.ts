@@ -1,14 +1,14 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { generatedSecret } from '../secrets.js';
 import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery';
 import type { Construct } from 'constructs';
 import { Buckets } from '../constructs/buckets.js';
 import { LoadBalancer } from '../constructs/load-balancer.js';
 import { MediaProcessing } from '../constructs/media-processing.js';
 import { SecurityGroups } from '../constructs/security-groups.js';
-import { acknowledge } from '../nag.js';
 import { discoveryNamespace, RUNNER_USERNAME, SERVICE_DISCOVERY } from '../services.js';
 import type { MainParameters } from './main-parameters.js';
 import { FrameproofNestedStack } from './nested.js';
@@ -96,23 +96,19 @@ export class InfrastructureStack extends FrameproofNestedStack {
     this.adapterDiscovery = discovery('AdapterDiscovery', SERVICE_DISCOVERY.adapter);
     this.jobsDiscovery = discovery('JobsDiscovery', SERVICE_DISCOVERY.jobs);
 
-    const noRotation =
+    const rotation =
       'Tasks read it once when they start; rotate by changing it and forcing a new deployment of the services that use it.';
-    this.runnerSecret = new secretsmanager.Secret(this, 'RunnerSecret', {
+    this.runnerSecret = generatedSecret(this, 'RunnerSecret', {
       description: 'Frameproof service account of the jobs service ("auth runner")',
-      generateSecretString: {
-        secretStringTemplate: JSON.stringify({ username: RUNNER_USERNAME }),
-        generateStringKey: 'password',
-        excludePunctuation: true,
-        passwordLength: 40,
-      },
+      username: RUNNER_USERNAME,
+      length: 40,
+      rotation,
     });
-    acknowledge(this.runnerSecret, 'SMG4', noRotation);
-    this.keycloakClientSecret = new secretsmanager.Secret(this, 'KeycloakClientSecret', {
+    this.keycloakClientSecret = generatedSecret(this, 'KeycloakClientSecret', {
       description: "Secret of the adapter's confidential client in Keycloak",
-      generateSecretString: { excludePunctuation: true, passwordLength: 40 },
+      length: 40,
+      rotation,
     });
-    acknowledge(this.keycloakClientSecret, 'SMG4', noRotation);
 
     this.mediaProcessing = new MediaProcessing(this, 'MediaProcessing', {
       mediaBucket: this.buckets.media,

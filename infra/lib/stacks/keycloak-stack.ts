@@ -1,11 +1,11 @@
 import { Duration } from 'aws-cdk-lib';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
-import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import type { AppService } from '../constructs/app-service.js';
 import { PostgresDatabase } from '../constructs/postgres-database.js';
 import { frameproofRealm, REALM_PLACEHOLDERS } from '../keycloak-realm.js';
-import { acknowledge } from '../nag.js';
+import { generatedSecret } from '../secrets.js';
 import { DATABASES, PORTS } from '../services.js';
 import { ServiceStack, type ServiceStackProps } from './service-stack.js';
 
@@ -45,20 +45,13 @@ export class KeycloakStack extends ServiceStack {
       instanceIdentifier: `${p.applicationTag}-keycloak`,
       logRetentionDays: p.logRetentionDays,
     });
-    this.adminSecret = new secretsmanager.Secret(this, 'AdminSecret', {
+    this.adminSecret = generatedSecret(this, 'AdminSecret', {
       description: 'Keycloak bootstrap administrator of the master realm',
-      generateSecretString: {
-        secretStringTemplate: JSON.stringify({ username: 'admin' }),
-        generateStringKey: 'password',
-        excludePunctuation: true,
-        passwordLength: 32,
-      },
+      username: 'admin',
+      length: 32,
+      rotation:
+        'Bootstrap administrator, used once to create real administrators; Keycloak reads it only at first start.',
     });
-    acknowledge(
-      this.adminSecret,
-      'SMG4',
-      'Bootstrap administrator, used once to create real administrators; Keycloak reads it only at first start.',
-    );
 
     const db = this.database.secret;
     const secret = ecs.Secret.fromSecretsManager;
