@@ -184,7 +184,6 @@ describe('IAM', () => {
     adapter: [
       /^<DatabaseInstanceSecretAttachment\w+>$/,
       `<infra:${logicalId(infra.runnerSecret)}>`,
-      `<infra:${logicalId(infra.keycloakClientSecret)}>`,
       `<${logicalId(main.adapter.adminSecret)}>`,
       `<${logicalId(main.adapter.signingSecrets.auth)}>`,
       `<${logicalId(main.adapter.signingSecrets.mediaUrls)}>`,

@@ -88,7 +88,7 @@ describe('adapter', () => {
     });
   });
 
-  it('gets the database, runner, Keycloak client and admin credentials and its signing keys as ECS secrets', () => {
+  it('gets the database, runner and admin credentials and its signing keys as ECS secrets, not the Keycloak client secret it never reads', () => {
     assertMatches(secrets('adapter'), {
       FRAMEPROOF_ADMIN_PASSWORD: `<${logicalId(main.adapter.adminSecret)}>:password::`,
       AUTH_SIGNING_SECRETS: `<${logicalId(main.adapter.signingSecrets.auth)}>`,
@@ -98,7 +98,6 @@ describe('adapter', () => {
       DB_PASS: dbSecret('password'),
       AUTH_RUNNER_USERNAME: `${id.runner}:username::`,
       AUTH_RUNNER_PASSWORD: `${id.runner}:password::`,
-      KEYCLOAK_BACKEND_PASSWORD: id.keycloakClient,
     });
   });
 

@@ -69,7 +69,7 @@ export class AdapterStack extends ServiceStack {
         ...this.mediaEnvironment,
         OIDC_ISSUER_URL: `${this.publicUrl}/auth/realms/${REALM}`,
         OIDC_AUDIENCE: ADAPTER_CLIENT_ID,
-        // Tokens come from the web app's sign-in (azp), or the adapter's own service account.
+        // Tokens come from the web app's sign-in (azp); the adapter client's own are accepted too.
         OIDC_CLIENT_IDS: `${FRONTEND_CLIENT_ID},${ADAPTER_CLIENT_ID}`,
         OIDC_ROLES_CLAIM: ROLES_CLAIM,
         // The adapter appends /auth/realms/frameproof (OIDC_ISSUER_URL says it outright).
@@ -89,7 +89,6 @@ export class AdapterStack extends ServiceStack {
         DB_PASS: secret(db, 'password'),
         AUTH_RUNNER_USERNAME: secret(infra.runnerSecret, 'username'),
         AUTH_RUNNER_PASSWORD: secret(infra.runnerSecret, 'password'),
-        KEYCLOAK_BACKEND_PASSWORD: secret(infra.keycloakClientSecret),
         FRAMEPROOF_ADMIN_PASSWORD: secret(this.adminSecret, 'password'),
         AUTH_SIGNING_SECRETS: secret(this.signingSecrets.auth),
         MEDIA_URL_SECRETS: secret(this.signingSecrets.mediaUrls),
