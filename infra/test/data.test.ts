@@ -158,10 +158,13 @@ describe('IAM', () => {
     );
   });
 
-  it('lets analyze read media, and nothing else', () => {
+  it('lets analyze read media and write its results next to the asset, and nothing else', () => {
     assert.deepEqual(
       roleStatements(main.analyze, nested.analyze, main.analyze.app.taskDefinition.taskRole),
-      MEDIA_READ,
+      [
+        `Allow s3:AbortMultipartUpload,s3:PutObject on ${media}/media/assets/*/analysis/*`,
+        ...MEDIA_READ,
+      ].sort(),
     );
   });
 

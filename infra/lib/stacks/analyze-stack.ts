@@ -1,8 +1,13 @@
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import { httpProbe, nodeHealthCheck, type AppService } from '../constructs/app-service.js';
 import { grantObjects } from '../grants.js';
+import { allowWildcards } from '../nag.js';
 import { adapterPrivateUrl, MEDIA_PREFIX, PORTS } from '../services.js';
 import { ServiceStack, type ServiceStackProps } from './service-stack.js';
+
+/** Where analysis results sit below the media prefix (`assets/<id>/analysis/<track>/<version>/<name>`). */
+const ANALYSIS_KEYS = 'assets/*/analysis/*';
 
 /** The analyze service (waveforms, loudness), behind `/api/analyze/*`. */
 export class AnalyzeStack extends ServiceStack {
@@ -24,7 +29,20 @@ export class AnalyzeStack extends ServiceStack {
       },
       healthCheck: nodeHealthCheck(httpProbe(PORTS.http, '/api/health')),
     });
-    grantObjects(this.app.taskDefinition.taskRole, infra.buckets.media, MEDIA_PREFIX, 'read');
+    const taskRole = this.app.taskDefinition.taskRole;
+    grantObjects(taskRole, infra.buckets.media, MEDIA_PREFIX, 'read');
+    // Results are kept next to the asset, under core's assetKeys(id).analysis(track, version):
+    // analyze writes there and nowhere else (a large PCM file goes up in parts).
+    taskRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:PutObject', 's3:AbortMultipartUpload'],
+        resources: [infra.buckets.media.arnForObjects(`${MEDIA_PREFIX}/${ANALYSIS_KEYS}`)],
+      }),
+    );
+    allowWildcards(taskRole, {
+      finding: /^Resource::.*\/assets\/\*\/analysis\/\*$/,
+      reason: 'Analysis results of any asset, and only those; asset ids are not known in advance.',
+    });
     this.app.autoscale().scaleOnCpuUtilization('Cpu', { targetUtilizationPercent: 60 });
   }
 }
