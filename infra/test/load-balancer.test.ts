@@ -14,22 +14,40 @@ const ROUTES = [
   {
     service: 'analyze',
     priority: 1,
-    path: '/api/analyze/*',
+    paths: ['/api/analyze', '/api/analyze/*'],
     port: 8080,
     check: '/api/health',
     codes: '200,400,401',
   },
-  { service: 'adapter', priority: 2, path: '/api/*', port: 8080, check: '/api/health', codes: '200,401' },
+  {
+    service: 'adapter',
+    priority: 2,
+    paths: ['/api', '/api/*'],
+    port: 8080,
+    check: '/api/health',
+    codes: '200,401',
+  },
   {
     service: 'keycloak',
     priority: 3,
-    path: '/auth*',
+    paths: ['/auth', '/auth/*'],
     port: 8080,
     check: '/auth/realms/master',
     codes: '200',
   },
-  { service: 'frontend', priority: 4, path: '/*', port: 80, check: '/', codes: '200' },
+  { service: 'frontend', priority: 4, paths: ['/*'], port: 80, check: '/', codes: '200' },
 ] as const;
+
+/**
+ * Whether an ALB path pattern takes a path, as AWS documents it: `*` is any characters, `?` one,
+ * the rest is compared literally and case-sensitively, with the path only (no query string).
+ */
+function takes(pattern: string, path: string): boolean {
+  const source = [...pattern]
+    .map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[.+^${}()|[\]\\]/g, '\\$&')))
+    .join('');
+  return new RegExp(`^${source}$`).test(path);
+}
 
 describe('load balancer', () => {
   it('is internet-facing in the public subnets, idle timeout 30 s, with access logs', () => {
@@ -146,13 +164,51 @@ describe('load balancer', () => {
       rules
         .map(({ priority, paths }) => ({ priority, paths }))
         .sort((a, b) => Number(a.priority) - Number(b.priority)),
-      ROUTES.map((r) => ({ priority: r.priority, paths: [`path-pattern:${r.path}`] })),
+      ROUTES.map((r) => ({ priority: r.priority, paths: [`path-pattern:${r.paths.join(',')}`] })),
     );
     for (const rule of rules) assert.deepEqual(rule.listener, { Ref: logicalId(lb.https) });
   });
 
+  it('sends each path where the local gateway sends it: a prefix and what is below it, nothing more', () => {
+    // The synthesized rules, tried in priority order as the ALB does; the same literal paths are
+    // in the gateway's routing test (packages/gateway/test/gateway.test.ts).
+    const groups = Object.fromEntries(
+      Object.entries(lb.targetGroups).map(([service, group]) => [logicalId(group), service]),
+    );
+    const rules = resources(infra, 'AWS::ElasticLoadBalancingV2::ListenerRule')
+      .map(([, r]) => r.Properties as Record<string, unknown>)
+      .sort((a, b) => Number(a.Priority) - Number(b.Priority))
+      .map((r) => ({
+        patterns: (r.Conditions as { PathPatternConfig: { Values: string[] } }[]).flatMap(
+          (c) => c.PathPatternConfig.Values,
+        ),
+        service: groups[referencedId((r.Actions as { TargetGroupArn: unknown }[])[0]?.TargetGroupArn) ?? ''],
+      }));
+    const serviceFor = (path: string) =>
+      rules.find((rule) => rule.patterns.some((pattern) => takes(pattern, path)))?.service;
+    const expected: [string, string][] = [
+      ['/api/analyze', 'analyze'],
+      ['/api/analyze/', 'analyze'],
+      ['/api/analyze/assets/x/audio/1/waveform', 'analyze'],
+      ['/api/analyzer', 'adapter'],
+      ['/api', 'adapter'],
+      ['/api/assets', 'adapter'],
+      ['/apiary', 'frontend'],
+      ['/auth', 'keycloak'],
+      ['/auth/realms/frameproof', 'keycloak'],
+      ['/authors', 'frontend'],
+      ['/Auth', 'frontend'],
+      ['/', 'frontend'],
+      ['/assets/123', 'frontend'],
+    ];
+    assert.deepEqual(
+      expected.map(([path]) => [path, serviceFor(path)]),
+      expected,
+    );
+  });
+
   for (const route of ROUTES) {
-    it(`sends ${route.path} to the ${route.service} targets, which are checked on ${route.check}`, () => {
+    it(`sends ${route.paths.join(' and ')} to the ${route.service} targets, which are checked on ${route.check}`, () => {
       const group = lb.targetGroups[route.service];
       infra.hasResourceProperties('AWS::ElasticLoadBalancingV2::ListenerRule', {
         Priority: route.priority,

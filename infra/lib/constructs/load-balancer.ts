@@ -20,25 +20,29 @@ export interface Route {
 
 export type PublicService = Exclude<ServiceName, 'jobs'>;
 
-/** The listener rules, most specific first (jobs are not public). */
+/**
+ * The listener rules, most specific first (jobs are not public). A path pattern's `*` takes any
+ * characters, so each service names its prefix and the paths below it (`/auth` and `/auth/*`,
+ * never `/auth*`, which would take `/authors` too): the rules are the gateway's prefixes.
+ */
 export const ROUTES: Record<PublicService, Route> = {
   analyze: {
     priority: 1,
-    paths: ['/api/analyze/*'],
+    paths: ['/api/analyze', '/api/analyze/*'],
     port: PORTS.http,
     healthCheckPath: '/api/health',
     healthyHttpCodes: '200,400,401',
   },
   adapter: {
     priority: 2,
-    paths: ['/api/*'],
+    paths: ['/api', '/api/*'],
     port: PORTS.http,
     healthCheckPath: '/api/health',
     healthyHttpCodes: '200,401',
   },
   keycloak: {
     priority: 3,
-    paths: ['/auth*'],
+    paths: ['/auth', '/auth/*'],
     port: PORTS.http,
     healthCheckPath: '/auth/realms/master',
     healthyHttpCodes: '200',

@@ -9,7 +9,7 @@ import { ServiceStack, type ServiceStackProps } from './service-stack.js';
 /** Where analysis results sit below the media prefix (`assets/<id>/analysis/<track>/<version>/<name>`). */
 const ANALYSIS_KEYS = 'assets/*/analysis/*';
 
-/** The analyze service (waveforms, loudness), behind `/api/analyze/*`. */
+/** The analyze service (waveforms, loudness), behind `/api/analyze` and `/api/analyze/*`. */
 export class AnalyzeStack extends ServiceStack {
   readonly app: AppService;
 

@@ -2,10 +2,11 @@
 export type Upstream = 'analyze' | 'adapter' | 'auth' | 'frontend';
 
 /**
- * The ALB's path rules (FACTS.md), in priority order: `/api/analyze/*` (1) to analyze, `/api/*`
- * (2) to the adapter, `/auth*` (3) to the identity provider, everything else (4) to the
- * frontend. The gateway registers its proxies from this table and `routeFor` reads it, so the
- * two cannot drift apart.
+ * The ALB's path rules (`ROUTES` in infra/lib/constructs/load-balancer.ts), in priority order:
+ * `/api/analyze` and below (1) to analyze, `/api` and below (2) to the adapter, `/auth` and below
+ * (3) to the identity provider, everything else (4) to the frontend. A prefix takes itself and
+ * the paths under it, never `/authors` for `/auth`. The gateway registers its proxies from this
+ * table and `routeFor` reads it, so the two cannot drift apart.
  */
 export const ALB_RULES: readonly {
   upstream: Exclude<Upstream, 'frontend'>;

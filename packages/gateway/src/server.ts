@@ -1,5 +1,5 @@
 import httpProxy from '@fastify/http-proxy';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Duplex } from 'node:stream';
 import { ALB_RULES, routeFor, type Upstream } from './routes.js';
 import { refuse, tunnel } from './tunnel.js';
@@ -62,11 +62,12 @@ export async function buildGateway(upstreams: Upstreams, logger = true): Promise
   for (const { upstream: name, prefix } of ALB_RULES) {
     const upstream = upstreams[name];
     if (!upstream) {
-      app.all(`${prefix}/*`, async (_req, reply) =>
+      const notRunning = async (_req: FastifyRequest, reply: FastifyReply) =>
         reply
           .code(502)
-          .send({ statusCode: 502, error: 'Bad Gateway', message: `the ${name} service is not running` }),
-      );
+          .send({ statusCode: 502, error: 'Bad Gateway', message: `the ${name} service is not running` });
+      app.all(prefix, notRunning);
+      app.all(`${prefix}/*`, notRunning);
       continue;
     }
     await proxy(upstream, prefix, name === 'adapter');

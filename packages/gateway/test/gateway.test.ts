@@ -18,9 +18,14 @@ describe('gateway', () => {
   const upstreams: Record<string, { url: string; server: Server }> = {};
   let gateway: Awaited<ReturnType<typeof buildGateway>>;
   before(async () => {
-    for (const name of ['adapter', 'analyze', 'frontend']) upstreams[name] = await echo(name);
+    for (const name of ['adapter', 'analyze', 'auth', 'frontend']) upstreams[name] = await echo(name);
     gateway = await buildGateway(
-      { adapter: upstreams.adapter?.url, analyze: upstreams.analyze?.url, frontend: upstreams.frontend?.url },
+      {
+        adapter: upstreams.adapter?.url,
+        analyze: upstreams.analyze?.url,
+        auth: upstreams.auth?.url,
+        frontend: upstreams.frontend?.url,
+      },
       false,
     );
   });
@@ -30,32 +35,57 @@ describe('gateway', () => {
   });
 
   it('routes exactly as the ALB rules say, keeping the path', async () => {
-    // Written out, not derived from the gateway's own table: this is what FACTS.md's rules say.
+    // Written out, not derived from the gateway's own table: the ALB's rules in infra take the
+    // same paths to the same services (infra/test/load-balancer.test.ts).
     const expected: [string, string][] = [
+      ['/api/analyze', 'analyze'],
+      ['/api/analyze/', 'analyze'],
       ['/api/analyze/assets/x/audio/1/waveform?format=json', 'analyze'],
       ['/api/analyzer', 'adapter'],
+      ['/api', 'adapter'],
       ['/api/assets?limit=1', 'adapter'],
       ['/api/health', 'adapter'],
       ['/api/eventbus?assetId=1', 'adapter'],
+      ['/auth', 'auth'],
+      ['/auth/realms/frameproof', 'auth'],
+      ['/authors', 'frontend'],
+      ['/Auth', 'frontend'],
       ['/', 'frontend'],
       ['/assets/123?frame=5', 'frontend'],
       ['/apiary', 'frontend'],
       ['/static/index.js', 'frontend'],
     ];
-    for (const [path, upstream] of expected) {
+    const seen: [string, string][] = [];
+    for (const [path] of expected) {
       const res = await gateway.inject({ url: path, headers: { host: 'review.example' } });
       const body = res.json() as { name: string; path: string; host: string };
-      assert.equal(body.name, upstream, path);
       assert.equal(body.path, path);
       assert.equal(body.host, 'review.example');
+      seen.push([path, body.name]);
     }
-    assert.equal(routeFor('/auth/realms/frameproof'), 'auth');
-    assert.equal(routeFor('/auth'), 'auth');
+    assert.deepEqual(seen, expected);
+    // WebSocket upgrades are routed by the same rules.
+    assert.deepEqual(['/auth', '/authors', '/api/analyze', '/api'].map(routeFor), [
+      'auth',
+      'frontend',
+      'analyze',
+      'adapter',
+    ]);
   });
 
-  it('answers 502 for a service that is not running', async () => {
-    const res = await gateway.inject({ url: '/auth/realms/frameproof' });
-    assert.equal(res.statusCode, 502);
-    assert.match(res.json().message, /auth service is not running/);
+  it('answers 502 for a service that is not running, on its prefix and below it only', async () => {
+    const lone = await buildGateway({ frontend: upstreams.frontend?.url }, false);
+    try {
+      for (const path of ['/auth', '/auth/realms/frameproof', '/api/analyze', '/api/assets']) {
+        const res = await lone.inject({ url: path });
+        assert.equal(res.statusCode, 502, path);
+        assert.match(res.json().message, /service is not running/, path);
+      }
+      const authors = await lone.inject({ url: '/authors' });
+      assert.equal(authors.statusCode, 200);
+      assert.equal(authors.json().name, 'frontend');
+    } finally {
+      await lone.close();
+    }
   });
 });
