@@ -41,7 +41,6 @@ export async function buildApp(
     bodyLimit: 16 * 1024 * 1024,
     trustProxy:
       typeof ctx.config.trustProxy === 'number' ? trustHops(ctx.config.trustProxy) : ctx.config.trustProxy,
-    ajv: { customOptions: { strict: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   installValidation(app);

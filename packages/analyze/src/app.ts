@@ -57,10 +57,8 @@ function fieldOf(err: FastifyError): string | undefined {
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: options.logger ?? false,
-    ajv: {
-      // Unknown parameters are errors, not silently dropped.
-      customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false },
-    },
+    // Unknown parameters are errors, not silently dropped (Fastify's ajv removes them by default).
+    ajv: { customOptions: { removeAdditional: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   const closing = new AbortController();

@@ -358,10 +358,3 @@ export function selectSeries(bins: Int16Array, series: number, indices: readonly
   }
   return out;
 }
-
-/** Views a byte buffer as samples, copying only when it is not 2-byte aligned. */
-export function asInt16(bytes: Uint8Array): Int16Array {
-  const n = bytes.byteLength >> 1;
-  if (bytes.byteOffset % 2 === 0) return new Int16Array(bytes.buffer, bytes.byteOffset, n);
-  return new Int16Array(bytes.slice(0, n * 2).buffer, 0, n);
-}
