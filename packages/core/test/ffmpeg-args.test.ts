@@ -35,18 +35,33 @@ const SAFE_INPUT = [
   '-max_pixels',
   '268435456',
 ];
-const QUIET = ['-hide_banner', '-nostdin', '-y', '-loglevel', 'error', '-nostats'];
-const WITH_PROGRESS = [
-  '-hide_banner',
-  '-nostdin',
-  '-y',
-  '-loglevel',
-  'error',
-  '-progress',
-  'pipe:1',
-  '-nostats',
-];
-const MP4 = ['-map_metadata', '-1', '-map_chapters', '-1', '-movflags', '+faststart', '-f', 'mp4'];
+/** The value given to `flag`; fails when the flag is missing. */
+function valueOf(args: readonly string[], flag: string): string | undefined {
+  const at = args.indexOf(flag);
+  assert.ok(at >= 0, `${flag} is missing from ${args.join(' ')}`);
+  return args[at + 1];
+}
+
+/** The values of the flags that matter, by flag, to compare in one assertion. */
+const options = (args: readonly string[], ...flags: string[]) =>
+  Object.fromEntries(flags.map((flag) => [flag, valueOf(args, flag)]));
+
+/** What each `-map` takes, in order. */
+const maps = (args: readonly string[]) => args.flatMap((a, i) => (a === '-map' ? [args[i + 1]] : []));
+
+/** One input, opened behind the allow-lists, and `output` written last. */
+function assertInputAndOutput(args: readonly string[], input: string, output: string): void {
+  const at = args.indexOf('-i');
+  assert.equal(args.lastIndexOf('-i'), at, 'one input');
+  assert.deepEqual(args.slice(at - SAFE_INPUT.length, at + 2), [...SAFE_INPUT, '-i', input]);
+  assert.equal(args.at(-1), output);
+}
+
+/** Progress on stdout, for the runner's ETA; or none. */
+function assertProgress(args: readonly string[], wanted: boolean): void {
+  if (wanted) assert.equal(valueOf(args, '-progress'), 'pipe:1');
+  else assert.ok(!args.includes('-progress'));
+}
 
 /** 1080p 29.97 progressive with stereo, both starting at 0. */
 const hd: VideoStream = {
@@ -137,124 +152,76 @@ describe('inputs', () => {
 
 describe('videoProxyArgs', () => {
   it('makes a constant-rate H.264/AAC proxy at the exact source rate with a 1 s closed GOP', () => {
-    assert.deepEqual(
-      videoProxyArgs({
-        input: '/m/in.mov',
-        output: '/t/video.mp4',
-        video: hd,
-        audio: stereo,
-        maxHeight: 720,
-        capabilities: FFMPEG_5,
-        progress: true,
-      }),
-      [
-        ...WITH_PROGRESS,
-        ...SAFE_INPUT,
-        '-i',
-        'file:/m/in.mov',
-        '-filter_complex',
-        '[0:0]setpts=PTS-STARTPTS,scale=1280:720:flags=bicubic,setsar=1,format=yuv420p[v];' +
-          '[0:1]asetpts=PTS-STARTPTS,aresample=async=1:first_pts=0[a]',
-        '-map',
-        '[v]',
-        '-map',
-        '[a]',
-        '-c:v',
-        'libx264',
-        '-preset',
-        'veryfast',
-        '-profile:v',
-        'high',
-        '-crf',
-        '23',
-        '-maxrate',
-        '3000k',
-        '-bufsize',
-        '6000k',
-        '-r',
-        '30000/1001',
-        '-fps_mode',
-        'cfr',
-        '-g',
-        '30',
-        '-keyint_min',
-        '30',
-        '-sc_threshold',
-        '0',
-        '-flags',
-        '+cgop',
-        '-c:a',
-        'aac',
-        '-b:a',
-        '128k',
-        '-ac',
-        '2',
-        '-ar',
-        '48000',
-        ...MP4,
-        'file:/t/video.mp4',
-      ],
+    const args = videoProxyArgs({
+      input: '/m/in.mov',
+      output: '/t/video.mp4',
+      video: hd,
+      audio: stereo,
+      maxHeight: 720,
+      capabilities: FFMPEG_5,
+      progress: true,
+    });
+    assertInputAndOutput(args, 'file:/m/in.mov', 'file:/t/video.mp4');
+    assertProgress(args, true);
+    // The first picture and the chosen audio, both from zero; square pixels, 4:2:0.
+    assert.equal(
+      valueOf(args, '-filter_complex'),
+      '[0:0]setpts=PTS-STARTPTS,scale=1280:720:flags=bicubic,setsar=1,format=yuv420p[v];' +
+        '[0:1]asetpts=PTS-STARTPTS,aresample=async=1:first_pts=0[a]',
     );
+    assert.deepEqual(maps(args), ['[v]', '[a]']);
+    // Frame-exact: the source's own rational rate, constant, a closed GOP of one second.
+    assert.deepEqual(options(args, '-r', '-fps_mode', '-g', '-keyint_min', '-sc_threshold', '-flags'), {
+      '-r': '30000/1001',
+      '-fps_mode': 'cfr',
+      '-g': '30',
+      '-keyint_min': '30',
+      '-sc_threshold': '0',
+      '-flags': '+cgop',
+    });
+    // What every browser plays, starting before it has all of it; the rate ceiling grows with the size.
+    assert.deepEqual(
+      options(args, '-c:v', '-profile:v', '-maxrate', '-c:a', '-ac', '-ar', '-movflags', '-f'),
+      {
+        '-c:v': 'libx264',
+        '-profile:v': 'high',
+        '-maxrate': '3000k',
+        '-c:a': 'aac',
+        '-ac': '2',
+        '-ar': '48000',
+        '-movflags': '+faststart',
+        '-f': 'mp4',
+      },
+    );
+    assert.equal(valueOf(args, '-map_metadata'), '-1', 'no metadata of the source is carried over');
   });
 
   it('deinterlaces, widens anamorphic pictures, aligns audio, and uses -vsync on ffmpeg 4', () => {
-    assert.deepEqual(
-      videoProxyArgs({
-        input: '/m/in.ts',
-        output: '/t/video.mp4',
-        video: pal,
-        audio: surround,
-        maxHeight: 1080,
-        capabilities: FFMPEG_4,
-      }),
-      [
-        ...QUIET,
-        ...SAFE_INPUT,
-        '-i',
-        'file:/m/in.ts',
-        '-filter_complex',
-        '[0:0]setpts=PTS-STARTPTS,bwdif=mode=send_frame:parity=auto:deint=all,scale=1024:576:flags=bicubic,setsar=1,format=yuv420p[v];' +
-          '[0:2]asetpts=PTS-STARTPTS-0.541333/TB,aresample=async=1:first_pts=0[a]',
-        '-map',
-        '[v]',
-        '-map',
-        '[a]',
-        '-c:v',
-        'libx264',
-        '-preset',
-        'veryfast',
-        '-profile:v',
-        'high',
-        '-crf',
-        '23',
-        '-maxrate',
-        '2000k',
-        '-bufsize',
-        '4000k',
-        '-r',
-        '25/1',
-        '-vsync',
-        'cfr',
-        '-g',
-        '25',
-        '-keyint_min',
-        '25',
-        '-sc_threshold',
-        '0',
-        '-flags',
-        '+cgop',
-        '-c:a',
-        'aac',
-        '-b:a',
-        '128k',
-        '-ac',
-        '2',
-        '-ar',
-        '48000',
-        ...MP4,
-        'file:/t/video.mp4',
-      ],
+    const args = videoProxyArgs({
+      input: '/m/in.ts',
+      output: '/t/video.mp4',
+      video: pal,
+      audio: surround,
+      maxHeight: 1080,
+      capabilities: FFMPEG_4,
+    });
+    assertInputAndOutput(args, 'file:/m/in.ts', 'file:/t/video.mp4');
+    assertProgress(args, false);
+    assert.equal(
+      valueOf(args, '-filter_complex'),
+      '[0:0]setpts=PTS-STARTPTS,bwdif=mode=send_frame:parity=auto:deint=all,scale=1024:576:flags=bicubic,setsar=1,format=yuv420p[v];' +
+        '[0:2]asetpts=PTS-STARTPTS-0.541333/TB,aresample=async=1:first_pts=0[a]',
     );
+    assert.deepEqual(maps(args), ['[v]', '[a]']);
+    assert.ok(!args.includes('-fps_mode'), 'ffmpeg 4 has no -fps_mode');
+    assert.deepEqual(options(args, '-r', '-vsync', '-g', '-keyint_min', '-maxrate', '-ac'), {
+      '-r': '25/1',
+      '-vsync': 'cfr',
+      '-g': '25',
+      '-keyint_min': '25',
+      '-maxrate': '2000k',
+      '-ac': '2',
+    });
   });
 
   it('leaves audio out when there is none', () => {
@@ -275,35 +242,27 @@ describe('videoProxyArgs', () => {
 
 describe('audioProxyArgs', () => {
   it('encodes one stream as AAC in MP4, on the video clock, stereo at most', () => {
-    assert.deepEqual(
-      audioProxyArgs({
-        input: '/m/in.ts',
-        output: '/t/audio.m4a',
-        audio: surround,
-        video: pal,
-        progress: true,
-      }),
-      [
-        ...WITH_PROGRESS,
-        ...SAFE_INPUT,
-        '-i',
-        'file:/m/in.ts',
-        '-filter_complex',
-        '[0:2]asetpts=PTS-STARTPTS-0.541333/TB,aresample=async=1:first_pts=0[a]',
-        '-map',
-        '[a]',
-        '-c:a',
-        'aac',
-        '-b:a',
-        '128k',
-        '-ac',
-        '2',
-        '-ar',
-        '48000',
-        ...MP4,
-        'file:/t/audio.m4a',
-      ],
+    const args = audioProxyArgs({
+      input: '/m/in.ts',
+      output: '/t/audio.m4a',
+      audio: surround,
+      video: pal,
+      progress: true,
+    });
+    assertInputAndOutput(args, 'file:/m/in.ts', 'file:/t/audio.m4a');
+    assertProgress(args, true);
+    assert.equal(
+      valueOf(args, '-filter_complex'),
+      '[0:2]asetpts=PTS-STARTPTS-0.541333/TB,aresample=async=1:first_pts=0[a]',
     );
+    assert.deepEqual(maps(args), ['[a]']);
+    assert.deepEqual(options(args, '-c:a', '-ac', '-ar', '-movflags', '-f'), {
+      '-c:a': 'aac',
+      '-ac': '2',
+      '-ar': '48000',
+      '-movflags': '+faststart',
+      '-f': 'mp4',
+    });
   });
 
   it('keeps mono mono', () => {
@@ -329,25 +288,15 @@ describe('thumbnails', () => {
   });
 
   it('decodes to the poster frame (no input seek) and scales it', () => {
-    assert.deepEqual(posterArgs({ input: '/m/in.ts', output: '/t/poster.jpg', video: pal, frame: 25 }), [
-      ...QUIET,
-      ...SAFE_INPUT,
-      '-i',
-      'file:/m/in.ts',
-      '-filter_complex',
+    const args = posterArgs({ input: '/m/in.ts', output: '/t/poster.jpg', video: pal, frame: 25 });
+    assertInputAndOutput(args, 'file:/m/in.ts', 'file:/t/poster.jpg');
+    assert.ok(!args.includes('-ss'), 'frames are counted from the first, not sought by time');
+    assert.equal(
+      valueOf(args, '-filter_complex'),
       "[0:0]bwdif=mode=send_frame:parity=auto:deint=all,select='eq(n,25)',scale=1024:576:flags=bicubic,setsar=1[p]",
-      '-map',
-      '[p]',
-      '-frames:v',
-      '1',
-      '-q:v',
-      '2',
-      '-update',
-      '1',
-      '-f',
-      'image2',
-      'file:/t/poster.jpg',
-    ]);
+    );
+    assert.deepEqual(maps(args), ['[p]']);
+    assert.deepEqual(options(args, '-frames:v', '-f'), { '-frames:v': '1', '-f': 'image2' });
   });
 
   it('lays out one thumbnail per interval that holds a frame', () => {
@@ -377,36 +326,28 @@ describe('thumbnails', () => {
 
   it('selects the first frame of each interval and tiles them', () => {
     const layout = spriteLayout(hd, 10.01, 2);
-    assert.deepEqual(
-      spriteArgs({
-        input: '/m/in.mov',
-        outputDir: '/t/50%/',
-        video: hd,
-        layout,
-        capabilities: FFMPEG_5,
-        progress: true,
-      }),
-      [
-        ...WITH_PROGRESS,
-        ...SAFE_INPUT,
-        '-i',
-        'file:/m/in.mov',
-        '-filter_complex',
-        "[0:0]setpts=PTS-STARTPTS,select='isnan(prev_selected_t)+gte(floor(t/2),floor(prev_selected_t/2)+1)'," +
-          'scale=160:90:flags=bicubic,setsar=1,tile=5x1[s]',
-        '-map',
-        '[s]',
-        '-fps_mode',
-        'passthrough',
-        '-q:v',
-        '4',
-        '-start_number',
-        '1',
-        '-f',
-        'image2',
-        'file:/t/50%%/sprite-%03d.jpg',
-      ],
+    const args = spriteArgs({
+      input: '/m/in.mov',
+      outputDir: '/t/50%/',
+      video: hd,
+      layout,
+      capabilities: FFMPEG_5,
+      progress: true,
+    });
+    // A % in the folder is escaped: ffmpeg reads the name as a pattern.
+    assertInputAndOutput(args, 'file:/m/in.mov', 'file:/t/50%%/sprite-%03d.jpg');
+    assertProgress(args, true);
+    assert.equal(
+      valueOf(args, '-filter_complex'),
+      "[0:0]setpts=PTS-STARTPTS,select='isnan(prev_selected_t)+gte(floor(t/2),floor(prev_selected_t/2)+1)'," +
+        'scale=160:90:flags=bicubic,setsar=1,tile=5x1[s]',
     );
+    assert.deepEqual(maps(args), ['[s]']);
+    assert.deepEqual(options(args, '-fps_mode', '-start_number', '-f'), {
+      '-fps_mode': 'passthrough',
+      '-start_number': '1',
+      '-f': 'image2',
+    });
   });
 
   it('indexes the sheets in WebVTT, back to back to the end', () => {
@@ -447,33 +388,24 @@ describe('thumbnails', () => {
 
 describe('autoQcArgs', () => {
   it('runs every detector in one pass, on a small picture, with scdet where it exists', () => {
-    assert.deepEqual(
-      autoQcArgs({ input: '/m/in.mov', video: hd, audio: stereo, capabilities: FFMPEG_5, progress: true }),
-      [
-        '-hide_banner',
-        '-nostdin',
-        '-y',
-        '-loglevel',
-        'info',
-        '-progress',
-        'pipe:1',
-        '-nostats',
-        ...SAFE_INPUT,
-        '-i',
-        'file:/m/in.mov',
-        '-filter_complex',
-        '[0:0]setpts=PTS-STARTPTS,scale=-2:360:flags=fast_bilinear,blackdetect=d=0.5:pic_th=0.98:pix_th=0.1,' +
-          'freezedetect=n=-60dB:d=2,scdet=threshold=10[v];' +
-          '[0:1]asetpts=PTS-STARTPTS,aresample=async=1:first_pts=0,silencedetect=n=-60dB:d=2,ebur128=peak=true:framelog=verbose[a]',
-        '-map',
-        '[v]',
-        '-map',
-        '[a]',
-        '-f',
-        'null',
-        '-',
-      ],
+    const args = autoQcArgs({
+      input: '/m/in.mov',
+      video: hd,
+      audio: stereo,
+      capabilities: FFMPEG_5,
+      progress: true,
+    });
+    assertInputAndOutput(args, 'file:/m/in.mov', '-');
+    assertProgress(args, true);
+    assert.equal(valueOf(args, '-loglevel'), 'info', 'the detectors print at info');
+    assert.equal(
+      valueOf(args, '-filter_complex'),
+      '[0:0]setpts=PTS-STARTPTS,scale=-2:360:flags=fast_bilinear,blackdetect=d=0.5:pic_th=0.98:pix_th=0.1,' +
+        'freezedetect=n=-60dB:d=2,scdet=threshold=10[v];' +
+        '[0:1]asetpts=PTS-STARTPTS,aresample=async=1:first_pts=0,silencedetect=n=-60dB:d=2,ebur128=peak=true:framelog=verbose[a]',
     );
+    assert.deepEqual(maps(args), ['[v]', '[a]']);
+    assert.equal(valueOf(args, '-f'), 'null', 'measures only, writes nothing');
   });
 
   it('finds shots with select where there is no scdet, and runs on video or audio alone', () => {
@@ -587,34 +519,25 @@ describe('subtitle extraction', () => {
   });
 
   it('converts each stream to WebVTT in one pass', () => {
-    assert.deepEqual(
-      subtitleExtractArgs({
-        input: '/m/in.mp4',
-        outputs: [
-          { streamIndex: 2, output: '/t/subtitle-1.vtt' },
-          { streamIndex: 4, output: '/t/subtitle-2.vtt' },
-        ],
-      }),
-      [
-        ...QUIET,
-        ...SAFE_INPUT,
-        '-i',
-        'file:/m/in.mp4',
-        '-map',
-        '0:2',
-        '-c:s',
-        'webvtt',
-        '-f',
-        'webvtt',
-        'file:/t/subtitle-1.vtt',
-        '-map',
-        '0:4',
-        '-c:s',
-        'webvtt',
-        '-f',
-        'webvtt',
-        'file:/t/subtitle-2.vtt',
+    const args = subtitleExtractArgs({
+      input: '/m/in.mp4',
+      outputs: [
+        { streamIndex: 2, output: '/t/subtitle-1.vtt' },
+        { streamIndex: 4, output: '/t/subtitle-2.vtt' },
       ],
-    );
+    });
+    assertInputAndOutput(args, 'file:/m/in.mp4', 'file:/t/subtitle-2.vtt');
+    // Each output takes its own stream, converted: `-map` and the codec come before the file.
+    const outputs = ['file:/t/subtitle-1.vtt', 'file:/t/subtitle-2.vtt'].map((file) => args.indexOf(file));
+    assert.deepEqual(maps(args), ['0:2', '0:4']);
+    for (const [n, end] of outputs.entries()) {
+      const start = n === 0 ? args.indexOf('-i') + 2 : (outputs[n - 1] as number) + 1;
+      const part = args.slice(start, end);
+      assert.deepEqual(options(part, '-map', '-c:s', '-f'), {
+        '-map': n === 0 ? '0:2' : '0:4',
+        '-c:s': 'webvtt',
+        '-f': 'webvtt',
+      });
+    }
   });
 });
