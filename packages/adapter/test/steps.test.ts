@@ -187,7 +187,7 @@ for (const { name, open } of DATABASES) {
       const [first, second] = await queue.lease('w', ['probe'], 2);
       assert.ok(first && second);
       await queue.complete(first.id, first.leaseToken, { metadata: { n: 1 } });
-      await queue.fail(second.id, second.leaseToken, 'broken', true);
+      await queue.fail(second.id, second.leaseToken, { error: 'broken', retryable: true });
       assert.deepEqual(calls, ['completed probe {"metadata":{"n":1}}', 'settled probe failed']);
     });
   });

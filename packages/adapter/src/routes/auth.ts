@@ -13,10 +13,9 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { AppContext } from '../context.js';
 import { errors } from './errors.js';
-import { conflict, notFound, unauthorized } from '@frameproof/core';
+import { notFound, unauthorized } from '@frameproof/core';
 import { principalOf } from '../plugins/auth.js';
 import { publicUser } from '../repositories/users.js';
-import { hashPassword } from '../services/passwords.js';
 
 export const authRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async (app, { ctx }) => {
   app.post(
@@ -125,11 +124,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async 
       config: { permission: 'asset:read' },
       schema: { tags: ['auth'], summary: 'Who the token belongs to', response: { 200: User, ...errors } },
     },
-    async (req) => {
-      const user = await ctx.users.byId(principalOf(req).userId);
-      if (!user) throw notFound('user');
-      return publicUser(user);
-    },
+    (req) => ctx.auth.user(principalOf(req).userId),
   );
 
   app.get(
@@ -138,7 +133,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async 
       config: { permission: 'user:manage' },
       schema: { tags: ['users'], response: { 200: Type.Object({ items: Type.Array(User) }), ...errors } },
     },
-    async () => ({ items: (await ctx.users.list()).map(publicUser) }),
+    async () => ({ items: await ctx.auth.listUsers() }),
   );
   app.post(
     '/api/users',
@@ -146,17 +141,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async 
       config: { permission: 'user:manage' },
       schema: { tags: ['users'], body: CreateUserBody, response: { 201: User, ...errors } },
     },
-    async (req, reply) => {
-      if (await ctx.users.byUsername(req.body.username))
-        throw conflict(`the username "${req.body.username}" is taken`);
-      const user = await ctx.users.create({
-        username: req.body.username,
-        role: req.body.role,
-        displayName: req.body.displayName ?? null,
-        passwordHash: await hashPassword(req.body.password),
-      });
-      return reply.code(201).send(publicUser(user));
-    },
+    async (req, reply) => reply.code(201).send(await ctx.auth.createUser(req.body)),
   );
   app.patch(
     '/api/users/:id',

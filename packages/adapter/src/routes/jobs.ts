@@ -14,9 +14,7 @@ import {
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { AppContext } from '../context.js';
 import { errors } from './errors.js';
-import { notFound } from '@frameproof/core';
 import { principalOf } from '../plugins/auth.js';
-import { JobsRepository } from '../repositories/jobs.js';
 
 /** Jobs for people (list, retry, cancel) and the worker protocol under /api/runner. */
 export const jobRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async (app, { ctx }) => {
@@ -31,7 +29,7 @@ export const jobRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async (
         response: { 200: JobList, ...errors },
       },
     },
-    async (req) => ({ items: await new JobsRepository(ctx.db).list(req.query) }),
+    async (req) => ({ items: await ctx.queue.list(req.query) }),
   );
   app.get(
     '/api/jobs/:id',
@@ -39,12 +37,7 @@ export const jobRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async (
       config: { permission: 'job:read' },
       schema: { tags: ['jobs'], params: IdParams, response: { 200: Job, ...errors } },
     },
-    async (req) => {
-      const job = await new JobsRepository(ctx.db).byId(req.params.id, { visible: true });
-      if (!job) throw notFound('job');
-      const { payload: _, ...rest } = job;
-      return rest;
-    },
+    (req) => ctx.queue.get(req.params.id),
   );
   app.post(
     '/api/jobs/:id/retry',
@@ -117,7 +110,11 @@ export const jobRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async (
       config: { permission: 'job:work' },
       schema: { ...runner, params: IdParams, body: FailBody, response: { 200: Job, ...errors } },
     },
-    (req) => ctx.queue.fail(req.params.id, req.body.leaseToken, req.body.error, req.body.retryable),
+    (req) =>
+      ctx.queue.fail(req.params.id, req.body.leaseToken, {
+        error: req.body.error,
+        retryable: req.body.retryable,
+      }),
   );
   app.post(
     '/api/runner/jobs/:id/release',

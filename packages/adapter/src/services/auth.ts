@@ -1,8 +1,14 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { type Role, strongestRole, type TokenResponse } from '@frameproof/core';
+import {
+  type CreateUserBody,
+  type Role,
+  strongestRole,
+  type TokenResponse,
+  type User,
+} from '@frameproof/core';
 import { createRemoteJWKSet, decodeJwt, jwtVerify, SignJWT, type JWTPayload } from 'jose';
 import type { OidcConfig } from '../config.js';
-import { forbidden, tooManyRequests, unauthorized, unavailable } from '@frameproof/core';
+import { conflict, forbidden, notFound, tooManyRequests, unauthorized, unavailable } from '@frameproof/core';
 import { KeyRing } from './key-ring.js';
 import { LoginThrottle } from './login-throttle.js';
 import { publicUser, type UserRecord, type UsersRepository } from '../repositories/users.js';
@@ -90,6 +96,30 @@ export class AuthService {
   async endSessions(userId: string, reason: string): Promise<void> {
     await this.sessions.endAll(userId, reason);
     this.changed(userId);
+  }
+
+  /** A user as the API shows them (no password hash). */
+  async user(id: string): Promise<User> {
+    const user = await this.users.byId(id);
+    if (!user) throw notFound('user');
+    return publicUser(user);
+  }
+
+  async listUsers(): Promise<User[]> {
+    return (await this.users.list()).map(publicUser);
+  }
+
+  /** A person who signs in locally; a taken username is refused and changes nothing. */
+  async createUser(body: CreateUserBody): Promise<User> {
+    if (await this.users.byUsername(body.username))
+      throw conflict(`the username "${body.username}" is taken`);
+    const user = await this.users.create({
+      username: body.username,
+      role: body.role,
+      displayName: body.displayName ?? null,
+      passwordHash: await hashPassword(body.password),
+    });
+    return publicUser(user);
   }
 
   /**

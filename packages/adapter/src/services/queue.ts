@@ -5,6 +5,7 @@ import {
   type JobType,
   JOB_TYPES,
   type LeasedJob,
+  type ListJobsQuery,
 } from '@frameproof/core';
 import type { Database } from '../db/database.js';
 import { conflict, notFound } from '@frameproof/core';
@@ -70,6 +71,19 @@ export class JobQueue {
     return this.owner;
   }
 
+  /** Jobs, newest first, filtered by asset, status or type; none of a deleted asset. */
+  list(query: ListJobsQuery): Promise<Job[]> {
+    return new JobsRepository(this.db).list(query);
+  }
+
+  /** A job as people see it: without its payload, and not one of a deleted asset. */
+  async get(id: string): Promise<Job> {
+    const job = await new JobsRepository(this.db).byId(id, { visible: true });
+    if (!job) throw notFound('job');
+    const { payload: _payload, ...rest } = job;
+    return rest;
+  }
+
   /** Queues a job in `changes`' transaction; workers are told once it commits. */
   async enqueue<T extends JobType>(
     changes: Changes,
@@ -126,11 +140,12 @@ export class JobQueue {
     });
   }
 
-  fail(id: string, token: string, error: string, retryable: boolean): Promise<Job> {
+  /** A worker could not do the job: it is queued again while `retryable` and attempts remain. */
+  fail(id: string, token: string, failure: { error: string; retryable: boolean }): Promise<Job> {
     return this.change(async (changes, jobs) => {
       const held = await jobs.holding(id, token);
       if (!held) throw await this.leaseLost(id, changes.tx);
-      return this.retryOrFail(changes, held, error, { retryable });
+      return this.retryOrFail(changes, held, failure);
     });
   }
 
@@ -182,7 +197,8 @@ export class JobQueue {
       for (const expired of await jobs.expiredLeases()) {
         const held = await jobs.byId(expired.id);
         if (!held) continue;
-        await this.retryOrFail(changes, held, 'the worker stopped responding (lease expired)', {
+        await this.retryOrFail(changes, held, {
+          error: 'the worker stopped responding (lease expired)',
           retryable: true,
         });
         reaped++;
@@ -207,11 +223,10 @@ export class JobQueue {
   private async retryOrFail(
     changes: Changes,
     job: Job,
-    error: string,
-    o: { retryable: boolean },
+    { error, retryable }: { error: string; retryable: boolean },
   ): Promise<Job> {
     const jobs = new JobsRepository(changes.tx);
-    if (o.retryable && job.attempts < job.maxAttempts) {
+    if (retryable && job.attempts < job.maxAttempts) {
       const delaySeconds = Math.min(300, this.options.retryBaseSeconds * 2 ** Math.max(0, job.attempts - 1));
       const queued = await jobs.requeue(job.id, { error, delaySeconds, countAttempt: true });
       changes.announce(jobEvent(queued));
