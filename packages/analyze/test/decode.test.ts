@@ -30,39 +30,25 @@ test('decode arguments: seek a second early, force the layout, raw s16le to stdo
   const plan = decodeArgs(source, 96_000 + 480, 48_000);
   assert.equal(plan.skipFrames, 48_000);
   const { args } = plan;
-  assert.deepEqual(args.slice(0, 8), [
-    '-hide_banner',
-    '-nostdin',
-    '-y',
-    '-loglevel',
-    'error',
-    '-nostats',
-    '-ss',
-    '1.01',
-  ]);
+  const valueOf = (flag: string) => args[args.indexOf(flag) + 1];
+  const input = args.indexOf('-i');
+  assert.equal(args[input + 1], 'file:/media/a.mp4');
   assert.ok(args.includes('-format_whitelist'), 'only media demuxers');
-  assert.deepEqual(args.slice(args.indexOf('-i')), [
-    '-i',
-    'file:/media/a.mp4',
+  // Seeking on the input is fast; the second of run-up before the frame is decoded and dropped.
+  assert.ok(args.indexOf('-ss') < input && args.indexOf('-ss') >= 0, 'the seek is on the input');
+  assert.equal(valueOf('-ss'), '1.01');
+  assert.ok(args.indexOf('-t') > input);
+  assert.equal(valueOf('-t'), '2.1', 'the run-up, the frames asked for and a tenth of a second');
+  assert.deepEqual(args.slice(args.indexOf('-map'), args.indexOf('-map') + 5), [
     '-map',
     '0:3',
     '-vn',
     '-sn',
     '-dn',
-    '-t',
-    '2.1',
-    '-ac',
-    '2',
-    '-ar',
-    '48000',
-    '-c:a',
-    'pcm_s16le',
-    '-flush_packets',
-    '0',
-    '-f',
-    's16le',
-    'pipe:1',
   ]);
+  // The reader's frame arithmetic relies on this layout: interleaved s16le, the track's rate.
+  assert.deepEqual(['-ac', '-ar', '-c:a', '-f'].map(valueOf), ['2', '48000', 'pcm_s16le', 's16le']);
+  assert.equal(args.at(-1), 'pipe:1');
   const whole = decodeArgs(source, 0, undefined);
   assert.equal(whole.skipFrames, 0);
   assert.equal(whole.args.includes('-ss'), false);

@@ -34,9 +34,31 @@ export interface DecodePlan {
   skipFrames: number;
 }
 
+/** The one audio track of `source`, and nothing of the other streams. */
+export function trackArgs(source: Pick<AudioSource, 'map'>): string[] {
+  return ['-map', source.map, '-vn', '-sn', '-dn'];
+}
+
+/** The PCM output every decode writes: interleaved s16le at the track's channels and rate, on stdout. */
+export function pcmOutputArgs(source: Pick<AudioSource, 'channels' | 'sampleRate'>): string[] {
+  return [
+    '-ac',
+    String(source.channels),
+    '-ar',
+    String(source.sampleRate),
+    '-c:a',
+    'pcm_s16le',
+    '-flush_packets',
+    '0',
+    '-f',
+    's16le',
+    'pipe:1',
+  ];
+}
+
 /** ffmpeg arguments that write frames [start, start + count) as interleaved s16le to stdout. */
 export function decodeArgs(source: AudioSource, start: number, count: number | undefined): DecodePlan {
-  const { sampleRate, channels } = source;
+  const { sampleRate } = source;
   const seekFrame = start > 0 ? Math.max(0, start - PREROLL_SECONDS * sampleRate) : 0;
   const skipFrames = start - seekFrame;
   return {
@@ -45,26 +67,12 @@ export function decodeArgs(source: AudioSource, start: number, count: number | u
       ...ffmpegGlobalArgs(),
       ...(seekFrame > 0 ? ['-ss', ffmpegSeconds(seekFrame / sampleRate)] : []),
       ...ffmpegInputArgs(source.input),
-      '-map',
-      source.map,
-      '-vn',
-      '-sn',
-      '-dn',
+      ...trackArgs(source),
       // A little more than needed; the reader stops at the exact frame.
       ...(count !== undefined
         ? ['-t', ffmpegSeconds((skipFrames + count + Math.ceil(sampleRate / 10)) / sampleRate)]
         : []),
-      '-ac',
-      String(channels),
-      '-ar',
-      String(sampleRate),
-      '-c:a',
-      'pcm_s16le',
-      '-flush_packets',
-      '0',
-      '-f',
-      's16le',
-      'pipe:1',
+      ...pcmOutputArgs(source),
     ],
   };
 }

@@ -15,7 +15,7 @@
 import { ffmpegGlobalArgs, ffmpegInputArgs } from '@frameproof/core';
 import { entryName } from '../cache.js';
 import type { AudioSource } from '../resolver.js';
-import type { DecodePlan } from './decode.js';
+import { type DecodePlan, pcmOutputArgs, trackArgs } from './decode.js';
 
 export interface SilenceSettings {
   /** dBFS below which audio counts as silent. */
@@ -75,17 +75,7 @@ export function onePassArgs(source: AudioSource, silence: SilenceSettings = DEFA
       onePassGraph(source, silence),
       '-map',
       '[pcm]',
-      '-ac',
-      String(source.channels),
-      '-ar',
-      String(source.sampleRate),
-      '-c:a',
-      'pcm_s16le',
-      '-flush_packets',
-      '0',
-      '-f',
-      's16le',
-      'pipe:1',
+      ...pcmOutputArgs(source),
     ],
   };
 }
@@ -95,11 +85,7 @@ export function measureOnlyArgs(source: AudioSource, silence: SilenceSettings): 
   return [
     ...ffmpegGlobalArgs({ logLevel: 'info' }),
     ...ffmpegInputArgs(source.input),
-    '-map',
-    source.map,
-    '-vn',
-    '-sn',
-    '-dn',
+    ...trackArgs(source),
     '-af',
     measurementFilters(silence).join(','),
     '-f',
