@@ -78,7 +78,10 @@ export async function measureWorkspace(): Promise<Record<string, unknown>> {
     await frontend.listen({ port: 0, host: '127.0.0.1' });
     const origin = (s: { server: { address(): unknown } }) =>
       `http://127.0.0.1:${(s.server.address() as AddressInfo).port}`;
-    const gateway = await buildGateway({ adapter: origin(adapter), frontend: origin(frontend) }, false);
+    const gateway = await buildGateway(
+      { adapter: origin(adapter), frontend: origin(frontend) },
+      { logger: false },
+    );
     closers.push(() => gateway.close());
     await gateway.listen({ port: 0, host: '127.0.0.1' });
     const url = origin(gateway);

@@ -125,7 +125,7 @@ export class WebStack {
 /** The gateway as its own process (start.ts starts everything; here the stack has its own services). */
 const GATEWAY = `
 const { buildGateway } = await import('@frameproof/gateway');
-const gateway = await buildGateway(JSON.parse(process.env.UPSTREAMS), false);
+const gateway = await buildGateway(JSON.parse(process.env.UPSTREAMS), { logger: false });
 await gateway.listen({ port: Number(process.env.PORT), host: '127.0.0.1' });
 process.on('SIGTERM', () => gateway.close().then(() => process.exit(0)));
 `;

@@ -90,15 +90,12 @@ test('the SIMD loop gives exactly what the JavaScript loop gives', () => {
   samples.set([-32768, -32768, 32767, 32767, -32768, 32767, -1, 0, 1, -2, -3, 0], 2000);
   for (const spp of [4, 8, 12, 256, 1024, 4096]) {
     for (const spec of [storedSeries(2), requestedSeries(2, 'all'), requestedSeries(2, 'merged')]) {
-      const run = (useSimd: boolean) => {
+      const run = (simd: boolean) => {
         const parts: Int16Array[] = [];
         const stride = seriesCount(spec) * 2;
-        const acc = new PeakAccumulator(
-          spec,
-          spp,
-          (d, bins) => parts.push(d.slice(0, bins * stride)),
-          useSimd,
-        );
+        const acc = new PeakAccumulator(spec, spp, (d, bins) => parts.push(d.slice(0, bins * stride)), {
+          simd,
+        });
         for (let at = 0; at < samples.length; at += 33_333) acc.push(samples.subarray(at, at + 33_333));
         acc.end();
         return Array.from(concatInt16(parts));

@@ -18,7 +18,7 @@ const program = new Command('frameproof')
   .option('--json', 'print JSON (for scripts) instead of text')
   .showHelpAfterError();
 
-const output = () => new Output(Boolean(program.opts<{ json?: boolean }>().json));
+const output = () => new Output({ json: Boolean(program.opts<{ json?: boolean }>().json) });
 const session = () => SessionClient.open(config);
 const ROLES = ['admin', 'editor', 'reviewer', 'viewer'];
 const role = new Option('--role <role>', 'admin, editor, reviewer or viewer').choices(ROLES);

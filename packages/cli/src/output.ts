@@ -2,7 +2,10 @@ import { MultiBar, Presets, type SingleBar } from 'cli-progress';
 
 /** What a command prints: lines for people, or one JSON document (or JSON lines) with `--json`. */
 export class Output {
-  constructor(readonly json: boolean) {}
+  readonly json: boolean;
+  constructor({ json }: { json: boolean }) {
+    this.json = json;
+  }
 
   /** The result: `data` as JSON, or `text` for people. */
   result(data: unknown, text: () => string): void {
@@ -17,13 +20,13 @@ export class Output {
 
   /** Progress bars on stderr in a terminal; nothing elsewhere (and never with `--json`). */
   bars(): Bars {
-    return new Bars(!this.json && Boolean(process.stderr.isTTY));
+    return new Bars({ enabled: !this.json && Boolean(process.stderr.isTTY) });
   }
 }
 
 export class Bars {
   private readonly multi: MultiBar | undefined;
-  constructor(enabled: boolean) {
+  constructor({ enabled }: { enabled: boolean }) {
     this.multi = enabled
       ? new MultiBar(
           {

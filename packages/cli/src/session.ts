@@ -28,9 +28,9 @@ export class SessionClient extends FrameproofClient {
     return this.session.username;
   }
 
-  /** The current access token, refreshed first when `stale`. */
-  async token(stale = false): Promise<string> {
-    if (stale) await this.renew();
+  /** The current access token; with `refresh`, a new one first (the last was refused). */
+  async token({ refresh = false }: { refresh?: boolean } = {}): Promise<string> {
+    if (refresh) await this.renew();
     return this.session.accessToken;
   }
 

@@ -103,7 +103,7 @@ export function sendFile(
         },
         onShouldRetry: (err, _attempt, _options) => {
           const status = err.originalResponse?.getStatus() ?? 0;
-          if (status === 401) void client.token(true).catch(() => undefined);
+          if (status === 401) void client.token({ refresh: true }).catch(() => undefined);
           return status === 0 || status === 401 || status === 409 || status === 423 || status >= 500;
         },
         onProgress: (sent) => options.onProgress(sent),

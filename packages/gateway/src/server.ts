@@ -19,7 +19,10 @@ const PLACEHOLDER = `<!doctype html><meta charset="utf-8"><title>Frameproof</tit
  * (not built yet, or no identity provider configured) answers 502 for its paths, as an ALB with
  * no healthy target would, except the frontend, which gets a placeholder page.
  */
-export async function buildGateway(upstreams: Upstreams, logger = true): Promise<FastifyInstance> {
+export async function buildGateway(
+  upstreams: Upstreams,
+  { logger = true }: { logger?: boolean } = {},
+): Promise<FastifyInstance> {
   const app = Fastify({ logger: logger ? { level: 'warn' } : false, bodyLimit: 1024 * 1024 * 1024 });
   // WebSocket upgrades, by the same rules, tunnelled to the prefixes that take them.
   const tunnels = new Map<string, string>();
@@ -34,7 +37,7 @@ export async function buildGateway(upstreams: Upstreams, logger = true): Promise
   app.addHook('onClose', async () => {
     for (const socket of open) socket.destroy();
   });
-  const proxy = (upstream: string, prefix: string, websocket: boolean) => {
+  const proxy = (upstream: string, prefix: string, { websocket }: { websocket: boolean }) => {
     if (websocket) tunnels.set(prefix, upstream);
     return app.register(httpProxy, {
       upstream,
@@ -70,10 +73,10 @@ export async function buildGateway(upstreams: Upstreams, logger = true): Promise
       app.all(`${prefix}/*`, notRunning);
       continue;
     }
-    await proxy(upstream, prefix, name === 'adapter');
+    await proxy(upstream, prefix, { websocket: name === 'adapter' });
   }
   if (upstreams.frontend) {
-    await proxy(upstreams.frontend, '/', false);
+    await proxy(upstreams.frontend, '/', { websocket: false });
   } else {
     app.get('/', async (_req, reply) => reply.type('text/html').send(PLACEHOLDER));
   }

@@ -26,7 +26,7 @@ describe('gateway', () => {
         auth: upstreams.auth?.url,
         frontend: upstreams.frontend?.url,
       },
-      false,
+      { logger: false },
     );
   });
   after(async () => {
@@ -74,7 +74,7 @@ describe('gateway', () => {
   });
 
   it('answers 502 for a service that is not running, on its prefix and below it only', async () => {
-    const lone = await buildGateway({ frontend: upstreams.frontend?.url }, false);
+    const lone = await buildGateway({ frontend: upstreams.frontend?.url }, { logger: false });
     try {
       for (const path of ['/auth', '/auth/realms/frameproof', '/api/analyze', '/api/assets']) {
         const res = await lone.inject({ url: path });

@@ -109,7 +109,7 @@ describe('gateway: what real clients send', () => {
   let dir: string;
   before(async () => {
     up = await upstream();
-    gateway = await buildGateway({ adapter: up.url }, false);
+    gateway = await buildGateway({ adapter: up.url }, { logger: false });
     await gateway.listen({ port: 0, host: '127.0.0.1' });
     base = `http://127.0.0.1:${(gateway.server.address() as AddressInfo).port}`;
     dir = await mkdtemp(join(tmpdir(), 'frameproof-gateway-'));

@@ -138,7 +138,7 @@ export class Runner {
     this.options.bus?.start({
       onMessage: (m) => this.onBusMessage(m),
       onUp: () => this.wake(),
-      onUnauthorized: () => this.login(true),
+      onUnauthorized: () => this.login({ force: true }),
     });
     const poll = (this.options.pollSeconds ?? 30) * 1000;
     this.pollTimer = setInterval(() => {
@@ -169,7 +169,7 @@ export class Runner {
    * access token is renewed with the refresh token, in the same session: a password login
    * every 15 minutes would start a new session each time.
    */
-  private login(force = false): Promise<void> {
+  private login({ force = false }: { force?: boolean } = {}): Promise<void> {
     if (this.loggingIn) return this.loggingIn;
     const { client } = this.options;
     if (!force && client.accessToken) return Promise.resolve();
@@ -204,7 +204,7 @@ export class Runner {
       return await call();
     } catch (err) {
       if (!(err instanceof ApiError && err.status === 401)) throw err;
-      await this.login(true);
+      await this.login({ force: true });
       return call();
     }
   }

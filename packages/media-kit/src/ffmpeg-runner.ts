@@ -5,13 +5,24 @@ import { type FfmpegProgress, ProgressParser, classifyFfmpegFailure } from '@fra
 /** A run of ffmpeg or ffprobe that ended badly; `retryable` is false when the input is at fault. */
 export class FfmpegError extends Error {
   override readonly name = 'FfmpegError';
+  /** Whether running it again may succeed (a resource ran out) or would fail the same way. */
+  readonly retryable: boolean;
+  /** The exit code; null when it never ran or was killed. */
+  readonly exitCode: number | null;
+  /** The end of what it wrote to stderr. */
+  readonly stderr: string;
   constructor(
     message: string,
-    readonly retryable: boolean,
-    readonly exitCode: number | null,
-    readonly stderr: string,
+    {
+      retryable,
+      exitCode = null,
+      stderr = '',
+    }: { retryable: boolean; exitCode?: number | null; stderr?: string },
   ) {
     super(message);
+    this.retryable = retryable;
+    this.exitCode = exitCode;
+    this.stderr = stderr;
   }
 }
 
@@ -116,7 +127,7 @@ export class FfmpegRunner {
     });
     const done = new Promise<RunResult>((resolve, reject) => {
       child.once('error', (err) =>
-        reject(new FfmpegError(`cannot run ${command}: ${err.message}`, true, null, '')),
+        reject(new FfmpegError(`cannot run ${command}: ${err.message}`, { retryable: true })),
       );
       child.once('close', (code, killedBy) => {
         signal?.removeEventListener('abort', onAbort);
@@ -174,7 +185,7 @@ export class FfmpegRunner {
         if (stdout.length > stdoutLimit) {
           child.kill('SIGKILL');
           settle(() =>
-            reject(new FfmpegError(`${command} wrote more than ${stdoutLimit} bytes`, false, null, '')),
+            reject(new FfmpegError(`${command} wrote more than ${stdoutLimit} bytes`, { retryable: false })),
           );
         }
       });
@@ -188,7 +199,7 @@ export class FfmpegRunner {
         for (const line of lines) onStderrLine(line);
       });
       child.on('error', (err) =>
-        settle(() => reject(new FfmpegError(`cannot run ${command}: ${err.message}`, true, null, ''))),
+        settle(() => reject(new FfmpegError(`cannot run ${command}: ${err.message}`, { retryable: true }))),
       );
       child.on('close', (code, killedBy) => {
         if (partialLine && onStderrLine) onStderrLine(partialLine);
@@ -220,5 +231,9 @@ function failure(
       ? `was killed by ${killedBy}`
       : `exited with code ${code}`;
   const name = command.split('/').pop() ?? command;
-  return new FfmpegError(`${name} ${how}: ${classified.summary}`, retryable, code, tail);
+  return new FfmpegError(`${name} ${how}: ${classified.summary}`, {
+    retryable,
+    exitCode: code,
+    stderr: tail,
+  });
 }

@@ -70,8 +70,8 @@ export class PeakAccumulator {
     readonly spec: SeriesSpec,
     readonly samplesPerPixel: number,
     private readonly sink: BinSink,
-    /** Use the WebAssembly SIMD loop where it applies (tests compare both). */
-    private readonly useSimd = true,
+    /** `simd: false` keeps to the plain loop where the WebAssembly SIMD one applies (tests compare both). */
+    private readonly options: { simd?: boolean } = {},
   ) {
     if (!Number.isInteger(samplesPerPixel) || samplesPerPixel < 1) {
       throw new RangeError(`samplesPerPixel must be a whole number >= 1, got ${samplesPerPixel}`);
@@ -141,7 +141,8 @@ export class PeakAccumulator {
   private wholeBins(a: Int16Array, pos: number, bins: number): void {
     const spp = this.samplesPerPixel;
     const { channels, perChannel, merged } = this.spec;
-    if (channels === 2 && spp % 4 === 0 && simd && this.useSimd) return this.wholeStereoSimd(a, pos, bins);
+    if (channels === 2 && spp % 4 === 0 && simd && this.options.simd !== false)
+      return this.wholeStereoSimd(a, pos, bins);
     const stride = this.series * 2;
     const out = this.batch;
     let i = pos * channels;

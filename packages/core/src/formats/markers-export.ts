@@ -69,7 +69,7 @@ function requireClock(asset: MarkerExportAsset, format: string): Clock {
 const durationOf = (m: Marker) => m.end.frame - m.start.frame + 1;
 
 /** One line of text: editors' marker formats have no room for line breaks, tabs or pipes. */
-const oneLine = (text: string, pipes = false) => {
+const oneLine = (text: string, { pipes = false }: { pipes?: boolean } = {}) => {
   // Control characters (C0, DEL, C1) become spaces, and runs of spaces collapse.
   // eslint-disable-next-line no-control-regex
   let s = text.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ');
@@ -217,7 +217,7 @@ export function markersToEdl(asset: MarkerExportAsset, markers: readonly Marker[
     const event = String(i + 1).padStart(3, '0');
     lines.push(`${event}  001      V     C        ${tcIn} ${tcOut} ${tcIn} ${tcOut}  `);
     lines.push(
-      ` |C:ResolveColor${colorOf(m, RESOLVE_COLORS, 'Blue')} |M:${oneLine(m.title, true)} |D:${durationOf(m)}`,
+      ` |C:ResolveColor${colorOf(m, RESOLVE_COLORS, 'Blue')} |M:${oneLine(m.title, { pipes: true })} |D:${durationOf(m)}`,
     );
     const note = qcNote(m);
     if (note) lines.push(`* QC: ${oneLine(note)}`);

@@ -29,14 +29,11 @@ function invalid(message: string): never {
 }
 
 /** The payload comes over HTTP as JSON: check what the processors rely on. */
-function checked<P extends JobPayload>(payload: P, needsTechnical: boolean): P {
+function checked<P extends JobPayload>(payload: P, { technical }: { technical: boolean }): P {
   const p = payload as Partial<JobPayload<'video-proxy'>> | undefined;
   if (typeof p?.source?.key !== 'string' || !p.source.key) invalid('the job has no source key');
   if (typeof p.outputPrefix !== 'string' || !p.outputPrefix) invalid('the job has no output prefix');
-  if (
-    needsTechnical &&
-    (!p.technical || !Array.isArray(p.technical.video) || !Array.isArray(p.technical.audio))
-  )
+  if (technical && (!p.technical || !Array.isArray(p.technical.video) || !Array.isArray(p.technical.audio)))
     invalid('the job has no technical metadata (probe first)');
   return payload;
 }
@@ -58,7 +55,7 @@ export function createProcessors(
 ): ProcessorTable {
   return {
     probe: async (ctx) => {
-      const { source, outputPrefix } = checked(ctx.payload, false);
+      const { source, outputPrefix } = checked(ctx.payload, { technical: false });
       const technical = await transcoder.probe({ source }, ctx);
       checkMediaLimits(technical, limits);
       // Text subtitle streams of the source become subtitle shapes, numbered from 1 in stream
@@ -87,7 +84,7 @@ export function createProcessors(
     },
 
     'video-proxy': async (ctx) => {
-      const { source, technical, outputPrefix, maxHeight } = checked(ctx.payload, true);
+      const { source, technical, outputPrefix, maxHeight } = checked(ctx.payload, { technical: true });
       if (!Number.isInteger(maxHeight) || maxHeight < 2)
         invalid(`maxHeight must be a whole number >= 2, got ${maxHeight}`);
       const video = firstVideo(technical);
@@ -108,7 +105,9 @@ export function createProcessors(
     },
 
     'audio-proxy': async (ctx) => {
-      const { source, technical, outputPrefix, track, streamIndex } = checked(ctx.payload, true);
+      const { source, technical, outputPrefix, track, streamIndex } = checked(ctx.payload, {
+        technical: true,
+      });
       const audio =
         technical.audio.find((a) => a.index === streamIndex) ??
         technical.audio.find((a) => a.track === track);
@@ -129,7 +128,9 @@ export function createProcessors(
     },
 
     thumbnails: async (ctx) => {
-      const { source, technical, outputPrefix, spriteIntervalSeconds } = checked(ctx.payload, true);
+      const { source, technical, outputPrefix, spriteIntervalSeconds } = checked(ctx.payload, {
+        technical: true,
+      });
       if (!(spriteIntervalSeconds > 0))
         invalid(`spriteIntervalSeconds must be > 0, got ${spriteIntervalSeconds}`);
       const video = firstVideo(technical);
@@ -155,7 +156,7 @@ export function createProcessors(
     },
 
     'auto-qc': async (ctx) => {
-      const { source, technical, loudnessTarget } = checked(ctx.payload, true);
+      const { source, technical, loudnessTarget } = checked(ctx.payload, { technical: true });
       const target = loudnessTarget ?? DEFAULT_LOUDNESS_TARGET;
       const video = technical.video[0];
       const audio = technical.audio[0];
