@@ -1,34 +1,17 @@
 import assert from 'node:assert/strict';
-import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { Asset, AssetPage, AssetWithShapes } from '@frameproof/core';
-import { appFor, auth, DATABASES, multipart, type TestApp } from './helpers.js';
+import { appFor, auth, DATABASES, filesUnder, multipart, postAsset, type TestApp } from './helpers.js';
 
-async function upload(
+function upload(
   t: TestApp,
   token: string,
   title?: string,
   name = 'clip.mov',
   data = Buffer.from('not really a movie'),
 ) {
-  const form = multipart(title === undefined ? {} : { title }, { name, type: 'video/quicktime', data });
-  return t.app.inject({
-    method: 'POST',
-    url: '/api/assets',
-    headers: { ...form.headers, ...auth(token) },
-    payload: form.payload,
-  });
-}
-
-async function filesUnder(dir: string): Promise<string[]> {
-  try {
-    return (await readdir(dir, { recursive: true, withFileTypes: true }))
-      .filter((e) => e.isFile())
-      .map((e) => e.name);
-  } catch {
-    return [];
-  }
+  return postAsset(t, token, title === undefined ? {} : { title }, { name, type: 'video/quicktime', data });
 }
 
 for (const { name, open } of DATABASES) {
@@ -132,16 +115,12 @@ for (const { name, open } of DATABASES) {
     it('serves an uploaded page as a sandboxed download, never as a page on our origin', async (t) => {
       const app = await appFor(t, open);
       const token = await app.token();
-      const form = multipart(
+      const res = await postAsset(
+        app,
+        token,
         { title: 'Not a movie' },
         { name: 'x.html', type: 'text/html', data: Buffer.from('<script>alert(document.cookie)</script>') },
       );
-      const res = await app.app.inject({
-        method: 'POST',
-        url: '/api/assets',
-        headers: { ...form.headers, ...auth(token) },
-        payload: form.payload,
-      });
       assert.equal(res.statusCode, 201, res.body);
       const asset = (
         await app.app.inject({ url: `/api/assets/${(res.json() as Asset).id}`, headers: auth(token) })

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { openPostgres, type Database } from '../src/db/database.js';
 import { createTestDatabase } from './helpers.js';
+import { until } from '@frameproof/tests/until';
 
 const url = process.env.TEST_DATABASE_URL;
 const warnings: string[] = [];
@@ -45,7 +46,7 @@ describe(
         ['a', 'b', 'c', 'd'].map((channel) => db.listen(`ch_${channel}`, (payload) => heard.push(payload))),
       );
       await Promise.all(['a', 'b', 'c', 'd'].map((channel) => db.notify(`ch_${channel}`, channel)));
-      for (let i = 0; i < 100 && heard.length < 4; i++) await new Promise((r) => setTimeout(r, 50));
+      await until(() => heard.length >= 4, 'four notifications', { ms: 5000, everyMs: 50 });
       assert.deepEqual(heard.sort(), ['a', 'b', 'c', 'd']);
       await Promise.all(stops.map((stop) => stop()));
       await new Promise((r) => setImmediate(r));

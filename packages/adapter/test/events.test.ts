@@ -15,6 +15,7 @@ import {
   type TestApp,
   uploadAsset,
 } from './helpers.js';
+import { until } from '@frameproof/tests/until';
 
 /** Collects JSON messages from a WebSocket and waits for one that matches. */
 function listen<T>(ws: WebSocket) {
@@ -167,8 +168,10 @@ describe(
       await db.query('SELECT pg_notify($1, $2)', ['frameproof_work', '{"type":"cancel"}']);
       bus.publish({ type: 'asset.updated', assetId: null, id: 'a1' });
       bus.signalWorkers({ type: 'work-available' });
-      for (let i = 0; i < 100 && !(heard.length === 1 && work.length === 1); i++)
-        await new Promise((r) => setTimeout(r, 50));
+      await until(() => heard.length === 1 && work.length === 1, 'the event and the work signal', {
+        ms: 5000,
+        everyMs: 50,
+      });
       assert.deepEqual(heard, [{ type: 'asset.updated', assetId: null, id: 'a1' }]);
       assert.deepEqual(work, [{ type: 'work-available' }]);
       assert.equal(errors.length, 5);

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { type AssetWithShapes, type LiveEvent, type Marker, type Shape } from '@frameproof/core';
 import { ApiError, FrameproofClient } from '@frameproof/client';
-import { appFor, auth, DATABASES, runJob, type TestApp, technical, uploadAsset } from './helpers.js';
+import { appFor, auth, DATABASES, runJob, type TestApp, technical, uploadAsset, addUser } from './helpers.js';
+import { until } from '@frameproof/tests/until';
 
 type Json = Record<string, unknown>;
 
@@ -35,17 +36,6 @@ async function probedAsset(app: TestApp, token: string, title = 'Episode 12') {
   return id;
 }
 
-async function addUser(app: TestApp, role: string) {
-  const res = await app.app.inject({
-    method: 'POST',
-    url: '/api/users',
-    headers: auth(await app.token()),
-    payload: { username: role, password: 'password-1234', role },
-  });
-  assert.equal(res.statusCode, 201, res.body);
-  return app.token(role);
-}
-
 async function markersOf(app: TestApp, token: string, id: string) {
   return (
     (await app.app.inject({ url: `/api/assets/${id}/markers`, headers: auth(token) })).json() as {
@@ -62,12 +52,10 @@ function recordEvents(app: TestApp) {
     seen,
     stop,
     async waitFor(match: (e: LiveEvent) => boolean): Promise<LiveEvent> {
-      for (let i = 0; i < 250; i++) {
-        const found = seen.find(match);
-        if (found) return found;
-        await new Promise((r) => setTimeout(r, 20));
-      }
-      assert.fail(`no matching event; saw ${JSON.stringify(seen)}`);
+      await until(() => seen.some(match), 'a matching event', { ms: 5000, everyMs: 20 }).catch(() =>
+        assert.fail(`no matching event; saw ${JSON.stringify(seen)}`),
+      );
+      return seen.find(match) as LiveEvent;
     },
   };
 }

@@ -1,4 +1,5 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import assert from 'node:assert/strict';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, type TestContext } from 'node:test';
@@ -91,12 +92,19 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
+export interface StartOptions {
+  /** The storage, made in the app's folder; a local folder there by default. */
+  storage?: (dir: string) => Storage;
+  /** Off by default. */
+  logger?: NonNullable<Parameters<typeof buildApp>[1]>['logger'];
+  /** What the context takes besides its config (an injected clock). */
+  context?: ContextOptions;
+}
+
 export async function startApp(
   openDb: () => Promise<Database>,
   overrides: Partial<AdapterConfig> = {},
-  storage?: (dir: string) => Storage,
-  logger: NonNullable<Parameters<typeof buildApp>[1]>['logger'] = false,
-  options: ContextOptions = {},
+  { storage, logger = false, context = {} }: StartOptions = {},
 ): Promise<TestApp> {
   const dir = await mkdtemp(join(tmpdir(), 'frameproof-adapter-'));
   const config: AdapterConfig = {
@@ -108,7 +116,7 @@ export async function startApp(
   };
   const db = await openDb();
   const store = storage ? storage(dir) : new LocalStorage(join(dir, 'media'));
-  const ctx = await createContext(config, db, store, options);
+  const ctx = await createContext(config, db, store, context);
   const app = await buildApp(ctx, { logger });
   const tokens = new Map<string, string>();
   return {
@@ -197,6 +205,22 @@ export async function addUsers(t: TestApp, users: Record<string, string>): Promi
   }
 }
 
+/** POSTs one file as a new asset, as `token`'s user; the answer is the test's to check. */
+export function postAsset(
+  t: TestApp,
+  token: string,
+  fields: Record<string, string>,
+  file: { name: string; type: string; data: Buffer },
+) {
+  const form = multipart(fields, file);
+  return t.app.inject({
+    method: 'POST',
+    url: '/api/assets',
+    headers: { ...form.headers, ...auth(token) },
+    payload: form.payload,
+  });
+}
+
 /** Uploads a small file as `token`'s user and returns the new asset's id. */
 export async function uploadAsset(
   t: TestApp,
@@ -204,15 +228,32 @@ export async function uploadAsset(
   title = 'Clip',
   data = Buffer.from('bytes'),
 ): Promise<string> {
-  const form = multipart({ title }, { name: `${title}.mov`, type: 'video/quicktime', data });
-  const res = await t.app.inject({
-    method: 'POST',
-    url: '/api/assets',
-    headers: { ...form.headers, ...auth(token) },
-    payload: form.payload,
-  });
+  const res = await postAsset(t, token, { title }, { name: `${title}.mov`, type: 'video/quicktime', data });
   if (res.statusCode !== 201) throw new Error(`upload: ${res.statusCode} ${res.body}`);
   return (res.json() as { id: string }).id;
+}
+
+/** Creates a local user `username` (named after the role unless given) and signs them in. */
+export async function addUser(t: TestApp, role: string, username = role): Promise<string> {
+  const res = await t.app.inject({
+    method: 'POST',
+    url: '/api/users',
+    headers: auth(await t.token()),
+    payload: { username, password: 'password-1234', role },
+  });
+  assert.equal(res.statusCode, 201, res.body);
+  return t.token(username);
+}
+
+/** The names of the files below `dir`, at any depth; none when it does not exist. */
+export async function filesUnder(dir: string): Promise<string[]> {
+  try {
+    return (await readdir(dir, { recursive: true, withFileTypes: true }))
+      .filter((e) => e.isFile())
+      .map((e) => e.name);
+  } catch {
+    return [];
+  }
 }
 
 /** Technical metadata as the probe reports it, for a video with `audioTracks` stereo tracks. */

@@ -10,7 +10,7 @@ it('keeps query strings, where tokens and signatures travel, out of the request 
   stream.on('data', (chunk: Buffer) => lines.push(chunk.toString()));
   const open = DATABASES[0]?.open;
   assert.ok(open);
-  const t = await startApp(open, { logLevel: 'info' }, undefined, { stream });
+  const t = await startApp(open, { logLevel: 'info' }, { logger: { stream } });
   try {
     const token = await t.token();
     await t.app.inject({ url: `/api/assets?access_token=${token}&x=1`, headers: auth(token) });

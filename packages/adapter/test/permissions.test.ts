@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { can, type Permission, PERSON_ROLES, type Role } from '@frameproof/core';
-import { auth, DATABASES, RUNNER, startApp, uploadAsset } from './helpers.js';
+import { auth, DATABASES, RUNNER, startApp, uploadAsset, addUser } from './helpers.js';
 
 const ID = '00000000-0000-4000-8000-000000000000';
 
@@ -91,16 +91,7 @@ describe(`permissions (${name})`, () => {
     t.after(() => app.close());
     const admin = await app.token();
     const tokens: Partial<Record<Role, string>> = { admin, service: await app.token(RUNNER.username) };
-    for (const role of PERSON_ROLES.filter((r) => r !== 'admin')) {
-      const res = await app.app.inject({
-        method: 'POST',
-        url: '/api/users',
-        headers: auth(admin),
-        payload: { username: role, password: 'password-1234', role },
-      });
-      assert.equal(res.statusCode, 201, res.body);
-      tokens[role] = await app.token(role);
-    }
+    for (const role of PERSON_ROLES.filter((r) => r !== 'admin')) tokens[role] = await addUser(app, role);
     const assetId = await uploadAsset(app, admin);
     for (const route of ROUTES) {
       if (route.permission === 'public') continue;

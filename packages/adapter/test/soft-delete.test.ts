@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import type { Asset, AssetWithShapes, DeletedAsset, Job, LiveEvent, Marker } from '@frameproof/core';
@@ -13,39 +12,24 @@ import {
   technical,
   type TestApp,
   uploadAsset,
+  addUser,
+  filesUnder,
 } from './helpers.js';
 
 const DAY_MS = 86_400_000;
 const UNKNOWN = '00000000-0000-4000-8000-000000000000';
 
-async function filesUnder(dir: string): Promise<string[]> {
-  try {
-    return (await readdir(dir, { recursive: true, withFileTypes: true }))
-      .filter((e) => e.isFile())
-      .map((e) => e.name);
-  } catch {
-    return [];
-  }
-}
-
 /** An app whose deletion clock the test moves by hand; users editor, reviewer and viewer exist. */
 async function setUp(t: TestContext, open: (typeof DATABASES)[number]['open']) {
   const clock = { now: new Date('2026-03-01T12:00:00.000Z') };
-  const app = await startApp(open, {}, undefined, false, { now: () => clock.now });
+  const app = await startApp(open, {}, { context: { now: () => clock.now } });
   t.after(() => app.close());
   const admin = await app.token();
-  for (const role of ['editor', 'reviewer', 'viewer']) {
-    const res = await app.app.inject({
-      method: 'POST',
-      url: '/api/users',
-      headers: auth(admin),
-      payload: { username: role, password: 'password-1234', role },
-    });
-    assert.equal(res.statusCode, 201, res.body);
-  }
+  const editor = await addUser(app, 'editor');
+  for (const role of ['reviewer', 'viewer']) await addUser(app, role);
   const events: LiveEvent[] = [];
   app.ctx.events.onEvent((e) => events.push(e));
-  return { app, clock, admin, editor: await app.token('editor'), events };
+  return { app, clock, admin, editor, events };
 }
 
 /** An asset with a probe done (so it has a timeline), a marker with a comment, and jobs queued. */

@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import type { AssetWithShapes, Job } from '@frameproof/core';
 import { LocalStorage, type Storage } from '@frameproof/storage';
 import * as tus from 'tus-js-client';
-import { auth, DATABASES, multipart, startApp, type TestApp } from './helpers.js';
+import { auth, DATABASES, startApp, type TestApp, addUser, postAsset } from './helpers.js';
 import { startS3, type TestS3 } from './s3-server.js';
 import { join } from 'node:path';
 import { readdir } from 'node:fs/promises';
@@ -74,7 +74,7 @@ for (const { name, make } of STORAGES) {
     let app: TestApp;
     let endpoint: string;
     before(async () => {
-      app = await startApp(open, { uploadMaxBytes: 4 * 1024 * 1024 }, make);
+      app = await startApp(open, { uploadMaxBytes: 4 * 1024 * 1024 }, { storage: make });
       await app.app.listen({ port: 0, host: '127.0.0.1' });
       endpoint = `http://127.0.0.1:${(app.app.server.address() as AddressInfo).port}/api/uploads`;
     });
@@ -114,13 +114,7 @@ for (const { name, make } of STORAGES) {
       const data = randomBytes(1000);
       await assert.rejects(() => send(endpoint, 'nope', data), /401/);
       const admin = await app.token();
-      await app.app.inject({
-        method: 'POST',
-        url: '/api/users',
-        headers: auth(admin),
-        payload: { username: 'viewer', password: 'password-1234', role: 'viewer' },
-      });
-      const viewer = await app.token('viewer');
+      const viewer = await addUser(app, 'viewer');
       await assert.rejects(() => send(endpoint, viewer, data), /403/);
       await assert.rejects(() => send(endpoint, admin, randomBytes(5 * 1024 * 1024)), /413/);
       const noName = await fetch(endpoint, {
@@ -267,17 +261,20 @@ async function partFiles(dir: string): Promise<string[]> {
 
 describe('uploads to S3 storage', () => {
   it('stores a one-shot upload in the bucket and serves it through a presigned URL with Range', async (t) => {
-    const app = await startApp(open, {}, () => s3.storage(`media-${randomBytes(4).toString('hex')}`));
+    const app = await startApp(
+      open,
+      {},
+      { storage: () => s3.storage(`media-${randomBytes(4).toString('hex')}`) },
+    );
     t.after(() => app.close());
     const token = await app.token();
     const data = randomBytes(300_000);
-    const form = multipart({ title: 'On S3' }, { name: 'clip.mxf', type: 'application/mxf', data });
-    const res = await app.app.inject({
-      method: 'POST',
-      url: '/api/assets',
-      headers: { ...form.headers, ...auth(token) },
-      payload: form.payload,
-    });
+    const res = await postAsset(
+      app,
+      token,
+      { title: 'On S3' },
+      { name: 'clip.mxf', type: 'application/mxf', data },
+    );
     assert.equal(res.statusCode, 201, res.body);
     const asset = (
       await app.app.inject({ url: `/api/assets/${res.json().id}`, headers: auth(token) })
