@@ -8,10 +8,9 @@
 import { before, after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { DiskCache } from '../src/cache.js';
 import { AnalysisService } from '../src/processors/loudness.js';
 import { WaveformService } from '../src/processors/waveform.js';
-import { FFMPEG, fileSource, makeAudio, memoryLogger, tempDir } from './helpers.js';
+import { FFMPEG, fileSource, makeAudio, memoryLogger, tempDir, testCache } from './helpers.js';
 
 let dir: string;
 let cleanup: () => Promise<void>;
@@ -20,14 +19,7 @@ let analysis: AnalysisService;
 before(async () => {
   ({ dir, cleanup } = await tempDir());
   const log = memoryLogger();
-  const cache = new DiskCache({
-    dir: join(dir, 'cache'),
-    maxBytes: 1 << 30,
-    maxAgeMs: 86_400_000,
-    log,
-    sweepIntervalMs: 0,
-  });
-  await cache.init();
+  const cache = await testCache(join(dir, 'cache'), log);
   const waveforms = new WaveformService({ cache, ffmpegPath: FFMPEG, log, maxDecoders: 1 });
   analysis = new AnalysisService({
     cache,

@@ -3,6 +3,7 @@ import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { DiskCache } from '../src/cache.js';
 import type { AudioSource } from '../src/resolver.js';
 
 const run = promisify(execFile);
@@ -120,6 +121,36 @@ export function memoryLogger() {
     lines,
     info: (obj: object, msg: string) => void lines.push({ level: 'info', msg, obj }),
     warn: (obj: object, msg: string) => void lines.push({ level: 'warn', msg, obj }),
+  };
+}
+
+/** A disk cache in `dir` as the services' tests want it: room for anything, a day long, no sweeps. */
+export async function testCache(dir: string, log = memoryLogger()): Promise<DiskCache> {
+  const cache = new DiskCache({ dir, maxBytes: 1 << 30, maxAgeMs: 86_400_000, log, sweepIntervalMs: 0 });
+  await cache.init();
+  return cache;
+}
+
+/** What `ffmpeg -af ebur128=peak=true+sample` itself says, read with plain regular expressions. */
+export async function ffmpegSays(path: string) {
+  const { stderr } = await run(FFMPEG, [
+    '-hide_banner',
+    '-nostats',
+    '-i',
+    path,
+    '-af',
+    'ebur128=peak=true+sample',
+    '-f',
+    'null',
+    '-',
+  ]);
+  const summary = stderr.slice(stderr.lastIndexOf('Summary:'));
+  const grab = (re: RegExp) => Number(re.exec(summary)?.[1]);
+  return {
+    integrated: grab(/I:\s+(-?[\d.]+) LUFS/),
+    range: grab(/LRA:\s+(-?[\d.]+) LU/),
+    samplePeak: grab(/Sample peak:\s+Peak:\s+(-?[\d.]+)/),
+    truePeak: grab(/True peak:\s+Peak:\s+(-?[\d.]+)/),
   };
 }
 

@@ -1,13 +1,9 @@
 import { before, after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { DiskCache } from '../src/cache.js';
 import { AnalysisService, analysisArgs } from '../src/processors/loudness.js';
-import { FFMPEG, fileSource, makeAudio, memoryLogger, tempDir } from './helpers.js';
+import { FFMPEG, ffmpegSays, fileSource, makeAudio, memoryLogger, tempDir, testCache } from './helpers.js';
 
-const run = promisify(execFile);
 let dir: string;
 let cleanup: () => Promise<void>;
 let analysis: AnalysisService;
@@ -15,15 +11,11 @@ let analysis: AnalysisService;
 before(async () => {
   ({ dir, cleanup } = await tempDir());
   const log = memoryLogger();
-  const cache = new DiskCache({
-    dir: join(dir, 'cache'),
-    maxBytes: 1 << 30,
-    maxAgeMs: 86_400_000,
+  analysis = new AnalysisService({
+    cache: await testCache(join(dir, 'cache'), log),
+    ffmpegPath: FFMPEG,
     log,
-    sweepIntervalMs: 0,
   });
-  await cache.init();
-  analysis = new AnalysisService({ cache, ffmpegPath: FFMPEG, log });
 });
 after(() => cleanup());
 
@@ -35,28 +27,6 @@ async function tone(name: string, peakDb: number, seconds = 12): Promise<string>
     '-c:a',
     'pcm_f32le',
   ]);
-}
-
-/** What `ffmpeg -af ebur128=peak=true` itself says, read with plain regular expressions. */
-async function ffmpegSays(path: string) {
-  const { stderr } = await run(FFMPEG, [
-    '-hide_banner',
-    '-nostats',
-    '-i',
-    path,
-    '-af',
-    'ebur128=peak=true',
-    '-f',
-    'null',
-    '-',
-  ]);
-  const summary = stderr.slice(stderr.lastIndexOf('Summary:'));
-  const grab = (re: RegExp) => Number(re.exec(summary)?.[1]);
-  return {
-    integrated: grab(/I:\s+(-?[\d.]+) LUFS/),
-    range: grab(/LRA:\s+(-?[\d.]+) LU/),
-    truePeak: grab(/True peak:\s+Peak:\s+(-?[\d.]+)/),
-  };
 }
 
 for (const level of [-23, -16, -31]) {

@@ -1,9 +1,6 @@
 import { before, after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { DiskCache } from '../src/cache.js';
 import { runFfmpeg } from '../src/ffmpeg.js';
 import type { FfmpegStarter } from '../src/processors/decode.js';
 import { AnalysisService } from '../src/processors/loudness.js';
@@ -18,14 +15,15 @@ import { WaveformService } from '../src/processors/waveform.js';
 import {
   decodeAll,
   FFMPEG,
+  ffmpegSays,
   fileSource,
   makeAudio,
   memoryLogger,
   referencePeaks,
   tempDir,
+  testCache,
 } from './helpers.js';
 
-const run = promisify(execFile);
 let dir: string;
 let cleanup: () => Promise<void>;
 
@@ -37,14 +35,7 @@ after(() => cleanup());
 /** A fresh cache and services whose ffmpeg runs are recorded. */
 async function services(name: string) {
   const log = memoryLogger();
-  const cache = new DiskCache({
-    dir: join(dir, name),
-    maxBytes: 1 << 30,
-    maxAgeMs: 86_400_000,
-    log,
-    sweepIntervalMs: 0,
-  });
-  await cache.init();
+  const cache = await testCache(join(dir, name), log);
   const runs: (readonly string[])[] = [];
   const counted: FfmpegStarter = (path, args, options) => {
     runs.push(args);
@@ -54,29 +45,6 @@ async function services(name: string) {
   const waveforms = new WaveformService({ ...common, maxDecoders: 2 });
   const analysis = new AnalysisService({ ...common, programmePass: (s) => waveforms.programmePass(s) });
   return { waveforms, analysis, runs };
-}
-
-/** What `ffmpeg -af ebur128=peak=true` itself says, read with plain regular expressions. */
-async function ffmpegSays(path: string) {
-  const { stderr } = await run(FFMPEG, [
-    '-hide_banner',
-    '-nostats',
-    '-i',
-    path,
-    '-af',
-    'ebur128=peak=true+sample',
-    '-f',
-    'null',
-    '-',
-  ]);
-  const summary = stderr.slice(stderr.lastIndexOf('Summary:'));
-  const grab = (re: RegExp) => Number(re.exec(summary)?.[1]);
-  return {
-    integrated: grab(/I:\s+(-?[\d.]+) LUFS/),
-    range: grab(/LRA:\s+(-?[\d.]+) LU/),
-    samplePeak: grab(/Sample peak:\s+Peak:\s+(-?[\d.]+)/),
-    truePeak: grab(/True peak:\s+Peak:\s+(-?[\d.]+)/),
-  };
 }
 
 test('the graph splits the track into the PCM output and the measuring branch', () => {

@@ -2,7 +2,6 @@ import { before, after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DiskCache } from '../src/cache.js';
 import { CHUNK_FRAMES, WaveformService } from '../src/processors/waveform.js';
 import type { AudioSource } from '../src/resolver.js';
 import {
@@ -15,6 +14,7 @@ import {
   referencePeaks,
   tempDir,
   varyingStereo,
+  testCache,
 } from './helpers.js';
 
 const SECONDS = 50;
@@ -34,14 +34,7 @@ after(() => cleanup());
 async function service(name: string, cacheDir?: string) {
   const ffmpegRuns = await countingFfmpeg(join(dir));
   const log = memoryLogger();
-  const cache = new DiskCache({
-    dir: cacheDir ?? join(dir, name),
-    maxBytes: 1 << 30,
-    maxAgeMs: 86_400_000,
-    log,
-    sweepIntervalMs: 0,
-  });
-  await cache.init();
+  const cache = await testCache(cacheDir ?? join(dir, name), log);
   const waveforms = new WaveformService({
     cache,
     ffmpegPath: ffmpegRuns.path,
