@@ -42,6 +42,18 @@ export interface AssetResolver {
   ): Promise<AudioSource>;
 }
 
+/** What a route's request names: the asset and track in its path, the source it prefers, its caller. */
+export interface TrackRequest {
+  params: { assetId: string; track: number };
+  headers: { authorization?: string };
+  query: { source?: SourcePreference };
+}
+
+/** The audio a request names, read with the caller's own token. */
+export function sourceOf(resolver: AssetResolver, req: TrackRequest): Promise<AudioSource> {
+  return resolver.resolve(req.params.assetId, req.params.track, req.headers.authorization, req.query.source);
+}
+
 /**
  * Picks the file to decode for a track: the track's audio proxy (unless the original is
  * preferred), else the original with the track's stream mapped.

@@ -166,17 +166,7 @@ export class AssetService {
       shapes: await Promise.all(
         shapes.map(async (s) => ({
           ...s,
-          files: await Promise.all(
-            s.files.map(async (f) => ({
-              id: f.id,
-              // The file's name only: where it is stored is none of the client's business.
-              name: f.key.slice(f.key.lastIndexOf('/') + 1),
-              size: f.size,
-              checksum: f.checksum,
-              mimeType: f.mimeType,
-              url: await this.urls.url(f, origin),
-            })),
-          ),
+          files: await Promise.all(s.files.map((f) => this.urls.view(f, origin))),
         })),
       ),
     };

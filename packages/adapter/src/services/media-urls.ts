@@ -1,8 +1,11 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { servedInline } from '@frameproof/core';
+import { type MediaFile, servedInline } from '@frameproof/core';
 import type { Storage } from '@frameproof/storage';
 import type { FileRecord } from '../repositories/assets.js';
 import type { KeyRing } from './key-ring.js';
+
+/** The file's name: the last part of its key. */
+const nameOf = (file: Pick<FileRecord, 'key'>) => file.key.slice(file.key.lastIndexOf('/') + 1);
 
 /**
  * Short-lived URLs that read a file without a token, so that a <video> element can seek with
@@ -17,12 +20,27 @@ export class MediaUrls {
     private readonly basePath = '/api/media',
   ) {}
 
+  /**
+   * A file as the API shows it, with a URL that reads it: its name only, for where it is stored is
+   * none of the client's business.
+   */
+  async view(file: FileRecord, origin = ''): Promise<MediaFile> {
+    return {
+      id: file.id,
+      name: nameOf(file),
+      size: file.size,
+      checksum: file.checksum,
+      mimeType: file.mimeType,
+      url: await this.url(file, origin),
+    };
+  }
+
   /** `origin` (scheme and host, from PUBLIC_URL or the request) makes local URLs absolute. */
   async url(file: FileRecord, origin = '', now = Date.now()): Promise<string> {
     const direct =
       file.storage === this.storage.kind
         ? await this.storage.directUrl(file.key, this.ttlSeconds, {
-            filename: file.key.split('/').pop() ?? 'media',
+            filename: nameOf(file) || 'media',
             contentType: servedInline(file.mimeType) ? file.mimeType : 'application/octet-stream',
             disposition: servedInline(file.mimeType) ? 'inline' : 'attachment',
           })

@@ -101,16 +101,7 @@ export class SubtitleService {
       track: shape.track,
       label: shape.label,
       metadata: shape.metadata,
-      files: await Promise.all(
-        shape.files.map(async (f) => ({
-          id: f.id,
-          name: f.key.slice(f.key.lastIndexOf('/') + 1),
-          size: f.size,
-          checksum: f.checksum,
-          mimeType: f.mimeType,
-          url: await this.urls.url(f, origin),
-        })),
-      ),
+      files: await Promise.all(shape.files.map((f) => this.urls.view(f, origin))),
     };
   }
 }

@@ -11,6 +11,7 @@ import {
   LoudnessResponse,
   TrackParams,
 } from './schemas.js';
+import { sourceOf } from '../resolver.js';
 
 /** ffmpeg's ebur128 reports every 100 ms. */
 const FRAME_SECONDS = 0.1;
@@ -38,12 +39,7 @@ export const loudnessRoutes: FastifyPluginAsyncTypebox<{ services: Services }> =
         truePeakDbtp: q.truePeak ?? DEFAULT_LOUDNESS_TARGET.truePeakDbtp,
       };
       const factor = Math.max(1, Math.round((q.step ?? FRAME_SECONDS) / FRAME_SECONDS));
-      const source = await resolver.resolve(
-        req.params.assetId,
-        req.params.track,
-        req.headers.authorization,
-        req.query.source,
-      );
+      const source = await sourceOf(resolver, req);
       const result = await analysis.analyse(source, DEFAULT_SILENCE);
       const verdict = checkLoudness(result.loudness, target);
       return {
@@ -82,12 +78,7 @@ export const loudnessRoutes: FastifyPluginAsyncTypebox<{ services: Services }> =
         thresholdDb: req.query.silenceThreshold ?? DEFAULT_SILENCE.thresholdDb,
         minSeconds: req.query.silenceMinDuration ?? DEFAULT_SILENCE.minSeconds,
       };
-      const source = await resolver.resolve(
-        req.params.assetId,
-        req.params.track,
-        req.headers.authorization,
-        req.query.source,
-      );
+      const source = await sourceOf(resolver, req);
       const result = await analysis.analyse(source, silence);
       return {
         source: source.kind,

@@ -5,6 +5,7 @@ import { encodeDat, encodeJson } from '../processors/audiowaveform.js';
 import { seriesCount, requestedSeries } from '../processors/peaks.js';
 import type { Services } from '../app.js';
 import { errors, SourceQuery, TrackInfo, TrackParams, WaveformBody, WaveformQuery } from './schemas.js';
+import { sourceOf } from '../resolver.js';
 
 /** At most this many pixel-channels per answer (16 MiB of 16-bit .dat). */
 export const MAX_POINTS = 1 << 22;
@@ -19,12 +20,7 @@ export const waveformRoutes: FastifyPluginAsyncTypebox<{ services: Services }> =
     '/api/analyze/assets/:assetId/audio/:track',
     { schema: { params: TrackParams, querystring: SourceQuery, response: { 200: TrackInfo, ...errors } } },
     async (req) => {
-      const source = await resolver.resolve(
-        req.params.assetId,
-        req.params.track,
-        req.headers.authorization,
-        req.query.source,
-      );
+      const source = await sourceOf(resolver, req);
       const length = await waveforms.length(source);
       return {
         sampleRate: source.sampleRate,
@@ -63,12 +59,7 @@ export const waveformRoutes: FastifyPluginAsyncTypebox<{ services: Services }> =
         throw badRequest('end must be after start', 'end');
       }
 
-      const source = await resolver.resolve(
-        req.params.assetId,
-        req.params.track,
-        req.headers.authorization,
-        req.query.source,
-      );
+      const source = await sourceOf(resolver, req);
       const sr = source.sampleRate;
       const spp = q.samplesPerPixel ?? Math.round(sr / (q.pixelsPerSecond as number));
       if (spp < 1)

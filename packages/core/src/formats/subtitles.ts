@@ -73,6 +73,13 @@ function blocksOf(text: string): Block[] {
 const seconds = (h: string | undefined, m: string, s: string, ms: string) =>
   Number(h ?? 0) * 3600 + Number(m) * 60 + Number(s) + Number(ms.padEnd(3, '0')) / 1000;
 
+/** Seconds of the hours, minutes, seconds and milliseconds a timestamp match holds from group `g`. */
+const secondsAt = (m: RegExpExecArray, g: number) =>
+  seconds(m[g], m[g + 1] as string, m[g + 2] as string, m[g + 3] as string);
+
+const badTiming = (line: number, shape: string, found: string) =>
+  new SubtitleError(line, `expected a timing line "${shape}", found "${found.slice(0, 80)}"`);
+
 function checkRange(start: number, end: number, line: number) {
   if (end <= start)
     throw new SubtitleError(
@@ -92,13 +99,9 @@ function walkSrt(text: string): SubtitleCue[] {
     }
     const timing = b.lines[at] as string;
     const m = SRT_TIMING.exec(timing.trim());
-    if (!m)
-      throw new SubtitleError(
-        b.line + at,
-        `expected a timing line "hh:mm:ss,ttt --> hh:mm:ss,ttt", found "${timing.slice(0, 80)}"`,
-      );
-    const start = seconds(m[1], m[2] as string, m[3] as string, m[4] as string);
-    const end = seconds(m[5], m[6] as string, m[7] as string, m[8] as string);
+    if (!m) throw badTiming(b.line + at, 'hh:mm:ss,ttt --> hh:mm:ss,ttt', timing);
+    const start = secondsAt(m, 1);
+    const end = secondsAt(m, 5);
     checkRange(start, end, b.line + at);
     return { id, start, end, text: b.lines.slice(at + 1).join('\n'), settings: '' };
   });
@@ -121,24 +124,19 @@ function walkVtt(text: string): SubtitleCue[] {
       at = 1;
     }
     const timing = b.lines[at];
-    if (timing === undefined || !timing.includes('-->'))
+    if (timing === undefined)
       throw new SubtitleError(
-        timing === undefined ? b.line : b.line + at,
-        timing === undefined
-          ? `a cue identifier "${first.slice(0, 80)}" with no timing line after it`
-          : `expected a timing line "mm:ss.ttt --> mm:ss.ttt", found "${timing.slice(0, 80)}"`,
+        b.line,
+        `a cue identifier "${first.slice(0, 80)}" with no timing line after it`,
       );
+    if (!timing.includes('-->')) throw badTiming(b.line + at, 'mm:ss.ttt --> mm:ss.ttt', timing);
     const [startText = '', rest = ''] = timing.split(/[ \t]+-->[ \t]+/);
     const [endText = '', ...settings] = rest.trim().split(/[ \t]+/);
     const s = VTT_TIMESTAMP.exec(startText.trim());
     const e = VTT_TIMESTAMP.exec(endText);
-    if (!s || !e)
-      throw new SubtitleError(
-        b.line + at,
-        `expected a timing line "mm:ss.ttt --> mm:ss.ttt", found "${timing.slice(0, 80)}"`,
-      );
-    const start = seconds(s[1], s[2] as string, s[3] as string, s[4] as string);
-    const end = seconds(e[1], e[2] as string, e[3] as string, e[4] as string);
+    if (!s || !e) throw badTiming(b.line + at, 'mm:ss.ttt --> mm:ss.ttt', timing);
+    const start = secondsAt(s, 1);
+    const end = secondsAt(e, 1);
     checkRange(start, end, b.line + at);
     cues.push({ id, start, end, text: b.lines.slice(at + 1).join('\n'), settings: settings.join(' ') });
   }
