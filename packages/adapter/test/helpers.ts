@@ -3,7 +3,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, type TestContext } from 'node:test';
-import { LocalStorage, type Storage } from '@frameproof/storage';
+import { openStorage, type Storage } from '@frameproof/storage';
 import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
 import { buildApp } from '../src/app.js';
@@ -115,7 +115,7 @@ export async function startApp(
     ...overrides,
   };
   const db = await openDb();
-  const store = storage ? storage(dir) : new LocalStorage(join(dir, 'media'));
+  const store = storage ? storage(dir) : openStorage(join(dir, 'media'));
   const ctx = await createContext(config, db, store, context);
   const app = await buildApp(ctx, { logger });
   const tokens = new Map<string, string>();

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { LocalStorage } from '@frameproof/storage';
+import { openStorage } from '@frameproof/storage';
 import type { TokenResponse, User } from '@frameproof/core';
 import { until } from '@frameproof/tests/until';
 import WebSocket from 'ws';
@@ -263,7 +263,7 @@ describe('several adapter instances on one PostgreSQL', { skip: !process.env.TES
         // Long enough that only the notification can explain a refusal.
         accessCacheMs: 3_600_000,
       };
-      const ctx = await createContext(config, await openPostgres(url, 3), new LocalStorage(join(dir, 'm')));
+      const ctx = await createContext(config, await openPostgres(url, 3), openStorage(join(dir, 'm')));
       const app = await buildApp(ctx, { logger: false });
       t.after(async () => {
         await app.close();

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { buffer } from 'node:stream/consumers';
 import { after, before, describe, it } from 'node:test';
 import type { AssetWithShapes, Job } from '@frameproof/core';
-import { LocalStorage, type Storage } from '@frameproof/storage';
+import { openStorage, type Storage } from '@frameproof/storage';
 import * as tus from 'tus-js-client';
 import { auth, DATABASES, startApp, type TestApp, addUser, postAsset } from './helpers.js';
 import { startS3, type TestS3 } from './s3-server.js';
@@ -25,7 +25,7 @@ const { open } = DATABASES[0] as (typeof DATABASES)[number];
 // S3-protocol servers that install here (s3rver and its forks) implements ListParts, so tus is
 // tested on the local folder, and S3 through one-shot uploads and presigned reads below.
 const STORAGES: { name: string; make: (dir: string) => Storage }[] = [
-  { name: 'local folder', make: (dir) => new LocalStorage(join(dir, 'media')) },
+  { name: 'local folder', make: (dir) => openStorage(join(dir, 'media')) },
 ];
 
 interface Sent {
