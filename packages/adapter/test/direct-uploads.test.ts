@@ -65,8 +65,10 @@ for (const { name, open } of DATABASES) {
       return c;
     };
     before(async () => {
-      app = await startApp(open, { uploadMaxBytes: 64 * 1024 * 1024, uploadExpirySeconds: 3600 }, () =>
-        s3.storage(`media-${randomBytes(4).toString('hex')}`),
+      app = await startApp(
+        open,
+        { uploadMaxBytes: 64 * 1024 * 1024, uploadExpirySeconds: 3600 },
+        { storage: () => s3.storage(`media-${randomBytes(4).toString('hex')}`) },
       );
       await app.app.listen({ port: 0, host: '127.0.0.1' });
       base = `http://127.0.0.1:${(app.app.server.address() as AddressInfo).port}`;

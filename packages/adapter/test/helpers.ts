@@ -191,18 +191,9 @@ export function multipart(
 
 export const auth = (token: string) => ({ authorization: `Bearer ${token}` });
 
-/** Creates people with these roles (password `password-1234`, as `token(username)` expects). */
+/** Creates people with these roles, `{ username: role }` (password `password-1234`). */
 export async function addUsers(t: TestApp, users: Record<string, string>): Promise<void> {
-  const admin = await t.token();
-  for (const [username, role] of Object.entries(users)) {
-    const res = await t.app.inject({
-      method: 'POST',
-      url: '/api/users',
-      headers: auth(admin),
-      payload: { username, password: 'password-1234', role },
-    });
-    if (res.statusCode !== 201) throw new Error(`create ${username}: ${res.statusCode} ${res.body}`);
-  }
+  for (const [username, role] of Object.entries(users)) await addUser(t, role, username);
 }
 
 /** POSTs one file as a new asset, as `token`'s user; the answer is the test's to check. */

@@ -27,7 +27,7 @@ for (const { db, storage } of cases) {
     let app: TestApp;
     let admin: string;
     before(async () => {
-      app = await startApp(db.open, {}, storage.make);
+      app = await startApp(db.open, {}, { storage: storage.make });
       await addUsers(app, { editor: 'editor', reviewer: 'reviewer' });
       admin = await app.token();
     });
