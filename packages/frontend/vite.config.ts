@@ -11,7 +11,9 @@ export default defineConfig({
     emptyOutDir: true,
     assetsDir: 'static',
     target: 'es2022',
-    sourcemap: true,
+    // Maps for whoever holds the build (to read a stack trace), referenced by no file: the
+    // server does not serve them (FRONTEND_SOURCE_MAPS) and the image carries none.
+    sourcemap: 'hidden',
     reportCompressedSize: false,
   },
   server: { proxy: { '/api': { target: 'http://127.0.0.1:8080', ws: true } } },

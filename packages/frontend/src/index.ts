@@ -4,6 +4,7 @@ export {
   issuerOf,
   loadConfig,
   parseSettingsJs,
+  sourceMapsServed,
   type FrontendSettings,
   type LoadedConfig,
 } from './settings.js';

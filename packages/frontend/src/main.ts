@@ -1,14 +1,15 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadConfig } from './settings.js';
+import { loadConfig, sourceMapsServed } from './settings.js';
 import { buildStaticServer } from './server.js';
 
 /**
  * The frontend's process: `PORT` (80 in its container), `HOST`, `FRONTEND_ROOT` (the built app),
  * `FRONTEND_CONFIG_DIR` (settings.js and keycloak.json when there is no bucket), `CONFIG_BUCKET`
  * (read `frontend/settings.js` and `frontend/keycloak.json` from it, or under `CONFIG_PREFIX`; `S3_ENDPOINT` for another
- * S3-protocol server). SIGTERM and SIGINT stop it cleanly.
+ * S3-protocol server), `FRONTEND_SOURCE_MAPS` (`serve` to serve `*.map`; `off` by default).
+ * SIGTERM and SIGINT stop it cleanly.
  */
 const here = dirname(fileURLToPath(import.meta.url));
 // From src/ (tsx) or dist/src/ (built), the package folder.
@@ -32,6 +33,7 @@ async function main() {
   const app = await buildStaticServer({
     root: resolve(env.FRONTEND_ROOT ?? join(pkg, 'dist/src/public')),
     config,
+    serveSourceMaps: sourceMapsServed(env),
     logger: { level: env.LOG_LEVEL ?? 'info' },
   });
   let closing = false;

@@ -13,7 +13,15 @@ export interface StaticServerOptions {
   root: string;
   config: LoadedConfig;
   logger?: FastifyServerOptions['logger'];
+  /**
+   * Serve the build's source maps (`*.map`). Off by default: they would publish the app's
+   * source; the build references none (vite's `hidden` maps) and the image carries none.
+   */
+  serveSourceMaps?: boolean;
 }
+
+/** A source map, or its precompressed copy. */
+const SOURCE_MAP = /\.map(\.(gz|br))?$/i;
 
 /**
  * The frontend's static server: the built app with long caching for hashed files and none for
@@ -58,6 +66,14 @@ export async function buildStaticServer(options: StaticServerOptions): Promise<F
       );
     },
   });
+
+  if (!options.serveSourceMaps)
+    app.addHook('onRequest', async (req, reply) => {
+      if (SOURCE_MAP.test(req.url.split('?')[0] ?? ''))
+        return reply
+          .code(404)
+          .send({ statusCode: 404, error: 'Not Found', message: 'source maps are not served' });
+    });
 
   const noCache = { 'cache-control': 'no-cache' };
   app.get('/settings.js', async (_req, reply) =>

@@ -56,6 +56,14 @@ export function parseSettingsJs(text: string): FrontendSettings {
   return s;
 }
 
+/** `FRONTEND_SOURCE_MAPS`: `serve` serves the build's `*.map` files; unset or `off` does not. */
+export function sourceMapsServed(env: Readonly<Record<string, string | undefined>>): boolean {
+  const value = env.FRONTEND_SOURCE_MAPS?.trim() || 'off';
+  if (value !== 'serve' && value !== 'off')
+    throw new Error(`FRONTEND_SOURCE_MAPS must be "serve" or "off", got "${value}"`);
+  return value === 'serve';
+}
+
 function isOrigin(value: unknown): value is string {
   if (typeof value !== 'string' || !URL.canParse(value)) return false;
   const url = new URL(value);

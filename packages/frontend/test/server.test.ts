@@ -10,9 +10,16 @@ import { after, before, describe, it } from 'node:test';
 import { brotliCompressSync, gzipSync } from 'node:zlib';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import S3rver from 's3rver';
-import { buildStaticServer, contentSecurityPolicy, loadConfig, parseSettingsJs } from '../src/index.js';
+import {
+  buildStaticServer,
+  contentSecurityPolicy,
+  loadConfig,
+  parseSettingsJs,
+  sourceMapsServed,
+} from '../src/index.js';
 
 const SETTINGS = `// comment\nwindow.frameproofSettings = {"apiUrl": "", "oidc": null};\n`;
+const MAP = JSON.stringify({ version: 3, sources: ['../src/app.tsx'], mappings: '' });
 const APP_JS = `console.log(${JSON.stringify('x'.repeat(4000))});\n`;
 
 /** A built app as vite leaves it (index.html, hashed files with .gz and .br), and a config folder. */
@@ -29,6 +36,8 @@ async function fixture(): Promise<{ root: string; config: string; dir: string }>
   await writeFile(join(root, 'static/app-1a2b3c4d.js'), APP_JS);
   await writeFile(join(root, 'static/app-1a2b3c4d.js.gz'), gzipSync(APP_JS));
   await writeFile(join(root, 'static/app-1a2b3c4d.js.br'), brotliCompressSync(APP_JS));
+  await writeFile(join(root, 'static/app-1a2b3c4d.js.map'), MAP);
+  await writeFile(join(root, 'static/app-1a2b3c4d.js.map.gz'), gzipSync(MAP));
   await writeFile(join(config, 'settings.js'), SETTINGS);
   return { root, config, dir };
 }
@@ -91,6 +100,37 @@ describe('frontend static server', () => {
       assert.equal(res.statusCode, 404, url);
       assert.match(String(res.headers['content-security-policy']), /default-src/);
     }
+  });
+
+  it('does not serve source maps, plain or precompressed, unless FRONTEND_SOURCE_MAPS says serve', async () => {
+    for (const url of [
+      '/static/app-1a2b3c4d.js.map',
+      '/static/app-1a2b3c4d.js.map.gz',
+      '/static/APP-1a2b3c4d.js.MAP?x=1',
+    ]) {
+      const res = await app.inject({ url, headers: { 'accept-encoding': 'br, gzip' } });
+      assert.equal(res.statusCode, 404, url);
+      assert.doesNotMatch(res.body, /sources/, url);
+    }
+    const serving = await buildStaticServer({
+      root: f.root,
+      config: await loadConfig({ dir: f.config }),
+      serveSourceMaps: true,
+    });
+    try {
+      const res = await serving.inject({ url: '/static/app-1a2b3c4d.js.map' });
+      assert.equal(res.statusCode, 200);
+      assert.deepEqual(JSON.parse(res.body).sources, ['../src/app.tsx']);
+    } finally {
+      await serving.close();
+    }
+    assert.equal(sourceMapsServed({}), false);
+    assert.equal(sourceMapsServed({ FRONTEND_SOURCE_MAPS: 'off' }), false);
+    assert.equal(sourceMapsServed({ FRONTEND_SOURCE_MAPS: 'serve' }), true);
+    assert.throws(
+      () => sourceMapsServed({ FRONTEND_SOURCE_MAPS: 'yes' }),
+      /FRONTEND_SOURCE_MAPS must be "serve" or "off", got "yes"/,
+    );
   });
 
   it('serves /settings.js from the config folder, and /keycloak.json only when there is one', async () => {
