@@ -180,7 +180,27 @@ function lint(service: ServiceName, text: string): string[] {
       if (!/rm -rf \/var\/lib\/apt\/lists\/\*$/.test(ffmpeg.args))
         fail('DL3009', 'remove the apt lists in the same RUN', ffmpeg);
     }
-  } else if (ffmpeg) fail('ffmpeg', 'this service needs no system packages', ffmpeg);
+  } else if (
+    ffmpeg &&
+    !(service === 'frontend' && /install -y --no-install-recommends libcap2-bin &&/.test(ffmpeg.args))
+  )
+    fail('ffmpeg', 'this service needs no system packages', ffmpeg);
+
+  // The frontend listens on port 80 as `node`: its node binary is given cap_net_bind_service,
+  // and the tool that does it is removed again in the same layer.
+  if (service === 'frontend') {
+    const setcap = runs.find((i) => /\bsetcap\b/.test(i.args));
+    if (
+      !setcap ||
+      !/setcap cap_net_bind_service=\+ep "\$\(readlink -f \/usr\/local\/bin\/node\)"/.test(setcap.args)
+    )
+      fail('port-80', 'the run stage lets node bind port 80 (setcap cap_net_bind_service=+ep on node)');
+    else if (
+      !/apt-get purge -y --auto-remove libcap2-bin/.test(setcap.args) ||
+      !/rm -rf \/var\/lib\/apt\/lists\/\*$/.test(setcap.args)
+    )
+      fail('DL3009', 'remove libcap2-bin and the apt lists in the same RUN', setcap);
+  }
 
   for (const i of all) {
     // As hadolint: ADD only for a file from an https URL (the RDS certificate bundle).
