@@ -169,6 +169,46 @@ for (const { name, open } of DATABASES) {
         [...titles].reverse(),
       );
 
+      // Created since an instant: that asset and the ones after it, and the filter pages too.
+      const third = newest.items[2] as Asset;
+      const since = (query: string) =>
+        app.app.inject({
+          url: `/api/assets?createdSince=${encodeURIComponent(third.createdAt)}${query}`,
+          headers: auth(token),
+        });
+      const expected = newest.items.filter((a) => a.createdAt >= third.createdAt).map((a) => a.title);
+      assert.ok(expected.length >= 3 && expected.length < titles.length);
+      assert.deepEqual(
+        ((await since('')).json() as AssetPage).items.map((a) => a.title),
+        expected,
+      );
+      const firstOfTwo = (await since('&limit=2&sort=title&order=asc')).json() as AssetPage;
+      assert.ok(firstOfTwo.nextCursor);
+      const secondOfTwo = (
+        await since(`&limit=2&sort=title&order=asc&cursor=${firstOfTwo.nextCursor}`)
+      ).json() as AssetPage;
+      assert.deepEqual(
+        [...firstOfTwo.items, ...secondOfTwo.items].map((a) => a.title),
+        [...expected].sort(),
+      );
+      const later = new Date(Date.parse(newest.items[0]?.createdAt ?? '') + 1000).toISOString();
+      assert.equal(
+        (
+          (
+            await app.app.inject({ url: `/api/assets?createdSince=${later}`, headers: auth(token) })
+          ).json() as AssetPage
+        ).items.length,
+        0,
+      );
+      for (const value of ['yesterday', '2026-12-01', '2026-12-01T10:00:00']) {
+        const res = await app.app.inject({
+          url: `/api/assets?createdSince=${encodeURIComponent(value)}`,
+          headers: auth(token),
+        });
+        assert.equal(res.statusCode, 400, `${value}: ${res.body}`);
+        assert.equal(res.json().field, 'createdSince', value);
+      }
+
       const found = (
         await app.app.inject({ url: '/api/assets?q=interv&sort=title&order=asc', headers: auth(token) })
       ).json() as AssetPage;

@@ -239,6 +239,7 @@ export class AssetsRepository {
     const param = (v: unknown) => `$${params.push(v)}`;
     if (query.status) where.push(`a.status = ${param(query.status)}`);
     if (query.qcStatus) where.push(`a.qc_status = ${param(query.qcStatus)}`);
+    if (query.createdSince) where.push(`a.created_at >= ${param(query.createdSince)}::timestamptz`);
     if (query.q !== undefined) {
       const tsquery = toPrefixQuery(query.q);
       if (!tsquery) throw badRequest('q must contain a letter or digit', 'q');

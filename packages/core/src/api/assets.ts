@@ -87,6 +87,9 @@ export const ListAssetsQuery = Type.Object(
     order: Type.Optional(Type.Enum(['asc', 'desc'])),
     status: Type.Optional(AssetStatusSchema),
     qcStatus: Type.Optional(QcStatusSchema),
+    createdSince: Type.Optional(
+      Type.String({ format: 'date-time', description: 'Only assets created at or after this instant.' }),
+    ),
     q: Type.Optional(
       Type.String({ minLength: 1, maxLength: 200, description: 'Full-text search in title and metadata.' }),
     ),

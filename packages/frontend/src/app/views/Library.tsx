@@ -62,8 +62,10 @@ export function Library() {
       ...(q.trim() ? { q: q.trim() } : {}),
       ...(status ? { status: status as Asset['status'] } : {}),
       ...(qcStatus ? { qcStatus: qcStatus as Asset['qc']['status'] } : {}),
+      // The date picked is a day here: from its local midnight, filtered by the API.
+      ...(since ? { createdSince: new Date(`${since}T00:00:00`).toISOString() } : {}),
     };
-  }, [q, status, qcStatus, sort]);
+  }, [q, status, qcStatus, since, sort]);
 
   const reload = useCallback(async () => {
     const gen = ++generation.current;
@@ -140,7 +142,6 @@ export function Library() {
     [reload],
   );
 
-  const shown = since ? items.filter((a) => a.createdAt >= since) : items;
   const perRow = view === 'grid' ? Math.max(1, Math.floor((width - 8) / 232)) : 1;
 
   useEffect(() => {
@@ -149,14 +150,14 @@ export function Library() {
       if (e.key === '/') {
         e.preventDefault();
         search.current?.focus();
-      } else if (e.key === 'j') setSelected((s) => Math.min(shown.length - 1, s + (view === 'grid' ? 1 : 1)));
+      } else if (e.key === 'j') setSelected((s) => Math.min(items.length - 1, s + (view === 'grid' ? 1 : 1)));
       else if (e.key === 'k') setSelected((s) => Math.max(0, s - 1));
-      else if (e.key === 'Enter' && shown[selected] && !(e.target instanceof HTMLAnchorElement))
-        navigate(`/assets/${shown[selected].id}`);
+      else if (e.key === 'Enter' && items[selected] && !(e.target instanceof HTMLAnchorElement))
+        navigate(`/assets/${items[selected].id}`);
     };
     addEventListener('keydown', onKey);
     return () => removeEventListener('keydown', onKey);
-  }, [shown, selected, view]);
+  }, [items, selected, view]);
 
   return (
     <div class="library">
@@ -237,11 +238,11 @@ export function Library() {
         </p>
       )}
       <div class="library-body" ref={box}>
-        {shown.length === 0 && !loading.current ? (
+        {items.length === 0 && !loading.current ? (
           <p class="empty">No assets{q || status || qcStatus || since ? ' match these filters' : ' yet'}.</p>
         ) : (
           <VirtualList
-            items={shown}
+            items={items}
             perRow={perRow}
             rowHeight={view === 'grid' ? 224 : 56}
             label="Assets"
