@@ -18,6 +18,9 @@ export interface Presented {
 
 type Waiter = (p: Presented) => void;
 
+/** How long a seek may take before the player gives up on it (and says what is on screen). */
+const SEEK_LIMIT_MS = 20_000;
+
 export class VideoFrames {
   /** The last frame the browser reported presenting, or null before the first. */
   presented: Presented | null = null;
@@ -96,18 +99,23 @@ export class VideoFrames {
       };
       v.addEventListener('seeked', done);
     });
-    const presentation = this.nextPresentation(2000);
+    // No short timeout while the seek is in flight: a slow seek (data still arriving, a starved
+    // decoder) abandoned and asked again is aborted and begun anew by the browser, each time.
+    const presentation = this.nextPresentation(SEEK_LIMIT_MS);
     v.currentTime = t;
     const first = await Promise.race([presentation, seeked.then(() => 'seeked' as const)]);
     let candidate: number | null;
     if (first !== 'seeked') {
       // Presented before (or without) 'seeked': the seek's frame, if the seek has finished.
-      await Promise.race([seeked, delay(1000)]);
+      await Promise.race([seeked, delay(SEEK_LIMIT_MS)]);
       candidate = first ? first.frame : null;
     } else {
       // Seeked: its frame is presented on one of the next compositor frames, unless the same
       // frame was already on screen (the browser need not present it again).
-      const after = await this.nextPresentation(before && before.frame === frame ? 120 : 600);
+      // Nothing presented yet (the element's first picture): one is sure to come, however late.
+      const after = await this.nextPresentation(
+        before && before.frame === frame ? 120 : this.presented ? 600 : SEEK_LIMIT_MS,
+      );
       const now = this.presented;
       candidate = after ? after.frame : now && now.frame === frame ? frame : null;
     }
