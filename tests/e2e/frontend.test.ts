@@ -281,6 +281,87 @@ describe('the review workspace in Chromium', { skip: browserMissing('chromium') 
     await context.close();
   });
 
+  it('opens the printable report of the approved asset from the keyboard and prints it to PDF', async () => {
+    const context = await newContext(browser);
+    const page = await context.newPage();
+    const { problems } = guard(page);
+    await signIn(page, `${web.url}/assets/${assetId}`, { username: 'admin', password: 'e2e-admin-password' });
+    await page.getByRole('heading', { name: HOSTILE }).waitFor();
+    // r on the asset page opens its report.
+    await page.locator('body').press('r');
+    await page.waitForURL(`**/assets/${assetId}/report`);
+    const report = page.locator('article.report');
+    await report.getByRole('heading', { name: `QC report: ${HOSTILE}` }).waitFor();
+
+    // The decision, the technical metadata and the measured loudness are on it.
+    const asset = await web.stack.client.getAsset(assetId);
+    const decision = report.locator('dl.facts').first();
+    assert.equal(await decision.locator('dt:has-text("Status") + dd').textContent(), 'approved');
+    assert.equal(await decision.locator('dt:has-text("Decided by") + dd').textContent(), 'admin');
+    await report
+      .locator('.metadata dd', { hasText: asset.technical?.container ?? '?' })
+      .first()
+      .waitFor();
+    await report.locator('table.loudness td', { hasText: 'LUFS' }).first().waitFor({ timeout: 60_000 });
+
+    // Every marker with its timecode and a still of its frame drawn from the sprite sheet.
+    const markers = (await web.stack.client.listMarkers(assetId)).items;
+    assert.ok(markers.length >= 3, `markers: ${markers.length}`);
+    const rows = report.locator('table.report-markers tbody tr');
+    assert.equal(await rows.count(), markers.length);
+    for (const m of markers) {
+      assert.match(m.start.timecode ?? '', /^\d\d:\d\d:\d\d[:;]\d\d$/, m.title);
+      const row = rows.filter({ hasText: m.title });
+      assert.equal(await row.locator('td').nth(1).textContent(), m.start.timecode, m.title);
+    }
+    // A still is drawn once its sheet has loaded: its pixels are not all one colour.
+    const stillsDrawn = () =>
+      page.evaluate(() => {
+        // The page's canvases, typed here as far as used (the tests compile without the DOM's types).
+        type Canvas = {
+          width: number;
+          height: number;
+          getContext(kind: '2d'): {
+            getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray };
+          } | null;
+        };
+        const doc = (globalThis as unknown as { document: { querySelectorAll(s: string): Iterable<Canvas> } })
+          .document;
+        return [...doc.querySelectorAll('canvas.still')].map((c) => {
+          const data = c.getContext('2d')?.getImageData(0, 0, c.width, c.height).data;
+          // Colours (alpha left out) of the first thousand pixels: a test pattern has many.
+          return (
+            !!data && new Set(Array.from(data.subarray(0, 4000), (v, i) => (i % 4 === 3 ? 0 : v))).size > 8
+          );
+        });
+      });
+    let drawn: boolean[] = [];
+    for (let i = 0; i < 300 && !(drawn.length === markers.length && drawn.every(Boolean)); i++) {
+      drawn = await stillsDrawn();
+      await page.waitForTimeout(100);
+    }
+    assert.deepEqual(
+      drawn,
+      markers.map(() => true),
+      'a drawn still for every marker',
+    );
+
+    // Printed as Chromium prints it: a PDF of at least one page, with the stills in it as images.
+    await page.emulateMedia({ media: 'print' });
+    assert.equal(await page.getByRole('button', { name: 'Print or save as PDF' }).isVisible(), false);
+    const pdf = await page.pdf({ format: 'A4', printBackground: true });
+    await writeFile(join(web.stack.dir, 'report.pdf'), pdf);
+    const text = pdf.toString('latin1');
+    assert.match(text.slice(0, 8), /^%PDF-1\.\d/);
+    assert.ok(pdf.length > 20_000, `the PDF has ${pdf.length} bytes`);
+    assert.ok((text.match(/\/Type\s*\/Page\b/g) ?? []).length >= 1, 'the PDF has a page');
+    assert.ok((text.match(/\/Subtype\s*\/Image\b/g) ?? []).length >= 1, 'the stills are images in the PDF');
+
+    assert.deepEqual(problems, []);
+    assert.deepEqual(await violations(page), []);
+    await context.close();
+  });
+
   it('signs out, and after signing in again returns to the page asked for', async () => {
     const context = await newContext(browser);
     const page = await context.newPage();

@@ -6,7 +6,7 @@ import { subscribe } from '../lib/events.js';
 import { createPlayer, type Player } from '@frameproof/player';
 import { frameFromSearch, playerMediaOf, timecodeOf, toPlayerMarker } from '../lib/frames.js';
 import { apiBase } from '../lib/settings.js';
-import { onLinkClick } from '../lib/router.js';
+import { navigate, onLinkClick } from '../lib/router.js';
 import { session } from '../lib/session.js';
 import { type MarkerDraft, MarkersPanel } from './Markers.js';
 import { AutoQcPanel, ExchangePanel, JobsPanel, LoudnessPanel, MetadataPanel, QcPanel } from './panels.js';
@@ -194,8 +194,10 @@ export function AssetPage({ id, search }: { id: string; search: URLSearchParams 
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
-      if (isTyping(e) || e.ctrlKey || e.metaKey || e.altKey) return;
+      // Keys the player took (its own shortcuts while focus is in it) are not the page's.
+      if (isTyping(e) || e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey) return;
       if (e.key === 'l') void copyLink();
+      else if (e.key === 'r') navigate(`/assets/${id}/report`);
       else if (e.key === 'A' && e.shiftKey && session.can('asset:qc')) {
         setTab('qc');
         setQcIntent({ action: 'approve', at: Date.now() });
@@ -206,7 +208,7 @@ export function AssetPage({ id, search }: { id: string; search: URLSearchParams 
     };
     addEventListener('keydown', onKey);
     return () => removeEventListener('keydown', onKey);
-  }, [copyLink]);
+  }, [copyLink, id]);
 
   if (error && !asset)
     return (
@@ -231,10 +233,10 @@ export function AssetPage({ id, search }: { id: string; search: URLSearchParams 
           <span aria-label="Current frame">Frame {frame}</span> ·{' '}
           <span aria-label="Current timecode">{timecodeOf(asset, frame)}</span>
         </span>
-        <button type="button" onClick={() => void copyLink()}>
+        <button type="button" onClick={() => void copyLink()} aria-keyshortcuts="l">
           Copy link to this frame
         </button>
-        <a class="button" href={`/assets/${id}/report`} onClick={onLinkClick}>
+        <a class="button" href={`/assets/${id}/report`} onClick={onLinkClick} aria-keyshortcuts="r">
           Report
         </a>
       </div>

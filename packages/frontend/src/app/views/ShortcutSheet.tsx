@@ -12,6 +12,7 @@ export const SHORTCUTS: [string, string][] = [
   ['e', 'Edit the selected marker'],
   ['c', 'Comment on the selected marker'],
   ['l', 'Copy a link to this frame'],
+  ['r', 'Open the printable report (asset page)'],
   ['Shift+A', 'Approve (QC)'],
   ['Shift+R', 'Reject (QC): write the reason'],
   ['Escape', 'Close, cancel an edit'],
