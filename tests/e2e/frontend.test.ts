@@ -135,6 +135,52 @@ describe('the review workspace in Chromium', { skip: browserMissing('chromium') 
     await context.close();
   });
 
+  it('scrubs the sprite sheet on hover in the library, and asks for fresh URLs when a sheet is refused (expired)', async () => {
+    const context = await newContext(browser);
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    const asset = await web.stack.client.getAsset(assetId);
+    const sheets = (asset.shapes.find((s) => s.type === 'sprite')?.files ?? [])
+      .filter((f) => f.mimeType === 'image/jpeg')
+      .map((f) => `/api/media/${f.id}`);
+    assert.ok(sheets.length > 0, 'the asset has sprite sheets');
+    // Sheets answer 403, as expired signed URLs do, until the page asks for the asset again.
+    let detailsAsked = 0;
+    let refused = 0;
+    const served: string[] = [];
+    page.on('request', (r) => {
+      if (r.method() === 'GET' && new URL(r.url()).pathname === `/api/assets/${assetId}`) detailsAsked++;
+    });
+    await page.route('**/api/media/**', async (route) => {
+      const path = new URL(route.request().url()).pathname;
+      if (!sheets.includes(path)) return route.continue();
+      if (detailsAsked < 2) {
+        refused++;
+        return route.fulfill({ status: 403, contentType: 'application/json', body: '{"message":"expired"}' });
+      }
+      served.push(route.request().url());
+      return route.continue();
+    });
+    await signIn(page, web.url, { username: 'admin', password: 'e2e-admin-password' });
+    const thumb = page.locator(`a.card[data-asset-id="${assetId}"] .thumb`);
+    await thumb.waitFor();
+    const box = await thumb.boundingBox();
+    assert.ok(box);
+    // Scrub across the thumbnail until a sheet has been served from fresh details.
+    for (let i = 0; i < 300 && served.length === 0; i++) {
+      await page.mouse.move(box.x + box.width * (0.2 + (i % 5) * 0.15), box.y + box.height / 2);
+      await page.waitForTimeout(100);
+    }
+    assert.ok(refused >= 1, 'a sheet was refused');
+    assert.ok(detailsAsked >= 2, `the asset was asked for again (${detailsAsked})`);
+    assert.ok(served.length >= 1, 'a sheet was served from the fresh URLs');
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await page.locator(`a.card[data-asset-id="${assetId}"] .sprite`).waitFor();
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
   it('adds and edits a marker with the keyboard, keeps it after a reload; a second person sees markers and the QC decision live', async () => {
     const context = await newContext(browser);
     const page = await context.newPage();

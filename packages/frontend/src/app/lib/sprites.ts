@@ -12,22 +12,29 @@ export function spriteFilesOf(
   return { index, sheetUrls };
 }
 
-const cache = new Map<string, Promise<SpriteTile[]>>();
+/** Tiles per asset, with the index URL they came from: new details (fresh URLs) fetch again. */
+const cache = new Map<string, { indexUrl: string; tiles: Promise<SpriteTile[]> }>();
 
-/** The sprite tiles of an asset (fetched once per asset), or [] when it has none. */
+/** The sprite tiles of an asset (fetched once per signed index URL), or [] when it has none. */
 export function spritesOf(asset: AssetWithShapes): Promise<SpriteTile[]> {
   const files = spriteFilesOf(asset);
   if (!files) return Promise.resolve([]);
-  let found = cache.get(asset.id);
-  if (!found) {
-    const resolve = sheetResolver(new URL(files.index.url, location.href).toString(), files.sheetUrls);
-    found = fetch(files.index.url)
-      .then((r) => (r.ok ? r.text() : ''))
-      .then((text) => parseSpriteVtt(text, resolve))
-      .catch(() => []);
-    cache.set(asset.id, found);
-  }
-  return found;
+  const found = cache.get(asset.id);
+  if (found && found.indexUrl === files.index.url) return found.tiles.catch(() => []);
+  const resolve = sheetResolver(new URL(files.index.url, location.href).toString(), files.sheetUrls);
+  const tiles = fetch(files.index.url)
+    .then((r) => (r.ok ? r.text() : Promise.reject(new Error(`sprite index: HTTP ${r.status}`))))
+    .then((text) => parseSpriteVtt(text, resolve));
+  const entry = { indexUrl: files.index.url, tiles };
+  // A failed index (an expired URL: 403) is not kept: the next hover asks again.
+  tiles.catch(() => cache.get(asset.id) === entry && cache.delete(asset.id));
+  cache.set(asset.id, entry);
+  return tiles.catch(() => []);
+}
+
+/** Drops an asset's tiles (their sheet URLs stopped working). */
+export function forgetSprites(id: string): void {
+  cache.delete(id);
 }
 
 export const posterOf = (asset: AssetWithShapes) =>

@@ -9,12 +9,13 @@ import {
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { isTyping } from '../App.js';
 import { api, errorText } from '../lib/api.js';
-import { assetDetails, forgetDetails } from '../lib/details.js';
+import { assetDetails, forgetDetails, urlsExpireAt } from '../lib/details.js';
+import { stillValid } from '../lib/expiry.js';
 import { subscribe } from '../lib/events.js';
 import { navigate, onLinkClick } from '../lib/router.js';
 import { session } from '../lib/session.js';
 import { tileAt, type SpriteTile } from '@frameproof/player';
-import { posterOf, spritesOf } from '../lib/sprites.js';
+import { forgetSprites, posterOf, spritesOf } from '../lib/sprites.js';
 import { Upload } from './Upload.js';
 import { VirtualList } from './VirtualList.js';
 
@@ -282,11 +283,13 @@ function AssetCard({
   const [details, setDetails] = useState<AssetWithShapes | null>(null);
   const [cue, setCue] = useState<SpriteTile | null>(null);
   const [jobs, setJobs] = useState<Steps | undefined>(undefined);
-  const cues = useRef<SpriteTile[]>([]);
+  // The tiles of these details (their signed URLs); new details mean new tiles.
+  const cues = useRef<{ of: AssetWithShapes | null; tiles: SpriteTile[] }>({ of: null, tiles: [] });
+  const refreshed = useRef<AssetWithShapes | null>(null);
   useEffect(() => {
     let live = true;
     if (asset.status === 'ready')
-      void assetDetails(asset.id).then(
+      void assetDetails(asset.id, asset.updatedAt).then(
         (d) => live && setDetails(d),
         () => undefined,
       );
@@ -300,16 +303,28 @@ function AssetCard({
     };
   }, [asset.id, asset.status, asset.updatedAt]);
   const poster = details ? posterOf(details) : undefined;
+  // Fresh details (new signed URLs), once per set of details that stopped working.
+  const refresh = (stale: AssetWithShapes) => {
+    if (refreshed.current === stale) return;
+    refreshed.current = stale;
+    forgetDetails(asset.id);
+    forgetSprites(asset.id);
+    setCue(null);
+    void assetDetails(asset.id, asset.updatedAt).then(setDetails, () => undefined);
+  };
   const scrub = (e: MouseEvent) => {
     if (!details || !asset.technical) return;
+    // Signed URLs expire (MEDIA_URL_SECONDS): a long session asks for fresh ones first.
+    if (!stillValid(urlsExpireAt(details), Date.now())) return refresh(details);
     const rect = (e.currentTarget as HTMLElement).getBoundingClientRect();
     const at = ((e.clientX - rect.left) / rect.width) * asset.technical.durationSeconds;
-    if (cues.current.length === 0)
-      void spritesOf(details).then((c) => {
-        cues.current = c;
-        setCue(tileAt(c, at) ?? null);
+    if (cues.current.of !== details) {
+      const of = details;
+      void spritesOf(of).then((tiles) => {
+        cues.current = { of, tiles };
+        setCue(tileAt(tiles, at) ?? null);
       });
-    else setCue(tileAt(cues.current, at) ?? null);
+    } else setCue(tileAt(cues.current.tiles, at) ?? null);
   };
   const progress = { ...jobs, ...steps };
   const href = `/assets/${asset.id}`;
@@ -332,7 +347,10 @@ function AssetCard({
               width: `${cue.w}px`,
               height: `${cue.h}px`,
             }}
-          />
+          >
+            {/* A background image fails silently; this copy of the sheet says when (403: expired). */}
+            <img hidden alt="" src={cue.url} onError={() => details && refresh(details)} />
+          </div>
         ) : poster ? (
           <img src={poster} alt="" loading="lazy" />
         ) : (
