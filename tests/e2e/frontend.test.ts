@@ -408,6 +408,36 @@ describe('the review workspace in Chromium', { skip: browserMissing('chromium') 
     await context.close();
   });
 
+  it('lists deleted assets in the trash for an editor, who restores one; a reviewer has no trash', async () => {
+    const editor = { username: 'eddie', password: 'editor-password-1' };
+    await web.stack.client.request('POST', '/api/users', { body: { ...editor, role: 'editor' } });
+    const second = (await web.stack.client.listAssets({ q: 'second' })).items[0];
+    assert.ok(second, 'the second upload is listed');
+    await web.stack.client.deleteAsset(second.id);
+
+    const context = await newContext(browser);
+    const page = await context.newPage();
+    const { problems } = guard(page);
+    await signIn(page, web.url, editor);
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Trash' }).click();
+    await page.waitForURL('**/trash');
+    const row = page.locator(`tr[data-asset-id="${second.id}"]`);
+    await row.getByRole('rowheader', { name: second.title }).waitFor();
+    await row.getByRole('button', { name: `Restore ${second.title}` }).click();
+    await page.getByRole('status').getByText(`Restored ${second.title}.`).waitFor();
+    await row.waitFor({ state: 'detached' });
+    assert.equal((await web.stack.client.getAsset(second.id)).id, second.id);
+    assert.ok(!(await web.stack.client.listDeletedAssets()).items.some((a) => a.id === second.id));
+    assert.deepEqual(problems, []);
+    assert.deepEqual(await violations(page), []);
+    await context.close();
+
+    const reviewer = await (await newContext(browser)).newPage();
+    await signIn(reviewer, web.url, REVIEWER);
+    assert.equal(await reviewer.getByRole('link', { name: 'Trash' }).count(), 0);
+    await reviewer.context().close();
+  });
+
   it('signs out, and after signing in again returns to the page asked for', async () => {
     const context = await newContext(browser);
     const page = await context.newPage();

@@ -6,6 +6,7 @@ import { Library } from './views/Library.js';
 import { Report } from './views/Report.js';
 import { ShortcutSheet } from './views/ShortcutSheet.js';
 import { SignIn } from './views/SignIn.js';
+import { Trash } from './views/Trash.js';
 import { Users } from './views/Users.js';
 
 const ASSET = /^\/assets\/([0-9a-f-]{36})(\/report)?$/;
@@ -51,6 +52,7 @@ export function App() {
   if (asset?.[1] && asset[2]) page = <Report id={asset[1]} />;
   else if (asset?.[1]) page = <AssetPage id={asset[1]} search={search} />;
   else if (path === '/admin/users' && s.can('user:manage')) page = <Users />;
+  else if (path === '/trash' && s.can('asset:delete')) page = <Trash />;
   else if (path === '/') page = <Library />;
   else
     page = (
@@ -75,6 +77,11 @@ export function App() {
           <a href="/" onClick={onLinkClick} aria-current={path === '/' ? 'page' : undefined}>
             Library
           </a>
+          {s.can('asset:delete') && (
+            <a href="/trash" onClick={onLinkClick} aria-current={path === '/trash' ? 'page' : undefined}>
+              Trash
+            </a>
+          )}
           {s.can('user:manage') && (
             <a
               href="/admin/users"
