@@ -85,3 +85,50 @@ export function withBackendSettings(env: Env, settings: Readonly<Record<string, 
   for (const [name, value] of Object.entries(env)) if (value !== undefined) merged[name] = value;
   return merged;
 }
+
+/** One of `choices`, `fallback` when unset or empty; anything else is an error naming them. */
+export function envChoice<T extends string>(env: Env, name: string, choices: readonly T[], fallback: T): T {
+  const raw = env[name]?.trim();
+  if (raw === undefined || raw === '') return fallback;
+  if ((choices as readonly string[]).includes(raw)) return raw as T;
+  throw new ConfigError(`${name} must be one of ${choices.join(', ')}, got "${raw}"`);
+}
+
+/**
+ * A comma-separated list of `choices` (spaces around items ignored, repeats dropped), `fallback`
+ * when unset; `none` or an empty value is the empty list. An unknown item is an error.
+ */
+export function envList<T extends string>(
+  env: Env,
+  name: string,
+  choices: readonly T[],
+  fallback: readonly T[],
+): T[] {
+  const raw = env[name];
+  if (raw === undefined) return [...fallback];
+  const items = raw
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
+  if (items.length === 1 && items[0] === 'none') return [];
+  const unknown = items.filter((item) => !(choices as readonly string[]).includes(item));
+  if (unknown.length)
+    throw new ConfigError(`${name} has unknown items: ${unknown.join(', ')} (known: ${choices.join(', ')})`);
+  return [...new Set(items as T[])];
+}
+
+/**
+ * Settings that only make sense together: all of `names` set (their values, trimmed), none set
+ * (undefined), or an error naming the ones missing and why they were needed.
+ */
+export function envGroup<N extends string>(
+  env: Env,
+  names: readonly N[],
+  why: string,
+): Record<N, string> | undefined {
+  const values = names.map((name) => [name, env[name]?.trim() ?? ''] as const);
+  const missing = values.filter(([, value]) => !value).map(([name]) => name);
+  if (missing.length === names.length) return undefined;
+  if (missing.length) throw new ConfigError(`${why} needs ${missing.join(', ')} too`);
+  return Object.fromEntries(values) as Record<N, string>;
+}
