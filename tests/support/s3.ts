@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { S3Storage } from '@frameproof/storage';
 import S3rver from 's3rver';
 
-/** A real S3-protocol server (s3rver) on loopback, with one bucket, for storage and upload tests. */
+/** A real S3-protocol server (s3rver) on loopback, with one bucket, for storage, upload and AWS engine tests. */
 export interface TestS3 {
   endpoint: string;
   bucket: string;

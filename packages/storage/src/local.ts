@@ -86,6 +86,10 @@ export class LocalStorage implements Storage {
     return undefined;
   }
 
+  bucketObject(): undefined {
+    return undefined;
+  }
+
   localPath(key: string): string | undefined {
     return this.path(key);
   }

@@ -22,6 +22,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { S3Store } from '@tus/s3-store';
 import {
+  type BucketObject,
   type ByteRange,
   checkKey,
   type CompletedPart,
@@ -195,6 +196,10 @@ export class S3Storage implements Storage {
       }),
       { expiresIn: expiresInSeconds },
     );
+  }
+
+  bucketObject(key: string): BucketObject {
+    return { bucket: this.bucket, key: this.objectKey(key) };
   }
 
   localPath(): undefined {

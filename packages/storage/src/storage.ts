@@ -37,6 +37,11 @@ export interface Storage {
   /** The file on this machine that holds `key`, when the storage is a folder here. */
   localPath(key: string): string | undefined;
   /**
+   * Where AWS services (MediaConvert, Rekognition) find `key`: its bucket and object key, or
+   * undefined when the storage is a folder here.
+   */
+  bucketObject(key: string): BucketObject | undefined;
+  /**
    * Resumable (tus) uploads written straight into this storage under `prefix`; unfinished ones
    * expire `expireAfterMs` after they were created (0: never).
    */
@@ -74,6 +79,12 @@ export interface DirectUploads {
   complete(key: string, uploadId: string, parts: readonly CompletedPart[]): Promise<void>;
   /** Drops the upload and its parts. */
   abort(key: string, uploadId: string): Promise<void>;
+}
+
+/** An object in an S3 bucket, as AWS services name it. */
+export interface BucketObject {
+  bucket: string;
+  key: string;
 }
 
 /** How a direct URL presents the file to a browser. */
