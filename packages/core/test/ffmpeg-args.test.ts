@@ -14,6 +14,7 @@ import {
   ffmpegUrl,
   parseFfmpegVersion,
   posterArgs,
+  proxyMismatch,
   posterFrame,
   ffmpegSeconds,
   spriteArgs,
@@ -236,6 +237,40 @@ describe('videoProxyArgs', () => {
     assert.equal(
       args[args.indexOf('-filter_complex') + 1],
       '[0:0]setpts=PTS-STARTPTS,scale=640:360:flags=bicubic,setsar=1,format=yuv420p[v]',
+    );
+  });
+});
+
+describe('proxyMismatch', () => {
+  const stream = (num: number, den: number, frameCount?: number): VideoStream => ({
+    index: 0,
+    codec: 'h264',
+    width: 1920,
+    height: 1080,
+    frameRate: { num, den },
+    variableFrameRate: false,
+    ...(frameCount === undefined ? {} : { frameCount }),
+  });
+
+  it('accepts the same rational rate and frame count, written either way', () => {
+    assert.equal(proxyMismatch(stream(30000, 1001, 60), stream(30000, 1001, 60)), undefined);
+    assert.equal(proxyMismatch(stream(25, 1, 50), stream(50, 2, 50)), undefined);
+    assert.equal(proxyMismatch(stream(25, 1), stream(25, 1, 50)), undefined);
+  });
+
+  it('names what differs: no video, the rate (30 is not 30000/1001), or the frames', () => {
+    assert.equal(proxyMismatch(stream(25, 1, 50), undefined), 'the proxy has no video stream');
+    assert.equal(
+      proxyMismatch(stream(30000, 1001, 60), stream(30, 1, 60)),
+      'the proxy runs at 30/1 fps, the source at 30000/1001',
+    );
+    assert.equal(
+      proxyMismatch(stream(25, 1, 50), stream(25, 1, 49)),
+      'the proxy has 49 frames, the source 50',
+    );
+    assert.equal(
+      proxyMismatch(stream(25, 1, 50), stream(25, 1)),
+      'the proxy has an unknown number of frames, the source 50',
     );
   });
 });

@@ -14,10 +14,11 @@ import {
   type JobType,
   type LogLevel,
 } from '@frameproof/core';
+import { type AwsSettings, readAwsSettings } from './aws/settings.js';
 
 export { ConfigError };
 
-export interface JobsConfig {
+export interface JobsConfig extends AwsSettings {
   /** The adapter's base URL (AP_ADAPTER_HOST), e.g. http://av-adapter.av.local:8080. */
   adapterUrl: string;
   username: string;
@@ -87,5 +88,6 @@ export function readJobsConfig(env: Env = process.env): JobsConfig {
         min: 0,
       }),
     },
+    ...readAwsSettings(env),
   };
 }

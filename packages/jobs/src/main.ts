@@ -9,6 +9,7 @@ import { createLogger } from '@frameproof/media-kit';
 import { createProcessors } from './processors/index.js';
 import { Runner } from './runner.js';
 import { LocalTranscoder } from './transcoder.js';
+import { MediaConvertTranscoder } from './aws/mediaconvert.js';
 
 const config = readJobsConfig();
 const log = createLogger(config.logLevel).child({ service: 'jobs', workerId: config.workerId });
@@ -16,12 +17,13 @@ process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejectio
 
 const ffmpeg = await locateFfmpeg({ log });
 const client = new FrameproofClient(config.adapterUrl);
+const transcoder = config.mediaConvert
+  ? new MediaConvertTranscoder(ffmpeg.runner, ffmpeg.capabilities, { settings: config.mediaConvert })
+  : new LocalTranscoder(ffmpeg.runner, ffmpeg.capabilities);
 const runner = new Runner({
   client,
   credentials: { username: config.username, password: config.password },
-  processors: createProcessors(new LocalTranscoder(ffmpeg.runner, ffmpeg.capabilities), {
-    limits: config.limits,
-  }),
+  processors: createProcessors(transcoder, { limits: config.limits }),
   storage: openStorage(config.storageUrl),
   workerId: config.workerId,
   types: config.types,
@@ -59,6 +61,7 @@ log.info(
     busPort: config.busPort,
     concurrency: config.concurrency,
     storage: config.storageUrl,
+    transcoder: transcoder.name,
   },
   'jobs service starting',
 );

@@ -183,11 +183,11 @@ const redact = (input: string, key: string) => (err: unknown) => {
 
 /** ffmpeg on this machine, reading inputs where `ffmpegInput` says. */
 export class LocalTranscoder implements Transcoder {
-  readonly name = 'ffmpeg';
+  readonly name: string = 'ffmpeg';
 
   constructor(
-    private readonly ffmpeg: FfmpegRunner,
-    private readonly capabilities: FfmpegCapabilities,
+    protected readonly ffmpeg: FfmpegRunner,
+    protected readonly capabilities: FfmpegCapabilities,
   ) {}
 
   /** Runs ffmpeg with progress reported to the job, and the input's URL kept out of errors. */

@@ -39,4 +39,58 @@ describe('the jobs service settings', () => {
       /JOBS_TIMEOUT_BASE_SECONDS/,
     );
   });
+
+  it('uses ffmpeg and no AWS service unless told, and needs every MediaConvert setting when told', () => {
+    const local = readJobsConfig({ ...required });
+    assert.equal(local.transcoder, 'ffmpeg');
+    assert.equal(local.mediaConvert, undefined);
+    assert.equal(local.rekognition, undefined);
+
+    const aws = {
+      ...required,
+      AWS_REGION: 'eu-west-1',
+      TRANSCODER: 'mediaconvert',
+      MEDIACONVERT_ROLE_ARN: 'arn:aws:iam::111122223333:role/mc',
+      MEDIACONVERT_PROXY_PRESET: 'frameproof-proxy-1080p',
+      MEDIACONVERT_AUDIO_PRESET: 'frameproof-audio-aac',
+      REKOGNITION_ROLE_ARN: 'arn:aws:iam::111122223333:role/rk',
+      REKOGNITION_SNS_TOPIC_ARN: 'arn:aws:sns:eu-west-1:111122223333:rk',
+    };
+    const config = readJobsConfig(aws);
+    assert.deepEqual(config.mediaConvert, {
+      region: 'eu-west-1',
+      roleArn: 'arn:aws:iam::111122223333:role/mc',
+      proxyPreset: 'frameproof-proxy-1080p',
+      audioPreset: 'frameproof-audio-aac',
+      queue: undefined,
+      endpoint: undefined,
+    });
+    assert.deepEqual(config.rekognition, {
+      region: 'eu-west-1',
+      roleArn: 'arn:aws:iam::111122223333:role/rk',
+      snsTopicArn: 'arn:aws:sns:eu-west-1:111122223333:rk',
+    });
+
+    assert.throws(
+      () => readJobsConfig({ ...aws, MEDIACONVERT_AUDIO_PRESET: '' }),
+      /^ConfigError: TRANSCODER=mediaconvert needs MEDIACONVERT_AUDIO_PRESET too$/,
+    );
+    assert.throws(
+      () => readJobsConfig({ ...required, TRANSCODER: 'mediaconvert' }),
+      /TRANSCODER=mediaconvert needs MEDIACONVERT_ROLE_ARN, MEDIACONVERT_PROXY_PRESET, MEDIACONVERT_AUDIO_PRESET/,
+    );
+    assert.throws(() => readJobsConfig({ ...aws, AWS_REGION: '' }), /needs AWS_REGION/);
+    assert.throws(
+      () => readJobsConfig({ ...aws, TRANSCODER: 'elastic' }),
+      /TRANSCODER must be one of ffmpeg, mediaconvert/,
+    );
+    assert.throws(
+      () => readJobsConfig({ ...required, AWS_REGION: 'eu-west-1', REKOGNITION_ROLE_ARN: 'arn:x' }),
+      /Rekognition Video needs REKOGNITION_SNS_TOPIC_ARN too/,
+    );
+    assert.throws(
+      () => readJobsConfig({ ...aws, MEDIACONVERT_ENDPOINT: 'http://mc.example' }),
+      /MEDIACONVERT_ENDPOINT must be an https:\/\/ URL/,
+    );
+  });
 });

@@ -192,3 +192,19 @@ export function audioProxyMetadata(audio: AudioStream): Record<string, unknown> 
     language: audio.language ?? null,
   };
 }
+
+/**
+ * Why a proxy made elsewhere (MediaConvert) is not frame for frame its source, or undefined when
+ * it is: a video stream at the same rational frame rate with the same number of frames (when
+ * the source's is known). Both are as the probe reads them.
+ */
+export function proxyMismatch(source: VideoStream, proxy: VideoStream | undefined): string | undefined {
+  if (!proxy) return 'the proxy has no video stream';
+  const a = source.frameRate;
+  const b = proxy.frameRate;
+  if (a.num * b.den !== b.num * a.den)
+    return `the proxy runs at ${formatFrameRate(proxy.frameRate)} fps, the source at ${formatFrameRate(source.frameRate)}`;
+  if (source.frameCount !== undefined && proxy.frameCount !== source.frameCount)
+    return `the proxy has ${proxy.frameCount ?? 'an unknown number of'} frames, the source ${source.frameCount}`;
+  return undefined;
+}

@@ -1,0 +1,196 @@
+// Stand-ins for the AWS media services, on mocked SDK clients (aws-sdk-client-mock), answering
+// with bodies shaped as the API references show them. The MediaConvert stand-in makes real
+// outputs: it runs this package's ffmpeg builders on the original in the S3-protocol test server
+// and writes the proxy where the job's destination says, so the frame-count check runs for real.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  BadRequestException,
+  CancelJobCommand,
+  CreateJobCommand,
+  type CreateJobCommandInput,
+  GetJobCommand,
+  type Job,
+  MediaConvertClient,
+  TooManyRequestsException,
+} from '@aws-sdk/client-mediaconvert';
+import { mockClient } from 'aws-sdk-client-mock';
+import type { S3Storage } from '@frameproof/storage';
+import type { MediaConvertSettings } from '../src/aws/settings.js';
+import type { LocalTranscoder } from '../src/transcoder.js';
+
+export const MEDIACONVERT_SETTINGS: MediaConvertSettings = {
+  region: 'eu-west-1',
+  roleArn: 'arn:aws:iam::111122223333:role/frameproof-MediaConvertRole',
+  proxyPreset: 'frameproof-proxy-1080p',
+  audioPreset: 'frameproof-audio-aac',
+  queue: 'arn:aws:mediaconvert:eu-west-1:111122223333:queues/Default',
+};
+
+/** Our key for an `s3://bucket/<prefix>/<key>` URL in `storage`. */
+export function keyOf(storage: S3Storage, url: string): string {
+  const base = `s3://${storage.bucket}/${storage.prefix ? `${storage.prefix}/` : ''}`;
+  if (!url.startsWith(base)) throw new Error(`${url} is not in ${base}`);
+  return url.slice(base.length);
+}
+
+export interface FakeMediaConvertOptions {
+  storage: S3Storage;
+  /** Makes the outputs: ffmpeg on this machine. */
+  local: LocalTranscoder;
+  settings?: MediaConvertSettings;
+  /** GetJob answers PROGRESSING with these percents before COMPLETE. */
+  percents?: number[];
+  /** A job that ends in ERROR with this code and message instead. */
+  fail?: { code: number; message: string };
+  /** Makes a video proxy at twice the source's rate: not frame-exact. */
+  wrongRate?: boolean;
+  /** The first calls of each kind answer 429 TooManyRequestsException, as MediaConvert throttles. */
+  throttle?: { create?: number; get?: number };
+  /** CreateJob answers 400 BadRequestException with this message. */
+  badRequest?: string;
+}
+
+const tooManyRequests = () =>
+  new TooManyRequestsException({
+    message: 'Too many requests, please try again later',
+    $metadata: { httpStatusCode: 429 },
+  });
+
+/**
+ * A mocked MediaConvert client: CreateJob makes the output with ffmpeg (as MediaConvert would
+ * with the preset) and answers SUBMITTED; GetJob answers PROGRESSING for each of `percents`, then
+ * COMPLETE with OutputGroupDetails, or ERROR with ErrorCode and ErrorMessage.
+ */
+export function fakeMediaConvert(o: FakeMediaConvertOptions) {
+  const settings = o.settings ?? MEDIACONVERT_SETTINGS;
+  const client = new MediaConvertClient({ region: settings.region });
+  const mock = mockClient(client);
+  const jobs = new Map<
+    string,
+    { job: Job; polls: number; durationMs: number; width?: number; height?: number }
+  >();
+  let n = 0;
+  const throttle = { create: o.throttle?.create ?? 0, get: o.throttle?.get ?? 0 };
+
+  mock.on(CreateJobCommand).callsFake(async (input: CreateJobCommandInput) => {
+    if (throttle.create-- > 0) throw tooManyRequests();
+    if (o.badRequest)
+      throw new BadRequestException({ message: o.badRequest, $metadata: { httpStatusCode: 400 } });
+    const id = `1764633600000-${(++n).toString(36).padStart(6, '0')}`;
+    const job: Job = {
+      Arn: `arn:aws:mediaconvert:${settings.region}:111122223333:jobs/${id}`,
+      Id: id,
+      CreatedAt: new Date(),
+      Role: input.Role ?? '',
+      Queue: input.Queue ?? `arn:aws:mediaconvert:${settings.region}:111122223333:queues/Default`,
+      Settings: input.Settings ?? {},
+      Status: 'SUBMITTED',
+      StatusUpdateInterval: input.StatusUpdateInterval,
+      UserMetadata: input.UserMetadata,
+      Timing: { SubmitTime: new Date() },
+      Priority: 0,
+      AccelerationStatus: 'NOT_APPLICABLE',
+      Messages: { Info: [], Warning: [] },
+    };
+    const made = o.fail ? { durationMs: 0 } : await make(input);
+    jobs.set(id, { job, polls: 0, ...made });
+    return { Job: job };
+  });
+
+  mock.on(GetJobCommand).callsFake(async ({ Id }: { Id: string }) => {
+    if (throttle.get-- > 0) throw tooManyRequests();
+    const entry = jobs.get(Id);
+    if (!entry) throw new Error(`no job ${Id}`);
+    const percents = o.percents ?? [40];
+    const poll = entry.polls++;
+    if (poll < percents.length)
+      return {
+        Job: {
+          ...entry.job,
+          Status: 'PROGRESSING',
+          CurrentPhase: 'TRANSCODING',
+          JobPercentComplete: percents[poll],
+          Timing: { ...entry.job.Timing, StartTime: new Date() },
+        },
+      };
+    if (o.fail)
+      return {
+        Job: { ...entry.job, Status: 'ERROR', ErrorCode: o.fail.code, ErrorMessage: o.fail.message },
+      };
+    return {
+      Job: {
+        ...entry.job,
+        Status: 'COMPLETE',
+        Timing: { ...entry.job.Timing, StartTime: new Date(), FinishTime: new Date() },
+        OutputGroupDetails: [
+          {
+            OutputDetails: [
+              {
+                DurationInMs: entry.durationMs,
+                ...(entry.width
+                  ? { VideoDetails: { WidthInPx: entry.width, HeightInPx: entry.height } }
+                  : {}),
+              },
+            ],
+          },
+        ],
+      },
+    };
+  });
+
+  mock.on(CancelJobCommand).resolves({});
+
+  /** The output MediaConvert would write for this request, made with ffmpeg into the bucket. */
+  async function make(input: CreateJobCommandInput) {
+    const source = keyOf(o.storage, input.Settings?.Inputs?.[0]?.FileInput ?? '');
+    const group = input.Settings?.OutputGroups?.[0];
+    const output = group?.Outputs?.[0];
+    const destination = group?.OutputGroupSettings?.FileGroupSettings?.Destination ?? '';
+    const outputKey = `${keyOf(o.storage, destination)}${output?.NameModifier ?? ''}.${output?.Extension ?? 'mp4'}`;
+    const track = input.Settings?.Inputs?.[0]?.AudioSelectors?.['Audio Selector 1']?.Tracks?.[0];
+    const tmpDir = await mkdtemp(join(tmpdir(), 'frameproof-fake-mediaconvert-'));
+    try {
+      const ctx = {
+        storage: o.storage,
+        tmpDir,
+        signal: new AbortController().signal,
+        reportProgress: () => undefined,
+      };
+      const technical = await o.local.probe({ source: { key: source } }, ctx);
+      const audio = technical.audio.find((a) => a.track === track);
+      const video = technical.video[0];
+      if (output?.Preset === settings.proxyPreset && video) {
+        const rate = o.wrongRate
+          ? { num: video.frameRate.num * 2, den: video.frameRate.den }
+          : video.frameRate;
+        const r = await o.local.videoProxy(
+          {
+            source: { key: source },
+            outputKey,
+            technical,
+            video: { ...video, frameRate: rate },
+            audio,
+            maxHeight: 1080,
+          },
+          ctx,
+        );
+        return {
+          durationMs: Math.round(technical.durationSeconds * 1000),
+          width: Number(r.metadata.width),
+          height: Number(r.metadata.height),
+        };
+      }
+      if (output?.Preset === settings.audioPreset && audio) {
+        await o.local.audioProxy({ source: { key: source }, outputKey, technical, audio, video }, ctx);
+        return { durationMs: Math.round(technical.durationSeconds * 1000) };
+      }
+      throw new Error(`the fake MediaConvert has no output for preset ${output?.Preset} and track ${track}`);
+    } finally {
+      await rm(tmpDir, { recursive: true, force: true });
+    }
+  }
+
+  return { client, mock, jobs };
+}
