@@ -1,6 +1,15 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ConfigError, envLogLevel, envNumber, type Env, type LogLevel } from '@frameproof/core';
+import {
+  ConfigError,
+  envList,
+  envLogLevel,
+  envNumber,
+  type Env,
+  type LogLevel,
+  VIDEO_ANALYSES,
+  type VideoAnalysis,
+} from '@frameproof/core';
 
 export { ConfigError };
 
@@ -58,6 +67,8 @@ export interface AdapterConfig {
   retryBaseSeconds: number;
   proxyMaxHeight: number;
   spriteIntervalSeconds: number;
+  /** The video analyses ingest runs on each video proxy (VIDEO_ANALYSES; none unless set). */
+  videoAnalyses: VideoAnalysis[];
   /** How long a deleted asset stays restorable before the sweep purges its rows and files. */
   assetRetentionDays: number;
   logLevel: LogLevel;
@@ -191,6 +202,7 @@ export function readConfig(env: Env = process.env): AdapterConfig {
     retryBaseSeconds: envNumber(env, 'JOB_RETRY_BASE_SECONDS', 10, { min: 0, integer: true }),
     proxyMaxHeight: envNumber(env, 'PROXY_MAX_HEIGHT', 1080, { min: 144, integer: true }),
     spriteIntervalSeconds: envNumber(env, 'SPRITE_INTERVAL_SECONDS', 2, { min: 1, integer: true }),
+    videoAnalyses: envList(env, 'VIDEO_ANALYSES', VIDEO_ANALYSES, []),
     assetRetentionDays: envNumber(env, 'ASSET_RETENTION_DAYS', 30, { min: 0, max: 36500, integer: true }),
     logLevel: envLogLevel(env),
     metrics: env.METRICS_NAMESPACE

@@ -39,7 +39,7 @@ describe('ingest step table', () => {
     const input = {
       assetId: 'a1',
       source: { key: 'assets/a1/original/x.mov', mimeType: 'video/quicktime' },
-      options: { proxyMaxHeight: 720, spriteIntervalSeconds: 2 },
+      options: { proxyMaxHeight: 720, spriteIntervalSeconds: 2, videoAnalyses: [] },
     };
     const audioOnly = { ...input, technical: technical({ video: false, audioTracks: 2 }) };
     assert.deepEqual(STEPS['video-proxy'].plan(audioOnly), []);
@@ -54,6 +54,16 @@ describe('ingest step table', () => {
     const [proxy] = STEPS['video-proxy'].plan({ ...input, technical: technical() });
     assert.equal(proxy?.maxHeight, 720);
     assert.equal(proxy?.outputPrefix, 'assets/a1/video-proxy');
+    // Video analysis reads the video proxy, and only where the deployment asks for analyses.
+    assert.deepEqual(STEPS['video-analysis'].plan({ ...input, technical: technical() }), []);
+    const [analysis] = STEPS['video-analysis'].plan({
+      ...input,
+      options: { ...input.options, videoAnalyses: ['labels', 'segments'] },
+      technical: technical(),
+    });
+    assert.equal(STEPS['video-analysis'].after, 'video-proxy');
+    assert.deepEqual(analysis?.source, { key: 'assets/a1/video-proxy/video.mp4', mimeType: 'video/mp4' });
+    assert.deepEqual(analysis?.analyses, ['labels', 'segments']);
     const nothing = { ...input, technical: technical({ video: false, audioTracks: 0 }) };
     assert.deepEqual(
       JOB_TYPES.flatMap((t) => (STEPS[t].after === 'probe' ? STEPS[t].plan(nothing) : [])),
@@ -109,6 +119,77 @@ for (const { name, open } of DATABASES) {
       await until(
         () => seen.some((e) => e.type === 'asset.updated' && e.id === id && e.data?.status === 'ready'),
         'the asset to be announced ready',
+      );
+    });
+
+    it('writes video analysis markers on one row per analysis, replacing each when it runs again', async (t) => {
+      const app = await appFor(t, open, { videoAnalyses: ['labels', 'segments'] });
+      const token = await app.token();
+      const id = await uploadAsset(app, token);
+      await runJob(app, 'probe', { technical: technical({ frames: 900, audioTracks: 0 }) });
+      const proxy = `assets/${id}/video-proxy/video.mp4`;
+      await runJob(app, 'video-proxy', {
+        shapes: [{ type: 'video-proxy', files: [{ key: proxy, size: 1, mimeType: 'video/mp4' }] }],
+      });
+      const seen = record(app);
+      const marker = (group: string, title: string, startFrame: number) => ({
+        startFrame,
+        endFrame: startFrame + 10,
+        title,
+        description: 'Confidence 97.0 %; 3 detections',
+        category: 'labels',
+        severity: 'info',
+        group,
+      });
+      const job = await runJob(app, 'video-analysis', {
+        markers: [
+          marker('AI labels', 'Car', 5),
+          marker('AI labels', 'Tree', 50),
+          marker('AI segments', 'Shot 1', 0),
+        ],
+        metadata: { analyses: ['labels', 'segments'], engine: 'rekognition' },
+      });
+      assert.equal((job.payload.source as { key: string }).key, proxy);
+      assert.deepEqual(job.payload.analyses, ['labels', 'segments']);
+      const list = async (group: string) =>
+        (
+          (
+            await app.app.inject({
+              url: `/api/assets/${id}/markers?group=${encodeURIComponent(group)}`,
+              headers: auth(token),
+            })
+          ).json() as { items: Marker[] }
+        ).items.map((m) => [m.title, m.start.frame, m.description]);
+      assert.deepEqual(await list('AI labels'), [
+        ['Car', 5, 'Confidence 97.0 %; 3 detections'],
+        ['Tree', 50, 'Confidence 97.0 %; 3 detections'],
+      ]);
+      assert.deepEqual(await list('AI segments'), [['Shot 1', 0, 'Confidence 97.0 %; 3 detections']]);
+      await until(() => seen.some((e) => e.type === 'markers.replaced'), 'the replaced rows');
+      assert.deepEqual(
+        seen.filter((e) => e.type === 'markers.replaced').map((e) => e.data),
+        [
+          {
+            groups: ['AI labels', 'AI segments'],
+            origins: ['video-analysis:labels', 'video-analysis:segments'],
+            count: 3,
+          },
+        ],
+      );
+      assert.equal(
+        ((await assetOf(app, id)).analysis as Record<string, { engine?: string }>)['video-analysis']?.engine,
+        'rekognition',
+      );
+    });
+
+    it('refuses a video analysis result that does not say which analyses it covers', async (t) => {
+      const app = await appFor(t, open, { videoAnalyses: ['labels'] });
+      await uploadAsset(app, await app.token());
+      await runJob(app, 'probe', { technical: technical({ frames: 900, audioTracks: 0 }) });
+      await runJob(app, 'video-proxy', {});
+      await assert.rejects(
+        runJob(app, 'video-analysis', { markers: [] }),
+        /complete video-analysis: 400 .*analyses/,
       );
     });
 

@@ -18,3 +18,4 @@ export * from './ffmpeg/index.js';
 export * from './request-log.js';
 export * from './media-types.js';
 export * from './formats/index.js';
+export * from './video-analysis.js';

@@ -7,3 +7,5 @@ export * from './aws/calls.js';
 export * from './aws/mediaconvert.js';
 export * from './aws/mediaconvert-job.js';
 export * from './aws/settings.js';
+export * from './aws/rekognition.js';
+export * as rekognitionResults from './aws/rekognition-results.js';

@@ -10,6 +10,7 @@ import { createProcessors } from './processors/index.js';
 import { Runner } from './runner.js';
 import { LocalTranscoder } from './transcoder.js';
 import { MediaConvertTranscoder } from './aws/mediaconvert.js';
+import { RekognitionAnalyzer } from './aws/rekognition.js';
 
 const config = readJobsConfig();
 const log = createLogger(config.logLevel).child({ service: 'jobs', workerId: config.workerId });
@@ -23,7 +24,10 @@ const transcoder = config.mediaConvert
 const runner = new Runner({
   client,
   credentials: { username: config.username, password: config.password },
-  processors: createProcessors(transcoder, { limits: config.limits }),
+  processors: createProcessors(transcoder, {
+    limits: config.limits,
+    videoAnalyzer: config.rekognition ? new RekognitionAnalyzer({ settings: config.rekognition }) : undefined,
+  }),
   storage: openStorage(config.storageUrl),
   workerId: config.workerId,
   types: config.types,
@@ -62,6 +66,7 @@ log.info(
     concurrency: config.concurrency,
     storage: config.storageUrl,
     transcoder: transcoder.name,
+    videoAnalysis: config.rekognition ? 'rekognition' : 'off',
   },
   'jobs service starting',
 );

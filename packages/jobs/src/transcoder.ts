@@ -10,6 +10,8 @@ import {
   type FfmpegCapabilities,
   type FfmpegProgress,
   MediaInputError,
+  type OutputMarker,
+  type VideoAnalysis,
   type StorageRef,
   type SubtitleStreamInfo,
   type TechnicalMetadata,
@@ -134,6 +136,25 @@ export interface Transcoder {
   sprites(request: SpritesRequest, ctx: StepContext): Promise<Rendition>;
   analyze(request: AnalysisRequest, ctx: StepContext): Promise<Analysis>;
   subtitles(request: SubtitlesRequest, ctx: StepContext): Promise<SubtitleRendition[]>;
+}
+
+export interface VideoAnalysisRequest extends SourceRequest {
+  technical: TechnicalMetadata;
+  analyses: VideoAnalysis[];
+}
+export interface VideoAnalysisResult {
+  /** Each on its analysis's row (`group`), in frames on the asset's timeline. */
+  markers: OutputMarker[];
+  metadata: Record<string, unknown>;
+}
+
+/**
+ * Video analysis (labels, faces, shots...) by a service: Rekognition Video on AWS. Locally there
+ * is none, and ingest plans no such step.
+ */
+export interface VideoAnalyzer {
+  readonly name: string;
+  analyzeVideo(request: VideoAnalysisRequest, ctx: StepContext): Promise<VideoAnalysisResult>;
 }
 
 /** Hashes a local file and puts it in storage under `key`. */

@@ -15,6 +15,22 @@ import {
   MediaConvertClient,
   TooManyRequestsException,
 } from '@aws-sdk/client-mediaconvert';
+import {
+  GetCelebrityRecognitionCommand,
+  GetContentModerationCommand,
+  GetFaceDetectionCommand,
+  GetLabelDetectionCommand,
+  GetSegmentDetectionCommand,
+  GetTextDetectionCommand,
+  RekognitionClient,
+  StartCelebrityRecognitionCommand,
+  StartContentModerationCommand,
+  StartFaceDetectionCommand,
+  StartLabelDetectionCommand,
+  StartSegmentDetectionCommand,
+  StartTextDetectionCommand,
+  ThrottlingException,
+} from '@aws-sdk/client-rekognition';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { S3Storage } from '@frameproof/storage';
 import type { MediaConvertSettings } from '../src/aws/settings.js';
@@ -193,4 +209,212 @@ export function fakeMediaConvert(o: FakeMediaConvertOptions) {
   }
 
   return { client, mock, jobs };
+}
+
+/** What the fake Rekognition finds in any video: per analysis, the items of its Get* answer. */
+export const REKOGNITION_FINDINGS = {
+  labels: [
+    {
+      Timestamp: 0,
+      Label: {
+        Name: 'Car',
+        Confidence: 91.5,
+        Categories: [{ Name: 'Vehicles and Automotive' }],
+        Parents: [],
+        Instances: [],
+      },
+    },
+    {
+      Timestamp: 500,
+      Label: {
+        Name: 'Car',
+        Confidence: 97.25,
+        Categories: [{ Name: 'Vehicles and Automotive' }],
+        Parents: [],
+        Instances: [],
+      },
+    },
+    {
+      Timestamp: 500,
+      Label: {
+        Name: 'Road',
+        Confidence: 88,
+        Categories: [{ Name: 'Transport and Logistics' }],
+        Parents: [],
+        Instances: [],
+      },
+    },
+    {
+      Timestamp: 1000,
+      Label: {
+        Name: 'Car',
+        Confidence: 95,
+        Categories: [{ Name: 'Vehicles and Automotive' }],
+        Parents: [],
+        Instances: [],
+      },
+    },
+  ],
+  celebrities: [
+    { Timestamp: 1000, Celebrity: { Name: 'Jane Doe', Id: '1ab2cd', Confidence: 99.1, Urls: [] } },
+  ],
+  faces: [
+    {
+      Timestamp: 0,
+      Face: { Confidence: 99.9, BoundingBox: { Width: 0.2, Height: 0.3, Left: 0.4, Top: 0.2 } },
+    },
+    {
+      Timestamp: 1000,
+      Face: { Confidence: 99.7, BoundingBox: { Width: 0.2, Height: 0.3, Left: 0.4, Top: 0.2 } },
+    },
+  ],
+  text: [
+    { Timestamp: 0, TextDetection: { DetectedText: 'FRAMEPROOF', Type: 'LINE', Id: 0, Confidence: 98.2 } },
+    {
+      Timestamp: 0,
+      TextDetection: { DetectedText: 'FRAMEPROOF', Type: 'WORD', Id: 1, ParentId: 0, Confidence: 98.2 },
+    },
+  ],
+  moderation: [
+    {
+      Timestamp: 500,
+      ModerationLabel: { Name: 'Smoking', ParentName: 'Drugs & Tobacco', Confidence: 71.3, TaxonomyLevel: 2 },
+    },
+  ],
+  segments: [
+    {
+      Type: 'TECHNICAL_CUE',
+      StartTimestampMillis: 0,
+      EndTimestampMillis: 967,
+      DurationMillis: 967,
+      StartTimecodeSMPTE: '00:00:00;00',
+      EndTimecodeSMPTE: '00:00:00;29',
+      DurationSMPTE: '00:00:00;29',
+      StartFrameNumber: 0,
+      EndFrameNumber: 29,
+      DurationFrames: 29,
+      TechnicalCueSegment: { Type: 'BlackFrames', Confidence: 99.6 },
+    },
+    {
+      Type: 'SHOT',
+      StartTimestampMillis: 0,
+      EndTimestampMillis: 967,
+      DurationMillis: 967,
+      StartTimecodeSMPTE: '00:00:00;00',
+      EndTimecodeSMPTE: '00:00:00;29',
+      DurationSMPTE: '00:00:00;29',
+      StartFrameNumber: 0,
+      EndFrameNumber: 29,
+      DurationFrames: 29,
+      ShotSegment: { Index: 0, Confidence: 99.2 },
+    },
+    {
+      Type: 'SHOT',
+      StartTimestampMillis: 1001,
+      EndTimestampMillis: 2969,
+      DurationMillis: 1968,
+      StartTimecodeSMPTE: '00:00:01;00',
+      EndTimecodeSMPTE: '00:00:02;29',
+      DurationSMPTE: '00:00:01;29',
+      StartFrameNumber: 30,
+      EndFrameNumber: 89,
+      DurationFrames: 59,
+      ShotSegment: { Index: 1, Confidence: 98.4 },
+    },
+  ],
+} as const;
+
+type Analysis = keyof typeof REKOGNITION_FINDINGS;
+/** Each analysis's operations and the field its Get* answer lists results in. */
+const OPERATIONS: Record<
+  Analysis,
+  { start: new (i: never) => unknown; get: new (i: never) => unknown; field: string }
+> = {
+  labels: { start: StartLabelDetectionCommand, get: GetLabelDetectionCommand, field: 'Labels' },
+  celebrities: {
+    start: StartCelebrityRecognitionCommand,
+    get: GetCelebrityRecognitionCommand,
+    field: 'Celebrities',
+  },
+  faces: { start: StartFaceDetectionCommand, get: GetFaceDetectionCommand, field: 'Faces' },
+  text: { start: StartTextDetectionCommand, get: GetTextDetectionCommand, field: 'TextDetections' },
+  moderation: {
+    start: StartContentModerationCommand,
+    get: GetContentModerationCommand,
+    field: 'ModerationLabels',
+  },
+  segments: { start: StartSegmentDetectionCommand, get: GetSegmentDetectionCommand, field: 'Segments' },
+};
+
+export interface FakeRekognitionOptions {
+  /** Results per page: smaller than the findings, so that every analysis is paged. */
+  pageSize?: number;
+  /** Get* answers IN_PROGRESS this many times before SUCCEEDED. */
+  inProgress?: number;
+  /** Analyses whose job ends FAILED. */
+  fail?: Analysis[];
+  /** The first calls of each Start* and Get* answer ThrottlingException (HTTP 400, throttling). */
+  throttle?: number;
+}
+
+/**
+ * A mocked Rekognition client: Start* answers a JobId; Get* answers IN_PROGRESS `inProgress`
+ * times, then SUCCEEDED with the findings in pages of `pageSize` linked by NextToken (or FAILED
+ * with a StatusMessage), with VideoMetadata as Rekognition reports it.
+ */
+export function fakeRekognition(o: FakeRekognitionOptions = {}) {
+  const client = new RekognitionClient({ region: MEDIACONVERT_SETTINGS.region });
+  const mock = mockClient(client);
+  const polls = new Map<string, number>();
+  let throttles = 0;
+  const throttle = () => {
+    if (throttles++ < (o.throttle ?? 0))
+      throw new ThrottlingException({ message: 'Slow down!', $metadata: { httpStatusCode: 400 } });
+  };
+  for (const analysis of Object.keys(OPERATIONS) as Analysis[]) {
+    const op = OPERATIONS[analysis];
+    const jobId = `${'0'.repeat(40)}${analysis}`.slice(-64);
+    mock.on(op.start as never).callsFake(() => {
+      throttle();
+      return { JobId: jobId };
+    });
+    mock
+      .on(op.get as never)
+      .callsFake((input: { JobId: string; NextToken?: string; MaxResults?: number }) => {
+        throttle();
+        if (input.JobId !== jobId) throw new Error(`unknown job ${input.JobId}`);
+        const poll = polls.get(jobId) ?? 0;
+        polls.set(jobId, poll + 1);
+        const VideoMetadata = {
+          Codec: 'h264',
+          DurationMillis: 2002,
+          Format: 'QuickTime / MOV',
+          FrameRate: 29.97,
+          FrameHeight: 180,
+          FrameWidth: 320,
+          ColorRange: 'LIMITED',
+        };
+        if (!input.NextToken && poll < (o.inProgress ?? 1)) return { JobStatus: 'IN_PROGRESS', JobId: jobId };
+        if (o.fail?.includes(analysis))
+          return {
+            JobStatus: 'FAILED',
+            StatusMessage: 'Unsupported codec/format.',
+            JobId: jobId,
+            VideoMetadata,
+          };
+        const all = REKOGNITION_FINDINGS[analysis] as readonly unknown[];
+        const size = Math.min(o.pageSize ?? 2, input.MaxResults ?? 1000);
+        const from = input.NextToken ? Number(input.NextToken.replace('page-', '')) : 0;
+        const next = from + size < all.length ? `page-${from + size}` : undefined;
+        return {
+          JobStatus: 'SUCCEEDED',
+          JobId: jobId,
+          JobTag: 'frameproof',
+          VideoMetadata: analysis === 'segments' ? [VideoMetadata] : VideoMetadata,
+          [op.field]: all.slice(from, from + size),
+          ...(next ? { NextToken: next } : {}),
+        };
+      });
+  }
+  return { client, mock };
 }

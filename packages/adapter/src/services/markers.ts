@@ -118,18 +118,49 @@ export class MarkerService {
     by: { origin: string; group: string },
     markers: readonly OutputMarker[],
   ): Promise<void> {
-    const repo = new MarkersRepository(changes.tx);
-    await repo.deleteByOrigin(assetId, by.origin);
-    await repo.insert(
-      assetId,
-      markers.map((m) => ({ ...m, group: by.group, origin: by.origin, authorId: null })),
-    );
+    await this.replaceRows(changes.tx, assetId, by, markers);
     changes.announce({
       type: 'markers.replaced',
       assetId,
       id: assetId,
       data: { group: by.group, origin: by.origin, count: markers.length },
     });
+  }
+
+  /**
+   * The same for a step that writes several rows (video analysis: one per analysis), with one
+   * `markers.replaced` naming them all (`groups`), since one transaction announces a change once.
+   */
+  async replaceAutomaticRows(
+    changes: Changes,
+    assetId: string,
+    rows: readonly { origin: string; group: string; markers: readonly OutputMarker[] }[],
+  ): Promise<void> {
+    for (const row of rows) await this.replaceRows(changes.tx, assetId, row, row.markers);
+    changes.announce({
+      type: 'markers.replaced',
+      assetId,
+      id: assetId,
+      data: {
+        groups: rows.map((r) => r.group),
+        origins: rows.map((r) => r.origin),
+        count: rows.reduce((n, r) => n + r.markers.length, 0),
+      },
+    });
+  }
+
+  private async replaceRows(
+    tx: Changes['tx'],
+    assetId: string,
+    by: { origin: string; group: string },
+    markers: readonly OutputMarker[],
+  ): Promise<void> {
+    const repo = new MarkersRepository(tx);
+    await repo.deleteByOrigin(assetId, by.origin);
+    await repo.insert(
+      assetId,
+      markers.map((m) => ({ ...m, group: by.group, origin: by.origin, authorId: null })),
+    );
   }
 
   /** The markers of an asset (or of one group) as a file in one of the export formats. */

@@ -7,7 +7,8 @@
  * - `asset.deleted`: the asset left every list; `data` is `{ restorableUntil }` after a soft
  *   delete (it may come back with `asset.restored`) or `{ purged: true }` once it is gone for good;
  * - `markers.replaced`: an automatic step replaced the markers it made before (Auto QC); `id`
- *   is the asset's, `data` is `{ group, origin, count }`: drop that group and fetch it again.
+ *   is the asset's, `data` is `{ group, origin, count }`: drop that group and fetch it again;
+ *   a step that writes several rows (video analysis) sends `{ groups, origins, count }`.
  */
 export const EVENT_TYPES = [
   'asset.created',

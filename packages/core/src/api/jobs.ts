@@ -3,8 +3,16 @@ import { TechnicalMetadata } from '../media.js';
 import { JsonObject, Nullable, Timestamp, Uuid } from './common.js';
 import { ShapeTypeSchema } from './assets.js';
 import { SEVERITIES } from './markers.js';
+import type { VideoAnalysis } from '../video-analysis.js';
 
-export const JOB_TYPES = ['probe', 'video-proxy', 'audio-proxy', 'thumbnails', 'auto-qc'] as const;
+export const JOB_TYPES = [
+  'probe',
+  'video-proxy',
+  'audio-proxy',
+  'thumbnails',
+  'auto-qc',
+  'video-analysis',
+] as const;
 export type JobType = (typeof JOB_TYPES)[number];
 export const JobStatus = {
   Queued: 'queued',
@@ -42,6 +50,8 @@ export interface JobPayloads {
   'audio-proxy': MediaJobBase & { technical: TechnicalMetadata; track: number; streamIndex: number };
   thumbnails: MediaJobBase & { technical: TechnicalMetadata; spriteIntervalSeconds: number };
   'auto-qc': MediaJobBase & { technical: TechnicalMetadata; loudnessTarget: LoudnessTarget };
+  /** `source` is the video proxy: the analyses (Rekognition Video) read it, not the original. */
+  'video-analysis': MediaJobBase & { technical: TechnicalMetadata; analyses: VideoAnalysis[] };
 }
 export type JobPayload<T extends JobType = JobType> = JobPayloads[T];
 
@@ -85,6 +95,8 @@ export const OutputMarker = Type.Object(
     description: Type.Optional(Type.String()),
     category: Type.String(),
     severity: Type.Enum(SEVERITIES),
+    /** The timeline row, for steps that write to several (video analysis: one per analysis). */
+    group: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
   },
   { additionalProperties: false },
 );

@@ -14,8 +14,9 @@ import {
   formatFrameRate,
   outputKey as key,
   timelineOf,
+  VIDEO_ANALYSES,
 } from '@frameproof/core';
-import type { StepContext, Transcoder } from '../transcoder.js';
+import type { StepContext, Transcoder, VideoAnalyzer } from '../transcoder.js';
 
 export interface ProcessorContext<T extends JobType> extends StepContext {
   payload: JobPayload<T>;
@@ -44,14 +45,21 @@ function firstVideo(technical: TechnicalMetadata) {
   return video;
 }
 
+export interface ProcessorOptions {
+  /** What the probe refuses (DEFAULT_MEDIA_LIMITS unless given). */
+  limits?: MediaLimits;
+  /** Runs video analyses (Rekognition Video on AWS); without it such jobs fail, not retried. */
+  videoAnalyzer?: VideoAnalyzer;
+}
+
 /**
- * The processors, doing their steps with `transcoder`. Output names are fixed under the job's
- * `outputPrefix`, so a retried job overwrites what an earlier attempt left. The probe refuses a
- * file over `limits`, so no later step decodes it.
+ * The processors, doing their steps with `transcoder` (and `videoAnalyzer`). Output names are
+ * fixed under the job's `outputPrefix`, so a retried job overwrites what an earlier attempt left.
+ * The probe refuses a file over `limits`, so no later step decodes it.
  */
 export function createProcessors(
   transcoder: Transcoder,
-  { limits = DEFAULT_MEDIA_LIMITS }: { limits?: MediaLimits } = {},
+  { limits = DEFAULT_MEDIA_LIMITS, videoAnalyzer }: ProcessorOptions = {},
 ): ProcessorTable {
   return {
     probe: async (ctx) => {
@@ -177,6 +185,21 @@ export function createProcessors(
           frameCount,
         }),
       };
+    },
+
+    'video-analysis': async (ctx) => {
+      const { source, technical, analyses } = checked(ctx.payload, true);
+      const known: readonly string[] = VIDEO_ANALYSES;
+      if (!Array.isArray(analyses) || !analyses.length || !analyses.every((a) => known.includes(a)))
+        invalid(`analyses must be some of ${VIDEO_ANALYSES.join(', ')}, got ${JSON.stringify(analyses)}`);
+      firstVideo(technical);
+      const analyzer = videoAnalyzer;
+      if (!analyzer)
+        invalid(
+          'this jobs service runs no video analysis (set REKOGNITION_ROLE_ARN and REKOGNITION_SNS_TOPIC_ARN)',
+        );
+      const { markers, metadata } = await analyzer.analyzeVideo({ source, technical, analyses }, ctx);
+      return { markers, metadata: { ...metadata, analyses } };
     },
   };
 }

@@ -3,6 +3,7 @@ import { probeStep } from './probe.js';
 import { audioProxyStep, videoProxyStep } from './proxies.js';
 import { thumbnailsStep } from './thumbnails.js';
 import type { StepHandlers } from './types.js';
+import { videoAnalysisStep } from './video-analysis.js';
 
 export { AUTO_QC_GROUP } from './auto-qc.js';
 export type { IngestOptions, StepHandler, StepHandlers, StepInput, StepServices } from './types.js';
@@ -14,4 +15,5 @@ export const STEPS: StepHandlers = {
   'audio-proxy': audioProxyStep,
   thumbnails: thumbnailsStep,
   'auto-qc': autoQcStep,
+  'video-analysis': videoAnalysisStep,
 };

@@ -1,4 +1,11 @@
-import type { JobPayloads, JobResult, JobType, StorageRef, TechnicalMetadata } from '@frameproof/core';
+import type {
+  JobPayloads,
+  JobResult,
+  JobType,
+  StorageRef,
+  TechnicalMetadata,
+  VideoAnalysis,
+} from '@frameproof/core';
 import type { Changes } from '../changes.js';
 import type { AssetService } from '../assets.js';
 import type { MarkerService } from '../markers.js';
@@ -7,6 +14,8 @@ import type { MarkerService } from '../markers.js';
 export interface IngestOptions {
   proxyMaxHeight: number;
   spriteIntervalSeconds: number;
+  /** Video analyses (Rekognition Video) to run on the video proxy; none locally. */
+  videoAnalyses: VideoAnalysis[];
 }
 
 /** What a step's payload is planned from. `technical` is null before the probe has run. */
