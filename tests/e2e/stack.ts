@@ -51,22 +51,35 @@ export class Stack {
   adapter: ChildProcess | undefined;
   readonly workers = new Set<ChildProcess>();
   readonly client: FrameproofClient;
-  private readonly runner = { username: 'runner', password: randomBytes(12).toString('hex') };
+  /** The workers' service account, for workers started outside the stack (in a test's process). */
+  readonly runner = { username: 'runner', password: randomBytes(12).toString('hex') };
 
   private constructor(
     dir: string,
     readonly port: number,
     readonly busPort: number,
     readonly leaseSeconds: number,
+    private readonly adapterEnv: NodeJS.ProcessEnv = {},
   ) {
     this.dir = dir;
     this.client = new FrameproofClient(`http://127.0.0.1:${port}`);
   }
 
-  /** `leaseSeconds`: short (3 s) in tests, so lost workers are noticed quickly; 60 s as in production for benchmarks. */
-  static async start(options: { leaseSeconds?: number } = {}): Promise<Stack> {
+  /**
+   * `leaseSeconds`: short (3 s) in tests, so lost workers are noticed quickly; 60 s as in
+   * production for benchmarks. `adapterEnv`: more settings for the adapter (S3 storage, say).
+   */
+  static async start(
+    options: { leaseSeconds?: number; adapterEnv?: NodeJS.ProcessEnv } = {},
+  ): Promise<Stack> {
     const dir = await mkdtemp(join(tmpdir(), 'frameproof-e2e-'));
-    const stack = new Stack(dir, await freePort(), await freePort(), options.leaseSeconds ?? 3);
+    const stack = new Stack(
+      dir,
+      await freePort(),
+      await freePort(),
+      options.leaseSeconds ?? 3,
+      options.adapterEnv,
+    );
     try {
       await stack.startAdapter();
       await stack.client.login('admin', 'e2e-admin-password');
@@ -94,6 +107,7 @@ export class Stack {
         AUTH_RUNNER_PASSWORD: this.runner.password,
         JOB_LEASE_SECONDS: String(this.leaseSeconds),
         JOB_RETRY_BASE_SECONDS: '0',
+        ...this.adapterEnv,
       },
       this.logs,
     );
