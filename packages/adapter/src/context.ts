@@ -28,6 +28,8 @@ export interface AppContext {
   users: UsersRepository;
   assets: AssetService;
   markers: MarkerService;
+  /** The ingest workflow: what each finished step starts next, and steps run again. */
+  ingest: Ingest;
   subtitles: SubtitleService;
   queue: JobQueue;
   mediaUrls: MediaUrls;
@@ -115,6 +117,7 @@ export async function createContext(
     mediaUrls,
     assets,
     markers,
+    ingest,
     subtitles: new SubtitleService(db, storage, mediaUrls, events),
     directUploads: new DirectUploadService(db, storage, assets, {
       maxBytes: config.uploadMaxBytes,

@@ -29,6 +29,7 @@ const ROUTES: { method: string; url: string; permission: Permission | 'public'; 
   { method: 'GET', url: '/api/assets/deleted', permission: 'asset:delete' },
   { method: 'POST', url: '/api/assets/:id/restore', permission: 'asset:delete' },
   { method: 'POST', url: '/api/assets/:id/qc', permission: 'asset:qc', payload: {} },
+  { method: 'POST', url: '/api/assets/:id/video-analysis', permission: 'asset:update', payload: {} },
   { method: 'GET', url: '/api/assets/:id/markers', permission: 'marker:read' },
   { method: 'POST', url: '/api/assets/:id/markers', permission: 'marker:write', payload: {} },
   { method: 'POST', url: '/api/assets/:id/markers/bulk', permission: 'marker:write', payload: {} },

@@ -182,6 +182,48 @@ for (const { name, open } of DATABASES) {
       );
     });
 
+    it("runs video analyses again from the API, the ones named or the deployment's", async (t) => {
+      const app = await appFor(t, open, { videoAnalyses: [] });
+      const token = await app.token();
+      const id = await uploadAsset(app, token);
+      const again = (payload: Record<string, unknown>, asset = id) =>
+        app.app.inject({
+          method: 'POST',
+          url: `/api/assets/${asset}/video-analysis`,
+          headers: auth(token),
+          payload,
+        });
+      await runJob(app, 'probe', { technical: technical({ frames: 900, audioTracks: 0 }) });
+      assert.equal((await again({ analyses: ['faces'] })).statusCode, 409, 'no proxy yet');
+      await runJob(app, 'video-proxy', {
+        shapes: [
+          {
+            type: 'video-proxy',
+            files: [{ key: `assets/${id}/video-proxy/video.mp4`, size: 1, mimeType: 'video/mp4' }],
+          },
+        ],
+      });
+      const none = await again({});
+      assert.equal(none.statusCode, 400, none.body);
+      assert.match(none.body, /VIDEO_ANALYSES/);
+      assert.equal((await again({ analyses: ['cars'] })).statusCode, 400);
+      assert.equal(
+        (await again({ analyses: ['faces'] }, '00000000-0000-4000-8000-000000000000')).statusCode,
+        404,
+      );
+      const queued = await again({ analyses: ['faces', 'text'] });
+      assert.equal(queued.statusCode, 202, queued.body);
+      assert.deepEqual(
+        (queued.json() as { items: { type: string; status: string }[] }).items.map((j) => [j.type, j.status]),
+        [['video-analysis', 'queued']],
+      );
+      const job = await runJob(app, 'video-analysis', {
+        markers: [],
+        metadata: { analyses: ['faces', 'text'] },
+      });
+      assert.deepEqual(job.payload.analyses, ['faces', 'text']);
+    });
+
     it('refuses a video analysis result that does not say which analyses it covers', async (t) => {
       const app = await appFor(t, open, { videoAnalyses: ['labels'] });
       await uploadAsset(app, await app.token());

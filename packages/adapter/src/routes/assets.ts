@@ -9,15 +9,18 @@ import {
   forbidden,
   IdParams,
   ListAssetsQuery,
+  JobList,
   QcBody,
   UpdateAssetBody,
+  VideoAnalysisBody,
 } from '@frameproof/core';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { AppContext } from '../context.js';
 import { errors } from './errors.js';
-import { badRequest, HttpError } from '@frameproof/core';
+import { badRequest, conflict, HttpError } from '@frameproof/core';
 import { principalOf } from '../plugins/auth.js';
+import { inTransaction } from '../services/changes.js';
 
 export const assetRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async (app, { ctx }) => {
   app.get(
@@ -125,6 +128,33 @@ export const assetRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async
       if (req.body.status === 'rejected' && !req.body.reason?.trim())
         throw badRequest('reason: a rejection needs a reason', 'reason');
       return ctx.assets.setQc(req.params.id, req.body, principalOf(req).userId);
+    },
+  );
+  app.post(
+    '/api/assets/:id/video-analysis',
+    {
+      config: { permission: 'asset:update' },
+      schema: {
+        tags: ['assets'],
+        summary: 'Run video analyses (Rekognition Video) on the video proxy again',
+        description:
+          'Queues a video-analysis job for the named analyses (default: those the deployment runs); each replaces its row of markers when it ends.',
+        params: IdParams,
+        body: VideoAnalysisBody,
+        response: { 202: JobList, ...errors },
+      },
+    },
+    async (req, reply) => {
+      const asset = await ctx.assets.get(req.params.id);
+      if (!asset.shapes.some((shape) => shape.type === 'video-proxy'))
+        throw conflict('the asset has no video proxy to analyse yet');
+      const analyses = req.body.analyses ?? ctx.config.videoAnalyses;
+      if (!analyses.length)
+        throw badRequest('analyses: name them, or set VIDEO_ANALYSES for the deployment', 'analyses');
+      const items = await inTransaction(ctx.db, ctx.events, (changes) =>
+        ctx.ingest.runAgain(changes, req.params.id, 'video-analysis', { videoAnalyses: analyses }),
+      );
+      return reply.code(202).send({ items });
     },
   );
   app.delete(

@@ -1,4 +1,12 @@
-import { type Job, type JobResult, type JobType, JOB_TYPES, type StorageRef } from '@frameproof/core';
+import {
+  conflict,
+  type Job,
+  type JobResult,
+  type JobType,
+  JOB_TYPES,
+  notFound,
+  type StorageRef,
+} from '@frameproof/core';
 import { JobsRepository, type JobRecord } from '../repositories/jobs.js';
 import type { AssetService } from './assets.js';
 import type { Changes } from './changes.js';
@@ -22,6 +30,31 @@ export class Ingest implements QueueOwner {
   /** Queues the first steps for a new original; call inside the transaction that creates the asset. */
   async start(changes: Changes, assetId: string, source: Required<StorageRef>): Promise<void> {
     await this.queueSteps(changes, null, { assetId, source, technical: null, options: this.options });
+  }
+
+  /**
+   * Queues one step of an asset again (a video analysis with other analyses, say), planned as
+   * ingest plans it with `options` changed. Conflict when the asset is gone, not probed yet, or
+   * the step has nothing to do; the asset's status moves when the jobs end.
+   */
+  async runAgain<T extends JobType>(
+    changes: Changes,
+    assetId: string,
+    type: T,
+    options: Partial<IngestOptions>,
+  ): Promise<Job[]> {
+    const asset = await this.assets.lock(changes, assetId);
+    if (!asset) throw notFound('asset');
+    const source = await this.assets.original(changes, assetId);
+    if (!source || !asset.technical) throw conflict('the asset has not been probed yet');
+    const step = this.steps[type];
+    const input = { assetId, source, technical: asset.technical, options: { ...this.options, ...options } };
+    const payloads = step.plan(input);
+    if (!payloads.length) throw conflict(`${type} has nothing to do for this asset`);
+    const jobs: Job[] = [];
+    for (const payload of payloads)
+      jobs.push(await this.queue.enqueue(changes, { type, assetId, payload, priority: step.priority }));
+    return jobs;
   }
 
   async completed(changes: Changes, job: JobRecord, result: JobResult): Promise<void> {

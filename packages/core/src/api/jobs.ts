@@ -3,7 +3,7 @@ import { TechnicalMetadata } from '../media.js';
 import { JsonObject, Nullable, Timestamp, Uuid } from './common.js';
 import { ShapeTypeSchema } from './assets.js';
 import { SEVERITIES } from './markers.js';
-import type { VideoAnalysis } from '../video-analysis.js';
+import { VIDEO_ANALYSES, type VideoAnalysis } from '../video-analysis.js';
 
 export const JOB_TYPES = [
   'probe',
@@ -144,6 +144,15 @@ export const ListJobsQuery = Type.Object(
 );
 export type ListJobsQuery = Static<typeof ListJobsQuery>;
 export const JobList = Type.Object({ items: Type.Array(Job) });
+
+/** Runs video analyses of an asset again; without `analyses`, those the deployment runs (VIDEO_ANALYSES). */
+export const VideoAnalysisBody = Type.Object(
+  {
+    analyses: Type.Optional(Type.Array(Type.Enum(VIDEO_ANALYSES), { minItems: 1, uniqueItems: true })),
+  },
+  { additionalProperties: false },
+);
+export type VideoAnalysisBody = Static<typeof VideoAnalysisBody>;
 
 // The worker protocol: every state change is an HTTP call; the bus only says "there is work".
 export const LeaseBody = Type.Object(
