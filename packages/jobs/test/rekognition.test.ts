@@ -58,17 +58,19 @@ describe('video analysis by Rekognition Video (mocked client)', () => {
   async function analyse(
     fake: FakeRekognitionOptions,
     analyses: string[] = [...VIDEO_ANALYSES],
-    on: LocalStorage | S3Storage = storage,
+    {
+      on = storage,
+      withRekognition = true,
+    }: { on?: LocalStorage | S3Storage; withRekognition?: boolean } = {},
   ) {
     const rekognition = fakeRekognition(fake);
-    const processors = createProcessors(local, {
-      videoAnalyzer: new RekognitionAnalyzer({
-        settings: SETTINGS,
-        client: rekognition.client,
-        follow: FAST,
-        retry: FAST,
-      }),
+    const analyzer = new RekognitionAnalyzer({
+      settings: SETTINGS,
+      client: rekognition.client,
+      follow: FAST,
+      retry: FAST,
     });
+    const processors = createProcessors(local, withRekognition ? { videoAnalyzer: analyzer } : {});
     const progress: JobProgress[] = [];
     const run = processors['video-analysis'] as (ctx: unknown) => Promise<JobResult>;
     const result = run({
@@ -165,29 +167,18 @@ describe('video analysis by Rekognition Video (mocked client)', () => {
   });
 
   it('refuses, for good, analyses without Rekognition, on a folder, or of unknown kinds', async () => {
-    const processors = createProcessors(local);
-    const run = processors['video-analysis'] as (ctx: unknown) => Promise<JobResult>;
-    const ctx = (analyses: unknown, on: LocalStorage | S3Storage = storage) => ({
-      payload: {
-        assetId: 'a1',
-        source: { key: 'assets/a1/video-proxy/video.mp4' },
-        outputPrefix: 'assets/a1/video-analysis',
-        technical: TECHNICAL,
-        analyses,
-      },
-      storage: on,
-      tmpDir: '/nonexistent',
-      signal: new AbortController().signal,
-      reportProgress: () => undefined,
-    });
     const forGood = (message: RegExp) => (err: unknown) => {
       assert.match(String(err), message);
       assert.equal(isRetryable(err), false);
       return true;
     };
-    await assert.rejects(run(ctx(['labels'])), forGood(/runs no video analysis \(set REKOGNITION_ROLE_ARN/));
-    await assert.rejects(run(ctx(['cars'])), forGood(/analyses must be some of labels, celebrities/));
-    const { result } = await analyse({}, ['labels'], new LocalStorage('/tmp'));
-    await assert.rejects(result, forGood(/AWS services read and write S3 only/));
+    const without = await analyse({}, ['labels'], { withRekognition: false });
+    await assert.rejects(without.result, forGood(/runs no video analysis \(set REKOGNITION_ROLE_ARN/));
+    await assert.rejects(
+      (await analyse({}, ['cars'])).result,
+      forGood(/analyses must be some of labels, celebrities/),
+    );
+    const onFolder = await analyse({}, ['labels'], { on: new LocalStorage('/tmp') });
+    await assert.rejects(onFolder.result, forGood(/AWS services read and write S3 only/));
   });
 });
