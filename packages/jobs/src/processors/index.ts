@@ -188,7 +188,7 @@ export function createProcessors(
     },
 
     'video-analysis': async (ctx) => {
-      const { source, technical, analyses } = checked(ctx.payload, true);
+      const { source, technical, analyses } = checked(ctx.payload, { technical: true });
       const known: readonly string[] = VIDEO_ANALYSES;
       if (!Array.isArray(analyses) || !analyses.length || !analyses.every((a) => known.includes(a)))
         invalid(`analyses must be some of ${VIDEO_ANALYSES.join(', ')}, got ${JSON.stringify(analyses)}`);
