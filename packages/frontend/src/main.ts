@@ -30,6 +30,10 @@ async function main() {
     ...(s3 ? { s3 } : {}),
   });
   s3?.destroy();
+  if (config.from.fallback)
+    console.warn(
+      `frontend: ${config.from.fallback}; serving the settings in ${config.from.place} until it does`,
+    );
   const app = await buildStaticServer({
     root: resolve(env.FRONTEND_ROOT ?? join(pkg, 'dist/src/public')),
     config,

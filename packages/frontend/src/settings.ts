@@ -19,6 +19,11 @@ export interface FrontendSettings {
 
 /** The two configuration files, as served (bytes) and as understood (for the CSP). */
 export interface LoadedConfig {
+  /**
+   * Where the settings came from: the bucket, or the folder. `fallback` says why the folder was
+   * used although a bucket was named (the deploy step has not copied the files in yet).
+   */
+  from: { place: string; fallback?: string };
   settingsJs: string;
   keycloakJson: string | null;
   settings: FrontendSettings;
@@ -106,13 +111,19 @@ export async function loadConfig(source: ConfigSource): Promise<LoadedConfig> {
     ? (name: string) => readS3(source.s3 ?? new S3Client({}), source.bucket as string, `${prefix}/${name}`)
     : (name: string) => readLocal(join(source.dir, name));
   const [settingsJs, keycloakJson] = await Promise.all([read('settings.js'), read('keycloak.json')]);
-  if (settingsJs === null)
-    throw new Error(
-      source.bucket
-        ? `s3://${source.bucket}/${prefix}/settings.js does not exist`
-        : `${join(source.dir, 'settings.js')} does not exist`,
-    );
+  if (settingsJs === null && source.bucket) {
+    // A new deployment's bucket is empty until its deploy step copies the files in (and that
+    // redeploys the frontend): start with the image's own settings meanwhile, rather than fail
+    // every task and roll the stack back.
+    const own = await loadConfig({ dir: source.dir });
+    return {
+      ...own,
+      from: { ...own.from, fallback: `s3://${source.bucket}/${prefix}/settings.js does not exist yet` },
+    };
+  }
+  if (settingsJs === null) throw new Error(`${join(source.dir, 'settings.js')} does not exist`);
   return {
+    from: { place: source.bucket ? `s3://${source.bucket}/${prefix}` : source.dir },
     settingsJs,
     keycloakJson,
     settings: parseSettingsJs(settingsJs),

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { brotliCompressSync, gzipSync } from 'node:zlib';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import S3rver from 's3rver';
 import {
   buildStaticServer,
@@ -241,10 +241,32 @@ describe('frontend settings from the configuration bucket', () => {
     }
   });
 
-  it('refuses to start when the bucket has no settings.js', async () => {
+  it('refuses to start when the bucket does not exist', async () => {
     const s3 = client();
-    await assert.rejects(loadConfig({ dir: '/nonexistent', bucket: 'frameproof-config-empty', s3 }), /./);
+    await assert.rejects(loadConfig({ dir: '/nonexistent', bucket: 'frameproof-config-missing', s3 }), /./);
     s3.destroy();
+  });
+
+  it("serves the image's own settings while a new deployment's bucket has none, and says so", async () => {
+    const s3 = client();
+    await s3.send(new CreateBucketCommand({ Bucket: 'frameproof-config-new' }));
+    const f = await fixture();
+    try {
+      const config = await loadConfig({ dir: f.config, bucket: 'frameproof-config-new', s3 });
+      assert.equal(config.settingsJs, await readFile(join(f.config, 'settings.js'), 'utf8'));
+      assert.deepEqual(config.from, {
+        place: f.config,
+        fallback: 's3://frameproof-config-new/frontend/settings.js does not exist yet',
+      });
+      await assert.rejects(
+        loadConfig({ dir: '/nonexistent', bucket: 'frameproof-config-new', s3 }),
+        /\/nonexistent\/settings\.js does not exist/,
+        'and with no settings of its own either, it refuses',
+      );
+    } finally {
+      s3.destroy();
+      await rm(f.dir, { recursive: true, force: true });
+    }
   });
 });
 
