@@ -1,23 +1,12 @@
 import { assetKeys } from '@frameproof/core';
 import type { StepHandler } from './types.js';
-import { storeShapes } from './shapes.js';
+import { oneForVideo, storeShapes } from './shapes.js';
 
 /** The frame-exact H.264 proxy the player shows; an asset with video needs it. */
 export const videoProxyStep: StepHandler<'video-proxy'> = {
   after: 'probe',
   priority: 5,
-  plan: ({ assetId, source, technical, options }) =>
-    technical?.video.length
-      ? [
-          {
-            assetId,
-            source,
-            technical,
-            outputPrefix: assetKeys(assetId).outputs('video-proxy'),
-            maxHeight: options.proxyMaxHeight,
-          },
-        ]
-      : [],
+  plan: (input) => oneForVideo(input, 'video-proxy', { maxHeight: input.options.proxyMaxHeight }),
   store: storeShapes,
   essential: (technical) => (technical?.video.length ?? 0) > 0,
 };
