@@ -3,6 +3,7 @@ import {
   type Asset,
   type AssetWithShapes,
   type Job,
+  JOB_TYPES,
   type ListAssetsQuery,
   QC_STATUSES,
 } from '@frameproof/core';
@@ -267,7 +268,8 @@ export function Library() {
   );
 }
 
-const STEP_ORDER = ['probe', 'video-proxy', 'audio-proxy', 'thumbnails', 'auto-qc'];
+/** A card shows each step's progress in the order ingest runs them; a new job type shows too. */
+const STEP_ORDER: readonly string[] = JOB_TYPES;
 
 function AssetCard({
   asset,
