@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ConfigError, RDS_CA_BUNDLE, readConfig } from '../src/config.js';
 import { openPostgres } from '../src/db/database.js';
-import { ownCluster, run, serverBin } from './pg-cluster.js';
+import { ownCluster, run, serverBin, skipWithoutServer } from './pg-cluster.js';
 
 // On AWS the adapter reaches RDS over the network: it must check that the server it talks to
 // holds a certificate from RDS's CAs for the host it asked for, not merely encrypt.
@@ -50,10 +50,7 @@ describe('TLS to PostgreSQL (DB_HOST)', () => {
   it(
     'connects to a server whose certificate the CA signed, and refuses one it did not',
     {
-      skip:
-        bin || process.env.TEST_DATABASE_URL
-          ? false
-          : 'no PostgreSQL server programs under /usr/lib/postgresql (apt-get install postgresql)',
+      skip: skipWithoutServer(),
       timeout: 300_000,
     },
     async (t) => {

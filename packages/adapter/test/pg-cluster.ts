@@ -20,6 +20,16 @@ export function serverBin(): string | undefined {
   return versions[0] && join(root, versions[0], 'bin');
 }
 
+/**
+ * A test's `skip` for want of the server programs: skipped with the reason on a laptop without
+ * them; never in CI (which sets TEST_DATABASE_URL and has them), where the test then fails.
+ */
+export function skipWithoutServer(): string | false {
+  return serverBin() || process.env.TEST_DATABASE_URL
+    ? false
+    : 'no PostgreSQL server programs under /usr/lib/postgresql (apt-get install postgresql)';
+}
+
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();

@@ -4,7 +4,7 @@ import type { LiveEvent, Marker } from '@frameproof/core';
 import { until } from '@frameproof/tests/until';
 import { DATABASE_UNAVAILABLE, isDatabaseUnavailable, openPostgres } from '../src/db/database.js';
 import { auth, runJob, startApp, technical, uploadAsset } from './helpers.js';
-import { ownCluster, serverBin } from './pg-cluster.js';
+import { ownCluster, serverBin, skipWithoutServer } from './pg-cluster.js';
 
 describe('database errors', () => {
   it('tells a server that went away from a bad statement', () => {
@@ -29,11 +29,7 @@ describe('PostgreSQL restarted under load', () => {
   it(
     'answers 503 while the database is away, reconnects by itself, and loses no acknowledged write',
     {
-      // CI (which sets TEST_DATABASE_URL) has the server programs: there a missing one fails.
-      skip:
-        bin || process.env.TEST_DATABASE_URL
-          ? false
-          : 'no PostgreSQL server programs under /usr/lib/postgresql (apt-get install postgresql)',
+      skip: skipWithoutServer(),
       timeout: 600_000,
     },
     async (t) => {
