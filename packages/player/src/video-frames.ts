@@ -111,10 +111,13 @@ export class VideoFrames {
       candidate = first ? first.frame : null;
     } else {
       // Seeked: its frame is presented on one of the next compositor frames, unless the same
-      // frame was already on screen (the browser need not present it again).
-      // Nothing presented yet (the element's first picture): one is sure to come, however late.
+      // frame was already on screen (the browser need not present it again). While the element
+      // has no picture at all yet, its first one is sure to come, however late; once it has one
+      // (HAVE_CURRENT_DATA), a presentation that does not come soon is not coming (the callback
+      // is missing or broken), and the player decodes the frame instead of waiting.
+      const firstPicture = !this.presented && v.readyState < HTMLMediaElement.HAVE_CURRENT_DATA;
       const after = await this.nextPresentation(
-        before && before.frame === frame ? 120 : this.presented ? 600 : SEEK_LIMIT_MS,
+        before && before.frame === frame ? 120 : firstPicture ? SEEK_LIMIT_MS : this.presented ? 600 : 1000,
       );
       const now = this.presented;
       candidate = after ? after.frame : now && now.frame === frame ? frame : null;
