@@ -107,6 +107,19 @@ if (frontend) {
     out.push(
       `| player JavaScript, gzip KB | ${Math.round(f.playerJsGzipBytes.bytes / 1024)} | < ${Math.round(f.playerJsGzipBytes.target / 1024)} |`,
     );
+  const w = f.workspace;
+  if (w) {
+    out.push(`| workspace: initial JavaScript, gzip KB | ${w.initialJsGzipKB} | < 350 |`);
+    if (w.library)
+      out.push(
+        `| workspace: library of ${w.library.assets} assets, first page p50 ms | ${w.library.firstPageMs.p50} | |`,
+        `| workspace: library scroll frame p95 ms | ${w.library.scrollFrameMs.p95} | < 16.7 |`,
+      );
+    if (w.openAssetToFirstFrameMs)
+      out.push(
+        `| workspace: open an asset to its first frame, p50 / p95 ms | ${w.openAssetToFirstFrameMs.p50} / ${w.openAssetToFirstFrameMs.p95} | |`,
+      );
+  }
   out.push('');
 }
 console.log(out.join('\n'));
