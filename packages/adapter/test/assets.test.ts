@@ -361,7 +361,10 @@ for (const { name, open } of DATABASES) {
       assert.equal(part.statusCode, 206);
       assert.equal(part.body, '56789');
       assert.equal(part.headers['content-range'], 'bytes 5-9/20');
-      const tampered = await app.app.inject({ url: path.replace(/signature=./, 'signature=X') });
+      // One character of the signature changed (to another one: a signature may start with X).
+      const tampered = await app.app.inject({
+        url: path.replace(/signature=(.)/, (_, c: string) => `signature=${c === 'X' ? 'Y' : 'X'}`),
+      });
       assert.equal(tampered.statusCode, 403);
       const expires = Number(url.searchParams.get('expires'));
       const expired = await app.app.inject({
