@@ -417,18 +417,27 @@ describe('media processing', () => {
     });
   });
 
-  it('has the audio preset: WAV 16-bit, 2 channels, 44.1 kHz', () => {
+  it('has the audio preset the jobs accept: AAC stereo 48 kHz in MP4', () => {
     const preset = template.toJSON().Resources[logicalId(mp.audioPreset)].Properties;
-    assert.equal(render(synthesized, main.infrastructure, preset.Name), '${ApplicationTag}-audio-wav');
+    assert.equal(render(synthesized, main.infrastructure, preset.Name), '${ApplicationTag}-audio-aac');
     assert.deepEqual(preset.SettingsJson.AudioDescriptions, [
       {
         CodecSettings: {
-          Codec: 'WAV',
-          WavSettings: { BitDepth: 16, Channels: 2, SampleRate: 44_100, Format: 'RIFF' },
+          Codec: 'AAC',
+          AacSettings: {
+            CodecProfile: 'LC',
+            RateControlMode: 'CBR',
+            Bitrate: 128_000,
+            CodingMode: 'CODING_MODE_2_0',
+            SampleRate: 48_000,
+          },
         },
       },
     ]);
-    assert.deepEqual(preset.SettingsJson.ContainerSettings, { Container: 'RAW' });
+    assert.deepEqual(preset.SettingsJson.ContainerSettings, {
+      Container: 'MP4',
+      Mp4Settings: { MoovPlacement: 'PROGRESSIVE_DOWNLOAD' },
+    });
   });
 
   it('runs MediaConvert under its own role, limited to media', () => {

@@ -8,6 +8,28 @@ import { grantObjects, grantPassRole } from '../grants.js';
 import { allowWildcards } from '../nag.js';
 import { MEDIA_PREFIX } from '../services.js';
 
+/** AAC stereo 48 kHz in progressive-download MP4: the sound of both presets, as browsers play it. */
+const AAC_STEREO_IN_MP4 = {
+  AudioDescriptions: [
+    {
+      CodecSettings: {
+        Codec: 'AAC',
+        AacSettings: {
+          CodecProfile: 'LC',
+          RateControlMode: 'CBR',
+          Bitrate: 128_000,
+          CodingMode: 'CODING_MODE_2_0',
+          SampleRate: 48_000,
+        },
+      },
+    },
+  ],
+  ContainerSettings: {
+    Container: 'MP4',
+    Mp4Settings: { MoovPlacement: 'PROGRESSIVE_DOWNLOAD' },
+  },
+};
+
 /** 1920x1080 H.264 High CBR 2 Mb/s, GOP 90 frames, source frame rate, deinterlaced; AAC-LC 128 kb/s stereo 48 kHz; progressive MP4. */
 export const PROXY_PRESET_SETTINGS = {
   VideoDescription: {
@@ -39,38 +61,14 @@ export const PROXY_PRESET_SETTINGS = {
       Deinterlacer: { Algorithm: 'INTERPOLATE', Mode: 'DEINTERLACE', Control: 'NORMAL' },
     },
   },
-  AudioDescriptions: [
-    {
-      CodecSettings: {
-        Codec: 'AAC',
-        AacSettings: {
-          CodecProfile: 'LC',
-          RateControlMode: 'CBR',
-          Bitrate: 128_000,
-          CodingMode: 'CODING_MODE_2_0',
-          SampleRate: 48_000,
-        },
-      },
-    },
-  ],
-  ContainerSettings: {
-    Container: 'MP4',
-    Mp4Settings: { MoovPlacement: 'PROGRESSIVE_DOWNLOAD' },
-  },
+  ...AAC_STEREO_IN_MP4,
 };
 
-/** WAV audio extract: 16-bit, 2 channels, 44.1 kHz. */
-export const AUDIO_PRESET_SETTINGS = {
-  AudioDescriptions: [
-    {
-      CodecSettings: {
-        Codec: 'WAV',
-        WavSettings: { BitDepth: 16, Channels: 2, SampleRate: 44_100, Format: 'RIFF' },
-      },
-    },
-  ],
-  ContainerSettings: { Container: 'RAW' },
-};
+/**
+ * One audio proxy per source track: AAC stereo 48 kHz in MP4, as the local path makes it, which
+ * the player plays beside the video (the jobs refuse anything else from MEDIACONVERT_AUDIO_PRESET).
+ */
+export const AUDIO_PRESET_SETTINGS = AAC_STEREO_IN_MP4;
 
 /** Rekognition Video analyses jobs run; each is started and read back. */
 const REKOGNITION_ANALYSES = [
@@ -128,8 +126,8 @@ export class MediaProcessing extends Construct {
     );
     this.audioPreset = preset(
       'AudioPreset',
-      'audio-wav',
-      'Frameproof audio extract: WAV 16-bit stereo 44.1 kHz',
+      'audio-aac',
+      'Frameproof audio proxy: AAC stereo 48 kHz, MP4',
       AUDIO_PRESET_SETTINGS,
     );
 
