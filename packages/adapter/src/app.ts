@@ -10,6 +10,7 @@ import type { AppContext } from './context.js';
 import { installAuth } from './plugins/auth.js';
 import { installValidation } from './plugins/validation.js';
 import { assetRoutes } from './routes/assets.js';
+import { auditRoutes } from './routes/audit.js';
 import { authRoutes } from './routes/auth.js';
 import { directUploadRoutes } from './routes/direct-uploads.js';
 import { importRoutes } from './routes/imports.js';
@@ -89,6 +90,7 @@ export async function buildApp(
     mediaRoutes,
     directUploadRoutes,
     importRoutes,
+    auditRoutes,
   ]) {
     await app.register(routes, { ctx });
   }

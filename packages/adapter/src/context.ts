@@ -6,6 +6,7 @@ import { migrate } from './db/migrate.js';
 import { SessionsRepository } from './repositories/sessions.js';
 import { SettingsRepository, UsersRepository } from './repositories/users.js';
 import { AssetService } from './services/assets.js';
+import { AuditService } from './services/audit.js';
 import { AuthService } from './services/auth.js';
 import { DirectUploadService } from './services/direct-uploads.js';
 import { EventBus } from './services/event-bus.js';
@@ -37,6 +38,8 @@ export interface AppContext {
   directUploads: DirectUploadService;
   /** Objects already in the storage registered as assets (no copy). */
   imports: ImportService;
+  /** Reads the audit log; services write it with `audit.record` in their transactions. */
+  audit: AuditService;
   /** The tus upload area, once the upload routes opened it (the sweep of expired uploads uses it). */
   uploads?: UploadTarget;
   /** Set on the first start when the admin password was generated: print it once. */
@@ -86,7 +89,7 @@ export async function createContext(
   const users = new UsersRepository(db);
   const events = new EventBus(db);
   await events.start();
-  const auth = new AuthService(users, new SessionsRepository(db), events, signingKeys, config);
+  const auth = new AuthService(db, users, new SessionsRepository(db), events, signingKeys, config);
   const { generatedAdminPassword } = await auth.ensureAccounts(
     { password: config.adminPassword, generate: generatePassword },
     config.runner,
@@ -127,6 +130,7 @@ export async function createContext(
       onAbortError: options.onAbortError,
     }),
     imports,
+    audit: new AuditService(db),
     generatedAdminPassword,
     async close() {
       queue.stopReaper();

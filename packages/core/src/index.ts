@@ -10,6 +10,7 @@ export * from './api/jobs.js';
 export * from './api/events.js';
 export * from './api/formats.js';
 export * from './api/uploads.js';
+export * from './api/audit.js';
 export * from './timeline.js';
 export * from './asset-keys.js';
 export * from './http-errors.js';

@@ -29,6 +29,8 @@ export const PERMISSIONS = {
   'job:manage': ['admin', 'editor'],
   'job:work': ['service'],
   'user:manage': ['admin'],
+  /** The audit log: who changed QC status, markers, comments and users. */
+  'audit:read': ['admin'],
 } as const satisfies Record<string, readonly Role[]>;
 export type Permission = keyof typeof PERMISSIONS;
 

@@ -3,6 +3,7 @@ import subtitleShapes from '../migrations/002-subtitle-shapes.js';
 import softDelete from '../migrations/003-soft-delete.js';
 import sessions from '../migrations/004-sessions.js';
 import directUploads from '../migrations/005-direct-uploads.js';
+import ticketsAudit from '../migrations/007-tickets-audit.js';
 import type { Database } from './database.js';
 
 /** Versioned migrations, applied in order, each once, each in its own transaction. */
@@ -12,6 +13,7 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
   { version: 3, name: 'soft-delete', sql: softDelete },
   { version: 4, name: 'sessions', sql: sessions },
   { version: 5, name: 'direct-uploads', sql: directUploads },
+  { version: 7, name: 'tickets-audit', sql: ticketsAudit },
 ];
 
 /** Applies what is missing, up to `upTo` (all by default; tests stop at an older release's). */

@@ -8,8 +8,11 @@ declare module 'fastify' {
     /** What the caller must be allowed to do; routes without one must say `public: true`. */
     permission?: Permission;
     public?: boolean;
-    /** Accept the token as `?access_token=` (WebSockets, where browsers cannot set headers). */
-    tokenInQuery?: boolean;
+    /**
+     * Accept a one-time ticket as `?ticket=` (WebSockets, where browsers cannot set headers). A
+     * token is never taken from a URL: proxies and load balancers log URLs.
+     */
+    ticketInQuery?: boolean;
   }
   interface FastifyRequest {
     principal: Principal | null;
@@ -25,14 +28,22 @@ export function parseBearer(header: string | null | undefined): string | undefin
   return header ? /^Bearer\s+(\S+)$/i.exec(header)?.[1] : undefined;
 }
 
-export function bearerToken(request: FastifyRequest): string | undefined {
-  const header = request.headers.authorization;
-  if (header) return parseBearer(header);
-  if (request.routeOptions.config.tokenInQuery) {
-    const token = (request.query as Record<string, unknown> | undefined)?.access_token;
-    return typeof token === 'string' ? token : undefined;
+/** Who calls: the bearer token's principal, or on a ticket route the ticket's (used up here). */
+async function authenticate(request: FastifyRequest, auth: AuthService): Promise<Principal> {
+  const token = parseBearer(request.headers.authorization);
+  if (token) return auth.verify(token);
+  if (request.routeOptions.config.ticketInQuery) {
+    const query = request.query as Record<string, unknown> | undefined;
+    if (typeof query?.ticket === 'string') return auth.redeemTicket(query.ticket);
+    if (query?.access_token !== undefined)
+      throw unauthorized(
+        'a token in the URL is no longer accepted: POST /api/eventbus/ticket with it, then connect with ?ticket=',
+      );
+    throw unauthorized(
+      'send a ticket (?ticket=, from POST /api/eventbus/ticket) or Authorization: Bearer <token>',
+    );
   }
-  return undefined;
+  throw unauthorized('send a token: Authorization: Bearer <token>');
 }
 
 export function principalOf(request: FastifyRequest): Principal {
@@ -58,9 +69,7 @@ export function installAuth(app: FastifyInstance, auth: AuthService) {
   app.addHook('onRequest', async (request) => {
     const config = request.routeOptions.config;
     if (config.public || !config.permission) return;
-    const token = bearerToken(request);
-    if (!token) throw unauthorized('send a token: Authorization: Bearer <token>');
-    request.principal = await auth.verify(token);
+    request.principal = await authenticate(request, auth);
     if (!can(request.principal.role, config.permission)) {
       throw forbidden(`the ${request.principal.role} role may not ${config.permission.replace(':', ' ')}`);
     }

@@ -84,9 +84,16 @@ export class MarkersRepository {
     return rows.map((r) => toMarker(r, point));
   }
 
-  async byId(assetId: string, id: string, point: PointFormatter): Promise<Marker | undefined> {
+  async byId(
+    assetId: string,
+    id: string,
+    point: PointFormatter,
+    options: { forUpdate?: boolean } = {},
+  ): Promise<Marker | undefined> {
     const [row] = await this.db.query<MarkerRow>(
-      `SELECT ${COLUMNS} FROM markers m LEFT JOIN users u ON u.id = m.author_id WHERE m.asset_id = $1 AND m.id = $2`,
+      `SELECT ${COLUMNS} FROM markers m LEFT JOIN users u ON u.id = m.author_id WHERE m.asset_id = $1 AND m.id = $2${
+        options.forUpdate ? ' FOR UPDATE OF m' : ''
+      }`,
       [assetId, id],
     );
     return row && toMarker(row, point);
@@ -156,10 +163,17 @@ export class MarkersRepository {
     return rows.length > 0;
   }
 
-  async delete(assetId: string, id: string): Promise<boolean> {
+  /** Deletes a marker and answers what it was (undefined when there was none). */
+  async delete(
+    assetId: string,
+    id: string,
+  ): Promise<{ title: string; startFrame: number; endFrame: number; group: string } | undefined> {
+    const [row] = await this.db.query<Pick<MarkerRow, 'title' | 'start_frame' | 'end_frame' | 'group_name'>>(
+      'DELETE FROM markers WHERE asset_id = $1 AND id = $2 RETURNING title, start_frame, end_frame, group_name',
+      [assetId, id],
+    );
     return (
-      (await this.db.query('DELETE FROM markers WHERE asset_id = $1 AND id = $2 RETURNING id', [assetId, id]))
-        .length > 0
+      row && { title: row.title, startFrame: row.start_frame, endFrame: row.end_frame, group: row.group_name }
     );
   }
 

@@ -16,6 +16,19 @@ export type RefreshOutcome =
   | { kind: 'reused'; userId: string; sessionId: string }
   | { kind: 'invalid' };
 
+/** What an event-bus ticket stands for: the token it was issued on. */
+export interface TicketGrant {
+  userId: string;
+  username: string;
+  role: Role;
+  sessionId: string | null;
+  /** When the token the ticket was issued on expires (none for some identity-provider tokens). */
+  tokenExpiresAt: Date | null;
+}
+
+/** Why a ticket was refused. */
+export type TicketRefusal = 'used' | 'expired' | 'unknown';
+
 export class SessionsRepository {
   constructor(private readonly db: Queryable) {}
 
@@ -88,6 +101,7 @@ export class SessionsRepository {
    */
   async purge(accessTokenSeconds: number, keepEndedDays: number): Promise<number> {
     await this.db.query('DELETE FROM refresh_tokens WHERE expires_at < now()');
+    await this.db.query('DELETE FROM eventbus_tickets WHERE expires_at < now()');
     await this.db.query(
       `UPDATE sessions s SET ended_at = now(), end_reason = 'expired'
        WHERE s.ended_at IS NULL AND s.created_at < now() - make_interval(secs => $1)
@@ -99,6 +113,49 @@ export class SessionsRepository {
       [keepEndedDays],
     );
     return deleted.length;
+  }
+
+  /** Stores an event-bus ticket's hash; returns when it expires (the database's clock, shared by every instance). */
+  async saveTicket(ticketHash: string, grant: Omit<TicketGrant, 'username'>, seconds: number): Promise<Date> {
+    const [row] = await this.db.query<{ expires_at: Date }>(
+      `INSERT INTO eventbus_tickets (ticket_hash, user_id, session_id, role, token_expires_at, expires_at)
+       VALUES ($1, $2, $3, $4, $5, now() + make_interval(secs => $6)) RETURNING expires_at`,
+      [ticketHash, grant.userId, grant.sessionId, grant.role, grant.tokenExpiresAt, seconds],
+    );
+    return (row as { expires_at: Date }).expires_at;
+  }
+
+  /**
+   * Uses a ticket up, atomically: one statement marks it used only if it is unused and unexpired,
+   * so of two instances redeeming the same ticket at once exactly one gets it.
+   */
+  async redeemTicket(ticketHash: string): Promise<TicketGrant | TicketRefusal> {
+    const [row] = await this.db.query<{
+      user_id: string;
+      username: string;
+      role: Role;
+      session_id: string | null;
+      token_expires_at: Date | null;
+    }>(
+      `UPDATE eventbus_tickets t SET used_at = now()
+       FROM users u
+       WHERE t.ticket_hash = $1 AND t.used_at IS NULL AND t.expires_at > now() AND u.id = t.user_id
+       RETURNING t.user_id, u.username, t.role, t.session_id, t.token_expires_at`,
+      [ticketHash],
+    );
+    if (row)
+      return {
+        userId: row.user_id,
+        username: row.username,
+        role: row.role,
+        sessionId: row.session_id,
+        tokenExpiresAt: row.token_expires_at,
+      };
+    const [refused] = await this.db.query<{ used: boolean }>(
+      'SELECT used_at IS NOT NULL AS used FROM eventbus_tickets WHERE ticket_hash = $1',
+      [ticketHash],
+    );
+    return !refused ? 'unknown' : refused.used ? 'used' : 'expired';
   }
 
   /** One indexed read: the user's role and state, and whether `sessionId` is live. */

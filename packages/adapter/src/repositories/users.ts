@@ -35,8 +35,11 @@ export class UsersRepository {
     const [row] = await this.db.query<UserRow>('SELECT * FROM users WHERE username = $1', [username]);
     return row && toUser(row);
   }
-  async byId(id: string): Promise<UserRecord | undefined> {
-    const [row] = await this.db.query<UserRow>('SELECT * FROM users WHERE id = $1', [id]);
+  async byId(id: string, options: { forUpdate?: boolean } = {}): Promise<UserRecord | undefined> {
+    const [row] = await this.db.query<UserRow>(
+      `SELECT * FROM users WHERE id = $1${options.forUpdate ? ' FOR UPDATE' : ''}`,
+      [id],
+    );
     return row && toUser(row);
   }
   async list(): Promise<UserRecord[]> {

@@ -20,6 +20,7 @@ import type { AppContext } from '../context.js';
 import { errors } from './errors.js';
 import { badRequest, conflict, HttpError } from '@frameproof/core';
 import { principalOf } from '../plugins/auth.js';
+import { actorOf } from '../services/audit.js';
 import { inTransaction } from '../services/changes.js';
 
 export const assetRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async (app, { ctx }) => {
@@ -127,7 +128,7 @@ export const assetRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async
     (req) => {
       if (req.body.status === 'rejected' && !req.body.reason?.trim())
         throw badRequest('reason: a rejection needs a reason', 'reason');
-      return ctx.assets.setQc(req.params.id, req.body, principalOf(req).userId);
+      return ctx.assets.setQc(req.params.id, req.body, actorOf(principalOf(req)));
     },
   );
   app.post(

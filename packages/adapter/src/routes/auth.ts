@@ -15,6 +15,7 @@ import type { AppContext } from '../context.js';
 import { errors } from './errors.js';
 import { notFound, unauthorized } from '@frameproof/core';
 import { principalOf } from '../plugins/auth.js';
+import { actorOf } from '../services/audit.js';
 import { publicUser } from '../repositories/users.js';
 
 export const authRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async (app, { ctx }) => {
@@ -141,7 +142,8 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async 
       config: { permission: 'user:manage' },
       schema: { tags: ['users'], body: CreateUserBody, response: { 201: User, ...errors } },
     },
-    async (req, reply) => reply.code(201).send(await ctx.auth.createUser(req.body)),
+    async (req, reply) =>
+      reply.code(201).send(await ctx.auth.createUser(req.body, actorOf(principalOf(req)))),
   );
   app.patch(
     '/api/users/:id',
@@ -157,7 +159,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async 
     },
     async (req) => {
       // Disabling, a new role or a new password ends the user's sessions at once.
-      const user = await ctx.auth.updateUser(req.params.id, req.body);
+      const user = await ctx.auth.updateUser(req.params.id, req.body, actorOf(principalOf(req)));
       if (!user) throw notFound('user');
       return publicUser(user);
     },

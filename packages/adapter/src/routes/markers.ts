@@ -17,6 +17,7 @@ import { Type } from 'typebox';
 import type { AppContext } from '../context.js';
 import { errors } from './errors.js';
 import { principalOf } from '../plugins/auth.js';
+import { actorOf } from '../services/audit.js';
 
 export const markerRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async (app, { ctx }) => {
   app.get(
@@ -50,7 +51,7 @@ export const markerRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = asyn
       },
     },
     async (req, reply) =>
-      reply.code(201).send(await ctx.markers.create(req.params.id, req.body, principalOf(req).userId)),
+      reply.code(201).send(await ctx.markers.create(req.params.id, req.body, actorOf(principalOf(req)))),
   );
   app.post(
     '/api/assets/:id/markers/bulk',
@@ -67,7 +68,7 @@ export const markerRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = asyn
     async (req, reply) =>
       reply
         .code(201)
-        .send({ items: await ctx.markers.createMany(req.params.id, req.body, principalOf(req).userId) }),
+        .send({ items: await ctx.markers.createMany(req.params.id, req.body, actorOf(principalOf(req))) }),
   );
   app.get(
     '/api/assets/:id/markers/export',
@@ -109,7 +110,7 @@ export const markerRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = asyn
     async (req, reply) =>
       reply
         .code(201)
-        .send({ items: await ctx.markers.importFile(req.params.id, req.body, principalOf(req).userId) }),
+        .send({ items: await ctx.markers.importFile(req.params.id, req.body, actorOf(principalOf(req))) }),
   );
   app.patch(
     '/api/assets/:id/markers/:markerId',
@@ -122,7 +123,7 @@ export const markerRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = asyn
         response: { 200: Marker, ...errors },
       },
     },
-    (req) => ctx.markers.update(req.params.id, req.params.markerId, req.body),
+    (req) => ctx.markers.update(req.params.id, req.params.markerId, req.body, actorOf(principalOf(req))),
   );
   app.delete(
     '/api/assets/:id/markers/:markerId',
@@ -131,7 +132,7 @@ export const markerRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = asyn
       schema: { tags: ['markers'], params: MarkerParams, response: { 204: Type.Null(), ...errors } },
     },
     async (req, reply) => {
-      await ctx.markers.delete(req.params.id, req.params.markerId);
+      await ctx.markers.delete(req.params.id, req.params.markerId, actorOf(principalOf(req)));
       return reply.code(204).send(null);
     },
   );
@@ -165,7 +166,7 @@ export const markerRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = asyn
           await ctx.markers.addComment(
             req.params.id,
             req.params.markerId,
-            principalOf(req).userId,
+            actorOf(principalOf(req)),
             req.body.body,
           ),
         ),

@@ -1,7 +1,9 @@
-import { EVENT_TYPES, type LiveEvent } from '@frameproof/core';
+import { EVENT_TYPES, EventBusTicket, type LiveEvent } from '@frameproof/core';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { AppContext } from '../context.js';
+import { principalOf } from '../plugins/auth.js';
+import { errors } from './errors.js';
 
 /**
  * The close code of an event-bus socket whose token expired or was revoked (sign-out, user
@@ -36,17 +38,32 @@ export const systemRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = asyn
 
   app.get('/api/openapi.json', { config: { public: true }, schema: { hide: true } }, () => app.swagger());
 
+  app.post(
+    '/api/eventbus/ticket',
+    {
+      config: { permission: 'asset:read' },
+      schema: {
+        tags: ['system'],
+        summary: 'A one-time ticket to open the live-event WebSocket with (`/api/eventbus?ticket=…`)',
+        description:
+          'Single use, valid for about 30 seconds, on any adapter instance. The socket it opens belongs to the session of the token that asked for it, and closes with 4401 when that session ends or that token expires.',
+        response: { 200: EventBusTicket, ...errors },
+      },
+    },
+    (req) => ctx.auth.issueTicket(principalOf(req)),
+  );
+
   app.get(
     '/api/eventbus',
     {
       websocket: true,
-      config: { permission: 'asset:read', tokenInQuery: true },
+      config: { permission: 'asset:read', ticketInQuery: true },
       schema: {
         tags: ['system'],
-        summary: `WebSocket of live events (${EVENT_TYPES.join(', ')}); token as Authorization header or ?access_token=; closed with code ${4401} when the token expires or is revoked`,
+        summary: `WebSocket of live events (${EVENT_TYPES.join(', ')}); open it with ?ticket= from POST /api/eventbus/ticket (or an Authorization header); closed with code ${4401} when the token expires or is revoked`,
         querystring: Type.Object(
           {
-            access_token: Type.Optional(Type.String()),
+            ticket: Type.Optional(Type.String({ maxLength: 100 })),
             assetId: Type.Optional(Type.String({ format: 'uuid' })),
           },
           { additionalProperties: false },
@@ -60,7 +77,8 @@ export const systemRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = asyn
         socket.send(JSON.stringify(event));
       });
       const ping = setInterval(() => socket.ping(), 30_000);
-      // The token was checked once, at the upgrade: the socket lives only as long as it would.
+      // The token (or the ticket's token) was checked once, at the upgrade: the socket lives only
+      // as long as it would.
       const unwatch = req.principal
         ? ctx.auth.watch(req.principal, (why) => socket.close(REAUTHENTICATE, `token ${why}: sign in again`))
         : () => undefined;

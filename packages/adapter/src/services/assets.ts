@@ -21,6 +21,7 @@ import { type AssetRecord, AssetsRepository } from '../repositories/assets.js';
 import { type Changes, inTransaction } from './changes.js';
 import type { EventBus } from './event-bus.js';
 import type { MediaUrls } from './media-urls.js';
+import { type Actor, audit } from './audit.js';
 
 /** Queues the first ingest steps of a new original, in the transaction that creates its asset. */
 export type StartIngest = (changes: Changes, assetId: string, source: Required<StorageRef>) => Promise<void>;
@@ -193,11 +194,27 @@ export class AssetService {
     return this.exists(id);
   }
 
-  async setQc(id: string, body: QcBody, userId: string): Promise<Asset> {
-    await this.exists(id);
-    await this.repo.setQc(id, body.status, userId, body.reason ?? null);
-    this.events.publish({ type: 'asset.updated', assetId: id, id, data: { qcStatus: body.status } });
-    return this.exists(id);
+  /** A QC decision, audited (`asset.qc`, before and after) in the transaction that makes it. */
+  async setQc(id: string, body: QcBody, actor: Actor): Promise<Asset> {
+    return inTransaction(this.db, this.events, async (changes) => {
+      const assets = new AssetsRepository(changes.tx);
+      const before = (await assets.record(id, { forUpdate: true }))?.asset;
+      if (!before) throw notFound('asset');
+      const reason = body.reason ?? null;
+      await assets.setQc(id, body.status, actor.id, reason);
+      await audit.record(changes.tx, {
+        actor,
+        action: 'asset.qc',
+        subject: { type: 'asset', id },
+        assetId: id,
+        detail: {
+          before: { status: before.qc.status, reason: before.qc.reason },
+          after: { status: body.status, reason },
+        },
+      });
+      changes.announce({ type: 'asset.updated', assetId: id, id, data: { qcStatus: body.status } });
+      return (await assets.byId(id)) as Asset;
+    });
   }
 
   /** Until when an asset deleted at `deletedAt` may be restored; the sweep purges it after. */

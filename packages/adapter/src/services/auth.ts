@@ -11,10 +11,12 @@ import type { OidcConfig } from '../config.js';
 import { conflict, forbidden, notFound, tooManyRequests, unauthorized, unavailable } from '@frameproof/core';
 import { KeyRing } from './key-ring.js';
 import { LoginThrottle } from './login-throttle.js';
-import { publicUser, type UserRecord, type UsersRepository } from '../repositories/users.js';
+import { publicUser, type UserRecord, UsersRepository } from '../repositories/users.js';
 import type { SessionsRepository } from '../repositories/sessions.js';
 import { AccessCache } from './access-cache.js';
 import type { EventBus } from './event-bus.js';
+import type { Database } from '../db/database.js';
+import { type Actor, audit, type NewAuditEntry } from './audit.js';
 import { hashPassword, PasswordHashingBusy, verifyPassword } from './passwords.js';
 
 /** Who is calling: from a local access token or an OpenID Connect token. */
@@ -50,6 +52,11 @@ export function claimAt(payload: JWTPayload, path: string): unknown {
 /** How long an ended session's row is kept. */
 export const ENDED_SESSION_DAYS = 30;
 
+/** How long an event-bus ticket may wait to be used. */
+export const TICKET_SECONDS = 30;
+const TICKET = /^[A-Za-z0-9_-]{43}$/;
+const NEW_TICKET = 'ask POST /api/eventbus/ticket for a new one';
+
 export class AuthService {
   private jwks: ReturnType<typeof createRemoteJWKSet> | undefined;
   private oidcIssuer: string | undefined;
@@ -59,6 +66,7 @@ export class AuthService {
   readonly throttle = new LoginThrottle();
 
   constructor(
+    private readonly db: Database,
     private readonly users: UsersRepository,
     private readonly sessions: SessionsRepository,
     private readonly events: EventBus,
@@ -109,15 +117,30 @@ export class AuthService {
     return (await this.users.list()).map(publicUser);
   }
 
-  /** A person who signs in locally; a taken username is refused and changes nothing. */
-  async createUser(body: CreateUserBody): Promise<User> {
+  /**
+   * A person who signs in locally, audited (`user.create`) in the same transaction; a taken
+   * username is refused and changes nothing.
+   */
+  async createUser(body: CreateUserBody, actor: Actor): Promise<User> {
     if (await this.users.byUsername(body.username))
       throw conflict(`the username "${body.username}" is taken`);
-    const user = await this.users.create({
-      username: body.username,
-      role: body.role,
-      displayName: body.displayName ?? null,
-      passwordHash: await hashPassword(body.password),
+    const passwordHash = await hashPassword(body.password);
+    const user = await this.db.transaction(async (tx) => {
+      const created = await new UsersRepository(tx).create({
+        username: body.username,
+        role: body.role,
+        displayName: body.displayName ?? null,
+        passwordHash,
+      });
+      await audit.record(tx, {
+        actor,
+        action: 'user.create',
+        subject: { type: 'user', id: created.id },
+        detail: {
+          after: { username: created.username, role: created.role, displayName: created.displayName },
+        },
+      });
+      return created;
     });
     return publicUser(user);
   }
@@ -133,20 +156,39 @@ export class AuthService {
 
   /**
    * Changes a user; disabling them, giving them another role or a new password ends all their
-   * sessions (access and refresh tokens alike).
+   * sessions (access and refresh tokens alike). Each kind of change is audited (`user.role`,
+   * `user.disable`, `user.password`, `user.update`) in the transaction that makes it.
    */
   async updateUser(
     id: string,
     patch: { role?: Role; password?: string; displayName?: string | null; disabled?: boolean },
+    actor: Actor,
   ): Promise<UserRecord | undefined> {
-    const before = await this.users.byId(id);
-    if (!before) return undefined;
     const { password, ...rest } = patch;
-    const user = await this.users.update(id, {
-      ...rest,
-      ...(password ? { passwordHash: await hashPassword(password) } : {}),
+    const passwordHash = password ? await hashPassword(password) : undefined;
+    const changed = await this.db.transaction(async (tx) => {
+      const users = new UsersRepository(tx);
+      const before = await users.byId(id, { forUpdate: true });
+      if (!before) return undefined;
+      const user = await users.update(id, { ...rest, ...(passwordHash ? { passwordHash } : {}) });
+      if (!user) return undefined;
+      const entry = (action: NewAuditEntry['action'], field?: 'role' | 'disabled' | 'displayName') => ({
+        actor,
+        action,
+        subject: { type: 'user', id },
+        detail: field ? { before: { [field]: before[field] }, after: { [field]: user[field] } } : {},
+      });
+      const entries = [
+        user.role !== before.role && entry('user.role', 'role'),
+        user.disabled !== before.disabled && entry('user.disable', 'disabled'),
+        passwordHash && entry('user.password'),
+        user.displayName !== before.displayName && entry('user.update', 'displayName'),
+      ];
+      for (const e of entries) if (e) await audit.record(tx, e);
+      return { before, user };
     });
-    if (!user) return undefined;
+    if (!changed) return undefined;
+    const { before, user } = changed;
     const reasons = [
       patch.disabled === true && !before.disabled && 'disabled',
       patch.role !== undefined && patch.role !== before.role && 'role changed',
@@ -196,6 +238,51 @@ export class AuthService {
       if (watchers?.size === 0) this.watchers.delete(principal.userId);
     };
     return stop;
+  }
+
+  /**
+   * A one-time ticket for the live-event WebSocket, for a verified principal: random, kept only
+   * as a hash in the database (any adapter instance redeems it), valid TICKET_SECONDS, once.
+   */
+  async issueTicket(principal: Principal): Promise<{ ticket: string; expiresAt: string }> {
+    const ticket = randomBytes(32).toString('base64url');
+    const expiresAt = await this.sessions.saveTicket(
+      sha256(ticket),
+      {
+        userId: principal.userId,
+        role: principal.role,
+        sessionId: principal.sessionId ?? null,
+        tokenExpiresAt: principal.expiresAt === undefined ? null : new Date(principal.expiresAt),
+      },
+      TICKET_SECONDS,
+    );
+    return { ticket, expiresAt: expiresAt.toISOString() };
+  }
+
+  /**
+   * Uses a ticket up and answers the principal it stands for: the user, role and session of the
+   * token it was issued on, and that token's expiry, so a socket opened with it is watched (and
+   * closed) exactly as one opened with the token would be. Refused (401) when it is malformed,
+   * unknown, used, expired, or its session or user no longer stands.
+   */
+  async redeemTicket(ticket: string): Promise<Principal> {
+    if (!TICKET.test(ticket)) throw unauthorized(`the ticket is malformed: ${NEW_TICKET}`);
+    const grant = await this.sessions.redeemTicket(sha256(ticket));
+    if (typeof grant === 'string') {
+      const why = { used: 'was used already', expired: 'has expired', unknown: 'is not known' }[grant];
+      throw unauthorized(`the ticket ${why}: ${NEW_TICKET}`);
+    }
+    const principal: Principal = {
+      userId: grant.userId,
+      username: grant.username,
+      role: grant.role,
+      ...(grant.sessionId === null ? {} : { sessionId: grant.sessionId }),
+      ...(grant.tokenExpiresAt === null ? {} : { expiresAt: grant.tokenExpiresAt.getTime() }),
+    };
+    if (principal.expiresAt !== undefined && principal.expiresAt <= Date.now())
+      throw unauthorized('the token the ticket was issued on has expired: refresh it, then ask for a ticket');
+    if (!(await this.stillGood(principal))) throw unauthorized(ENDED);
+    return principal;
   }
 
   /** Whether the user and session behind a verified principal still stand, as of now. */

@@ -26,8 +26,29 @@ import { AssetsRepository } from '../repositories/assets.js';
 import { MarkersRepository, type NewMarker } from '../repositories/markers.js';
 import type { Changes } from './changes.js';
 import type { EventBus } from './event-bus.js';
+import { type Actor, audit, type NewAuditEntry } from './audit.js';
 
 export const MANUAL_GROUP = 'Manual';
+
+/** What the audit log keeps of a created or deleted marker. */
+const summary = (m: { title: string; startFrame: number; endFrame: number; group: string }) => ({
+  title: m.title,
+  start: m.startFrame,
+  end: m.endFrame,
+  group: m.group,
+});
+
+/** The fields a marker update may change, as stored (frames). */
+const UPDATABLE = [
+  'startFrame',
+  'endFrame',
+  'title',
+  'description',
+  'group',
+  'category',
+  'severity',
+  'color',
+] as const;
 
 function timelineError(err: unknown, prefix = ''): unknown {
   if (!(err instanceof TimelineError)) return err;
@@ -75,10 +96,17 @@ export class MarkerService {
     return new MarkersRepository(this.db).list(assetId, query, framePointFormatter(t));
   }
 
-  /** One marker; announces `marker.created` with its id. */
-  async create(assetId: string, body: CreateMarkerBody, authorId: string): Promise<Marker> {
+  /** One marker; announces `marker.created` with its id, audits `marker.create`. */
+  async create(assetId: string, body: CreateMarkerBody, actor: Actor): Promise<Marker> {
     const t = await this.timeline(assetId);
-    const [marker] = await this.insert(assetId, t, [this.toNew(body, t, authorId)]);
+    const row = this.toNew(body, t, actor.id);
+    const [marker] = await this.insert(assetId, t, [row], ([m]) => ({
+      actor,
+      action: 'marker.create',
+      subject: { type: 'marker', id: (m as Marker).id },
+      assetId,
+      detail: { after: summary(row) },
+    }));
     this.events.publish({ type: 'marker.created', assetId, id: (marker as Marker).id });
     return marker as Marker;
   }
@@ -86,25 +114,51 @@ export class MarkerService {
   /**
    * Many markers, all or nothing: one bad marker refuses the whole request, naming it
    * (`markers/<i>/...`). Announces one `markers.created` naming the groups they went to, however
-   * many there were (see `EVENT_TYPES`).
+   * many there were (see `EVENT_TYPES`), and audits one `marker.bulk` (or `marker.import`).
    */
-  async createMany(assetId: string, body: BulkMarkersBody, authorId: string): Promise<Marker[]> {
+  async createMany(
+    assetId: string,
+    body: BulkMarkersBody,
+    actor: Actor,
+    how: { action: 'marker.bulk' | 'marker.import'; detail?: Record<string, unknown> } = {
+      action: 'marker.bulk',
+    },
+  ): Promise<Marker[]> {
     const t = await this.timeline(assetId);
-    const rows = body.markers.map((m, i) => this.toNew(m, t, authorId, `markers/${i}/`));
-    const markers = await this.insert(assetId, t, rows);
+    const rows = body.markers.map((m, i) => this.toNew(m, t, actor.id, `markers/${i}/`));
+    const groups = [...new Set(rows.map((r) => r.group))].sort();
+    const markers = await this.insert(assetId, t, rows, () => ({
+      actor,
+      action: how.action,
+      subject: { type: 'asset', id: assetId },
+      assetId,
+      detail: { ...how.detail, count: rows.length, groups },
+    }));
     this.events.publish({
       type: 'markers.created',
       assetId,
       id: assetId,
-      data: { count: markers.length, groups: [...new Set(rows.map((r) => r.group))].sort() },
+      data: { count: markers.length, groups },
     });
     return markers;
   }
 
-  private insert(assetId: string, t: Timeline, rows: NewMarker[]): Promise<Marker[]> {
+  /** Inserts markers and their audit entry in one transaction. */
+  private insert(
+    assetId: string,
+    t: Timeline,
+    rows: NewMarker[],
+    entry: (markers: Marker[]) => NewAuditEntry,
+  ): Promise<Marker[]> {
     return this.db.transaction(async (tx) => {
       const repo = new MarkersRepository(tx);
-      return repo.list(assetId, { ids: await repo.insert(assetId, rows) }, framePointFormatter(t));
+      const markers = await repo.list(
+        assetId,
+        { ids: await repo.insert(assetId, rows) },
+        framePointFormatter(t),
+      );
+      await audit.record(tx, entry(markers));
+      return markers;
     });
   }
 
@@ -185,7 +239,7 @@ export class MarkerService {
    * Imports a CSV or JSON marker file, all or none: every row is checked against the asset's
    * timeline first, and the first problem refuses the file, naming its row and column.
    */
-  async importFile(assetId: string, body: ImportMarkersBody, authorId: string): Promise<Marker[]> {
+  async importFile(assetId: string, body: ImportMarkersBody, actor: Actor): Promise<Marker[]> {
     const t = await this.timeline(assetId);
     let markers: CreateMarkerBody[];
     try {
@@ -194,42 +248,85 @@ export class MarkerService {
       if (!(err instanceof MarkerImportError)) throw err;
       throw err.reason === 'not-ready' ? conflict(err.message) : badRequest(err.message, 'text');
     }
-    return this.createMany(assetId, { markers }, authorId);
+    return this.createMany(assetId, { markers }, actor, {
+      action: 'marker.import',
+      detail: { format: body.format },
+    });
   }
 
-  async update(assetId: string, markerId: string, body: UpdateMarkerBody): Promise<Marker> {
+  /** Changes a marker; audits `marker.update` with the fields that changed, before and after. */
+  async update(assetId: string, markerId: string, body: UpdateMarkerBody, actor: Actor): Promise<Marker> {
     const t = await this.timeline(assetId);
-    const repo = new MarkersRepository(this.db);
     const point = framePointFormatter(t);
-    const current = await repo.byId(assetId, markerId, point);
-    if (!current) throw notFound('marker');
-    let start = current.start.frame;
-    let end = current.end.frame;
-    try {
-      if (body.start) start = resolvePoint(body.start, t, 'start');
-      if (body.end) end = resolvePoint(body.end, t, 'end');
-    } catch (err) {
-      throw timelineError(err);
-    }
-    if (end < start)
-      throw badRequest(`end: the out point (frame ${end}) comes before the in point (frame ${start})`, 'end');
-    await repo.update(assetId, markerId, {
-      startFrame: start,
-      endFrame: end,
-      title: body.title,
-      description: body.description,
-      group: body.group,
-      category: body.category,
-      severity: body.severity,
-      color: body.color,
+    const marker = await this.db.transaction(async (tx) => {
+      const repo = new MarkersRepository(tx);
+      const current = await repo.byId(assetId, markerId, point, { forUpdate: true });
+      if (!current) throw notFound('marker');
+      let start = current.start.frame;
+      let end = current.end.frame;
+      try {
+        if (body.start) start = resolvePoint(body.start, t, 'start');
+        if (body.end) end = resolvePoint(body.end, t, 'end');
+      } catch (err) {
+        throw timelineError(err);
+      }
+      if (end < start)
+        throw badRequest(
+          `end: the out point (frame ${end}) comes before the in point (frame ${start})`,
+          'end',
+        );
+      const patch: Partial<NewMarker> = {
+        startFrame: start,
+        endFrame: end,
+        title: body.title,
+        description: body.description,
+        group: body.group,
+        category: body.category,
+        severity: body.severity,
+        color: body.color,
+      };
+      await repo.update(assetId, markerId, patch);
+      const was: Record<(typeof UPDATABLE)[number], unknown> = {
+        startFrame: current.start.frame,
+        endFrame: current.end.frame,
+        title: current.title,
+        description: current.description,
+        group: current.group,
+        category: current.category,
+        severity: current.severity,
+        color: current.color,
+      };
+      const changed = UPDATABLE.filter((k) => patch[k] !== undefined && patch[k] !== was[k]);
+      await audit.record(tx, {
+        actor,
+        action: 'marker.update',
+        subject: { type: 'marker', id: markerId },
+        assetId,
+        detail: {
+          before: Object.fromEntries(changed.map((k) => [k, was[k]])),
+          after: Object.fromEntries(changed.map((k) => [k, patch[k]])),
+        },
+      });
+      return (await repo.byId(assetId, markerId, point)) as Marker;
     });
     this.events.publish({ type: 'marker.updated', assetId, id: markerId });
-    return (await repo.byId(assetId, markerId, point)) as Marker;
+    return marker;
   }
 
-  async delete(assetId: string, markerId: string): Promise<void> {
+  /** Deletes a marker; audits `marker.delete` with what it was. */
+  async delete(assetId: string, markerId: string, actor: Actor): Promise<void> {
     await this.timeline(assetId);
-    if (!(await new MarkersRepository(this.db).delete(assetId, markerId))) throw notFound('marker');
+    await this.db.transaction(async (tx) => {
+      const deleted = await new MarkersRepository(tx).delete(assetId, markerId);
+      if (!deleted) throw notFound('marker');
+      await audit.record(tx, {
+        actor,
+        action: 'marker.delete',
+        subject: { type: 'marker', id: markerId },
+        assetId,
+        detail: { before: summary(deleted) },
+      });
+    });
     this.events.publish({ type: 'marker.deleted', assetId, id: markerId });
   }
 
@@ -248,9 +345,20 @@ export class MarkerService {
     return new MarkersRepository(this.db).comments(markerId);
   }
 
-  async addComment(assetId: string, markerId: string, authorId: string, body: string): Promise<Comment> {
+  /** Adds a comment; audits `comment.create`. */
+  async addComment(assetId: string, markerId: string, actor: Actor, body: string): Promise<Comment> {
     await this.marker(assetId, markerId);
-    const comment = await new MarkersRepository(this.db).addComment(markerId, authorId, body);
+    const comment = await this.db.transaction(async (tx) => {
+      const added = await new MarkersRepository(tx).addComment(markerId, actor.id, body);
+      await audit.record(tx, {
+        actor,
+        action: 'comment.create',
+        subject: { type: 'comment', id: added.id },
+        assetId,
+        detail: { markerId, length: body.length },
+      });
+      return added;
+    });
     this.events.publish({ type: 'comment.created', assetId, id: comment.id, data: { markerId } });
     return comment;
   }

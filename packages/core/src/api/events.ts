@@ -1,3 +1,6 @@
+import { Type, type Static } from 'typebox';
+import { Timestamp } from './common.js';
+
 /**
  * What the adapter pushes to browsers on /api/eventbus. Small: clients fetch details over HTTP.
  * A client keeps its marker list current with:
@@ -33,3 +36,10 @@ export interface LiveEvent {
   /** A small summary, e.g. a job's status and progress. */
   data?: Record<string, unknown>;
 }
+
+/** A one-time ticket for the live-event WebSocket: connect to `/api/eventbus?ticket=…`. */
+export const EventBusTicket = Type.Object({
+  ticket: Type.String({ description: 'Single use; valid until `expiresAt` (about 30 s).' }),
+  expiresAt: Timestamp,
+});
+export type EventBusTicket = Static<typeof EventBusTicket>;
