@@ -61,8 +61,34 @@ const sockets: WebSocket[] = [];
 after(() => sockets.forEach((s) => s.terminate()));
 function connect(url: string, headers?: Record<string, string>) {
   const ws = new WebSocket(url, { headers });
+  // A refused socket reports an error again when terminated at the end: nobody waits for it then.
+  ws.on('error', () => undefined);
   sockets.push(ws);
   return ws;
+}
+
+/** A one-time ticket for the event bus, as a browser gets one. */
+async function ticket(app: TestApp, token: string): Promise<string> {
+  const res = await app.app.inject({ method: 'POST', url: '/api/eventbus/ticket', headers: auth(token) });
+  assert.equal(res.statusCode, 200, res.body);
+  const body = res.json() as { ticket: string; expiresAt: string };
+  const seconds = (Date.parse(body.expiresAt) - Date.now()) / 1000;
+  assert.ok(seconds > 0 && seconds <= 31, body.expiresAt);
+  return body.ticket;
+}
+
+/** How the bus refuses a socket: its HTTP status and the JSON error's message. */
+function refusal(ws: WebSocket): Promise<{ status: number; message: string }> {
+  return new Promise((resolve, reject) => {
+    ws.once('open', () => reject(new Error('the socket opened')));
+    ws.once('unexpected-response', (_req, res) => {
+      let body = '';
+      res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, message: (JSON.parse(body) as { message: string }).message }),
+      );
+    });
+  });
 }
 
 for (const { name, open } of DATABASES) {
@@ -74,7 +100,7 @@ for (const { name, open } of DATABASES) {
       const token = await app.token();
       await assert.rejects(opened(connect(`${base}/api/eventbus`)), /401/);
 
-      const all = connect(`${base}/api/eventbus?access_token=${token}`);
+      const all = connect(`${base}/api/eventbus?ticket=${await ticket(app, token)}`);
       const events = listen<LiveEvent>(all);
       await opened(all);
       const id = await uploadAsset(app, token);
@@ -115,6 +141,101 @@ for (const { name, open } of DATABASES) {
   });
 }
 
+for (const { name, open } of DATABASES) {
+  describe(`one-time event-bus tickets on ${name}`, () => {
+    it('open one socket once, on any adapter instance of the database; nothing else does', async (t) => {
+      // Two adapter instances on one database, as behind the load balancer.
+      const a = await startApp(open);
+      const b = await startApp(open);
+      t.after(async () => {
+        await b.close();
+        await a.close();
+      });
+      const [baseA, baseB] = [await listening(a), await listening(b)];
+      const token = await a.token();
+
+      const first = await ticket(a, token);
+      const stored = await a.ctx.db.query<{ ticket_hash: string }>(
+        'SELECT ticket_hash FROM eventbus_tickets',
+      );
+      assert.equal(stored.length, 1);
+      assert.notEqual(stored[0]?.ticket_hash, first, 'only a hash is kept');
+      // Issued by one instance, redeemed by the other.
+      const ws = connect(`${baseB}/api/eventbus?ticket=${first}`);
+      const messages = listen<{ type: string; user?: string }>(ws);
+      await opened(ws);
+      assert.deepEqual(await messages.next((m) => m.type === 'hello'), { type: 'hello', user: 'admin' });
+      // Used: refused by either instance.
+      for (const base of [baseA, baseB])
+        assert.deepEqual(await refusal(connect(`${base}/api/eventbus?ticket=${first}`)), {
+          status: 401,
+          message: 'the ticket was used already: ask POST /api/eventbus/ticket for a new one',
+        });
+
+      // Expired (its 30 s are up).
+      const late = await ticket(a, token);
+      await a.ctx.db.query(
+        `UPDATE eventbus_tickets SET expires_at = now() - interval '1 second' WHERE used_at IS NULL`,
+      );
+      assert.match(
+        (await refusal(connect(`${baseA}/api/eventbus?ticket=${late}`))).message,
+        /^the ticket has expired/,
+      );
+
+      // Tampered with, made up, or not a ticket at all; a tampered copy does not use up the real one.
+      const real = await ticket(b, token);
+      const tampered = `${real.slice(0, 10)}${real[10] === 'A' ? 'B' : 'A'}${real.slice(11)}`;
+      assert.match(
+        (await refusal(connect(`${baseA}/api/eventbus?ticket=${tampered}`))).message,
+        /^the ticket is not known/,
+      );
+      assert.match(
+        (await refusal(connect(`${baseA}/api/eventbus?ticket=${'x'.repeat(43)}`))).message,
+        /^the ticket is not known/,
+      );
+      assert.match(
+        (await refusal(connect(`${baseA}/api/eventbus?ticket=short`))).message,
+        /^the ticket is malformed/,
+      );
+      await opened(connect(`${baseA}/api/eventbus?ticket=${real}`));
+
+      // Two instances redeeming one ticket at the same moment: exactly one socket opens.
+      const raced = await ticket(a, token);
+      const outcomes = await Promise.allSettled(
+        [baseA, baseB].map((base) => opened(connect(`${base}/api/eventbus?ticket=${raced}`))),
+      );
+      assert.deepEqual(outcomes.map((o) => o.status).sort(), ['fulfilled', 'rejected']);
+
+      // The access token in the URL no longer opens anything, nor does no credential.
+      assert.deepEqual(await refusal(connect(`${baseA}/api/eventbus?access_token=${token}`)), {
+        status: 401,
+        message:
+          'a token in the URL is no longer accepted: POST /api/eventbus/ticket with it, then connect with ?ticket=',
+      });
+      assert.equal((await refusal(connect(`${baseA}/api/eventbus`))).status, 401);
+      // Only a signed-in caller gets a ticket.
+      assert.equal((await a.app.inject({ method: 'POST', url: '/api/eventbus/ticket' })).statusCode, 401);
+      assert.equal(
+        (await a.app.inject({ method: 'POST', url: '/api/eventbus/ticket', headers: auth('not.a.token') }))
+          .statusCode,
+        401,
+      );
+
+      // The hourly sweep that purges sessions purges expired tickets (used or not) too.
+      await a.ctx.db.query(
+        `UPDATE eventbus_tickets SET expires_at = CASE WHEN ticket_hash = $1
+           THEN now() + interval '1 hour' ELSE now() - interval '1 second' END`,
+        [stored[0]?.ticket_hash],
+      );
+      const fresh = await ticket(a, token);
+      await a.ctx.auth.purgeSessions();
+      const left = await a.ctx.db.query<{ n: number }>('SELECT count(*)::int AS n FROM eventbus_tickets');
+      assert.deepEqual(left, [{ n: 2 }], 'the used one that has not expired, and the fresh one');
+      await opened(connect(`${baseB}/api/eventbus?ticket=${fresh}`));
+    });
+  });
+}
+
 const serverUrl = process.env.TEST_DATABASE_URL;
 describe(
   'live events across adapter instances (PostgreSQL LISTEN/NOTIFY)',
@@ -129,7 +250,7 @@ describe(
         await b.close();
       });
       const token = await a.token();
-      const ws = connect(`${await listening(b)}/api/eventbus?access_token=${token}`);
+      const ws = connect(`${await listening(b)}/api/eventbus?ticket=${await ticket(a, token)}`);
       const events = listen<LiveEvent>(ws);
       await opened(ws);
       const id = await uploadAsset(a, token);

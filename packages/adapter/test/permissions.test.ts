@@ -71,6 +71,8 @@ const ROUTES: { method: string; url: string; permission: Permission | 'public'; 
   { method: 'POST', url: '/api/imports', permission: 'asset:create', payload: {} },
   { method: 'GET', url: '/api/imports/:id', permission: 'asset:create' },
   { method: 'GET', url: '/api/eventbus', permission: 'asset:read' },
+  { method: 'POST', url: '/api/eventbus/ticket', permission: 'asset:read' },
+  { method: 'GET', url: '/api/audit', permission: 'audit:read' },
   { method: 'GET', url: '/api/openapi.json', permission: 'public' },
 ];
 

@@ -214,10 +214,15 @@ for (const { name, open } of DATABASES) {
       await app.app.listen({ port: 0, host: '127.0.0.1' });
       const port = (app.app.server.address() as AddressInfo).port;
       const user = await newUser('viewer');
+      const ticketFor = async (token: string) =>
+        (
+          (
+            await app.app.inject({ method: 'POST', url: '/api/eventbus/ticket', headers: auth(token) })
+          ).json() as { ticket: string }
+        ).ticket;
+      // As a browser opens it: a one-time ticket, which binds the socket to the token's session.
       const open = async (token: string) => {
-        const ws = new WebSocket(`ws://127.0.0.1:${port}/api/eventbus`, {
-          headers: { authorization: `Bearer ${token}` },
-        });
+        const ws = new WebSocket(`ws://127.0.0.1:${port}/api/eventbus?ticket=${await ticketFor(token)}`);
         const closed = new Promise<number>((resolve) => ws.on('close', (code) => resolve(code)));
         await new Promise<void>((resolve, reject) => {
           ws.once('message', () => resolve());
@@ -229,6 +234,18 @@ for (const { name, open } of DATABASES) {
       const disabledLater = await login(user.username);
       const first = await open(signedOut.accessToken);
       const second = await open(disabledLater.accessToken);
+      const unused = await ticketFor(signedOut.accessToken);
+      // The ticket stands for the token: its user, role, session and expiry.
+      const claims = JSON.parse(
+        Buffer.from(disabledLater.accessToken.split('.')[1] ?? '', 'base64url').toString(),
+      );
+      assert.deepEqual(await app.ctx.auth.redeemTicket(await ticketFor(disabledLater.accessToken)), {
+        userId: user.id,
+        username: user.username,
+        role: 'viewer',
+        sessionId: claims.sid,
+        expiresAt: claims.exp * 1000,
+      });
       await app.app.inject({
         method: 'POST',
         url: '/api/auth/logout',
@@ -236,6 +253,8 @@ for (const { name, open } of DATABASES) {
       });
       assert.equal(await first.closed, 4401);
       assert.equal(second.ws.readyState, WebSocket.OPEN, 'the other session keeps its socket');
+      // A ticket issued before the sign-out opens nothing after it.
+      await assert.rejects(app.ctx.auth.redeemTicket(unused), /the session has ended/);
       await patchUser(user.id, { disabled: true });
       assert.equal(await second.closed, 4401);
       // And a socket is refused with the old token.
