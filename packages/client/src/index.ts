@@ -2,6 +2,7 @@
 import type {
   Asset,
   AssetPage,
+  AuditPage,
   AssetWithShapes,
   BulkMarkersBody,
   Comment,
@@ -15,6 +16,7 @@ import type {
   DeletedAssetQuery,
   DirectUpload,
   ErrorResponse,
+  EventBusTicket,
   ExportMarkersQuery,
   FailBody,
   HeartbeatBody,
@@ -24,6 +26,7 @@ import type {
   LeaseBody,
   LeasedJob,
   ListAssetsQuery,
+  ListAuditQuery,
   ListJobsQuery,
   ListMarkersQuery,
   Marker,
@@ -105,6 +108,13 @@ export class FrameproofClient {
     return tokens;
   }
   me = () => this.request<User>('GET', '/api/auth/me');
+  /**
+   * A one-time ticket for the live-event WebSocket: connect to `/api/eventbus?ticket=…` within
+   * about 30 s. Tokens never go in a URL (proxies log URLs).
+   */
+  eventBusTicket = () => this.request<EventBusTicket>('POST', '/api/eventbus/ticket');
+  /** The audit log (admins): who changed QC status, markers, comments and users, newest first. */
+  listAudit = (query: ListAuditQuery = {}) => this.request<AuditPage>('GET', '/api/audit', { query });
 
   listAssets = (query: ListAssetsQuery = {}) => this.request<AssetPage>('GET', '/api/assets', { query });
   getAsset = (id: string) => this.request<AssetWithShapes>('GET', `/api/assets/${id}`);

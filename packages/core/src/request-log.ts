@@ -1,5 +1,5 @@
 /**
- * What a service logs of a request. Query strings carry secrets (`?access_token=` on WebSocket
+ * What a service logs of a request. Query strings carry secrets (one-time `?ticket=`s on WebSocket
  * upgrades, the signatures of media URLs), so a logged URL is its path only.
  */
 // A type alias, not an interface: loggers' serializer types want an index signature.

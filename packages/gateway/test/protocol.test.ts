@@ -87,7 +87,7 @@ async function upstream(): Promise<{
   });
   const wss = new WebSocketServer({ noServer: true });
   server.on('upgrade', (req: IncomingMessage, socket, head) => {
-    if (req.url?.includes('access_token=bad')) {
+    if (req.url?.includes('ticket=bad')) {
       socket.end(
         'HTTP/1.1 401 Unauthorized\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}',
       );
@@ -232,20 +232,20 @@ describe('gateway: what real clients send', () => {
   });
 
   it('upgrades WebSockets on /api/eventbus, keeping the query and both directions', async () => {
-    const ws = new WebSocket(`${base.replace('http', 'ws')}/api/eventbus?access_token=abc&assetId=42`);
+    const ws = new WebSocket(`${base.replace('http', 'ws')}/api/eventbus?ticket=abc&assetId=42`);
     const messages: string[] = [];
     ws.on('message', (data) => messages.push(String(data)));
     await once(ws, 'open');
     ws.send('ping');
     while (messages.length < 2) await once(ws, 'message');
-    assert.deepEqual(JSON.parse(messages[0] ?? ''), { hello: '/api/eventbus?access_token=abc&assetId=42' });
+    assert.deepEqual(JSON.parse(messages[0] ?? ''), { hello: '/api/eventbus?ticket=abc&assetId=42' });
     assert.equal(messages[1], 'ping');
     ws.close();
     await once(ws, 'close');
   });
 
   it("answers a refused WebSocket upgrade with the service's status, as the ALB does", async () => {
-    const ws = new WebSocket(`${base.replace('http', 'ws')}/api/eventbus?access_token=bad`);
+    const ws = new WebSocket(`${base.replace('http', 'ws')}/api/eventbus?ticket=bad`);
     const [, res] = (await once(ws, 'unexpected-response')) as [unknown, IncomingMessage];
     assert.equal(res.statusCode, 401);
     // The client reports the refusal as an error once it gives up on the connection.

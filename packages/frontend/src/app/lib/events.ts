@@ -1,4 +1,5 @@
 import type { LiveEvent } from '@frameproof/core';
+import { api } from './api.js';
 import { session } from './session.js';
 import { eventBusBase } from './settings.js';
 
@@ -6,8 +7,9 @@ import { eventBusBase } from './settings.js';
 const REAUTHENTICATE = 4401;
 
 /**
- * Live events from `/api/eventbus`, for one asset or all. Reconnects with a fresh token after a
- * drop (1 s, then up to 10 s apart). Each time the bus says hello, the first time included,
+ * Live events from `/api/eventbus`, for one asset or all. Each connection opens with a one-time
+ * ticket (asked for with the access token just before; a token never goes in a URL). Reconnects
+ * with a fresh ticket after a drop (1 s, then up to 10 s apart). Each time the bus says hello, the first time included,
  * `onSubscribed` runs so the page refetches what changed before the subscription began: the
  * page's first load and the socket's opening race, and a slow socket missed the changes between.
  * Closed with 4401 (token expired or revoked), it refreshes the session first.
@@ -21,15 +23,30 @@ export function subscribe(
   let closed = false;
   let delay = 1000;
   let timer: ReturnType<typeof setTimeout> | undefined;
+  const retry = () => {
+    timer = setTimeout(open, delay);
+    delay = Math.min(delay * 2, 10_000);
+  };
   const open = () => {
     if (closed || !session.token) {
       timer = setTimeout(open, delay);
       return;
     }
-    const url = new URL('/api/eventbus', eventBusBase);
-    url.searchParams.set('access_token', session.token);
-    if (assetId) url.searchParams.set('assetId', assetId);
     const openedWith = session.token;
+    // The API client refreshes the session once on a 401, and ends it when that fails.
+    void api.eventBusTicket().then(
+      ({ ticket }) => {
+        if (!closed) connect(ticket, openedWith);
+      },
+      () => {
+        if (!closed) retry();
+      },
+    );
+  };
+  const connect = (ticket: string, openedWith: string) => {
+    const url = new URL('/api/eventbus', eventBusBase);
+    url.searchParams.set('ticket', ticket);
+    if (assetId) url.searchParams.set('assetId', assetId);
     socket = new WebSocket(url);
     socket.onmessage = (msg) => {
       const event = JSON.parse(String(msg.data)) as LiveEvent | { type: 'hello' };
@@ -51,8 +68,7 @@ export function subscribe(
         });
         return;
       }
-      timer = setTimeout(open, delay);
-      delay = Math.min(delay * 2, 10_000);
+      retry();
     };
   };
   open();
