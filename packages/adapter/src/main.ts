@@ -55,7 +55,7 @@ async function main() {
     Math.min(3_600_000, (config.uploadExpirySeconds * 1000) / 4),
   );
   sweep.unref();
-  // Expired refresh tokens and long-ended sessions would otherwise pile up for ever.
+  // Expired refresh tokens and tickets and long-ended sessions would otherwise pile up for ever.
   const sessionSweep = setInterval(() => {
     void ctx.auth.purgeSessions().then(
       (removed) => removed && app.log.info({ removed }, 'purged ended sessions'),

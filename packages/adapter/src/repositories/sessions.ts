@@ -95,7 +95,7 @@ export class SessionsRepository {
   }
 
   /**
-   * Housekeeping: deletes expired refresh tokens, ends sessions that can no longer mint a token
+   * Housekeeping: deletes expired refresh tokens and event-bus tickets, ends sessions that can no longer mint a token
    * (no refresh token left, and the last access token expired), and deletes sessions ended more
    * than `keepEndedDays` ago. Returns how many sessions were deleted.
    */

@@ -146,9 +146,9 @@ export class AuthService {
   }
 
   /**
-   * Deletes what no token can use any more: expired refresh tokens, and sessions ended more than
-   * ENDED_SESSION_DAYS ago (kept that long to say who was signed in when). Returns how many
-   * sessions went.
+   * Deletes what no token can use any more: expired refresh tokens and event-bus tickets, and
+   * sessions ended more than ENDED_SESSION_DAYS ago (kept that long to say who was signed in
+   * when). Returns how many sessions went.
    */
   purgeSessions(): Promise<number> {
     return this.sessions.purge(this.options.accessTokenSeconds, ENDED_SESSION_DAYS);
