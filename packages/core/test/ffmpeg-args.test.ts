@@ -11,6 +11,7 @@ import {
   ffmpegCapabilities,
   fitSize,
   isAllowedContainer,
+  ffmpegInputArgs,
   ffmpegUrl,
   parseFfmpegVersion,
   posterArgs,
@@ -30,7 +31,7 @@ const FFMPEG_4: FfmpegCapabilities = { version: 'N-47683', scdet: false, fpsMode
 
 const SAFE_INPUT = [
   '-protocol_whitelist',
-  'file,https,tls,tcp,http,crypto',
+  'file',
   '-format_whitelist',
   'mov,matroska,webm,mxf,mpegts,mpeg,avi,asf,flv,gxf,dv,nut,ivf,yuv4mpegpipe,ogg,wav,w64,aiff,caf,mp3,flac,aac,ac3,eac3',
   '-max_pixels',
@@ -112,6 +113,20 @@ describe('inputs', () => {
     assert.equal(ffmpegUrl('-i.mov'), 'file:-i.mov');
     assert.equal(ffmpegUrl('https://s3/x.mov?sig=1'), 'https://s3/x.mov?sig=1');
     assert.equal(ffmpegUrl('file:/x'), 'file:/x');
+  });
+
+  it('lets each input use only the protocols its own scheme needs', () => {
+    const protocols = (input: string) => valueOf(ffmpegInputArgs(input), '-protocol_whitelist');
+    // A local file reads files and nothing else: no http, data:, subfile:, pipe or crypto.
+    assert.equal(protocols('/data/a.mov'), 'file');
+    assert.equal(protocols('/data/http:x.mov'), 'file');
+    // A presigned S3 URL (and a media URL behind TLS) needs HTTPS over TLS over TCP.
+    assert.equal(protocols('https://bucket.s3.amazonaws.com/a.mov?X-Amz-Signature=1'), 'https,tls,tcp');
+    // A local media URL (the analyze service reading the adapter's signed URL) is plain HTTP.
+    assert.equal(protocols('http://127.0.0.1:8080/api/media/a.mov?sig=1'), 'http,tcp');
+    for (const input of ['/a.mov', 'https://s3/a.mov', 'http://h/a.mov'])
+      for (const refused of ['data', 'subfile', 'pipe', 'crypto', 'concat', 'ftp', 'rtmp', 'hls'])
+        assert.ok(!protocols(input).split(',').includes(refused), `${refused} for ${input}`);
   });
 
   it('allows media containers and refuses playlists and references', () => {
@@ -533,6 +548,18 @@ describe('classifyFfmpegFailure', () => {
     assert.deepEqual(classifyFfmpegFailure(stderr), {
       retryable: false,
       summary: 'the picture size 640x360 is over the limit of 1000 pixels',
+    });
+  });
+
+  it('calls a picture too big to describe bad input, not a reason to try again', () => {
+    // As ffprobe 5.1 prints it for a YUV4MPEG2 header declaring 60000x60000.
+    const stderr = [
+      '[IMGUTILS @ 0x7fff46bc2440] Picture size 60000x60000 is invalid',
+      'file:/m/a.mov: Device or resource busy',
+    ].join('\n');
+    assert.deepEqual(classifyFfmpegFailure(stderr), {
+      retryable: false,
+      summary: 'the picture size 60000x60000 is invalid',
     });
   });
 });

@@ -23,7 +23,7 @@ describe('probeArgs', () => {
       '-show_streams',
       '-count_packets',
       '-protocol_whitelist',
-      'file,https,tls,tcp,http,crypto',
+      'file',
       '-format_whitelist',
       'mov,matroska,webm,mxf,mpegts,mpeg,avi,asf,flv,gxf,dv,nut,ivf,yuv4mpegpipe,ogg,wav,w64,aiff,caf,mp3,flac,aac,ac3,eac3',
       '-max_pixels',
@@ -38,6 +38,7 @@ describe('probeArgs', () => {
       countPackets: false,
     });
     assert.ok(!args.includes('-count_packets'));
+    assert.equal(args[args.indexOf('-protocol_whitelist') + 1], 'https,tls,tcp');
     assert.deepEqual(args.slice(-4), [
       '-rw_timeout',
       '60000000',

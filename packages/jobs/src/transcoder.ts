@@ -20,6 +20,7 @@ import {
   audioProxyArgs,
   audioProxyMetadata,
   autoQcArgs,
+  checkMediaSignature,
   ffmpegUrl,
   frameToSeconds,
   outputKey,
@@ -29,6 +30,7 @@ import {
   posterFrame,
   posterMetadata,
   probeArgs,
+  SNIFF_BYTES,
   spriteArgs,
   spriteLayout,
   spriteVtt,
@@ -170,6 +172,14 @@ export async function storeFile(
   return { key, size, checksum: `sha256:${hash.digest('hex')}`, mimeType };
 }
 
+/** The first `length` bytes of `key` (one ranged read: a GET with Range on S3). */
+async function head(storage: Storage, key: string, length: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of await storage.read(key, { start: 0, end: length - 1 }))
+    chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).subarray(0, length);
+}
+
 /** ffmpeg ends well when it could decode nothing: an empty output means unreadable input. */
 async function requireOutput(path: string, what: string): Promise<void> {
   const size = (await stat(path).catch(() => undefined))?.size ?? 0;
@@ -236,6 +246,7 @@ export class LocalTranscoder implements Transcoder {
     if (!stat)
       throw new MediaInputError('unreadable', `the source "${request.source.key}" is not in storage`);
     if (stat.size === 0) throw new MediaInputError('unreadable', 'the file is empty (0 bytes)');
+    checkMediaSignature(await head(ctx.storage, request.source.key, Math.min(stat.size, SNIFF_BYTES)));
     const input = await ffmpegInput(ctx.storage, request.source.key);
     const { stdout } = await this.ffmpeg
       .ffprobe(probeArgs(input), { signal: ctx.signal })

@@ -111,7 +111,10 @@ export interface UploadTarget {
   sweep(now: Date): Promise<number>;
 }
 
-export class StorageKeyError extends Error {}
+/** A key that could climb out of the storage: a bug or an attack, never worth another try. */
+export class StorageKeyError extends Error {
+  readonly retryable = false;
+}
 
 /** Keys are built by our code, but a key must never climb out of its root. */
 export function checkKey(key: string): string {

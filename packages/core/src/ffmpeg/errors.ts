@@ -60,6 +60,9 @@ export function classifyFfmpegFailure(stderr: string, maxLength = 600): FfmpegFa
       retryable: false,
       summary: `the picture size ${huge[1]} is over the limit of ${huge[2]} pixels`,
     };
+  // A header declared a picture no decoder can even describe (over INT_MAX/8 bytes).
+  const invalid = /Picture size (\d+x\d+) is invalid/.exec(stderr);
+  if (invalid) return { retryable: false, summary: `the picture size ${invalid[1]} is invalid` };
   const lines = stderr.split(/\r?\n/).filter((l) => !NOISE.test(l));
   let summary = lines.slice(-4).join(' | ').trim();
   if (summary.length > maxLength) summary = `…${summary.slice(-(maxLength - 1))}`;

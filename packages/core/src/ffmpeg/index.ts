@@ -10,3 +10,4 @@ export * from './proxy.js';
 export * from './qc.js';
 export * from './thumbnails.js';
 export * from './subtitles.js';
+export * from './sniff.js';

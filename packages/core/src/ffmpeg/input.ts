@@ -2,10 +2,17 @@ import { DECODE_MAX_PIXELS } from './limits.js';
 import type { AudioStream, VideoStream } from '../media.js';
 
 /**
- * The protocols ffmpeg may open: local files and the storage's HTTPS (presigned S3 URLs).
- * Everything else (pipes, data:, subfile:, ftp, rtmp, ...) is refused.
+ * The protocols ffmpeg may open for one input, from the input's own scheme: a local path gets
+ * `file` alone; a storage URL gets what reading that one URL needs (`https,tls,tcp` for
+ * presigned S3 or a media URL behind TLS; `http,tcp` for a local HTTP media URL). Nothing else
+ * (pipe, data:, subfile:, crypto, ftp, rtmp, ...) is ever allowed: a file cannot make the tools
+ * open another file or host through a protocol its own input does not use.
  */
-export const PROTOCOL_WHITELIST = 'file,https,tls,tcp,http,crypto';
+export function protocolWhitelist(input: string): string {
+  if (/^https:/i.test(input)) return 'https,tls,tcp';
+  if (/^http:/i.test(input)) return 'http,tcp';
+  return 'file';
+}
 
 /**
  * Demuxers an upload may be read with. Playlists and references (hls, dash, concat, image2
@@ -92,7 +99,7 @@ export const NETWORK_TIMEOUT_US = 60_000_000;
 export function ffmpegInputArgs(input: string): string[] {
   return [
     '-protocol_whitelist',
-    PROTOCOL_WHITELIST,
+    protocolWhitelist(input),
     '-format_whitelist',
     ALLOWED_DEMUXERS.join(','),
     '-max_pixels',
