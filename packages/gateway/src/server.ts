@@ -1,11 +1,20 @@
 import httpProxy from '@fastify/http-proxy';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
+import type { TLSSocket } from 'node:tls';
 import { ALB_RULES, routeFor, type Upstream } from './routes.js';
 import { refuse, tunnel } from './tunnel.js';
 
 /** The load balancer's idle timeout (infra/lib/constructs/load-balancer.ts). */
 const ALB_IDLE_SECONDS = 30;
+
+/**
+ * The scheme a client used to reach the gateway, from its own connection, as the ALB's listener
+ * sets it. The gateway is the edge: a client's own `X-Forwarded-Proto` is never believed.
+ */
+export const schemeOf = (req: IncomingMessage): 'http' | 'https' =>
+  (req.socket as Partial<TLSSocket>).encrypted ? 'https' : 'http';
 
 export type Upstreams = Partial<Record<Upstream, string>>;
 
@@ -31,7 +40,7 @@ export async function buildGateway(
     const name = routeFor(new URL(req.url ?? '/', 'http://gateway').pathname);
     const upstream = tunnels.get(ALB_RULES.find((rule) => rule.upstream === name)?.prefix ?? '/');
     if (!upstream) return refuse(socket, 502, 'Bad Gateway', `the ${name} service takes no WebSockets here`);
-    const forwarded = { 'x-forwarded-host': req.headers.host ?? '', 'x-forwarded-proto': 'http' };
+    const forwarded = { 'x-forwarded-host': req.headers.host ?? '', 'x-forwarded-proto': schemeOf(req) };
     tunnel(req, socket, early, upstream, forwarded, open);
   });
   app.addHook('onClose', async () => {

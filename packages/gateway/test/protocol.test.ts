@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { EventEmitter, once } from 'node:events';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, request, type IncomingMessage, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -94,7 +95,7 @@ async function upstream(): Promise<{
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
-      ws.send(JSON.stringify({ hello: req.url }));
+      ws.send(JSON.stringify({ hello: req.url, proto: req.headers['x-forwarded-proto'] }));
       ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }));
     });
   });
@@ -232,16 +233,49 @@ describe('gateway: what real clients send', () => {
   });
 
   it('upgrades WebSockets on /api/eventbus, keeping the query and both directions', async () => {
-    const ws = new WebSocket(`${base.replace('http', 'ws')}/api/eventbus?ticket=abc&assetId=42`);
+    // A client's own X-Forwarded-Proto is not believed: the connection says plain HTTP.
+    const ws = new WebSocket(`${base.replace('http', 'ws')}/api/eventbus?ticket=abc&assetId=42`, {
+      headers: { 'x-forwarded-proto': 'https' },
+    });
     const messages: string[] = [];
     ws.on('message', (data) => messages.push(String(data)));
     await once(ws, 'open');
     ws.send('ping');
     while (messages.length < 2) await once(ws, 'message');
-    assert.deepEqual(JSON.parse(messages[0] ?? ''), { hello: '/api/eventbus?ticket=abc&assetId=42' });
+    assert.deepEqual(JSON.parse(messages[0] ?? ''), {
+      hello: '/api/eventbus?ticket=abc&assetId=42',
+      proto: 'http',
+    });
     assert.equal(messages[1], 'ping');
     ws.close();
     await once(ws, 'close');
+  });
+
+  it('tells the service a WebSocket came over TLS when it did', async () => {
+    // The gateway's upgrade handling on a TLS listener (a self-signed certificate made here).
+    await run('openssl', [
+      ...['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost'],
+      ...['-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')],
+    ]);
+    const tls = createHttpsServer({
+      key: await readFile(join(dir, 'key.pem')),
+      cert: await readFile(join(dir, 'cert.pem')),
+    });
+    tls.on('upgrade', (req, socket, early) => gateway.server.emit('upgrade', req, socket, early));
+    await new Promise<void>((r) => tls.listen(0, '127.0.0.1', () => r()));
+    try {
+      const ws = new WebSocket(`wss://127.0.0.1:${(tls.address() as AddressInfo).port}/api/eventbus?t=1`, {
+        rejectUnauthorized: false,
+        headers: { 'x-forwarded-proto': 'http' },
+      });
+      const [hello] = (await once(ws, 'message')) as [Buffer];
+      assert.deepEqual(JSON.parse(String(hello)), { hello: '/api/eventbus?t=1', proto: 'https' });
+      ws.close();
+      await once(ws, 'close');
+    } finally {
+      tls.closeAllConnections();
+      tls.close();
+    }
   });
 
   it("answers a refused WebSocket upgrade with the service's status, as the ALB does", async () => {
