@@ -13,7 +13,7 @@ const ALB_IDLE_SECONDS = 30;
  * The scheme a client used to reach the gateway, from its own connection, as the ALB's listener
  * sets it. The gateway is the edge: a client's own `X-Forwarded-Proto` is never believed.
  */
-export const schemeOf = (req: IncomingMessage): 'http' | 'https' =>
+const schemeOf = (req: IncomingMessage): 'http' | 'https' =>
   (req.socket as Partial<TLSSocket>).encrypted ? 'https' : 'http';
 
 export type Upstreams = Partial<Record<Upstream, string>>;
