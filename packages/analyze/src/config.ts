@@ -3,6 +3,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, envLogLevel, envNumber, type Env, type LogLevel } from '@frameproof/core';
 import { ffprobeFor } from './file-resolver.js';
+import { AUTH_TTL_MS } from './resolver.js';
 
 export { ConfigError };
 
@@ -23,7 +24,10 @@ export interface AnalyzeConfig {
   ffprobePath: string;
   /** ffmpeg processes one whole-programme decode may use side by side. */
   maxDecoders: number;
-  /** How long an adapter answer is reused for the same token and asset. */
+  /**
+   * How long an adapter answer is reused for the same token and asset: at most this long a
+   * revoked token may still read what it read just before.
+   */
   authTtlMs: number;
   logLevel: LogLevel;
 }
@@ -63,7 +67,8 @@ export function loadConfig(env: Env = process.env): AnalyzeConfig {
     ffmpegPath,
     ffprobePath: ffprobeFor(ffmpegPath, env),
     maxDecoders: envNumber(env, 'AP_ANALYZE_DECODERS', Math.min(4, usableCpus()), { min: 1, max: 64 }),
-    authTtlMs: envNumber(env, 'AP_ANALYZE_AUTH_TTL_SECONDS', 15, { min: 0, max: 3600 }) * 1000,
+    authTtlMs:
+      envNumber(env, 'AP_ANALYZE_AUTH_TTL_SECONDS', AUTH_TTL_MS / 1000, { min: 0, max: 3600 }) * 1000,
     logLevel: envLogLevel(env),
   };
 }

@@ -107,17 +107,39 @@ export function sourceFromAsset(
   };
 }
 
+/** The default time an adapter answer is reused for (`AP_ANALYZE_AUTH_TTL_SECONDS`). */
+export const AUTH_TTL_MS = 2_000;
+
+/** When a JWT's `exp` says it ends (ms), without checking it: the adapter checks it. */
+function tokenExpiry(token: string | undefined): number | undefined {
+  try {
+    const exp = (
+      JSON.parse(Buffer.from(token?.split('.')[1] ?? '', 'base64url').toString()) as { exp?: unknown }
+    ).exp;
+    return typeof exp === 'number' ? exp * 1000 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Asks the adapter (`GET /api/assets/{id}`) with the caller's own token, so the adapter decides who
- * may read what, and analyze needs no signing keys. Answers are kept for a few seconds per token and
- * asset, so a timeline's burst of window requests costs one adapter call.
+ * may read what, and analyze needs no signing keys. Answers are kept per token and asset for
+ * `ttlMs` (2 s) at most, and never past the token's own expiry, so a timeline's burst of window
+ * requests costs one adapter call. That is also how long a revoked token (a sign-out, a disabled
+ * user) may still be served here; less, once the adapter refuses the token once (401 or 403 for
+ * any asset): every answer kept for that token is dropped at that moment.
  */
 export class AdapterAssetResolver implements AssetResolver {
-  private readonly memo = new Map<string, { expires: number; asset: Promise<AssetWithShapes> }>();
+  /** Per token (a hash of it), per asset id. */
+  private readonly memo = new Map<
+    string,
+    Map<string, { expires: number; asset: Promise<AssetWithShapes> }>
+  >();
 
   constructor(
     readonly adapterUrl: string,
-    private readonly ttlMs = 15_000,
+    private readonly ttlMs = AUTH_TTL_MS,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -136,21 +158,30 @@ export class AdapterAssetResolver implements AssetResolver {
 
   private fetchAsset(assetId: string, authorization: string | undefined): Promise<AssetWithShapes> {
     const key = createHash('sha256')
-      .update(`${authorization ?? ''}\n${assetId}`)
+      .update(authorization ?? '')
       .digest('base64url');
     const now = this.now();
-    const hit = this.memo.get(key);
+    const hit = this.memo.get(key)?.get(assetId);
     if (hit && hit.expires > now) return hit.asset;
     if (this.memo.size > 1000) {
-      for (const [k, v] of this.memo) if (v.expires <= now) this.memo.delete(k);
+      for (const [k, assets] of this.memo) {
+        for (const [id, v] of assets) if (v.expires <= now) assets.delete(id);
+        if (!assets.size) this.memo.delete(k);
+      }
     }
     const token = /^Bearer\s+(.+)$/i.exec(authorization ?? '')?.[1];
     const client = new FrameproofClient(this.adapterUrl, token);
     const asset = client.getAsset(assetId).catch((err: unknown) => {
-      this.memo.delete(key);
+      const refused = err instanceof ApiError && (err.status === 401 || err.status === 403);
+      if (refused) this.memo.delete(key);
+      else this.memo.get(key)?.delete(assetId);
       throw translate(err);
     });
-    this.memo.set(key, { expires: now + this.ttlMs, asset });
+    const expires = Math.min(now + this.ttlMs, tokenExpiry(token) ?? Infinity);
+    if (expires > now) {
+      const assets = this.memo.get(key) ?? new Map();
+      this.memo.set(key, assets.set(assetId, { expires, asset }));
+    }
     return asset;
   }
 }

@@ -120,6 +120,8 @@ test('unknown track 404, no audio 422, not probed 409', () => {
 let server: Server;
 let url: string;
 const seen: (string | undefined)[] = [];
+/** Tokens the adapter refuses from now on, as it does after a sign-out. */
+const revoked = new Set<string>();
 
 before(async () => {
   server = createServer((req, res) => {
@@ -128,7 +130,7 @@ before(async () => {
       res.writeHead(code, { 'content-type': 'application/json' });
       res.end(JSON.stringify(body));
     };
-    if (!req.headers.authorization)
+    if (!req.headers.authorization || revoked.has(req.headers.authorization))
       return send(401, { statusCode: 401, error: 'Unauthorized', message: 'sign in' });
     if (req.headers.authorization === 'Bearer stranger') {
       return send(403, { statusCode: 403, error: 'Forbidden', message: 'not yours' });
@@ -180,4 +182,50 @@ test('answers are reused for a few seconds per token and asset; failures are not
   await assert.rejects(resolver.resolve(ID, 1, 'Bearer stranger'));
   await assert.rejects(resolver.resolve(ID, 1, 'Bearer stranger'));
   assert.equal(seen.length - before, 5);
+});
+
+/** A JWT-shaped token (unsigned: analyze only reads its expiry, the adapter checks it). */
+const jwt = (exp: number, name: string) =>
+  `Bearer x.${Buffer.from(JSON.stringify({ exp, sub: name })).toString('base64url')}.sig`;
+
+test('a revoked token is refused within the reuse time, at once after any refusal', async () => {
+  let now = 1_000_000;
+  const resolver = new AdapterAssetResolver(url, 2_000, () => now);
+  const token = jwt(now / 1000 + 600, 'revoked');
+  await resolver.resolve(ID, 1, token);
+  revoked.add(token);
+  // Kept answers are reused for up to the reuse time: that is the bound.
+  await resolver.resolve(ID, 1, token);
+  now += 2_000;
+  await assert.rejects(resolver.resolve(ID, 1, token), (e: unknown) => (e as HttpError).statusCode === 401);
+  // Refused for one asset: nothing kept for the token is used again, whatever its age.
+  revoked.delete(token);
+  await resolver.resolve(ID, 1, token);
+  revoked.add(token);
+  await assert.rejects(
+    resolver.resolve('55555555-5555-4555-8555-555555555555', 1, token),
+    (e: unknown) => (e as HttpError).statusCode === 401,
+  );
+  await assert.rejects(resolver.resolve(ID, 1, token), (e: unknown) => (e as HttpError).statusCode === 401);
+  revoked.delete(token);
+});
+
+test('an answer is never kept past the expiry of the token that got it', async () => {
+  let now = 1_000_000;
+  const resolver = new AdapterAssetResolver(url, 60_000, () => now);
+  const token = jwt(now / 1000 + 1, 'short');
+  const before = seen.length;
+  await resolver.resolve(ID, 1, token);
+  await resolver.resolve(ID, 1, token);
+  assert.equal(seen.length - before, 1, 'reused while the token lives');
+  now += 1_000;
+  await resolver.resolve(ID, 1, token);
+  assert.equal(
+    seen.length - before,
+    2,
+    'asked again once it has expired, though the reuse time has not passed',
+  );
+  await resolver.resolve(ID, 1, jwt(now / 1000 - 5, 'expired'));
+  await resolver.resolve(ID, 1, jwt(now / 1000 - 5, 'expired'));
+  assert.equal(seen.length - before, 4, 'an expired token is never served from memory');
 });
