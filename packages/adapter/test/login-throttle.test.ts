@@ -1,35 +1,85 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { LoginThrottle } from '../src/services/login-throttle.js';
-import { DATABASES, startApp } from './helpers.js';
+import { migrate } from '../src/db/migrate.js';
+import { LoginFailuresRepository } from '../src/repositories/login-failures.js';
+import { ADMIN_PASSWORD, DATABASES, startApp } from './helpers.js';
 
 describe('login throttle', () => {
-  it('makes each try after the free ones wait twice as long, per account and per address', () => {
-    const throttle = new LoginThrottle({
-      freeAccountFailures: 3,
-      freeAddressFailures: 5,
-      maxWaitSeconds: 60,
+  for (const { name, open } of DATABASES) {
+    it(`makes each try after the free ones wait twice as long, per account and per address, on ${name}`, async () => {
+      const db = await open();
+      await migrate(db);
+      let now = 1_000_000;
+      const throttle = new LoginThrottle(
+        new LoginFailuresRepository(db),
+        { freeAccountFailures: 3, freeAddressFailures: 5, maxWaitSeconds: 60 },
+        () => now,
+      );
+      try {
+        for (let i = 0; i < 3; i++) {
+          assert.equal(await throttle.waitSeconds('Alice', '198.51.100.1'), 0);
+          await throttle.failed('alice', '198.51.100.1');
+        }
+        assert.equal(
+          await throttle.waitSeconds('ALICE', '198.51.100.2'),
+          1,
+          'the account, whatever the address',
+        );
+        await throttle.failed('alice', '198.51.100.1');
+        assert.equal(await throttle.waitSeconds('alice', '198.51.100.9'), 2);
+        now += 2000;
+        assert.equal(await throttle.waitSeconds('alice', '198.51.100.9'), 0, 'the wait runs out');
+        now -= 2000;
+        assert.equal(
+          await throttle.waitSeconds('bob', '198.51.100.3'),
+          0,
+          'other accounts and addresses are free',
+        );
+        await throttle.failed('bob', '198.51.100.1');
+        assert.ok(
+          (await throttle.waitSeconds('carol', '198.51.100.1')) > 0,
+          'the address that failed five times waits',
+        );
+        await throttle.succeeded('alice');
+        assert.equal(await throttle.waitSeconds('alice', '198.51.100.7'), 0, 'a success clears the account');
+        for (let i = 0; i < 20; i++) await throttle.failed('dave', '198.51.100.4');
+        assert.equal(await throttle.waitSeconds('dave', '198.51.100.5'), 60, 'capped');
+        // Quiet for four times the longest wait: forgotten, and the next failure counts from one.
+        now += 240_001;
+        assert.equal(await throttle.waitSeconds('dave', '198.51.100.5'), 0);
+        await throttle.failed('dave', '198.51.100.5');
+        assert.equal(await throttle.waitSeconds('dave', '198.51.100.6'), 0, 'one failure, not twenty-one');
+        assert.ok((await throttle.purge()) >= 3, 'the quiet counts are deleted');
+      } finally {
+        await db.close();
+      }
     });
-    const t0 = 1_000_000;
-    for (let i = 0; i < 3; i++) {
-      assert.equal(throttle.waitSeconds('Alice', '198.51.100.1', t0), 0);
-      throttle.failed('alice', '198.51.100.1', t0);
-    }
-    assert.equal(throttle.waitSeconds('ALICE', '198.51.100.2', t0), 1, 'the account, whatever the address');
-    throttle.failed('alice', '198.51.100.1', t0);
-    assert.equal(throttle.waitSeconds('alice', '198.51.100.9', t0), 2);
-    assert.equal(throttle.waitSeconds('alice', '198.51.100.9', t0 + 2000), 0, 'the wait runs out');
-    assert.equal(throttle.waitSeconds('bob', '198.51.100.3', t0), 0, 'other accounts and addresses are free');
-    throttle.failed('bob', '198.51.100.1', t0);
-    assert.ok(
-      throttle.waitSeconds('carol', '198.51.100.1', t0) > 0,
-      'the address that failed five times waits',
-    );
-    throttle.succeeded('alice');
-    assert.equal(throttle.waitSeconds('alice', '198.51.100.7', t0), 0, 'a success clears the account');
-    for (let i = 0; i < 20; i++) throttle.failed('dave', '198.51.100.4', t0);
-    assert.equal(throttle.waitSeconds('dave', '198.51.100.5', t0), 60, 'capped');
-  });
+
+    it(`counts failures on one adapter instance on the others too, on ${name}`, async (t) => {
+      // Two instances behind one load balancer, on one database.
+      const one = await startApp(open);
+      t.after(() => one.close());
+      const two = await startApp(open);
+      t.after(() => two.close());
+      const login = (app: typeof one, password: string, remoteAddress = '203.0.113.60') =>
+        app.app
+          .inject({
+            method: 'POST',
+            url: '/api/auth/login',
+            payload: { username: 'admin', password },
+            remoteAddress,
+          })
+          .then((res) => res.statusCode);
+      // Five free failures in all, alternating instances: the sixth try waits on either.
+      const answers: number[] = [];
+      for (let i = 0; i < 6; i++)
+        answers.push(await login(i % 2 ? two : one, 'wrong-guess', `203.0.113.${70 + i}`));
+      assert.deepEqual(answers, [401, 401, 401, 401, 401, 429]);
+      assert.equal(await login(one, ADMIN_PASSWORD, '203.0.113.80'), 429, 'the right password waits too');
+      assert.equal(await login(two, ADMIN_PASSWORD, '203.0.113.81'), 429);
+    });
+  }
 
   for (const { name, open } of DATABASES) {
     it(`answers 429 with Retry-After after repeated wrong passwords, even for the right one, on ${name}`, async () => {

@@ -4,6 +4,7 @@ import softDelete from '../migrations/003-soft-delete.js';
 import sessions from '../migrations/004-sessions.js';
 import directUploads from '../migrations/005-direct-uploads.js';
 import ticketsAudit from '../migrations/007-tickets-audit.js';
+import loginFailures from '../migrations/008-login-failures.js';
 import type { Database } from './database.js';
 
 /** Versioned migrations, applied in order, each once, each in its own transaction. */
@@ -14,6 +15,7 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
   { version: 4, name: 'sessions', sql: sessions },
   { version: 5, name: 'direct-uploads', sql: directUploads },
   { version: 7, name: 'tickets-audit', sql: ticketsAudit },
+  { version: 8, name: 'login-failures', sql: loginFailures },
 ];
 
 /** Applies what is missing, up to `upTo` (all by default; tests stop at an older release's). */

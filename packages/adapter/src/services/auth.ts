@@ -11,6 +11,7 @@ import type { OidcConfig } from '../config.js';
 import { conflict, forbidden, notFound, tooManyRequests, unauthorized, unavailable } from '@frameproof/core';
 import { KeyRing } from './key-ring.js';
 import { LoginThrottle } from './login-throttle.js';
+import { LoginFailuresRepository } from '../repositories/login-failures.js';
 import { publicUser, type UserRecord, UsersRepository } from '../repositories/users.js';
 import type { SessionsRepository } from '../repositories/sessions.js';
 import { AccessCache } from './access-cache.js';
@@ -63,7 +64,8 @@ export class AuthService {
   private readonly oidcUsers = new Map<string, { principal: Principal; until: number }>();
   private readonly access: AccessCache;
   private readonly watchers = new Map<string, Set<() => void>>();
-  readonly throttle = new LoginThrottle();
+  /** Failed sign-ins, counted in the database so that every instance sees them. */
+  readonly throttle: LoginThrottle;
 
   constructor(
     private readonly db: Database,
@@ -81,6 +83,7 @@ export class AuthService {
       accessCacheMs?: number;
     },
   ) {
+    this.throttle = new LoginThrottle(new LoginFailuresRepository(db));
     this.access = new AccessCache((userId, sessionId) => this.sessions.state(userId, sessionId), {
       ttlMs: options.accessCacheMs ?? 10_000,
     });
@@ -148,9 +151,10 @@ export class AuthService {
   /**
    * Deletes what no token can use any more: expired refresh tokens and event-bus tickets, and
    * sessions ended more than ENDED_SESSION_DAYS ago (kept that long to say who was signed in
-   * when). Returns how many sessions went.
+   * when), and failed sign-in counts long quiet. Returns how many sessions went.
    */
-  purgeSessions(): Promise<number> {
+  async purgeSessions(): Promise<number> {
+    await this.throttle.purge();
     return this.sessions.purge(this.options.accessTokenSeconds, ENDED_SESSION_DAYS);
   }
 
@@ -294,7 +298,7 @@ export class AuthService {
   }
 
   async login(username: string, password: string, clientAddress = 'unknown'): Promise<TokenResponse> {
-    const wait = this.throttle.waitSeconds(username, clientAddress);
+    const wait = await this.throttle.waitSeconds(username, clientAddress);
     if (wait > 0) throw tooManyRequests(`too many failed sign-ins; try again in ${wait} s`, wait);
     const user = await this.users.byUsername(username);
     if (this.options.authLocal === false && user?.role !== 'service')
@@ -307,10 +311,10 @@ export class AuthService {
       },
     );
     if (!user || !user.passwordHash || !ok || user.disabled) {
-      this.throttle.failed(username, clientAddress);
+      await this.throttle.failed(username, clientAddress);
       throw unauthorized('wrong username or password');
     }
-    this.throttle.succeeded(username);
+    await this.throttle.succeeded(username);
     return this.issue(user);
   }
 

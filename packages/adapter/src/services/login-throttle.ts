@@ -1,7 +1,11 @@
+import type { FailureCount, LoginFailuresRepository } from '../repositories/login-failures.js';
+
 /**
  * Slows password guessing: after a few failures for the same account, or from the same client
  * address, each further try must wait, twice as long each time (up to 15 minutes). Counted in
- * memory per adapter instance; a success clears the account's count.
+ * the database, so every adapter instance behind the load balancer shares the counts (two
+ * instances do not give twice the tries): a failed try costs one upsert, any try one read. A
+ * success clears the account's count; a count quiet for four times the longest wait is forgotten.
  */
 export interface ThrottlePolicy {
   /** Failures allowed before waits begin, per account and per client address. */
@@ -16,50 +20,48 @@ export const DEFAULT_THROTTLE: ThrottlePolicy = {
   maxWaitSeconds: 900,
 };
 
-interface Count {
-  failures: number;
-  last: number;
-}
-
-const MAX_KEYS = 100_000;
+const accountKey = (username: string) => `account:${username.toLowerCase()}`;
+const addressKey = (address: string) => `address:${address}`;
 
 export class LoginThrottle {
-  private readonly counts = new Map<string, Count>();
-
-  constructor(private readonly policy: ThrottlePolicy = DEFAULT_THROTTLE) {}
+  constructor(
+    private readonly failures: LoginFailuresRepository,
+    private readonly policy: ThrottlePolicy = DEFAULT_THROTTLE,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   /** Seconds to wait before the next try may be checked, or 0. */
-  waitSeconds(username: string, address: string, now = Date.now()): number {
+  async waitSeconds(username: string, address: string): Promise<number> {
+    const [account, from] = [accountKey(username), addressKey(address)];
+    const counts = await this.failures.get([account, from]);
+    const now = this.now();
     return Math.max(
-      this.wait(`account:${username.toLowerCase()}`, this.policy.freeAccountFailures, now),
-      this.wait(`address:${address}`, this.policy.freeAddressFailures, now),
+      this.wait(counts.get(account), this.policy.freeAccountFailures, now),
+      this.wait(counts.get(from), this.policy.freeAddressFailures, now),
     );
   }
 
-  failed(username: string, address: string, now = Date.now()): void {
-    for (const key of [`account:${username.toLowerCase()}`, `address:${address}`]) {
-      const count = this.counts.get(key) ?? { failures: 0, last: now };
-      this.counts.delete(key); // re-insert: the map's order is the order of last use
-      this.counts.set(key, { failures: count.failures + 1, last: now });
-    }
-    while (this.counts.size > MAX_KEYS) {
-      const oldest = this.counts.keys().next().value;
-      if (oldest === undefined) break;
-      this.counts.delete(oldest);
-    }
+  failed(username: string, address: string): Promise<void> {
+    const now = this.now();
+    return this.failures.add([accountKey(username), addressKey(address)], now, now - this.quietMs);
   }
 
-  succeeded(username: string): void {
-    this.counts.delete(`account:${username.toLowerCase()}`);
+  succeeded(username: string): Promise<void> {
+    return this.failures.clear(accountKey(username));
   }
 
-  private wait(key: string, free: number, now: number): number {
-    const count = this.counts.get(key);
-    if (!count || count.failures < free) return 0;
-    const seconds = Math.min(2 ** (count.failures - free), this.policy.maxWaitSeconds);
-    const left = Math.ceil((count.last + seconds * 1000 - now) / 1000);
-    if (left > 0) return left;
-    if (now - count.last > this.policy.maxWaitSeconds * 4000) this.counts.delete(key); // long quiet: forget
-    return 0;
+  /** Forgets counts that have been quiet long enough; returns how many. */
+  purge(): Promise<number> {
+    return this.failures.purge(this.now() - this.quietMs);
+  }
+
+  private get quietMs() {
+    return this.policy.maxWaitSeconds * 4000;
+  }
+
+  private wait(count: FailureCount | undefined, free: number, now: number): number {
+    if (!count || count.failures < free || now - count.lastMs > this.quietMs) return 0;
+    const seconds = Math.min(2 ** Math.min(count.failures - free, 30), this.policy.maxWaitSeconds);
+    return Math.max(0, Math.ceil((count.lastMs + seconds * 1000 - now) / 1000));
   }
 }
