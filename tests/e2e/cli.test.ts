@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdir, stat, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -281,6 +282,22 @@ describe('the frameproof command, against the stack as processes', () => {
     assert.equal(refused.code, 3);
     const forbidden = await frameproof(['users', 'list'], anaEnv);
     assert.notEqual(forbidden.code, 0);
+  });
+
+  it('lets two commands refresh one saved session at once, without ending it', async () => {
+    // Both start with an access token the adapter refuses, so both trade the refresh token in.
+    const file = join(stack.dir, 'config', 'session.json');
+    const saved = JSON.parse(await readFile(file, 'utf8')) as { accessToken: string; refreshToken: string };
+    await writeFile(file, JSON.stringify({ ...saved, accessToken: 'refused' }), { mode: 0o600 });
+    const both = await Promise.all([frameproof(['assets', 'list'], env), frameproof(['jobs', 'list'], env)]);
+    for (const run of both) assert.equal(run.code, 0, run.stderr);
+    const now = JSON.parse(await readFile(file, 'utf8')) as { refreshToken: string };
+    assert.notEqual(now.refreshToken, saved.refreshToken, 'traded in once, and saved');
+    assert.ok(!existsSync(`${file}.lock`), 'the lock is gone');
+    // Not taken for a replay: the session (and its refresh token) still work.
+    await writeFile(file, JSON.stringify({ ...now, accessToken: 'refused' }), { mode: 0o600 });
+    const later = await frameproof(['assets', 'list'], env);
+    assert.equal(later.code, 0, later.stderr);
   });
 
   it('signs out and forgets the session', async () => {

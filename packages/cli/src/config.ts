@@ -1,6 +1,7 @@
-import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
  * Where the command keeps its session and its unfinished uploads: `FRAMEPROOF_CONFIG_DIR`,
@@ -27,11 +28,17 @@ async function readJson<T>(path: string): Promise<T | undefined> {
   }
 }
 
+/** Written whole or not at all (a new file renamed over the old), so a reader never sees half. */
 async function writePrivate(path: string, value: unknown): Promise<void> {
   await mkdir(join(path, '..'), { recursive: true, mode: 0o700 });
-  await writeFile(path, `${JSON.stringify(value, null, 2)}\n`, { mode: 0o600 });
-  await chmod(path, 0o600); // an older file keeps its mode otherwise
+  const tmp = `${path}.${process.pid}.tmp`;
+  await writeFile(tmp, `${JSON.stringify(value, null, 2)}\n`, { mode: 0o600 });
+  await chmod(tmp, 0o600); // a file left by a crash keeps its mode otherwise
+  await rename(tmp, path);
 }
+
+/** A lock older than this was left by a command that died holding it, and is taken over. */
+const STALE_LOCK_MS = 60_000;
 
 export class Config {
   constructor(readonly dir: string = configDir()) {}
@@ -51,6 +58,32 @@ export class Config {
   }
   async clearSession(): Promise<void> {
     await rm(this.sessionFile, { force: true });
+  }
+
+  /**
+   * Runs `fn` holding the saved session's lock (`session.json.lock`, created only if absent), so
+   * that commands running at once take turns to read, refresh and save the session: two trading
+   * in the same refresh token would look like a replay, which ends the whole session.
+   */
+  async withSessionLock<T>(fn: () => Promise<T>): Promise<T> {
+    const lock = `${this.sessionFile}.lock`;
+    await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    for (;;) {
+      try {
+        await writeFile(lock, `${process.pid}\n`, { flag: 'wx', mode: 0o600 });
+        break;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        const since = (await stat(lock).catch(() => undefined))?.mtimeMs;
+        if (since !== undefined && Date.now() - since > STALE_LOCK_MS) await rm(lock, { force: true });
+        else await sleep(20);
+      }
+    }
+    try {
+      return await fn();
+    } finally {
+      await rm(lock, { force: true });
+    }
   }
 
   /** Unfinished uploads by tus fingerprint (file, size, modification time, server). */

@@ -34,20 +34,36 @@ export class SessionClient extends FrameproofClient {
     return this.session.accessToken;
   }
 
-  /** Trades the saved refresh token in, and saves what comes back for the next command. */
+  /**
+   * Trades the saved refresh token in, and saves what comes back for the next command. Under the
+   * session's lock, and only if no other command has done it meanwhile: then its tokens are
+   * taken instead, since trading the same refresh token twice would end the session.
+   */
   private async renew(): Promise<void> {
-    const fresh = await new FrameproofClient(this.baseUrl)
-      .request<TokenResponse>('POST', '/api/auth/refresh', {
-        body: { refreshToken: this.session.refreshToken },
-      })
-      .catch((err: unknown) => {
-        throw err instanceof ApiError && err.status === 401
-          ? new CliError('the session has expired or was signed out', 'sign in again: frameproof login', 3)
-          : err;
-      });
-    this.session = { ...this.session, accessToken: fresh.accessToken, refreshToken: fresh.refreshToken };
-    this.accessToken = fresh.accessToken;
-    await this.config.saveSession(this.session);
+    const refused = this.session;
+    this.session = await this.config.withSessionLock(async () => {
+      const saved = await this.config.session();
+      if (
+        saved &&
+        saved.url === refused.url &&
+        saved.username === refused.username &&
+        saved.refreshToken !== refused.refreshToken
+      )
+        return saved;
+      const fresh = await new FrameproofClient(this.baseUrl)
+        .request<TokenResponse>('POST', '/api/auth/refresh', {
+          body: { refreshToken: refused.refreshToken },
+        })
+        .catch((err: unknown) => {
+          throw err instanceof ApiError && err.status === 401
+            ? new CliError('the session has expired or was signed out', 'sign in again: frameproof login', 3)
+            : err;
+        });
+      const session = { ...refused, accessToken: fresh.accessToken, refreshToken: fresh.refreshToken };
+      await this.config.saveSession(session);
+      return session;
+    });
+    this.accessToken = this.session.accessToken;
   }
 
   override async request<T>(
