@@ -151,7 +151,8 @@ export class Stack {
   }
 
   /** The analyze service, which asks this adapter about assets with each caller's token. */
-  async startAnalyze(): Promise<{ url: string; process: ChildProcess }> {
+  /** `env`: more settings for analyze (its auth reuse time, say). */
+  async startAnalyze(env: NodeJS.ProcessEnv = {}): Promise<{ url: string; process: ChildProcess }> {
     const port = await freePort();
     const child = service(
       'packages/analyze/src/main.ts',
@@ -160,6 +161,7 @@ export class Stack {
         HOST: '127.0.0.1',
         AP_ADAPTER_HOST: `http://127.0.0.1:${this.port}`,
         AP_ANALYZE_CACHE_DIR: join(this.dir, 'analyze-cache'),
+        ...env,
       },
       this.logs,
     );
