@@ -116,7 +116,7 @@ describe('inputs', () => {
   });
 
   it('lets each input use only the protocols its own scheme needs', () => {
-    const protocols = (input: string) => valueOf(ffmpegInputArgs(input), '-protocol_whitelist');
+    const protocols = (input: string) => valueOf(ffmpegInputArgs(input), '-protocol_whitelist') ?? '';
     // A local file reads files and nothing else: no http, data:, subfile:, pipe or crypto.
     assert.equal(protocols('/data/a.mov'), 'file');
     assert.equal(protocols('/data/http:x.mov'), 'file');
