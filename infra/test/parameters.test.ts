@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { imagePlan } from '../lib/images.js';
+import { imagePlan, REPOSITORY_ROOT } from '../lib/images.js';
 import { FARGATE_TASK_SIZES } from '../lib/parameters.js';
 import { FRAMEPROOF_VERSION, KEYCLOAK_IMAGE, SERVICE_NAMES } from '../lib/services.js';
-import { MainParameters } from '../lib/stacks/main-parameters.js';
+import { MainParameters, VIDEO_ANALYSES } from '../lib/stacks/main-parameters.js';
 import { synthesize } from './support.js';
 
 // Given the launch app, synthesized once
@@ -23,7 +24,7 @@ const EXPECTED = {
     'KeycloakDatabaseInstanceClass',
     'KeycloakDatabaseAllocatedStorage',
   ],
-  Application: ['ApplicationTag', 'LogRetentionDays', 'LocalSignIn'],
+  Application: ['ApplicationTag', 'LogRetentionDays', 'LocalSignIn', 'VideoAnalyses'],
   'Adapter service': [...SERVICE_PARAMETERS, 'MaxCount'].map((p) => `Adapter${p}`),
   'Jobs service': [
     ...[...SERVICE_PARAMETERS, 'MaxCount', 'CapacityProvider'].map((p) => `Jobs${p}`),
@@ -270,6 +271,26 @@ describe('local sign-in', () => {
     assert.match(value, /Outputs\.\w*AdminSecret\w*Ref/);
     for (const output of Object.values(main.Outputs as Record<string, { Value: unknown }>))
       assert.doesNotMatch(JSON.stringify(output.Value), /SecretString|resolve:secretsmanager|password/i);
+  });
+});
+
+describe('video analyses', () => {
+  const pattern = new RegExp(main.Parameters.VideoAnalyses.AllowedPattern);
+
+  it('are none by default', () => {
+    mainTemplate.hasParameter('VideoAnalyses', { Type: 'String', Default: '' });
+  });
+
+  it('take the analyses @frameproof/core knows, separated by commas, and nothing else', () => {
+    const source = readFileSync(join(REPOSITORY_ROOT, 'packages/core/src/video-analysis.ts'), 'utf8');
+    const core = /VIDEO_ANALYSES = \[([^\]]*)\]/
+      .exec(source)?.[1]
+      ?.match(/'[a-z]+'/g)
+      ?.map((a) => a.slice(1, -1));
+    assert.deepEqual(core, [...VIDEO_ANALYSES]);
+    for (const good of ['', 'labels', 'labels,segments', VIDEO_ANALYSES.join(',')]) assert.match(good, pattern);
+    for (const bad of ['none', 'labels,', ',labels', 'labels, segments', 'Labels', 'labels;faces', 'shots'])
+      assert.doesNotMatch(bad, pattern);
   });
 });
 

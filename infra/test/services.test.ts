@@ -85,6 +85,8 @@ describe('adapter', () => {
       APPLICATION_TAG: '${ApplicationTag}',
       CONFIG_BUCKET: id.config,
       AUTH_LOCAL: '${LocalSignIn}',
+      VIDEO_ANALYSES: '${VideoAnalyses}',
+      THUMBNAILS_QC_SOURCE: 'proxy',
     });
   });
 

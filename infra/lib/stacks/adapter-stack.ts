@@ -82,6 +82,10 @@ export class AdapterStack extends ServiceStack {
         // backend/settings.json fills in what this environment does not set.
         CONFIG_BUCKET: infra.buckets.config.bucketName,
         AUTH_LOCAL: p.localSignIn,
+        VIDEO_ANALYSES: p.videoAnalyses,
+        // The jobs make proxies with MediaConvert: thumbnails, sprites and Auto QC read the proxy
+        // (a 1080p original is too much for ffmpeg in a small task).
+        THUMBNAILS_QC_SOURCE: 'proxy',
       },
       secrets: {
         DB_HOST: secret(db, 'host'),

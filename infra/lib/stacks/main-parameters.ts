@@ -45,6 +45,11 @@ export interface MainParametersOptions {
   readonly withTemplateLocation: boolean;
 }
 
+/** The analyses `VIDEO_ANALYSES` in @frameproof/core names (infra does not import the packages; a test compares). */
+export const VIDEO_ANALYSES = ['labels', 'celebrities', 'faces', 'text', 'moderation', 'segments'] as const;
+/** Empty, or analyses separated by commas (the adapter reads a repeated name once). */
+const VIDEO_ANALYSES_PATTERN = `^$|^(${VIDEO_ANALYSES.join('|')})(,(${VIDEO_ANALYSES.join('|')}))*$`;
+
 /** Task counts: at most this many of a service, and at most this many as an autoscaled minimum. */
 const MAX_TASKS = 100;
 const MAX_MINIMUM_TASKS = 20;
@@ -81,6 +86,8 @@ export class MainParameters {
   readonly logRetentionDays: number;
   /** `on` or `off`: the adapter's AUTH_LOCAL. */
   readonly localSignIn: string;
+  /** Comma-separated Rekognition Video analyses ingest runs on each video proxy (VIDEO_ANALYSES); empty: none. */
+  readonly videoAnalyses: string;
   readonly jobsConcurrency: number;
   readonly services: Record<ServiceName, ServiceParameters>;
   readonly templateLocation?: TemplateLocation;
@@ -179,6 +186,17 @@ export class MainParameters {
       description:
         'off: people sign in through Keycloak only. on: the local "admin" account signs in too, with the ' +
         'password in the secret the AdminSecretArn output names.',
+    }).valueAsString;
+
+    this.videoAnalyses = params.add(application, 'VideoAnalyses', {
+      label: 'Video analyses',
+      type: 'String',
+      default: '',
+      allowedPattern: VIDEO_ANALYSES_PATTERN,
+      constraintDescription: `empty, or some of ${VIDEO_ANALYSES.join(', ')}, separated by commas without spaces`,
+      description:
+        'Rekognition Video analyses run on every video (comma-separated; empty: none). Each upload or import may ' +
+        'choose some of these, and each can be run again from the API.',
     }).valueAsString;
 
     const services = {} as Record<ServiceName, ServiceParameters>;
