@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
   ConfigError,
+  envChoice,
   envList,
   envLogLevel,
   envNumber,
@@ -69,6 +70,8 @@ export interface AdapterConfig {
   spriteIntervalSeconds: number;
   /** The video analyses ingest runs on each video proxy (VIDEO_ANALYSES; none unless set). */
   videoAnalyses: VideoAnalysis[];
+  /** THUMBNAILS_QC_SOURCE: what thumbnails, sprites and Auto QC read (`proxy` where MediaConvert makes proxies). */
+  thumbnailsQcSource: 'original' | 'proxy';
   /** How long a deleted asset stays restorable before the sweep purges its rows and files. */
   assetRetentionDays: number;
   logLevel: LogLevel;
@@ -203,6 +206,7 @@ export function readConfig(env: Env = process.env): AdapterConfig {
     proxyMaxHeight: envNumber(env, 'PROXY_MAX_HEIGHT', 1080, { min: 144, integer: true }),
     spriteIntervalSeconds: envNumber(env, 'SPRITE_INTERVAL_SECONDS', 2, { min: 1, integer: true }),
     videoAnalyses: envList(env, 'VIDEO_ANALYSES', VIDEO_ANALYSES, []),
+    thumbnailsQcSource: envChoice(env, 'THUMBNAILS_QC_SOURCE', ['original', 'proxy'] as const, 'original'),
     assetRetentionDays: envNumber(env, 'ASSET_RETENTION_DAYS', 30, { min: 0, max: 36500, integer: true }),
     logLevel: envLogLevel(env),
     metrics: env.METRICS_NAMESPACE

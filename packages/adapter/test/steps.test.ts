@@ -39,7 +39,12 @@ describe('ingest step table', () => {
     const input = {
       assetId: 'a1',
       source: { key: 'assets/a1/original/x.mov', mimeType: 'video/quicktime' },
-      options: { proxyMaxHeight: 720, spriteIntervalSeconds: 2, videoAnalyses: [] },
+      options: {
+        proxyMaxHeight: 720,
+        spriteIntervalSeconds: 2,
+        videoAnalyses: [],
+        thumbnailsQcSource: 'original' as const,
+      },
     };
     const audioOnly = { ...input, technical: technical({ video: false, audioTracks: 2 }) };
     assert.deepEqual(STEPS['video-proxy'].plan(audioOnly), []);
@@ -71,6 +76,80 @@ describe('ingest step table', () => {
     );
   });
 });
+
+describe('what thumbnails and Auto QC read (THUMBNAILS_QC_SOURCE)', () => {
+  const original = { key: 'assets/a1/original/x.mov', mimeType: 'video/quicktime' };
+  const proxy = { key: 'assets/a1/video-proxy/video.mp4', mimeType: 'video/mp4' };
+  const source = technical({ audioTracks: 2 });
+  // The proxy as the video-proxy step probed it: other stream numbers, a smaller picture.
+  const made = technical({ audioTracks: 1 });
+  (made.video[0] as { height: number }).height = 720;
+  const input = (thumbnailsQcSource: 'original' | 'proxy', more: object = {}) => ({
+    assetId: 'a1',
+    source: original,
+    technical: source,
+    options: { proxyMaxHeight: 720, spriteIntervalSeconds: 2, videoAnalyses: [], thumbnailsQcSource },
+    ...more,
+  });
+  const after = (type: 'thumbnails' | 'auto-qc', i: ReturnType<typeof input>) => {
+    const step = STEPS[type].after;
+    return typeof step === 'function' ? step(i) : step;
+  };
+
+  it('original: both follow the probe and read the original', () => {
+    const i = input('original');
+    for (const type of ['thumbnails', 'auto-qc'] as const) {
+      assert.equal(after(type, i), 'probe');
+      const [job] = STEPS[type].plan(i);
+      assert.deepEqual(job?.source, original);
+      assert.equal(job?.technical, source);
+    }
+  });
+
+  it('proxy: both follow the video proxy and read it, with the streams its probe found', () => {
+    const i = input('proxy', { result: { technical: made } });
+    for (const type of ['thumbnails', 'auto-qc'] as const) {
+      assert.equal(after(type, i), 'video-proxy');
+      const [job] = STEPS[type].plan(i);
+      assert.deepEqual(job?.source, proxy);
+      assert.deepEqual(job?.technical, made);
+      assert.equal(job?.outputPrefix, `assets/a1/${type}`);
+    }
+    // A worker that did not report the proxy's streams: the original, still after the proxy.
+    const [job] = STEPS.thumbnails.plan(input('proxy', { result: {} }));
+    assert.deepEqual(job?.source, original);
+  });
+
+  it('proxy: Auto QC of an asset without video still follows the probe and reads the original', () => {
+    const i = { ...input('proxy'), technical: technical({ video: false, audioTracks: 1 }) };
+    assert.equal(after('auto-qc', i), 'probe');
+    assert.deepEqual(STEPS['auto-qc'].plan(i)[0]?.source, original);
+    assert.deepEqual(STEPS.thumbnails.plan(i), []);
+  });
+});
+
+for (const { name, open } of DATABASES) {
+  describe(`thumbnails and Auto QC from the proxy on ${name}`, () => {
+    it('are queued when the video proxy is made, and read it', async (t) => {
+      const app = await appFor(t, open, { thumbnailsQcSource: 'proxy' });
+      const id = await uploadAsset(app, await app.token());
+      await runJob(app, 'probe', { technical: technical({ frames: 900, audioTracks: 2 }) });
+      await assert.rejects(runJob(app, 'thumbnails', {}), /no thumbnails job/);
+      await assert.rejects(runJob(app, 'auto-qc', {}), /no auto-qc job/);
+      const made = technical({ frames: 900, audioTracks: 1 });
+      const proxy = `assets/${id}/video-proxy/video.mp4`;
+      await runJob(app, 'video-proxy', {
+        shapes: [{ type: 'video-proxy', files: [{ key: proxy, size: 1, mimeType: 'video/mp4' }] }],
+        technical: made,
+      });
+      for (const type of ['thumbnails', 'auto-qc']) {
+        const job = await runJob(app, type, {});
+        assert.equal((job.payload.source as { key: string }).key, proxy, type);
+        assert.deepEqual(job.payload.technical, made, type);
+      }
+    });
+  });
+}
 
 for (const { name, open } of DATABASES) {
   describe(`ingest writes through the asset and marker services on ${name}`, () => {

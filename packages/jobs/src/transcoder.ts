@@ -71,6 +71,8 @@ export interface StoredFile {
 export interface Rendition {
   files: StoredFile[];
   metadata: Record<string, unknown>;
+  /** What ffprobe read in the file made, when the transcoder probed it anyway. */
+  technical?: TechnicalMetadata;
 }
 
 export interface Analysis {

@@ -34,6 +34,8 @@ describe('ingest with the AWS engines (MediaConvert and Rekognition mocked, S3-p
         AWS_ACCESS_KEY_ID: 'S3RVER',
         AWS_SECRET_ACCESS_KEY: 'S3RVER',
         VIDEO_ANALYSES: 'labels,segments',
+        // As on AWS: thumbnails, sprites and Auto QC read the MediaConvert proxy from the bucket.
+        THUMBNAILS_QC_SOURCE: 'proxy',
       },
     });
   });
@@ -133,6 +135,12 @@ describe('ingest with the AWS engines (MediaConvert and Rekognition mocked, S3-p
         ['Shot 2', 30, 89, '00:00:01;00'],
       ]);
       assert.deepEqual(await rows('AI faces'), [], 'only the analyses the deployment asks for run');
+      // Auto QC found the black second in the proxy.
+      const qc = (await stack.client.listMarkers(id, { group: 'Auto QC' })).items;
+      assert.ok(
+        qc.some((m) => m.category === 'black' && m.start.frame === 0),
+        JSON.stringify(qc.map((m) => [m.category, m.start.frame])),
+      );
     } finally {
       await worker.stop();
     }

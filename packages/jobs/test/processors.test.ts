@@ -211,7 +211,7 @@ describe('video proxy', () => {
     assert.equal(shape?.type, 'video-proxy');
     assert.equal(shape.files[0]?.key, `out/${name}/video-proxy/video.mp4`);
     const file = storage.path(shape.files[0]?.key ?? '');
-    return { t, shape, file, progress, counted: await countFrames(file) };
+    return { t, shape, file, progress, result, counted: await countFrames(file) };
   };
 
   it('keeps the exact frame count and rate of 25 and 30000/1001 fps sources', async () => {
@@ -231,6 +231,15 @@ describe('video proxy', () => {
       assert.equal(shape.metadata?.droppedFrames, 0);
       assert.equal(progress.at(-1)?.percent, 100);
     }
+  });
+
+  it("reports the proxy's own streams, which thumbnails and Auto QC read where they read the proxy", async () => {
+    const { t, result } = await proxy('c25.mov', 90);
+    const made = result.technical;
+    assert.equal(made?.video[0]?.height, 90);
+    assert.notEqual(t.video[0]?.height, 90);
+    assert.equal(made?.video[0]?.frameCount, t.video[0]?.frameCount);
+    assert.deepEqual(made?.video[0]?.frameRate, t.video[0]?.frameRate);
   });
 
   it('writes H.264 High with AAC stereo 48 kHz, a keyframe every second, +faststart', async () => {

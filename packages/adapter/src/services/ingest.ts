@@ -70,6 +70,7 @@ export class Ingest implements QueueOwner {
         source,
         technical,
         options: this.options,
+        result,
       });
     await this.updateStatus(changes, job.assetId);
   }
@@ -95,7 +96,7 @@ export class Ingest implements QueueOwner {
     input: StepInput,
   ): Promise<void> {
     const step = this.steps[type];
-    if (step.after !== after) return;
+    if ((typeof step.after === 'function' ? step.after(input) : step.after) !== after) return;
     for (const payload of step.plan(input)) {
       await this.queue.enqueue(changes, { type, assetId: input.assetId, payload, priority: step.priority });
     }

@@ -116,6 +116,7 @@ export class MediaConvertTranscoder extends LocalTranscoder {
         engine: 'mediaconvert',
         mediaConvertJobId: job.Id ?? null,
       },
+      technical: proxy,
     };
   }
 

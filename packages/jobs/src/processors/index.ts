@@ -96,19 +96,16 @@ export function createProcessors(
       if (!Number.isInteger(maxHeight) || maxHeight < 2)
         invalid(`maxHeight must be a whole number >= 2, got ${maxHeight}`);
       const video = firstVideo(technical);
-      const { files, metadata } = await transcoder.videoProxy(
-        {
-          source,
-          technical,
-          video,
-          audio: technical.audio[0],
-          maxHeight,
-          outputKey: key(outputPrefix, OUTPUT_FILES.videoProxy),
-        },
+      const outputKey = key(outputPrefix, OUTPUT_FILES.videoProxy);
+      const proxy = await transcoder.videoProxy(
+        { source, technical, video, audio: technical.audio[0], maxHeight, outputKey },
         ctx,
       );
+      const { files, metadata } = proxy;
       return {
         shapes: [{ type: 'video-proxy', label: `${String(metadata.height)}p H.264`, metadata, files }],
+        // The proxy's own streams: thumbnails and Auto QC may read it instead of the original.
+        technical: proxy.technical ?? (await transcoder.probe({ source: { key: outputKey } }, ctx)),
       };
     },
 

@@ -1,15 +1,20 @@
 import { assetKeys, DEFAULT_LOUDNESS_TARGET } from '@frameproof/core';
+import { afterPictureSource, pictureSource } from './shapes.js';
 import type { StepHandler } from './types.js';
 
 /** The timeline row automatic QC writes its markers to. */
 export const AUTO_QC_GROUP = 'Auto QC';
 
-/** Black, freeze, silence and loudness: markers on the Auto QC row, a summary in `analysis`. */
+/**
+ * Black, freeze, silence and loudness: markers on the Auto QC row, a summary in `analysis`. Reads
+ * the original, or the video proxy (THUMBNAILS_QC_SOURCE=proxy) for an asset with video.
+ */
 export const autoQcStep: StepHandler<'auto-qc'> = {
-  after: 'probe',
+  after: afterPictureSource,
   priority: 0,
-  plan: ({ assetId, source, technical }) =>
-    technical && (technical.video.length || technical.audio.length)
+  plan: (input) => {
+    const { assetId, source, technical } = pictureSource(input);
+    return technical && (technical.video.length || technical.audio.length)
       ? [
           {
             assetId,
@@ -19,7 +24,8 @@ export const autoQcStep: StepHandler<'auto-qc'> = {
             loudnessTarget: DEFAULT_LOUDNESS_TARGET,
           },
         ]
-      : [],
+      : [];
+  },
   async store(changes, { assets, markers }, { assetId }, result) {
     if (result.markers)
       await markers.replaceAutomatic(

@@ -16,6 +16,12 @@ export interface IngestOptions {
   spriteIntervalSeconds: number;
   /** Video analyses (Rekognition Video) to run on the video proxy; none locally. */
   videoAnalyses: VideoAnalysis[];
+  /**
+   * What thumbnails, sprites and Auto QC read for an asset with video (THUMBNAILS_QC_SOURCE):
+   * the original, or the video proxy once it is made (where MediaConvert makes proxies, so that
+   * the jobs task never decodes a large original).
+   */
+  thumbnailsQcSource: 'original' | 'proxy';
 }
 
 /** What a step's payload is planned from. `technical` is null before the probe has run. */
@@ -24,6 +30,8 @@ export interface StepInput {
   source: Required<StorageRef>;
   technical: TechnicalMetadata | null;
   options: IngestOptions;
+  /** The result of the step that just succeeded, when planning the steps that follow it. */
+  result?: JobResult;
 }
 
 /** The services a step writes its result through, so that their events fire. */
@@ -37,8 +45,11 @@ export interface StepServices {
  * whether the asset can be reviewed without it.
  */
 export interface StepHandler<T extends JobType> {
-  /** The step whose success queues this one; null: queued with the upload. */
-  after: JobType | null;
+  /**
+   * The step whose success queues this one; null: queued with the upload. A function when it
+   * depends on the asset and the options (it is asked with what the probe found).
+   */
+  after: JobType | null | ((input: StepInput) => JobType);
   /** Queue priority: higher runs first. */
   priority: number;
   /** The jobs to queue for an asset (none, one, or one per track). */

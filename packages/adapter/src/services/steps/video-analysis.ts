@@ -1,12 +1,11 @@
 import {
   assetKeys,
   badRequest,
-  OUTPUT_FILES,
-  outputKey,
   VIDEO_ANALYSES,
   VIDEO_ANALYSIS_GROUPS,
   type VideoAnalysis,
 } from '@frameproof/core';
+import { videoProxySource } from './shapes.js';
 import type { StepHandler } from './types.js';
 
 /** Which analyses a result covers: those it names (their rows are replaced, even when empty). */
@@ -34,10 +33,7 @@ export const videoAnalysisStep: StepHandler<'video-analysis'> = {
       ? [
           {
             assetId,
-            source: {
-              key: outputKey(assetKeys(assetId).outputs('video-proxy'), OUTPUT_FILES.videoProxy),
-              mimeType: 'video/mp4',
-            },
+            source: videoProxySource(assetId),
             technical,
             outputPrefix: assetKeys(assetId).outputs('video-analysis'),
             analyses: options.videoAnalyses,
