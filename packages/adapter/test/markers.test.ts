@@ -21,9 +21,16 @@ for (const { name, open } of DATABASES) {
         title: 'Dropout',
         severity: 'major',
         category: 'video',
+        confidence: 87.5,
       });
       assert.equal(byFrame.statusCode, 201, byFrame.body);
       const m1 = byFrame.json() as Marker;
+      assert.equal(m1.confidence, 87.5);
+      for (const confidence of [-1, 100.5, 'high']) {
+        const bad = await post({ start: { frame: 1 }, title: 'x', confidence });
+        assert.equal(bad.statusCode, 400, bad.body);
+        assert.equal(bad.json().field, 'confidence');
+      }
       assert.deepEqual(m1.start, { frame: 1800, timecode: '01:01:00;02' });
       assert.deepEqual(m1.end, { frame: 1829, timecode: '01:01:01;01' });
       assert.equal(m1.group, 'Manual');
@@ -190,9 +197,11 @@ for (const { name, open } of DATABASES) {
         method: 'PATCH',
         url: `/api/assets/${id}/markers/${m.id}`,
         headers: auth(token),
-        payload: { end: { timecode: '00:00:04:10' }, color: '#ff0000' },
+        payload: { end: { timecode: '00:00:04:10' }, color: '#ff0000', confidence: 42 },
       });
       assert.equal(patched.statusCode, 200, patched.body);
+      assert.equal((patched.json() as Marker).confidence, 42);
+      assert.equal(m.confidence, null);
       assert.deepEqual((patched.json() as Marker).end, { frame: 110, timecode: '00:00:04:10' });
       const backwards = await app.app.inject({
         method: 'PATCH',

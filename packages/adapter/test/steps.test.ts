@@ -215,7 +215,8 @@ for (const { name, open } of DATABASES) {
         startFrame,
         endFrame: startFrame + 10,
         title,
-        description: 'Confidence 97.0 %; 3 detections',
+        description: '3 detections',
+        confidence: 97,
         category: 'labels',
         severity: 'info',
         group,
@@ -238,12 +239,12 @@ for (const { name, open } of DATABASES) {
               headers: auth(token),
             })
           ).json() as { items: Marker[] }
-        ).items.map((m) => [m.title, m.start.frame, m.description]);
+        ).items.map((m) => [m.title, m.start.frame, m.confidence, m.description]);
       assert.deepEqual(await list('AI labels'), [
-        ['Car', 5, 'Confidence 97.0 %; 3 detections'],
-        ['Tree', 50, 'Confidence 97.0 %; 3 detections'],
+        ['Car', 5, 97, '3 detections'],
+        ['Tree', 50, 97, '3 detections'],
       ]);
-      assert.deepEqual(await list('AI segments'), [['Shot 1', 0, 'Confidence 97.0 %; 3 detections']]);
+      assert.deepEqual(await list('AI segments'), [['Shot 1', 0, 97, '3 detections']]);
       await until(() => seen.some((e) => e.type === 'markers.replaced'), 'the replaced rows');
       assert.deepEqual(
         seen.filter((e) => e.type === 'markers.replaced').map((e) => e.data),

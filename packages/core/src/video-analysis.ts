@@ -42,7 +42,8 @@ export interface SpanOptions {
   minConfidence?: number;
 }
 
-const percent = (n: number) => `${(Math.round(n * 10) / 10).toFixed(1)} %`;
+/** A marker's confidence: the engine's 0-100, to a tenth. */
+const confidence = (n: number) => Math.min(100, Math.max(0, Math.round(n * 10) / 10));
 
 /** The frame on screen at `ms`, on the timeline (clipped to it). */
 function frameAt(ms: number, t: AnalysisTimeline): number {
@@ -53,7 +54,8 @@ function frameAt(ms: number, t: AnalysisTimeline): number {
 /**
  * Merges consecutive detections of the same thing (same name and category) into spans and
  * turns each span into a marker on the analysis's row, in frames at the timeline's rate, with
- * the highest confidence seen and how many detections it holds. Moderation findings are major;
+ * the highest confidence seen (the marker's `confidence`) and how many detections it holds (its
+ * description). Moderation findings are major;
  * everything else is information.
  */
 export function detectionMarkers(
@@ -87,7 +89,8 @@ export function detectionMarkers(
       startFrame: frameAt(d.startMs, timeline),
       endFrame: frameAt(d.endMs, timeline),
       title: d.name.slice(0, 500),
-      description: `Confidence ${percent(d.confidence)}; ${count} detection${count === 1 ? '' : 's'}`,
+      description: `${count} detection${count === 1 ? '' : 's'}`,
+      confidence: confidence(d.confidence),
       category: d.category.slice(0, 100),
       severity,
       group: VIDEO_ANALYSIS_GROUPS[analysis],
@@ -151,7 +154,7 @@ export function segmentMarkers(segments: readonly Segment[], timeline: AnalysisT
       startFrame,
       endFrame,
       title: cue ? cue.title : `Shot ${(s.shotIndex ?? markers.length) + 1}`,
-      description: `Confidence ${percent(s.confidence)}`,
+      confidence: confidence(s.confidence),
       category: cue ? cue.category : 'shot',
       severity: 'info',
       group: VIDEO_ANALYSIS_GROUPS.segments,

@@ -49,6 +49,7 @@ function marker(
     category: null,
     severity: null,
     color: null,
+    confidence: null,
     author: null,
     createdAt: '2026-01-01T00:00:00.000Z',
     updatedAt: '2026-01-01T00:00:00.000Z',
@@ -66,6 +67,7 @@ const dropout = marker({
   group: 'Auto QC',
   category: 'video',
   severity: 'major',
+  confidence: 97.5,
 });
 const hostile = marker({
   start: 17982,
@@ -79,9 +81,9 @@ describe('marker writers', () => {
   it('CSV: RFC 4180 quoting, a header row, timecodes offset by the start, formulas defused', () => {
     assert.equal(
       markersToCsv(asset, markers),
-      'start_frame,end_frame,start_timecode,end_timecode,duration_frames,title,description,group,category,severity,color,author,created_at\r\n' +
-        '1800,1829,01:01:00;02,01:01:01;01,30,Dropout,"Line one\nline ""two""",Auto QC,video,major,,,2026-01-01T00:00:00.000Z\r\n' +
-        '17982,17982,01:10:00;00,01:10:00;00,1,"\'=HYPERLINK(""http://x"")",,Manual,,,#00ff00,alice,2026-01-01T00:00:00.000Z\r\n',
+      'start_frame,end_frame,start_timecode,end_timecode,duration_frames,title,description,group,category,severity,color,confidence,author,created_at\r\n' +
+        '1800,1829,01:01:00;02,01:01:01;01,30,Dropout,"Line one\nline ""two""",Auto QC,video,major,,97.5,,2026-01-01T00:00:00.000Z\r\n' +
+        '17982,17982,01:10:00;00,01:10:00;00,1,"\'=HYPERLINK(""http://x"")",,Manual,,,#00ff00,,alice,2026-01-01T00:00:00.000Z\r\n',
     );
     for (const bad of ['+1', '-1', '@SUM(A1)', '\tx']) {
       const csv = markersToCsv(asset, [marker({ start: 0, title: bad })]);
@@ -93,7 +95,7 @@ describe('marker writers', () => {
     const unprobed = { ...asset, frameRate: null, startTimecode: null, dropFrame: false };
     assert.equal(
       markersToCsv(unprobed, [marker({ start: 5, title: 'x' })]).split('\r\n')[1],
-      '5,5,,,1,x,,Manual,,,,,2026-01-01T00:00:00.000Z',
+      '5,5,,,1,x,,Manual,,,,,,2026-01-01T00:00:00.000Z',
     );
   });
 
@@ -121,6 +123,7 @@ describe('marker writers', () => {
           category: 'video',
           severity: 'major',
           color: null,
+          confidence: 97.5,
           author: null,
           createdAt: '2026-01-01T00:00:00.000Z',
         },
@@ -227,7 +230,7 @@ function asBody(m: Marker): CreateMarkerBody {
     title: m.title,
     group: m.group,
   };
-  for (const k of ['description', 'category', 'severity', 'color'] as const) {
+  for (const k of ['description', 'category', 'severity', 'color', 'confidence'] as const) {
     const v = m[k];
     if (v !== null) (body as Record<string, unknown>)[k] = v;
   }
@@ -275,6 +278,23 @@ describe('marker readers', () => {
         [30, 30],
         [1800, 1800],
       ],
+    );
+  });
+
+  it('confidence: a number from 0 to 100, else the row and column are named', () => {
+    const head = 'start_frame,title,confidence\r\n';
+    assert.deepEqual(readMarkersCsv(`${head}1,car,99.5\r\n2,road,\r\n`), [
+      { start: { frame: 1 }, title: 'car', confidence: 99.5 },
+      { start: { frame: 2 }, title: 'road' },
+    ]);
+    assert.equal(
+      importError(() => readMarkersCsv(`${head}1,car,high\r\n`)),
+      'row 2: confidence: "high" is not a number from 0 to 100',
+    );
+    assert.match(importError(() => readMarkersCsv(`${head}1,car,101\r\n`)), /^row 2: confidence: /);
+    assert.match(
+      importError(() => readMarkersJson('[{"start":{"frame":1},"title":"x","confidence":-1}]')),
+      /^row 1: confidence: /,
     );
   });
 

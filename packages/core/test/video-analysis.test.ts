@@ -26,7 +26,8 @@ describe('detectionMarkers', () => {
         // 1001 ms at 30000/1001 fps is exactly the start of frame 30.
         endFrame: 30,
         title: 'Car',
-        description: 'Confidence 97.5 %; 3 detections',
+        description: '3 detections',
+        confidence: 97.5,
         category: 'Vehicles and Automotive',
         severity: 'info',
         group: 'AI labels',
@@ -35,7 +36,8 @@ describe('detectionMarkers', () => {
         startFrame: 14,
         endFrame: 14,
         title: 'Tree',
-        description: 'Confidence 80.0 %; 1 detection',
+        description: '1 detection',
+        confidence: 80.0,
         category: 'labels',
         severity: 'info',
         group: 'AI labels',
@@ -45,7 +47,8 @@ describe('detectionMarkers', () => {
         startFrame: 134,
         endFrame: 134,
         title: 'Car',
-        description: 'Confidence 60.0 %; 1 detection',
+        description: '1 detection',
+        confidence: 60.0,
         category: 'Vehicles and Automotive',
         severity: 'info',
         group: 'AI labels',
@@ -110,12 +113,12 @@ describe('segmentMarkers', () => {
       NTSC,
     );
     assert.deepEqual(
-      markers.map((m) => [m.title, m.startFrame, m.endFrame, m.category, m.description]),
+      markers.map((m) => [m.title, m.startFrame, m.endFrame, m.category, m.confidence, m.description]),
       [
-        ['Colour bars', 0, 59, 'colour-bars', 'Confidence 99.8 %'],
-        ['Shot 1', 60, 90, 'shot', 'Confidence 97.1 %'],
-        ['Shot 2', 90, 299, 'shot', 'Confidence 90.0 %'],
-        ['Black frames', 280, 299, 'black-frames', 'Confidence 99.0 %'],
+        ['Colour bars', 0, 59, 'colour-bars', 99.8, undefined],
+        ['Shot 1', 60, 90, 'shot', 97.1, undefined],
+        ['Shot 2', 90, 299, 'shot', 90.0, undefined],
+        ['Black frames', 280, 299, 'black-frames', 99.0, undefined],
       ],
     );
     assert.ok(markers.every((m) => m.group === 'AI segments'));

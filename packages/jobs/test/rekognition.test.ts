@@ -112,24 +112,26 @@ describe('video analysis by Rekognition Video (mocked client)', () => {
     assert.equal(mock.commandCalls(GetSegmentDetectionCommand).length, 4);
 
     const rows = (group: string) =>
-      markers.filter((m) => m.group === group).map((m) => [m.title, m.startFrame, m.endFrame, m.description]);
+      markers
+        .filter((m) => m.group === group)
+        .map((m) => [m.title, m.startFrame, m.endFrame, m.confidence, m.description]);
     // Car at 0, 0.5 and 1 s: one span, frames 0-29 (1 s is within frame 29 at 29.97 fps).
     assert.deepEqual(rows('AI labels'), [
-      ['Car', 0, 29, 'Confidence 97.3 %; 3 detections'],
-      ['Road', 14, 14, 'Confidence 88.0 %; 1 detection'],
+      ['Car', 0, 29, 97.3, '3 detections'],
+      ['Road', 14, 14, 88.0, '1 detection'],
     ]);
-    assert.deepEqual(rows('AI celebrities'), [['Jane Doe', 29, 29, 'Confidence 99.1 %; 1 detection']]);
-    assert.deepEqual(rows('AI faces'), [['Face', 0, 29, 'Confidence 99.9 %; 2 detections']]);
-    assert.deepEqual(rows('AI text'), [['FRAMEPROOF', 0, 0, 'Confidence 98.2 %; 1 detection']]);
+    assert.deepEqual(rows('AI celebrities'), [['Jane Doe', 29, 29, 99.1, '1 detection']]);
+    assert.deepEqual(rows('AI faces'), [['Face', 0, 29, 99.9, '2 detections']]);
+    assert.deepEqual(rows('AI text'), [['FRAMEPROOF', 0, 0, 98.2, '1 detection']]);
     assert.deepEqual(
       markers.filter((m) => m.group === 'AI moderation').map((m) => [m.title, m.category, m.severity]),
       [['Smoking', 'Drugs & Tobacco', 'major']],
     );
     // Segments by their frame numbers; the second shot is clipped to the 60 frames there are.
     assert.deepEqual(rows('AI segments'), [
-      ['Black frames', 0, 29, 'Confidence 99.6 %'],
-      ['Shot 1', 0, 29, 'Confidence 99.2 %'],
-      ['Shot 2', 30, 59, 'Confidence 98.4 %'],
+      ['Black frames', 0, 29, 99.6, undefined],
+      ['Shot 1', 0, 29, 99.2, undefined],
+      ['Shot 2', 30, 59, 98.4, undefined],
     ]);
     assert.deepEqual(metadata?.analyses, [...VIDEO_ANALYSES]);
     assert.equal((metadata?.detections as Record<string, number>).labels, 4);

@@ -5,6 +5,7 @@ import sessions from '../migrations/004-sessions.js';
 import directUploads from '../migrations/005-direct-uploads.js';
 import ticketsAudit from '../migrations/007-tickets-audit.js';
 import loginFailures from '../migrations/008-login-failures.js';
+import confidenceImportProgress from '../migrations/009-confidence-import-progress.js';
 import type { Database } from './database.js';
 
 /** Versioned migrations, applied in order, each once, each in its own transaction. */
@@ -16,6 +17,7 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
   { version: 5, name: 'direct-uploads', sql: directUploads },
   { version: 7, name: 'tickets-audit', sql: ticketsAudit },
   { version: 8, name: 'login-failures', sql: loginFailures },
+  { version: 9, name: 'confidence-import-progress', sql: confidenceImportProgress },
 ];
 
 /** Applies what is missing, up to `upTo` (all by default; tests stop at an older release's). */

@@ -14,6 +14,7 @@ export interface NewMarker {
   category?: string | null;
   severity?: string | null;
   color?: string | null;
+  confidence?: number | null;
   origin?: string | null;
   authorId: string | null;
 }
@@ -29,6 +30,7 @@ interface MarkerRow {
   category: string | null;
   severity: string | null;
   color: string | null;
+  confidence: number | null;
   author_id: string | null;
   author_username: string | null;
   created_at: string;
@@ -39,7 +41,7 @@ interface MarkerRow {
 // than the query.
 const ISO = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 const COLUMNS = `m.id, m.asset_id, m.start_frame, m.end_frame, m.title, m.description, m.group_name, m.category,
-  m.severity, m.color, m.author_id, u.username AS author_username, ${ISO('m.created_at')} AS created_at,
+  m.severity, m.color, m.confidence, m.author_id, u.username AS author_username, ${ISO('m.created_at')} AS created_at,
   ${ISO('m.updated_at')} AS updated_at`;
 
 /** Rows straight to API markers, in one pass: lists run to tens of thousands. */
@@ -54,12 +56,13 @@ const toMarker = (r: MarkerRow, point: PointFormatter): Marker => ({
   category: r.category,
   severity: r.severity,
   color: r.color,
+  confidence: r.confidence,
   author: r.author_id && r.author_username ? { id: r.author_id, username: r.author_username } : null,
   createdAt: r.created_at,
   updatedAt: r.updated_at,
 });
 
-/** Rows per INSERT statement in bulk inserts (12 parameters a row, well under PostgreSQL's 65535). */
+/** Rows per INSERT statement in bulk inserts (13 parameters a row, well under PostgreSQL's 65535). */
 const BATCH = 1000;
 
 export class MarkersRepository {
@@ -114,15 +117,15 @@ export class MarkersRepository {
           m.group,
           m.category ?? null,
         ];
-        row.push(m.severity ?? null, m.color ?? null, m.origin ?? null, m.authorId, i + k);
+        row.push(m.severity ?? null, m.color ?? null, m.confidence ?? null, m.origin ?? null, m.authorId, i + k);
         return `(${row.map((v) => `$${params.push(v)}`).join(', ')})`;
       });
       // Inserting in the input's order keeps RETURNING in that order, so ids match their markers.
       const rows = await this.db.query<{ id: string }>(
-        `INSERT INTO markers (asset_id, start_frame, end_frame, title, description, group_name, category, severity, color, origin, author_id)
-         SELECT asset_id::uuid, start_frame::int, end_frame::int, title, description, group_name, category, severity, color, origin, author_id::uuid
+        `INSERT INTO markers (asset_id, start_frame, end_frame, title, description, group_name, category, severity, color, confidence, origin, author_id)
+         SELECT asset_id::uuid, start_frame::int, end_frame::int, title, description, group_name, category, severity, color, confidence::double precision, origin, author_id::uuid
          FROM (VALUES ${values.join(', ')})
-           AS input (asset_id, start_frame, end_frame, title, description, group_name, category, severity, color, origin, author_id, ord)
+           AS input (asset_id, start_frame, end_frame, title, description, group_name, category, severity, color, confidence, origin, author_id, ord)
          ORDER BY ord::int
          RETURNING id`,
         params,
@@ -141,6 +144,7 @@ export class MarkersRepository {
          category = CASE WHEN $9::boolean THEN $10 ELSE category END,
          severity = CASE WHEN $11::boolean THEN $12 ELSE severity END,
          color = CASE WHEN $13::boolean THEN $14 ELSE color END,
+         confidence = CASE WHEN $15::boolean THEN $16::double precision ELSE confidence END,
          updated_at = date_trunc('milliseconds', clock_timestamp())
        WHERE asset_id = $1 AND id = $2 RETURNING id`,
       [
@@ -158,6 +162,8 @@ export class MarkersRepository {
         m.severity ?? null,
         m.color !== undefined,
         m.color ?? null,
+        m.confidence !== undefined,
+        m.confidence ?? null,
       ],
     );
     return rows.length > 0;

@@ -48,6 +48,7 @@ const UPDATABLE = [
   'category',
   'severity',
   'color',
+  'confidence',
 ] as const;
 
 function timelineError(err: unknown, prefix = ''): unknown {
@@ -84,6 +85,7 @@ export class MarkerService {
       category: body.category ?? null,
       severity: body.severity ?? null,
       color: body.color ?? null,
+      confidence: body.confidence ?? null,
       authorId,
     };
   }
@@ -284,6 +286,7 @@ export class MarkerService {
         category: body.category,
         severity: body.severity,
         color: body.color,
+        confidence: body.confidence,
       };
       await repo.update(assetId, markerId, patch);
       const was: Record<(typeof UPDATABLE)[number], unknown> = {
@@ -295,6 +298,7 @@ export class MarkerService {
         category: current.category,
         severity: current.severity,
         color: current.color,
+        confidence: current.confidence,
       };
       const changed = UPDATABLE.filter((k) => patch[k] !== undefined && patch[k] !== was[k]);
       await audit.record(tx, {

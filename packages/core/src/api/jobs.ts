@@ -2,7 +2,7 @@ import { Type, type Static } from 'typebox';
 import { TechnicalMetadata } from '../media.js';
 import { JsonObject, Nullable, Timestamp, Uuid } from './common.js';
 import { ShapeTypeSchema } from './assets.js';
-import { SEVERITIES } from './markers.js';
+import { MarkerConfidence, SEVERITIES } from './markers.js';
 import { VIDEO_ANALYSES, type VideoAnalysis } from '../video-analysis.js';
 
 export const JOB_TYPES = [
@@ -95,6 +95,7 @@ export const OutputMarker = Type.Object(
     description: Type.Optional(Type.String()),
     category: Type.String(),
     severity: Type.Enum(SEVERITIES),
+    confidence: Type.Optional(MarkerConfidence),
     /** The timeline row, for steps that write to several (video analysis: one per analysis). */
     group: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
   },

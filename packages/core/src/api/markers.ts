@@ -23,6 +23,13 @@ export type FramePointInput = Static<typeof FramePointInput>;
 export const FramePoint = Type.Object({ frame: Type.Integer(), timecode: Nullable(Type.String()) });
 export type FramePoint = Static<typeof FramePoint>;
 
+/** How sure the engine that found a marker was, 0-100, as Rekognition Video reports it. */
+export const MarkerConfidence = Type.Number({
+  minimum: 0,
+  maximum: 100,
+  description: 'How sure the engine that found it was, 0-100 (as Rekognition Video reports it).',
+});
+
 const markerFields = {
   title: Type.String({ minLength: 1, maxLength: 500 }),
   description: Type.Optional(Type.String({ maxLength: 10000 })),
@@ -36,6 +43,7 @@ const markerFields = {
   category: Type.Optional(Type.String({ maxLength: 100 })),
   severity: Type.Optional(Type.Enum(SEVERITIES)),
   color: Type.Optional(Type.String({ pattern: '^#[0-9a-fA-F]{6}$' })),
+  confidence: Type.Optional(MarkerConfidence),
 };
 
 export const CreateMarkerBody = Type.Object(
@@ -60,6 +68,7 @@ export const UpdateMarkerBody = Type.Object(
     category: markerFields.category,
     severity: markerFields.severity,
     color: markerFields.color,
+    confidence: markerFields.confidence,
   },
   { additionalProperties: false, minProperties: 1 },
 );
@@ -76,6 +85,7 @@ export const Marker = Type.Object({
   category: Nullable(Type.String()),
   severity: Nullable(Type.String()),
   color: Nullable(Type.String()),
+  confidence: Nullable(Type.Number()),
   author: Nullable(Type.Object({ id: Uuid, username: Type.String() })),
   createdAt: Timestamp,
   updatedAt: Timestamp,

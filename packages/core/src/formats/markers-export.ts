@@ -36,6 +36,7 @@ export const CSV_COLUMNS = [
   'category',
   'severity',
   'color',
+  'confidence',
   'author',
   'created_at',
 ] as const;
@@ -99,6 +100,7 @@ export function markersToCsv(asset: MarkerExportAsset, markers: readonly Marker[
       m.category,
       m.severity,
       m.color,
+      m.confidence,
       m.author?.username,
       m.createdAt,
     ]);
@@ -136,6 +138,7 @@ export function markersToJson(asset: MarkerExportAsset, markers: readonly Marker
         category: m.category,
         severity: m.severity,
         color: m.color,
+        confidence: m.confidence,
         author: m.author?.username ?? null,
         createdAt: m.createdAt,
       })),

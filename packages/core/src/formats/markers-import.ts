@@ -94,6 +94,8 @@ function agree(frame: number, timecode: string, t: Timeline | undefined, row: nu
 // apostrophe before = + - @ lose the apostrophe the exporter put there against formula injection.
 
 type CsvColumn = (typeof CSV_COLUMNS)[number];
+/** A decimal number as the CSV export writes a confidence. */
+const NUMBER = /^\d+(\.\d+)?$/;
 const KNOWN = new Set<string>(CSV_COLUMNS);
 const CSV_FIELD: Record<string, CsvColumn> = {
   start: 'start_frame',
@@ -104,6 +106,7 @@ const CSV_FIELD: Record<string, CsvColumn> = {
   category: 'category',
   severity: 'severity',
   color: 'color',
+  confidence: 'confidence',
 };
 
 export function readMarkersCsv(text: string, timeline?: Timeline): CreateMarkerBody[] {
@@ -188,6 +191,12 @@ export function readMarkersCsv(text: string, timeline?: Timeline): CreateMarkerB
       const value = cell(column);
       if (value !== '') body[column] = value;
     }
+    const confidence = cell('confidence').trim();
+    if (confidence !== '') {
+      if (!NUMBER.test(confidence))
+        throw new MarkerImportError(row, 'confidence', `"${confidence}" is not a number from 0 to 100`);
+      body.confidence = Number(confidence);
+    }
     const columnOf = (field: string) =>
       field === 'start' || field === 'end'
         ? `${field}_${'frame' in ((body[field] as FramePointInput | undefined) ?? {}) ? 'frame' : 'timecode'}`
@@ -204,7 +213,17 @@ export function readMarkersCsv(text: string, timeline?: Timeline): CreateMarkerB
 // what the API adds to a marker (id, author, timestamps) is ignored.
 
 const IGNORED = new Set(['id', 'assetId', 'author', 'createdAt', 'updatedAt']);
-const FIELDS = new Set(['start', 'end', 'title', 'description', 'group', 'category', 'severity', 'color']);
+const FIELDS = new Set([
+  'start',
+  'end',
+  'title',
+  'description',
+  'group',
+  'category',
+  'severity',
+  'color',
+  'confidence',
+]);
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
