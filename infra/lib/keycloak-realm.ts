@@ -84,16 +84,9 @@ export function frameproofRealm(): Record<string, unknown> {
         standardFlowEnabled: false,
         implicitFlowEnabled: false,
         directAccessGrantsEnabled: false,
-        serviceAccountsEnabled: true,
-      },
-    ],
-    users: [
-      {
-        // The adapter's service account manages people through Keycloak's admin API.
-        username: `service-account-${ADAPTER_CLIENT_ID}`,
-        enabled: true,
-        serviceAccountClientId: ADAPTER_CLIENT_ID,
-        clientRoles: { 'realm-management': ['view-users', 'manage-users'] },
+        // The audience of the web app's tokens, nothing more: the adapter never asks Keycloak for
+        // tokens of its own, so no service account (and no rights on the realm's users).
+        serviceAccountsEnabled: false,
       },
     ],
   };

@@ -29,7 +29,7 @@ const realm = frameproofRealm() as {
   realm: string;
   roles: { realm: { name: string }[] };
   clients: Client[];
-  users: unknown[];
+  users?: unknown[];
 };
 const client = (id: string): Client => {
   const found = realm.clients.find((c) => c.clientId === id);
@@ -77,7 +77,12 @@ describe('the Frameproof realm', () => {
     assert.equal(adapter.publicClient, false);
     assert.equal(adapter.secret, `\${${REALM_PLACEHOLDERS.adapterClientSecret}}`);
     assert.equal(adapter.standardFlowEnabled, false);
-    assert.equal(adapter.serviceAccountsEnabled, true);
+  });
+
+  it('gives the adapter client no service account and the realm no service-account user: nothing uses them', () => {
+    assert.equal(client(ADAPTER_CLIENT_ID).serviceAccountsEnabled, false);
+    assert.equal(realm.users, undefined);
+    assert.doesNotMatch(JSON.stringify(realm), /service-account|realm-management|manage-users/);
   });
 
   it('carries no secret and no domain name of its own', () => {

@@ -69,8 +69,8 @@ export class AdapterStack extends ServiceStack {
         ...this.mediaEnvironment,
         OIDC_ISSUER_URL: `${this.publicUrl}/auth/realms/${REALM}`,
         OIDC_AUDIENCE: ADAPTER_CLIENT_ID,
-        // Tokens come from the web app's sign-in (azp); the adapter client's own are accepted too.
-        OIDC_CLIENT_IDS: `${FRONTEND_CLIENT_ID},${ADAPTER_CLIENT_ID}`,
+        // Tokens come from the web app's sign-in (azp); the adapter client is only their audience.
+        OIDC_CLIENT_IDS: FRONTEND_CLIENT_ID,
         OIDC_ROLES_CLAIM: ROLES_CLAIM,
         // The adapter appends /auth/realms/frameproof (OIDC_ISSUER_URL says it outright).
         KEYCLOAK_HOST: this.publicUrl,
