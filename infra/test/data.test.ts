@@ -144,7 +144,7 @@ describe('IAM', () => {
         'SegmentDetection',
       ].flatMap((a) => [`rekognition:Get${a}`, `rekognition:Start${a}`]),
     ].sort();
-    const presets = [arn(mp.proxyPreset), arn(mp.audioPreset)].sort();
+    const presets = [arn(mp.proxyPreset), arn(mp.videoOnlyProxyPreset), arn(mp.audioPreset)].sort();
     assert.deepEqual(
       roleStatements(main.jobs, nested.jobs, main.jobs.app.taskDefinition.taskRole),
       [
@@ -414,6 +414,20 @@ describe('media processing', () => {
     assert.deepEqual(preset.SettingsJson.ContainerSettings, {
       Container: 'MP4',
       Mp4Settings: { MoovPlacement: 'PROGRESSIVE_DOWNLOAD' },
+    });
+  });
+
+  it('has a video-only proxy preset for sources without audio: the same picture and container, no audio', () => {
+    const resources = template.toJSON().Resources;
+    const proxy = resources[logicalId(mp.proxyPreset)].Properties;
+    const videoOnly = resources[logicalId(mp.videoOnlyProxyPreset)].Properties;
+    assert.equal(
+      render(synthesized, main.infrastructure, videoOnly.Name),
+      '${ApplicationTag}-proxy-1080p-video-only',
+    );
+    assert.deepEqual(videoOnly.SettingsJson, {
+      VideoDescription: proxy.SettingsJson.VideoDescription,
+      ContainerSettings: proxy.SettingsJson.ContainerSettings,
     });
   });
 

@@ -64,6 +64,12 @@ export const PROXY_PRESET_SETTINGS = {
   ...AAC_STEREO_IN_MP4,
 };
 
+/** The video proxy of a source without sound: MediaConvert fails a job whose output asks for audio the input lacks. */
+export const VIDEO_ONLY_PROXY_PRESET_SETTINGS = {
+  VideoDescription: PROXY_PRESET_SETTINGS.VideoDescription,
+  ContainerSettings: PROXY_PRESET_SETTINGS.ContainerSettings,
+};
+
 /**
  * One audio proxy per source track: AAC stereo 48 kHz in MP4, as the local path makes it, which
  * the player plays beside the video (the jobs refuse anything else from MEDIACONVERT_AUDIO_PRESET).
@@ -87,12 +93,13 @@ export interface MediaProcessingProps {
 }
 
 /**
- * What jobs need from AWS media services: MediaConvert's role and the two presets, and the role and
+ * What jobs need from AWS media services: MediaConvert's role and its presets, and the role and
  * SNS topic Rekognition Video reports completion through.
  */
 export class MediaProcessing extends Construct {
   readonly mediaConvertRole: iam.Role;
   readonly proxyPreset: mediaconvert.CfnPreset;
+  readonly videoOnlyProxyPreset: mediaconvert.CfnPreset;
   readonly audioPreset: mediaconvert.CfnPreset;
   readonly rekognitionRole: iam.Role;
   readonly rekognitionTopic: sns.Topic;
@@ -124,6 +131,12 @@ export class MediaProcessing extends Construct {
       'Frameproof proxy: 1080p H.264 2 Mb/s, AAC stereo, MP4',
       PROXY_PRESET_SETTINGS,
     );
+    this.videoOnlyProxyPreset = preset(
+      'VideoOnlyProxyPreset',
+      'proxy-1080p-video-only',
+      'Frameproof proxy of a source without audio: 1080p H.264 2 Mb/s, MP4',
+      VIDEO_ONLY_PROXY_PRESET_SETTINGS,
+    );
     this.audioPreset = preset(
       'AudioPreset',
       'audio-aac',
@@ -149,7 +162,12 @@ export class MediaProcessing extends Construct {
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: ['mediaconvert:CreateJob'],
-        resources: [arn('queues/Default'), this.proxyPreset.attrArn, this.audioPreset.attrArn],
+        resources: [
+          arn('queues/Default'),
+          this.proxyPreset.attrArn,
+          this.videoOnlyProxyPreset.attrArn,
+          this.audioPreset.attrArn,
+        ],
       }),
     );
     role.addToPrincipalPolicy(

@@ -35,6 +35,7 @@ export class JobsStack extends ServiceStack {
         TRANSCODER: 'mediaconvert',
         MEDIACONVERT_ROLE_ARN: media.mediaConvertRole.roleArn,
         MEDIACONVERT_PROXY_PRESET: media.proxyPreset.attrName,
+        MEDIACONVERT_VIDEO_ONLY_PRESET: media.videoOnlyProxyPreset.attrName,
         MEDIACONVERT_AUDIO_PRESET: media.audioPreset.attrName,
         REKOGNITION_ROLE_ARN: media.rekognitionRole.roleArn,
         REKOGNITION_SNS_TOPIC_ARN: media.rekognitionTopic.topicArn,

@@ -40,6 +40,7 @@ export const MEDIACONVERT_SETTINGS: MediaConvertSettings = {
   region: 'eu-west-1',
   roleArn: 'arn:aws:iam::111122223333:role/frameproof-MediaConvertRole',
   proxyPreset: 'frameproof-proxy-1080p',
+  videoOnlyPreset: 'frameproof-proxy-1080p-video-only',
   audioPreset: 'frameproof-audio-aac',
   queue: 'arn:aws:mediaconvert:eu-west-1:111122223333:queues/Default',
 };
@@ -177,7 +178,15 @@ export function fakeMediaConvert(o: FakeMediaConvertOptions) {
       const technical = await o.local.probe({ source: { key: source } }, ctx);
       const audio = technical.audio.find((a) => a.track === track);
       const video = technical.video[0];
-      if (output?.Preset === settings.proxyPreset && video) {
+      const proxy = output?.Preset === settings.proxyPreset;
+      // The proxy preset's audio description takes its sound from "Audio Selector 1": without
+      // that selector, or with no such track in the source, MediaConvert refuses the job.
+      if (proxy && !audio)
+        throw new BadRequestException({
+          message: `/outputGroups/0/outputs/0/audioDescriptions/0: Audio Selector 1 selects no audio of ${source}`,
+          $metadata: { httpStatusCode: 400 },
+        });
+      if ((proxy || output?.Preset === settings.videoOnlyPreset) && video) {
         const rate = o.wrongRate
           ? { num: video.frameRate.num * 2, den: video.frameRate.den }
           : video.frameRate;

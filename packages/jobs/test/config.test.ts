@@ -52,6 +52,7 @@ describe('the jobs service settings', () => {
       TRANSCODER: 'mediaconvert',
       MEDIACONVERT_ROLE_ARN: 'arn:aws:iam::111122223333:role/mc',
       MEDIACONVERT_PROXY_PRESET: 'frameproof-proxy-1080p',
+      MEDIACONVERT_VIDEO_ONLY_PRESET: 'frameproof-proxy-1080p-video-only',
       MEDIACONVERT_AUDIO_PRESET: 'frameproof-audio-aac',
       REKOGNITION_ROLE_ARN: 'arn:aws:iam::111122223333:role/rk',
       REKOGNITION_SNS_TOPIC_ARN: 'arn:aws:sns:eu-west-1:111122223333:rk',
@@ -61,6 +62,7 @@ describe('the jobs service settings', () => {
       region: 'eu-west-1',
       roleArn: 'arn:aws:iam::111122223333:role/mc',
       proxyPreset: 'frameproof-proxy-1080p',
+      videoOnlyPreset: 'frameproof-proxy-1080p-video-only',
       audioPreset: 'frameproof-audio-aac',
       queue: undefined,
       endpoint: undefined,
@@ -77,7 +79,7 @@ describe('the jobs service settings', () => {
     );
     assert.throws(
       () => readJobsConfig({ ...required, TRANSCODER: 'mediaconvert' }),
-      /TRANSCODER=mediaconvert needs MEDIACONVERT_ROLE_ARN, MEDIACONVERT_PROXY_PRESET, MEDIACONVERT_AUDIO_PRESET/,
+      /TRANSCODER=mediaconvert needs MEDIACONVERT_ROLE_ARN, MEDIACONVERT_PROXY_PRESET, MEDIACONVERT_VIDEO_ONLY_PRESET, MEDIACONVERT_AUDIO_PRESET/,
     );
     assert.throws(() => readJobsConfig({ ...aws, AWS_REGION: '' }), /needs AWS_REGION/);
     assert.throws(

@@ -106,7 +106,7 @@ describe('proxies made by MediaConvert (mocked client, real outputs in the S3-pr
     [s3, media, runner] = await Promise.all([startS3(), makeMedia(), systemRunner()]);
     storage = s3.storage('media');
     local = new LocalTranscoder(runner.runner, runner.capabilities);
-    for (const name of ['c2997.mp4', 'tracks.mkv'])
+    for (const name of ['c2997.mp4', 'tracks.mkv', 'subtitles.mp4'])
       await storage.putFile(`assets/a1/original/${name}`, media.storage.path(`src/${name}`));
   });
   after(async () => {
@@ -257,6 +257,23 @@ describe('proxies made by MediaConvert (mocked client, real outputs in the S3-pr
       assert.equal(isRetryable(err), true);
       return true;
     });
+  });
+
+  it('makes the proxy of a source without audio with the video-only preset and no audio selector', async () => {
+    // subtitles.mp4: picture and subtitles, no sound.
+    const t = await probe('subtitles.mp4');
+    assert.equal(t.audio.length, 0);
+    const { fake, processors } = engine();
+    const { result } = await run(processors, 'video-proxy', 'subtitles.mp4', { technical: t, maxHeight: 1080 });
+    const input = fake.mock.commandCalls(CreateJobCommand)[0]?.args[0].input;
+    assert.deepEqual(input?.Settings?.Inputs?.[0]?.AudioSelectors, undefined);
+    assert.deepEqual(input?.Settings?.Inputs?.[0]?.VideoSelector, {});
+    assert.deepEqual(input?.Settings?.OutputGroups?.[0]?.Outputs, [
+      { Preset: MEDIACONVERT_SETTINGS.videoOnlyPreset, Extension: 'mp4' },
+    ]);
+    assert.equal(result.shapes?.[0]?.metadata?.audioCodec, null);
+    assert.equal(result.technical?.audio.length, 0);
+    assert.equal(result.technical?.video[0]?.frameCount, t.video[0]?.frameCount);
   });
 
   it('refuses a proxy that is not frame-exact', async () => {

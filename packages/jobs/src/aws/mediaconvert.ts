@@ -92,7 +92,8 @@ export class MediaConvertTranscoder extends LocalTranscoder {
     const job = await this.transcode(ctx, {
       input: bucketObject(ctx.storage, r.source.key),
       output: bucketObject(ctx.storage, r.outputKey),
-      preset: this.settings.proxyPreset,
+      // The probe decides: a source without sound gets a preset that asks for none.
+      preset: r.audio ? this.settings.proxyPreset : this.settings.videoOnlyPreset,
       audioTrack: r.audio?.track,
       step: 'video-proxy',
     });
@@ -101,7 +102,7 @@ export class MediaConvertTranscoder extends LocalTranscoder {
     const mismatch = proxyMismatch(r.video, made);
     if (mismatch || !made)
       throw new MediaConvertJobError(
-        `MediaConvert job ${job.Id ?? '?'} made a proxy that is not frame-exact: ${mismatch ?? 'no video'} (check MEDIACONVERT_PROXY_PRESET)`,
+        `MediaConvert job ${job.Id ?? '?'} made a proxy that is not frame-exact: ${mismatch ?? 'no video'} (check MEDIACONVERT_PROXY_PRESET and MEDIACONVERT_VIDEO_ONLY_PRESET)`,
         false,
       );
     return {

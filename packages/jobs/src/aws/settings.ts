@@ -8,8 +8,13 @@ export interface MediaConvertSettings {
   region: string;
   /** The role MediaConvert assumes to read originals and write proxies (MEDIACONVERT_ROLE_ARN). */
   roleArn: string;
-  /** Preset names: the video proxy (H.264 + AAC in MP4) and an audio proxy (AAC in MP4). */
+  /**
+   * Preset names: the video proxy (H.264 + AAC in MP4), the same without audio for a source that
+   * has none (MediaConvert fails a job whose output asks for audio the input lacks), and an audio
+   * proxy (AAC in MP4).
+   */
   proxyPreset: string;
+  videoOnlyPreset: string;
   audioPreset: string;
   /** Queue name or ARN; MediaConvert's `Default` queue when unset. */
   queue?: string;
@@ -33,6 +38,7 @@ export interface AwsSettings {
 const MEDIACONVERT = [
   'MEDIACONVERT_ROLE_ARN',
   'MEDIACONVERT_PROXY_PRESET',
+  'MEDIACONVERT_VIDEO_ONLY_PRESET',
   'MEDIACONVERT_AUDIO_PRESET',
 ] as const;
 const REKOGNITION = ['REKOGNITION_ROLE_ARN', 'REKOGNITION_SNS_TOPIC_ARN'] as const;
@@ -60,6 +66,7 @@ export function readAwsSettings(env: Env): AwsSettings {
       region: needRegion('TRANSCODER=mediaconvert'),
       roleArn: mc.MEDIACONVERT_ROLE_ARN,
       proxyPreset: mc.MEDIACONVERT_PROXY_PRESET,
+      videoOnlyPreset: mc.MEDIACONVERT_VIDEO_ONLY_PRESET,
       audioPreset: mc.MEDIACONVERT_AUDIO_PRESET,
       queue: env.MEDIACONVERT_QUEUE?.trim() || undefined,
       endpoint: endpoint || undefined,
