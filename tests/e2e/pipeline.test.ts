@@ -3,10 +3,8 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
-import type { AssetWithShapes } from '@frameproof/core';
-import { countFrames, exited, makeClip, Stack } from './stack.js';
+import { countFrames, exited, makeClip, makeProgramme, PROGRAMME, shapesOf, Stack } from './stack.js';
 
-const shapesOf = (a: AssetWithShapes) => a.shapes.map((s) => `${s.type}${s.track ?? ''}`).sort();
 const FULL = ['audio-proxy1', 'original', 'poster', 'sprite', 'video-proxy'];
 
 describe('the media pipeline, end to end (adapter and jobs as processes)', () => {
@@ -18,24 +16,12 @@ describe('the media pipeline, end to end (adapter and jobs as processes)', () =>
 
   it('turns an upload into a ready asset with a frame-exact proxy, audio tracks, thumbnails and Auto QC', async () => {
     const worker = stack.startWorker();
-    const clip = await makeClip(join(stack.dir, 'programme 1; $(echo hi).mp4'), {
-      seconds: 2,
-      blackSeconds: 1,
-      rate: '30000/1001',
-      audioTracks: 2,
-    });
+    const clip = await makeProgramme(join(stack.dir, 'programme 1; $(echo hi).mp4'));
     const id = await stack.upload(clip, 'Programme 1');
     const [asset] = await stack.settled([id]);
     assert.ok(asset);
     assert.equal(asset.status, 'ready', asset.error ?? '');
-    assert.deepEqual(shapesOf(asset), [
-      'audio-proxy1',
-      'audio-proxy2',
-      'original',
-      'poster',
-      'sprite',
-      'video-proxy',
-    ]);
+    assert.deepEqual(shapesOf(asset), PROGRAMME.shapes);
     assert.deepEqual(asset.frameRate, { num: 30000, den: 1001 });
     const source = await countFrames(clip);
     const proxyUrl = asset.shapes.find((s) => s.type === 'video-proxy')?.files[0]?.url ?? '';

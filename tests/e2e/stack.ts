@@ -223,6 +223,21 @@ export class Stack {
   }
 }
 
+/** The shapes of an asset, as `type` + track, sorted: `['audio-proxy1', 'original', ...]`. */
+export const shapesOf = (a: AssetWithShapes) => a.shapes.map((s) => `${s.type}${s.track ?? ''}`).sort();
+
+/**
+ * The programme the pipeline tests (local and AWS engines) ingest: three seconds at 29.97 fps,
+ * the first black, with two audio tracks; `shapes` are what its ingest makes.
+ */
+export const PROGRAMME = {
+  clip: { seconds: 2, blackSeconds: 1, rate: '30000/1001', audioTracks: 2 },
+  shapes: ['audio-proxy1', 'audio-proxy2', 'original', 'poster', 'sprite', 'video-proxy'],
+} as const;
+
+/** Makes the programme at `path`. */
+export const makeProgramme = (path: string) => makeClip(path, PROGRAMME.clip);
+
 /** Generates a test clip with ffmpeg: `seconds` of test pattern (after `blackSeconds` of black) with tones. */
 export async function makeClip(
   path: string,

@@ -7,9 +7,8 @@ import { after, before, describe, it } from 'node:test';
 import { CreateJobCommand } from '@aws-sdk/client-mediaconvert';
 import { StartLabelDetectionCommand } from '@aws-sdk/client-rekognition';
 import { FrameproofClient } from '@frameproof/client';
-import type { AssetWithShapes } from '@frameproof/core';
 import { startS3, type TestS3 } from '@frameproof/tests/s3';
-import { countFrames, makeClip, Stack } from '@frameproof/tests/stack';
+import { countFrames, makeProgramme, PROGRAMME, shapesOf, Stack } from '@frameproof/tests/stack';
 import { MediaConvertTranscoder } from '../src/aws/mediaconvert.js';
 import { RekognitionAnalyzer } from '../src/aws/rekognition.js';
 import { createProcessors } from '../src/processors/index.js';
@@ -19,7 +18,6 @@ import { fakeMediaConvert, fakeRekognition, MEDIACONVERT_SETTINGS } from './aws-
 import { systemRunner } from './helpers.js';
 
 const FAST = { firstMs: 20, maxMs: 200, factor: 2 };
-const shapesOf = (a: AssetWithShapes) => a.shapes.map((s) => `${s.type}${s.track ?? ''}`).sort();
 
 describe('ingest with the AWS engines (MediaConvert and Rekognition mocked, S3-protocol storage)', () => {
   let s3: TestS3;
@@ -81,25 +79,12 @@ describe('ingest with the AWS engines (MediaConvert and Rekognition mocked, S3-p
     });
     await worker.start();
     try {
-      // Three seconds at 29.97 fps (one black), two audio tracks.
-      const clip = await makeClip(join(stack.dir, 'programme.mp4'), {
-        seconds: 2,
-        blackSeconds: 1,
-        rate: '30000/1001',
-        audioTracks: 2,
-      });
+      const clip = await makeProgramme(join(stack.dir, 'programme.mp4'));
       const id = await stack.upload(clip, 'On AWS');
       const [asset] = await stack.settled([id]);
       assert.ok(asset);
       assert.equal(asset.status, 'ready', asset.error ?? '');
-      assert.deepEqual(shapesOf(asset), [
-        'audio-proxy1',
-        'audio-proxy2',
-        'original',
-        'poster',
-        'sprite',
-        'video-proxy',
-      ]);
+      assert.deepEqual(shapesOf(asset), PROGRAMME.shapes);
 
       // MediaConvert made the proxies (one per audio track) from the original in the bucket.
       const inputs = mediaConvert.mock
