@@ -1,10 +1,14 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { uploadFingerprint } from '@frameproof/client';
+import { DEFAULT_PART_BYTES } from '@frameproof/core';
+import { startS3, type TestS3 } from '../support/s3.js';
 import { ROOT } from './npm-start.js';
 import { makeClip, Stack } from './stack.js';
 
@@ -307,5 +311,78 @@ describe('the frameproof command, against the stack as processes', () => {
     const after = await frameproof(['assets', 'list'], env);
     assert.equal(after.code, 3);
     assert.match(after.stderr, /not signed in\n {2}sign in first: frameproof login/);
+  });
+});
+
+describe('the frameproof command, uploading straight to S3 (the S3-protocol test server)', () => {
+  const started: { stack?: Stack; s3?: TestS3 } = {};
+  let stack: Stack;
+  let s3: TestS3;
+  let env: NodeJS.ProcessEnv;
+  before(async () => {
+    s3 = started.s3 = await startS3();
+    stack = started.stack = await Stack.start({
+      adapterEnv: {
+        STORAGE_URL: `s3://${s3.bucket}/media`,
+        S3_ENDPOINT: s3.endpoint,
+        AWS_REGION: 'us-east-1',
+        AWS_ACCESS_KEY_ID: 'S3RVER',
+        AWS_SECRET_ACCESS_KEY: 'S3RVER',
+      },
+    });
+    env = { FRAMEPROOF_CONFIG_DIR: join(stack.dir, 'config') };
+    const login = await frameproof(
+      ['login', stack.client.baseUrl, '--user', 'admin', '--password-stdin'],
+      env,
+      'e2e-admin-password\n',
+    );
+    assert.equal(login.code, 0, login.stderr);
+  });
+  after(async () => {
+    await started.stack?.close();
+    await started.s3?.close();
+  });
+
+  it('sends the file to the bucket, not through tus, resuming from the parts an earlier run reported', async () => {
+    // Given two parts and a short third, of which an earlier run sent and reported the first
+    const path = join(stack.dir, 'reel.mov');
+    const data = randomBytes(2 * DEFAULT_PART_BYTES + 4321);
+    await writeFile(path, data);
+    const earlier = await stack.client.createDirectUpload({ fileName: 'reel.mov', size: data.length });
+    const { parts } = await stack.client.signParts(earlier.id, [1]);
+    const put = await fetch(parts[0]?.url ?? '', {
+      method: 'PUT',
+      body: data.subarray(0, DEFAULT_PART_BYTES),
+    });
+    await stack.client.reportPart(earlier.id, 1, put.headers.get('etag') ?? '');
+    const file = {
+      blob: new Blob([data]),
+      name: 'reel.mov',
+      lastModified: Math.trunc((await stat(path)).mtimeMs),
+    };
+    await mkdir(env.FRAMEPROOF_CONFIG_DIR ?? '', { recursive: true });
+    await writeFile(
+      join(env.FRAMEPROOF_CONFIG_DIR ?? '', 'direct-uploads.json'),
+      JSON.stringify({ [uploadFingerprint(stack.client.baseUrl, file)]: earlier.id }),
+    );
+
+    // When the command uploads it
+    const run = await frameproof(['--json', 'upload', path, '--no-wait'], env);
+
+    // Then it resumed after the first part, sent the rest to the bucket, and the asset has every byte
+    assert.equal(run.code, 0, run.stdout + run.stderr);
+    const events = lines(run);
+    assert.deepEqual(
+      events.filter((l) => l.event === 'resume').map((l) => l.offset),
+      [DEFAULT_PART_BYTES],
+    );
+    const uploaded = events.find((l) => l.event === 'uploaded') as { assetId: string; via: string };
+    assert.equal(uploaded.via, 'direct');
+    const asset = await stack.client.getAsset(uploaded.assetId);
+    const original = asset.shapes.find((s) => s.type === 'original')?.files[0];
+    assert.equal(original?.size, data.length);
+    const stored = await s3.storage('media').stat(`assets/${asset.id}/original/reel.mov`);
+    assert.equal(stored?.size, data.length, 'the original is in the bucket under the asset');
+    await assert.rejects(stack.client.getDirectUpload(earlier.id), /404|not found/i, 'the upload is done');
   });
 });

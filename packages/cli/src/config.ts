@@ -94,6 +94,14 @@ export class Config {
     return writePrivate(this.uploadsFile, uploads);
   }
 
+  /** Unfinished uploads straight to the storage: upload id by file fingerprint (uploadDirect's store). */
+  async directUploads(): Promise<Record<string, string>> {
+    return (await readJson<Record<string, string>>(join(this.dir, 'direct-uploads.json'))) ?? {};
+  }
+  saveDirectUploads(uploads: Record<string, string>): Promise<void> {
+    return writePrivate(join(this.dir, 'direct-uploads.json'), uploads);
+  }
+
   /** Files already uploaded (same file, size, time and server): their assets, so a rerun skips them. */
   async uploaded(): Promise<Record<string, string>> {
     return (await readJson<Record<string, string>>(join(this.dir, 'uploaded.json'))) ?? {};

@@ -8,7 +8,7 @@ import { Config } from './config.js';
 import { CliError, explain } from './errors.js';
 import { mib, Output, table } from './output.js';
 import { SessionClient } from './session.js';
-import { filesOf, fingerprintOf, followIngest, sendFile } from './upload.js';
+import { filesOf, fingerprintOf, followIngest, sendFile, sendFileDirect } from './upload.js';
 
 const config = new Config();
 const program = new Command('frameproof')
@@ -102,12 +102,14 @@ program
 
 program
   .command('upload')
-  .description('upload files (or the files in folders) with resumable tus, then follow ingest')
+  .description(
+    'upload files (or the files in folders), resumably: straight to S3 where the server offers it, else with tus; then follow ingest',
+  )
   .argument('<paths...>', 'files or folders')
   .option('--title <title>', 'the title (one file only; default: the file name)')
   .option('--no-wait', 'return once uploaded, without following ingest')
   .option('--again', 'upload files sent before as new assets instead of skipping them')
-  .addOption(new Option('--chunk-size <mib>', 'MiB per request').argParser(positive).default(64))
+  .addOption(new Option('--chunk-size <mib>', 'MiB per tus request').argParser(positive).default(64))
   .action(
     async (paths: string[], opts: { title?: string; wait: boolean; again?: boolean; chunkSize: number }) => {
       const out = output();
@@ -115,6 +117,8 @@ program
       if (opts.title && files.length > 1)
         throw new CliError('--title names one file; give one file', undefined, 2);
       const client = await session();
+      // Straight to the storage where the adapter offers it (S3), else tus.
+      const direct = (await client.uploadOptions()).direct;
       const bars = out.bars();
       const total = files.reduce((n, f) => n + f.size, 0);
       const overall = files.length > 1 ? bars.add(total, `all ${files.length} files`) : undefined;
@@ -135,9 +139,12 @@ program
           }
           const bar = bars.add(file.size, file.path.split('/').pop() ?? file.path);
           let resumedAt: number | null = null;
-          const assetId = await sendFile(client, config, file, {
+          const send = direct
+            ? sendFileDirect
+            : (...[c, conf, f, o]: Parameters<typeof sendFileDirect>) =>
+                sendFile(c, conf, f, { ...o, chunkSize: opts.chunkSize * 1024 * 1024 });
+          const assetId = await send(client, config, file, {
             title: opts.title,
-            chunkSize: opts.chunkSize * 1024 * 1024,
             onResume: (at) => {
               resumedAt = at;
               out.event(
@@ -155,7 +162,7 @@ program
           await config.markUploaded(fingerprint, assetId);
           bar?.update(file.size, { detail: `asset ${assetId}` });
           results.push({ file: file.path, assetId, resumedAt });
-          out.event({ event: 'uploaded', file: file.path, assetId }, '');
+          out.event({ event: 'uploaded', file: file.path, assetId, via: direct ? 'direct' : 'tus' }, '');
         }
         if (opts.wait) {
           for (const result of results) {

@@ -1,8 +1,9 @@
-import { createReadStream } from 'node:fs';
+import { createReadStream, openAsBlob } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { basename, extname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AssetWithShapes, Job } from '@frameproof/core';
+import { uploadDirect } from '@frameproof/client';
 import { Upload } from 'tus-js-client';
 import type { Config, StoredUpload } from './config.js';
 import { CliError } from './errors.js';
@@ -143,6 +144,76 @@ export function sendFile(
       })
       .catch(reject);
   });
+}
+
+/**
+ * Sends one file straight to the storage (S3 multipart with part URLs the adapter signs), as the
+ * web app does where `/api/upload-options` says `direct`; an earlier attempt of the same file
+ * resumes from the parts the adapter recorded. Answers the asset id.
+ */
+export async function sendFileDirect(
+  client: SessionClient,
+  config: Config,
+  file: { path: string; size: number },
+  options: {
+    title?: string;
+    onProgress: (sent: number) => void;
+    onResume: (at: number) => void;
+    retryDelays?: readonly number[];
+  },
+): Promise<string> {
+  // uploadDirect's store is synchronous (localStorage in browsers): kept in memory, saved after each change.
+  const ids = new Map(Object.entries(await config.directUploads()));
+  let saving = Promise.resolve();
+  const save = () => {
+    const snapshot = Object.fromEntries(ids);
+    saving = saving.then(() => config.saveDirectUploads(snapshot));
+  };
+  const store = {
+    getItem: (key: string) => ids.get(key) ?? null,
+    setItem: (key: string, value: string) => {
+      ids.set(key, value);
+      save();
+    },
+    removeItem: (key: string) => {
+      ids.delete(key);
+      save();
+    },
+  };
+  const info = await stat(file.path);
+  const name = basename(file.path);
+  let first = true;
+  try {
+    const asset = await uploadDirect(
+      client,
+      {
+        blob: await openAsBlob(file.path),
+        name,
+        type: MIME[extname(file.path).toLowerCase()] ?? 'application/octet-stream',
+        lastModified: Math.trunc(info.mtimeMs),
+      },
+      {
+        title: options.title,
+        store,
+        ...(options.retryDelays ? { retryDelays: options.retryDelays } : {}),
+        onProgress: (sent) => {
+          // The first report says what the storage already had: an earlier attempt's parts.
+          if (first && sent > 0) options.onResume(sent);
+          first = false;
+          options.onProgress(sent);
+        },
+      },
+    );
+    return asset.id;
+  } catch (err) {
+    if (err instanceof CliError) throw err;
+    throw new CliError(
+      `uploading ${name} was interrupted: ${err instanceof Error ? err.message : String(err)}`,
+      'run the same command again to resume where it stopped',
+    );
+  } finally {
+    await saving;
+  }
 }
 
 const DONE = new Set(['completed', 'failed', 'cancelled']);
