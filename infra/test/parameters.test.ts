@@ -288,7 +288,8 @@ describe('video analyses', () => {
       ?.match(/'[a-z]+'/g)
       ?.map((a) => a.slice(1, -1));
     assert.deepEqual(core, [...VIDEO_ANALYSES]);
-    for (const good of ['', 'labels', 'labels,segments', VIDEO_ANALYSES.join(',')]) assert.match(good, pattern);
+    for (const good of ['', 'labels', 'labels,segments', VIDEO_ANALYSES.join(',')])
+      assert.match(good, pattern);
     for (const bad of ['none', 'labels,', ',labels', 'labels, segments', 'Labels', 'labels;faces', 'shots'])
       assert.doesNotMatch(bad, pattern);
   });

@@ -5,6 +5,7 @@ import { createContext } from './context.js';
 import { buildApp } from './app.js';
 import { BusServer } from './bus-server.js';
 import { JobsRepository } from './repositories/jobs.js';
+import { IMPORT_STALLED_MS } from './services/imports.js';
 import { QueueMetrics } from './services/queue-metrics.js';
 
 /** The adapter process: API on PORT, worker bus on BUS_PORT; SIGTERM stops both cleanly. */
@@ -55,6 +56,15 @@ async function main() {
     Math.min(3_600_000, (config.uploadExpirySeconds * 1000) / 4),
   );
   sweep.unref();
+  // An import whose adapter stopped (a crash, a killed task) would stay running: fail it once it
+  // has not moved for a while, checked from start on.
+  const importSweep = setInterval(() => {
+    void ctx.imports.sweepStalled().then(
+      (failed) => failed.length && app.log.warn({ failed }, 'failed imports whose adapter stopped'),
+      (err: unknown) => app.log.warn({ err }, 'cannot sweep stalled imports'),
+    );
+  }, IMPORT_STALLED_MS / 3);
+  importSweep.unref();
   // Expired refresh tokens and tickets and long-ended sessions would otherwise pile up for ever.
   const sessionSweep = setInterval(() => {
     void ctx.auth.purgeSessions().then(
@@ -83,6 +93,7 @@ async function main() {
     metrics?.stop();
     clearInterval(sweep);
     clearInterval(sessionSweep);
+    clearInterval(importSweep);
     await bus?.close();
     await app.close();
     await ctx.close();

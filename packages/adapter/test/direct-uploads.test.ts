@@ -189,9 +189,18 @@ for (const { name, open } of DATABASES) {
         status(413, /upload limit/),
       );
       await assert.rejects(client.createDirectUpload({ fileName: 'empty.mxf', size: 0 }), status(400));
+      // The deployment runs no video analyses: an upload may not ask for one.
+      await assert.rejects(
+        client.createDirectUpload({ fileName: 'ai.mxf', size: 10, videoAnalyses: ['labels'] }),
+        status(400, /videoAnalyses: labels: not among this deployment's video analyses \(none\)/),
+      );
 
       const data = randomBytes(DEFAULT_PART_BYTES + 10);
-      const upload = await client.createDirectUpload({ fileName: 'two.mxf', size: data.length });
+      const upload = await client.createDirectUpload({
+        fileName: 'two.mxf',
+        size: data.length,
+        videoAnalyses: [],
+      });
       assert.equal(upload.partCount, 2);
       await assert.rejects(client.signParts(upload.id, [3]), status(400, /part 3 is out of range/));
       await assert.rejects(client.reportPart(upload.id, 1, 'a'.repeat(32)), status(409, /never signed/));
@@ -232,6 +241,11 @@ for (const { name, open } of DATABASES) {
         parts: etags.map((etag, i) => ({ partNumber: i + 1, etag })),
       });
       assert.equal(asset.title, 'two');
+      const [chosen] = await app.ctx.db.query<{ video_analyses: string[] | null }>(
+        'SELECT video_analyses FROM assets WHERE id = $1',
+        [asset.id],
+      );
+      assert.deepEqual(chosen?.video_analyses, [], 'the choice is kept with the asset');
       await assert.rejects(client.signParts(upload.id, [1]), status(404));
     });
 

@@ -6,7 +6,9 @@ import { after, before, describe, it } from 'node:test';
 import type { AssetWithShapes, ImportRecord } from '@frameproof/core';
 import { LocalStorage, type Storage } from '@frameproof/storage';
 import { until } from '@frameproof/tests/until';
-import { addUsers, auth, DATABASES, startApp, type TestApp } from './helpers.js';
+import { ImportsRepository } from '../src/repositories/imports.js';
+import { IMPORT_STALLED_MS } from '../src/services/imports.js';
+import { addUsers, appFor, auth, DATABASES, startApp, type TestApp } from './helpers.js';
 import { startS3, type TestS3 } from './s3-server.js';
 
 let s3: TestS3;
@@ -123,12 +125,23 @@ for (const { db, storage } of cases) {
       for (const key of ['../etc/passwd', 'drop/../x.mp4', 'assets/abc/original/x.mov', 'uploads/x'])
         assert.equal((await post(admin, { keys: [key] })).statusCode, 400, key);
       assert.equal((await post(admin, { prefix: 'assets' })).statusCode, 400);
+      // The deployment runs no video analyses: an import may not ask for one.
+      const analyses = await post(admin, { keys: ['drop/x.mp4'], videoAnalyses: ['faces'] });
+      assert.equal(analyses.statusCode, 400, analyses.body);
+      assert.equal(analyses.json().field, 'videoAnalyses');
       assert.equal((await post(await app.token('reviewer'), { keys: ['drop/x.mp4'] })).statusCode, 403);
       const after = (await app.app.inject({ url: '/api/assets', headers: auth(admin) })).json().items.length;
       assert.equal(after, before, 'nothing was imported');
 
-      const record = await finished((await post(admin, { keys: ['drop/x.mp4'] })).json().id);
+      const record = await finished(
+        (await post(admin, { keys: ['drop/x.mp4'], videoAnalyses: [] })).json().id,
+      );
       assert.deepEqual([record.total, record.imported, record.source], [1, 1, 'keys']);
+      const [chosen] = await app.ctx.db.query<{ video_analyses: string[] | null }>(
+        'SELECT video_analyses FROM assets WHERE id = $1',
+        [record.items[0]?.assetId],
+      );
+      assert.deepEqual(chosen?.video_analyses, [], 'the choice is kept with the asset');
       assert.equal(
         (await app.app.inject({ url: `/api/imports/${randomUUIDLike()}`, headers: auth(admin) })).statusCode,
         404,
@@ -138,3 +151,33 @@ for (const { db, storage } of cases) {
 }
 
 const randomUUIDLike = () => '00000000-0000-4000-8000-000000000001';
+
+for (const db of DATABASES) {
+  describe(`an import cut off by a crash (${db.name})`, () => {
+    it('is failed with its reason once it has not moved for a while; one that moves stays running', async (t) => {
+      const app = await appFor(t, db.open);
+      const token = await app.token();
+      const [admin] = await app.ctx.db.query<{ id: string }>("SELECT id FROM users WHERE username = 'admin'");
+      const repo = new ImportsRepository(app.ctx.db);
+      // Given an import whose adapter died after one object, and one still moving
+      const cut = await repo.create(admin?.id ?? '', 'old/');
+      await repo.addItem(cut, 0, 'old/a.mov', null, 'not a video');
+      await app.ctx.db.query(
+        `UPDATE imports SET progress_at = progress_at - interval '${IMPORT_STALLED_MS / 1000 + 60} seconds' WHERE id = $1`,
+        [cut],
+      );
+      const moving = await repo.create(admin?.id ?? '', 'new/');
+      // When the sweep runs
+      assert.deepEqual(await app.ctx.imports.sweepStalled(), [cut]);
+      // Then the first is failed, saying why and what to do, and the second runs on
+      const record = async (id: string) =>
+        (await app.app.inject({ url: `/api/imports/${id}`, headers: auth(token) })).json() as ImportRecord;
+      const failed = await record(cut);
+      assert.equal(failed.status, 'failed');
+      assert.match(failed.error ?? '', /import stopped: nothing moved since .*import again to take the rest/);
+      assert.equal(failed.total, 1);
+      assert.equal((await record(moving)).status, 'running');
+      assert.deepEqual(await app.ctx.imports.sweepStalled(), [], 'a failed import is not swept again');
+    });
+  });
+}

@@ -12,7 +12,16 @@ import { inTransaction } from '../src/services/changes.js';
 import { JobQueue, type QueueOwner } from '../src/services/queue.js';
 import { STEPS } from '../src/services/steps/index.js';
 import { until } from '@frameproof/tests/until';
-import { appFor, auth, DATABASES, runJob, technical, type TestApp, uploadAsset } from './helpers.js';
+import {
+  appFor,
+  auth,
+  DATABASES,
+  postAsset,
+  runJob,
+  technical,
+  type TestApp,
+  uploadAsset,
+} from './helpers.js';
 
 /** Records what the adapter announces, in order. */
 function record(app: TestApp) {
@@ -260,6 +269,39 @@ for (const { name, open } of DATABASES) {
         ((await assetOf(app, id)).analysis as Record<string, { engine?: string }>)['video-analysis']?.engine,
         'rekognition',
       );
+    });
+
+    it("runs the video analyses an upload chose (some of the deployment's), and refuses others", async (t) => {
+      const app = await appFor(t, open, { videoAnalyses: ['labels', 'segments'] });
+      const token = await app.token();
+      const clip = (videoAnalyses: string) =>
+        postAsset(
+          app,
+          token,
+          { title: `Clip ${videoAnalyses}`, videoAnalyses },
+          { name: 'clip.mov', type: 'video/quicktime', data: Buffer.from('bytes') },
+        );
+      const refused = await clip('labels,celebrities');
+      assert.equal(refused.statusCode, 400, refused.body);
+      assert.equal(refused.json().field, 'videoAnalyses');
+      assert.match(
+        refused.json().message,
+        /celebrities: not among this deployment's video analyses \(labels, segments\)/,
+      );
+      const listed = await app.app.inject({ url: '/api/assets', headers: auth(token) });
+      assert.equal((listed.json() as { items: unknown[] }).items.length, 0, 'nothing was made');
+
+      const ingestOf = async (videoAnalyses: string) => {
+        const res = await clip(videoAnalyses);
+        assert.equal(res.statusCode, 201, res.body);
+        await runJob(app, 'probe', { technical: technical({ frames: 900, audioTracks: 0 }) });
+        await runJob(app, 'video-proxy', {});
+      };
+      await ingestOf('labels');
+      const job = await runJob(app, 'video-analysis', { markers: [], metadata: { analyses: ['labels'] } });
+      assert.deepEqual(job.payload.analyses, ['labels']);
+      await ingestOf('none');
+      await assert.rejects(runJob(app, 'video-analysis', {}), /no video-analysis job/, 'none chosen');
     });
 
     it("runs video analyses again from the API, the ones named or the deployment's", async (t) => {

@@ -9,6 +9,29 @@ import { parseTimecode } from './timecode.js';
 export const VIDEO_ANALYSES = ['labels', 'celebrities', 'faces', 'text', 'moderation', 'segments'] as const;
 export type VideoAnalysis = (typeof VIDEO_ANALYSES)[number];
 
+/**
+ * The analyses an upload names in a text field ("labels,faces"; empty or "none": none), each
+ * one the deployment allows; throws a RangeError naming what is not.
+ */
+export function chooseVideoAnalyses(
+  requested: readonly string[] | string,
+  allowed: readonly VideoAnalysis[],
+): VideoAnalysis[] {
+  const items =
+    typeof requested === 'string'
+      ? requested
+          .split(',')
+          .map((a) => a.trim())
+          .filter((a) => a !== '' && a !== 'none')
+      : [...requested];
+  const refused = items.filter((a) => !(allowed as readonly string[]).includes(a));
+  if (refused.length)
+    throw new RangeError(
+      `${refused.join(', ')}: not among this deployment's video analyses (${allowed.length ? allowed.join(', ') : 'none'})`,
+    );
+  return [...new Set(items as VideoAnalysis[])];
+}
+
 /** The timeline row each analysis writes its markers to. */
 export const VIDEO_ANALYSIS_GROUPS: Record<VideoAnalysis, string> = {
   labels: 'AI labels',

@@ -291,7 +291,10 @@ describe('marker readers', () => {
       importError(() => readMarkersCsv(`${head}1,car,high\r\n`)),
       'row 2: confidence: "high" is not a number from 0 to 100',
     );
-    assert.match(importError(() => readMarkersCsv(`${head}1,car,101\r\n`)), /^row 2: confidence: /);
+    assert.match(
+      importError(() => readMarkersCsv(`${head}1,car,101\r\n`)),
+      /^row 2: confidence: /,
+    );
     assert.match(
       importError(() => readMarkersJson('[{"start":{"frame":1},"title":"x","confidence":-1}]')),
       /^row 1: confidence: /,

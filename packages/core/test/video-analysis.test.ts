@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { detectionMarkers, segmentMarkers, VIDEO_ANALYSIS_GROUPS } from '../src/index.js';
+import {
+  chooseVideoAnalyses,
+  detectionMarkers,
+  segmentMarkers,
+  VIDEO_ANALYSIS_GROUPS,
+} from '../src/index.js';
 
 const NTSC = { frameRate: { num: 30000, den: 1001 }, frameCount: 300 };
 const spans = { maxGapMs: 1500 };
@@ -122,5 +127,22 @@ describe('segmentMarkers', () => {
       ],
     );
     assert.ok(markers.every((m) => m.group === 'AI segments'));
+  });
+});
+
+describe('chooseVideoAnalyses', () => {
+  const allowed = ['labels', 'faces', 'segments'] as const;
+  it("takes some of the deployment's analyses, from a list or a comma-separated field", () => {
+    assert.deepEqual(chooseVideoAnalyses(['faces', 'labels'], allowed), ['faces', 'labels']);
+    assert.deepEqual(chooseVideoAnalyses(' labels, segments ,labels', allowed), ['labels', 'segments']);
+    assert.deepEqual(chooseVideoAnalyses('', allowed), []);
+    assert.deepEqual(chooseVideoAnalyses('none', allowed), []);
+  });
+  it('refuses the others, naming them and what the deployment allows', () => {
+    assert.throws(
+      () => chooseVideoAnalyses(['labels', 'celebrities'], allowed),
+      /^RangeError: celebrities: not among this deployment's video analyses \(labels, faces, segments\)$/,
+    );
+    assert.throws(() => chooseVideoAnalyses('cars', []), /cars: .*\(none\)/);
   });
 });

@@ -264,7 +264,10 @@ describe('proxies made by MediaConvert (mocked client, real outputs in the S3-pr
     const t = await probe('subtitles.mp4');
     assert.equal(t.audio.length, 0);
     const { fake, processors } = engine();
-    const { result } = await run(processors, 'video-proxy', 'subtitles.mp4', { technical: t, maxHeight: 1080 });
+    const { result } = await run(processors, 'video-proxy', 'subtitles.mp4', {
+      technical: t,
+      maxHeight: 1080,
+    });
     const input = fake.mock.commandCalls(CreateJobCommand)[0]?.args[0].input;
     assert.deepEqual(input?.Settings?.Inputs?.[0]?.AudioSelectors, undefined);
     assert.deepEqual(input?.Settings?.Inputs?.[0]?.VideoSelector, {});

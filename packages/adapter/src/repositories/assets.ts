@@ -157,13 +157,26 @@ export function toPrefixQuery(q: string): string | undefined {
 export class AssetsRepository {
   constructor(private readonly db: Queryable) {}
 
-  async create(a: { id: string; title: string; createdBy: string | null }): Promise<Asset> {
-    await this.db.query('INSERT INTO assets (id, title, created_by) VALUES ($1, $2, $3)', [
-      a.id,
-      a.title,
-      a.createdBy,
-    ]);
+  async create(a: {
+    id: string;
+    title: string;
+    createdBy: string | null;
+    videoAnalyses?: readonly string[];
+  }): Promise<Asset> {
+    await this.db.query(
+      'INSERT INTO assets (id, title, created_by, video_analyses) VALUES ($1, $2, $3, $4::text[])',
+      [a.id, a.title, a.createdBy, a.videoAnalyses ? [...a.videoAnalyses] : null],
+    );
     return (await this.byId(a.id)) as Asset;
+  }
+
+  /** The video analyses the asset asked for at upload or import; null: the deployment's. */
+  async videoAnalyses(id: string): Promise<string[] | null> {
+    const [row] = await this.db.query<{ video_analyses: string[] | null }>(
+      'SELECT video_analyses FROM assets WHERE id = $1',
+      [id],
+    );
+    return row?.video_analyses ?? null;
   }
 
   /** A live asset; `forUpdate` locks the row until the transaction ends. */

@@ -12,6 +12,8 @@ export interface DirectUploadRecord {
   key: string;
   fileName: string;
   title: string | null;
+  /** The video analyses the upload asked for; null: the deployment's. */
+  videoAnalyses: string[] | null;
   mimeType: string;
   size: number;
   partSize: number;
@@ -35,6 +37,7 @@ interface UploadRow {
   key: string;
   file_name: string;
   title: string | null;
+  video_analyses: string[] | null;
   mime_type: string;
   size: number;
   part_size: number;
@@ -44,7 +47,7 @@ interface UploadRow {
   expires_at: Date;
 }
 
-const COLUMNS = `id, user_id, asset_id, storage_upload_id, key, file_name, title, mime_type, size::float8 AS size,
+const COLUMNS = `id, user_id, asset_id, storage_upload_id, key, file_name, title, video_analyses, mime_type, size::float8 AS size,
   part_size::float8 AS part_size, part_count, assembled_at, created_at, expires_at`;
 
 const toRecord = (r: UploadRow): DirectUploadRecord => ({
@@ -55,6 +58,7 @@ const toRecord = (r: UploadRow): DirectUploadRecord => ({
   key: r.key,
   fileName: r.file_name,
   title: r.title,
+  videoAnalyses: r.video_analyses,
   mimeType: r.mime_type,
   size: Number(r.size),
   partSize: Number(r.part_size),
@@ -71,8 +75,8 @@ export class DirectUploadsRepository {
   async create(u: Omit<DirectUploadRecord, 'assembledAt' | 'createdAt'>): Promise<void> {
     await this.db.query(
       `INSERT INTO direct_uploads (id, user_id, asset_id, storage_upload_id, key, file_name, title, mime_type,
-         size, part_size, part_count, expires_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+         size, part_size, part_count, expires_at, video_analyses)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::text[])`,
       [
         u.id,
         u.userId,
@@ -86,6 +90,7 @@ export class DirectUploadsRepository {
         u.partSize,
         u.partCount,
         u.expiresAt,
+        u.videoAnalyses,
       ],
     );
   }

@@ -36,6 +36,31 @@ export class ImportsRepository {
       'INSERT INTO import_items (import_id, position, key, asset_id, error) VALUES ($1, $2, $3, $4, $5)',
       [importId, position, key, assetId, error],
     );
+    await this.touch(importId);
+  }
+
+  /** Records that an import moved (an item taken, a page of a prefix listed). */
+  async touch(id: string) {
+    await this.db.query(
+      `UPDATE imports SET progress_at = date_trunc('milliseconds', clock_timestamp()) WHERE id = $1`,
+      [id],
+    );
+  }
+
+  /**
+   * Fails the imports still running that have not moved since `before` (their adapter stopped
+   * without finishing them), except `except` (those this adapter runs); returns their ids.
+   */
+  async failStalled(before: Date, except: readonly string[], error: string): Promise<string[]> {
+    const rows = await this.db.query<{ id: string }>(
+      `UPDATE imports SET status = 'failed', error = $3,
+         total = coalesce(total, (SELECT count(*)::int FROM import_items WHERE import_id = imports.id)),
+         finished_at = date_trunc('milliseconds', clock_timestamp())
+       WHERE status = 'running' AND progress_at < $1 AND NOT (id = ANY($2::uuid[]))
+       RETURNING id`,
+      [before, except, error],
+    );
+    return rows.map((r) => r.id);
   }
 
   async finish(
@@ -53,7 +78,11 @@ export class ImportsRepository {
   }
 
   async setTotal(id: string, total: number, skipped: number) {
-    await this.db.query('UPDATE imports SET total = $2, skipped = $3 WHERE id = $1', [id, total, skipped]);
+    await this.db.query(
+      `UPDATE imports SET total = $2, skipped = $3, progress_at = date_trunc('milliseconds', clock_timestamp())
+       WHERE id = $1`,
+      [id, total, skipped],
+    );
   }
 
   async byId(id: string): Promise<ImportRecord | undefined> {

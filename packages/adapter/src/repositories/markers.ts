@@ -117,7 +117,14 @@ export class MarkersRepository {
           m.group,
           m.category ?? null,
         ];
-        row.push(m.severity ?? null, m.color ?? null, m.confidence ?? null, m.origin ?? null, m.authorId, i + k);
+        row.push(
+          m.severity ?? null,
+          m.color ?? null,
+          m.confidence ?? null,
+          m.origin ?? null,
+          m.authorId,
+          i + k,
+        );
         return `(${row.map((v) => `$${params.push(v)}`).join(', ')})`;
       });
       // Inserting in the input's order keeps RETURNING in that order, so ids match their markers.

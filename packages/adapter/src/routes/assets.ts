@@ -18,6 +18,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { AppContext } from '../context.js';
 import { errors } from './errors.js';
+import { chosenVideoAnalyses } from './video-analyses.js';
 import { badRequest, conflict, HttpError } from '@frameproof/core';
 import { principalOf } from '../plugins/auth.js';
 import { actorOf } from '../services/audit.js';
@@ -45,7 +46,7 @@ export const assetRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async
       schema: {
         tags: ['assets'],
         summary:
-          'Upload a file in one request (multipart: `file`, optional `title`); resumable uploads use /api/uploads',
+          'Upload a file in one request (multipart: optional `title` and `videoAnalyses` (comma-separated), then `file`); resumable uploads use /api/uploads',
         consumes: ['multipart/form-data'],
         response: { 201: Asset, ...errors },
       },
@@ -63,11 +64,20 @@ export const assetRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async
           : undefined;
       if (title !== undefined && title.length > 500)
         throw badRequest('title: must be at most 500 characters', 'title');
+      const analysesField = part.fields.videoAnalyses;
+      const videoAnalyses = chosenVideoAnalyses(
+        analysesField && 'value' in analysesField && typeof analysesField.value === 'string'
+          ? analysesField.value
+          : undefined,
+        ctx.config.videoAnalyses,
+        'videoAnalyses',
+      );
       const asset = await ctx.assets.ingest({
         fileName: part.filename || 'upload',
         mimeType: part.mimetype || 'application/octet-stream',
         title,
         userId: principalOf(req).userId,
+        videoAnalyses,
         body: part.file,
         // busboy stops at the limit and marks the stream truncated rather than failing it.
         afterStore: () => {

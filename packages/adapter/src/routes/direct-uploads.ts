@@ -16,6 +16,7 @@ import { Type } from 'typebox';
 import type { AppContext } from '../context.js';
 import { principalOf } from '../plugins/auth.js';
 import { errors } from './errors.js';
+import { chosenVideoAnalyses } from './video-analyses.js';
 
 const failures = { ...errors, 410: ErrorResponse, 422: ErrorResponse };
 const tags = ['uploads'];
@@ -51,7 +52,16 @@ export const directUploadRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> 
         response: { 201: DirectUpload, ...failures },
       },
     },
-    async (req, reply) => reply.code(201).send(await uploads.create(principalOf(req).userId, req.body)),
+    async (req, reply) => {
+      const videoAnalyses = chosenVideoAnalyses(
+        req.body.videoAnalyses,
+        ctx.config.videoAnalyses,
+        'videoAnalyses',
+      );
+      return reply
+        .code(201)
+        .send(await uploads.create(principalOf(req).userId, { ...req.body, videoAnalyses }));
+    },
   );
 
   app.get(

@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { AppContext } from '../context.js';
 import { principalOf } from '../plugins/auth.js';
 import { errors } from './errors.js';
+import { chosenVideoAnalyses } from './video-analyses.js';
 
 /** Imports of objects already in the storage, registered as assets without copying them. */
 export const importRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async (app, { ctx }) => {
@@ -18,7 +19,16 @@ export const importRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = asyn
         response: { 202: ImportRecord, ...errors },
       },
     },
-    async (req, reply) => reply.code(202).send(await ctx.imports.start(principalOf(req).userId, req.body)),
+    async (req, reply) => {
+      const videoAnalyses = chosenVideoAnalyses(
+        req.body.videoAnalyses,
+        ctx.config.videoAnalyses,
+        'videoAnalyses',
+      );
+      return reply
+        .code(202)
+        .send(await ctx.imports.start(principalOf(req).userId, { ...req.body, videoAnalyses }));
+    },
   );
 
   app.get(

@@ -1,6 +1,6 @@
 import { Server } from '@tus/server';
 import { randomUUID } from 'node:crypto';
-import { can } from '@frameproof/core';
+import { can, chooseVideoAnalyses, VIDEO_ANALYSES } from '@frameproof/core';
 import type { FastifyPluginAsync } from 'fastify';
 import type { AppContext } from '../context.js';
 import { parseBearer } from '../plugins/auth.js';
@@ -13,7 +13,7 @@ const UPLOAD_ID = /^uploads\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-
 
 /**
  * Resumable uploads with the tus protocol. The client sends `filename`, `filetype` and
- * optionally `title` as Upload-Metadata; when the last byte arrives the asset is created and
+ * optionally `title` and `videoAnalyses` (comma-separated) as Upload-Metadata; when the last byte arrives the asset is created and
  * ingest queued, and the answer carries its id in `Frameproof-Asset-Id`.
  */
 export const uploadRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app, { ctx }) => {
@@ -63,6 +63,13 @@ export const uploadRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app,
       const principal = await principalFor(req.headers.get('authorization'));
       const filename = upload.metadata?.filename;
       if (!filename) throw { status_code: 400, body: 'Upload-Metadata must include filename\n' };
+      // Checked now, not when the last byte arrives.
+      if (upload.metadata?.videoAnalyses !== undefined)
+        try {
+          chooseVideoAnalyses(upload.metadata.videoAnalyses ?? '', ctx.config.videoAnalyses);
+        } catch (err) {
+          throw { status_code: 400, body: `videoAnalyses: ${(err as Error).message}\n` };
+        }
       return { metadata: { ...upload.metadata, frameproofUserId: principal.userId } };
     },
     onResponseError: async (_req, err) => {
@@ -76,6 +83,11 @@ export const uploadRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app,
         mimeType: meta.filetype || 'application/octet-stream',
         title: meta.title ?? undefined,
         userId: meta.frameproofUserId ?? '',
+        // Checked against the deployment's when the upload was created.
+        videoAnalyses:
+          meta.videoAnalyses === undefined
+            ? undefined
+            : chooseVideoAnalyses(meta.videoAnalyses ?? '', VIDEO_ANALYSES),
         body: { uploadedKey: target.keyOf(upload.id) },
       });
       await target.forget(upload.id);

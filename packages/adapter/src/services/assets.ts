@@ -13,6 +13,7 @@ import {
   type TechnicalMetadata,
   timelineOf,
   type UpdateAssetBody,
+  type VideoAnalysis,
 } from '@frameproof/core';
 import type { Storage } from '@frameproof/storage';
 import type { Database } from '../db/database.js';
@@ -81,6 +82,8 @@ export class AssetService {
     mimeType: string;
     title?: string;
     userId: string;
+    /** The video analyses chosen for this asset (checked against the deployment's); unset: the deployment's. */
+    videoAnalyses?: readonly VideoAnalysis[];
     /**
      * Bytes to store now; or the key of bytes already stored (a finished tus upload), moved
      * under the asset; or bytes that stay where they are (`storedKey`: an upload assembled
@@ -130,6 +133,7 @@ export class AssetService {
       mimeType: string;
       title?: string;
       userId: string;
+      videoAnalyses?: readonly VideoAnalysis[];
       within?: (changes: Changes) => Promise<void>;
     },
     stored: { storedKey: string; size: number; external?: boolean },
@@ -140,6 +144,7 @@ export class AssetService {
         id,
         title: input.title?.trim() || titleFromFileName(input.fileName),
         createdBy: input.userId,
+        videoAnalyses: input.videoAnalyses,
       });
       await assets.putShape(
         id,
@@ -341,6 +346,12 @@ export class AssetService {
   async lock(changes: Changes, id: string): Promise<Asset | undefined> {
     return (await new AssetsRepository(changes.tx).record(id, { forUpdate: true, includeDeleted: true }))
       ?.asset;
+  }
+
+  /** The video analyses the asset asked for at upload or import; undefined: the deployment's. */
+  async videoAnalyses(changes: Changes, id: string): Promise<VideoAnalysis[] | undefined> {
+    const chosen = await new AssetsRepository(changes.tx).videoAnalyses(id);
+    return chosen ? (chosen as VideoAnalysis[]) : undefined;
   }
 
   /** Where the asset's original is stored. */

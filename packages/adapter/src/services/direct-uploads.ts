@@ -13,6 +13,7 @@ import {
   type SignedParts,
   storableMediaType,
   type UploadedPart,
+  type VideoAnalysis,
 } from '@frameproof/core';
 import type { DirectUploads, Storage } from '@frameproof/storage';
 import type { Database } from '../db/database.js';
@@ -90,6 +91,7 @@ export class DirectUploadService {
       key,
       fileName: body.fileName,
       title: body.title?.trim() || null,
+      videoAnalyses: body.videoAnalyses ?? null,
       mimeType,
       size: body.size,
       ...plan,
@@ -194,6 +196,7 @@ export class DirectUploadService {
       mimeType: upload.mimeType,
       title: upload.title ?? undefined,
       userId: upload.userId,
+      videoAnalyses: (upload.videoAnalyses as VideoAnalysis[] | null) ?? undefined,
       body: { storedKey: upload.key, size: upload.size },
       within: (changes) => new DirectUploadsRepository(changes.tx).delete(id),
     });

@@ -5,6 +5,7 @@ import {
   notFound,
   programmeTypeOfName,
   storableMediaType,
+  type VideoAnalysis,
 } from '@frameproof/core';
 import { checkKey, type Storage, StorageKeyError } from '@frameproof/storage';
 import type { Database } from '../db/database.js';
@@ -30,6 +31,9 @@ function checkSourceKey(key: string, field: string): string {
 
 const fileNameOf = (key: string) => key.slice(key.lastIndexOf('/') + 1);
 
+/** An import that has not moved for this long is taken for cut off (its adapter stopped). */
+export const IMPORT_STALLED_MS = 15 * 60_000;
+
 /**
  * Imports: objects already in the storage become assets without being copied. The asset's
  * original file names the object where it is and is marked external, so purging the asset
@@ -38,6 +42,8 @@ const fileNameOf = (key: string) => key.slice(key.lastIndexOf('/') + 1);
  */
 export class ImportService {
   private readonly running = new Set<Promise<void>>();
+  /** The imports this adapter runs: never taken for cut off. */
+  private readonly ids = new Set<string>();
   private stopping = false;
   constructor(
     private readonly db: Database,
@@ -75,14 +81,18 @@ export class ImportService {
       prefix = checkSourceKey(body.prefix, 'prefix');
     }
     const id = await this.repo.create(userId, prefix === undefined ? 'keys' : `${prefix}/`);
-    const run = this.run(id, userId, keys, prefix)
+    const run = this.run(id, userId, keys, prefix, body.videoAnalyses)
       .catch(async (err: unknown) => {
         this.onError(err);
         await this.repo.finish(id, 'failed', 0, 0, err instanceof Error ? err.message : String(err));
       })
       .catch(this.onError)
-      .finally(() => this.running.delete(run));
+      .finally(() => {
+        this.running.delete(run);
+        this.ids.delete(id);
+      });
     this.running.add(run);
+    this.ids.add(id);
     return (await this.repo.byId(id)) as ImportRecord;
   }
 
@@ -90,6 +100,20 @@ export class ImportService {
     const record = await this.repo.byId(id);
     if (!record) throw notFound('import');
     return record;
+  }
+
+  /**
+   * Fails the imports left running by an adapter that stopped without finishing them (a crash, a
+   * killed task): those that have not moved for IMPORT_STALLED_MS. What they imported stays;
+   * importing again skips it. Returns their ids.
+   */
+  sweepStalled(now: Date = new Date()): Promise<string[]> {
+    const since = new Date(now.getTime() - IMPORT_STALLED_MS);
+    return this.repo.failStalled(
+      since,
+      [...this.ids],
+      `the import stopped: nothing moved since ${since.toISOString()} (its adapter stopped); import again to take the rest (what is done is skipped)`,
+    );
   }
 
   /** Waits for the imports this instance runs. */
@@ -108,6 +132,7 @@ export class ImportService {
     userId: string,
     keys: { key: string; size: number }[] | undefined,
     prefix: string | undefined,
+    videoAnalyses: VideoAnalysis[] | undefined,
   ): Promise<void> {
     let position = 0;
     let skipped = 0;
@@ -124,6 +149,7 @@ export class ImportService {
           fileName: fileNameOf(key),
           mimeType,
           userId,
+          videoAnalyses,
           body: { storedKey: key, size, external: true },
         });
         await this.repo.addItem(id, position++, key, asset.id, null);
@@ -142,6 +168,7 @@ export class ImportService {
     } else if (prefix !== undefined) {
       const found: { key: string; size: number; type: string }[] = [];
       for await (const page of this.storage.list(prefix)) {
+        await this.repo.touch(id);
         for (const entry of page) {
           const type = programmeTypeOfName(entry.key);
           if (!type) skipped++;

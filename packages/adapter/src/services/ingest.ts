@@ -64,12 +64,15 @@ export class Ingest implements QueueOwner {
     await this.storeResult(changes, job.type, job.assetId, result);
     const technical = (await this.assets.lock(changes, job.assetId))?.technical ?? null;
     const source = await this.assets.original(changes, job.assetId);
+    // The analyses the asset chose at upload or import, else the deployment's.
+    const videoAnalyses =
+      (await this.assets.videoAnalyses(changes, job.assetId)) ?? this.options.videoAnalyses;
     if (source)
       await this.queueSteps(changes, job.type, {
         assetId: job.assetId,
         source,
         technical,
-        options: this.options,
+        options: { ...this.options, videoAnalyses },
         result,
       });
     await this.updateStatus(changes, job.assetId);

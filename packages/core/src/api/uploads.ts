@@ -1,5 +1,17 @@
 import { Type, type Static } from 'typebox';
+import { VIDEO_ANALYSES } from '../video-analysis.js';
 import { Nullable, Timestamp, Uuid } from './common.js';
+
+/**
+ * The video analyses to run on an upload or import (some of the deployment's VIDEO_ANALYSES;
+ * none: `[]`); without it, the deployment's.
+ */
+export const VideoAnalysesChoice = Type.Array(Type.Enum(VIDEO_ANALYSES), {
+  uniqueItems: true,
+  maxItems: VIDEO_ANALYSES.length,
+  description:
+    "Video analyses to run on this asset: some of the deployment's (VIDEO_ANALYSES), or [] for none; without it, the deployment's.",
+});
 
 /**
  * Uploads straight to the storage (S3 multipart with part URLs the adapter presigns), and imports
@@ -86,6 +98,7 @@ export const CreateDirectUploadBody = Type.Object(
     size: Type.Integer({ minimum: 1, description: 'The file size in bytes.' }),
     mimeType: Type.Optional(Type.String({ maxLength: 200 })),
     title: Type.Optional(Type.String({ maxLength: 500 })),
+    videoAnalyses: Type.Optional(VideoAnalysesChoice),
   },
   { additionalProperties: false },
 );
@@ -161,6 +174,7 @@ export const CreateImportBody = Type.Union(
           maxLength: 1000,
           description: 'Every object under this prefix of the storage becomes an asset.',
         }),
+        videoAnalyses: Type.Optional(VideoAnalysesChoice),
       },
       { additionalProperties: false },
     ),
@@ -171,6 +185,7 @@ export const CreateImportBody = Type.Union(
           maxItems: 1000,
           uniqueItems: true,
         }),
+        videoAnalyses: Type.Optional(VideoAnalysesChoice),
       },
       { additionalProperties: false },
     ),

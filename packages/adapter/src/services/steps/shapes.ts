@@ -31,7 +31,10 @@ export function oneForVideo<T extends JobType, S extends object>(
 
 /** The video proxy's file, as the video-proxy step writes it. */
 export function videoProxySource(assetId: string): Required<StorageRef> {
-  return { key: outputKey(assetKeys(assetId).outputs('video-proxy'), OUTPUT_FILES.videoProxy), mimeType: 'video/mp4' };
+  return {
+    key: outputKey(assetKeys(assetId).outputs('video-proxy'), OUTPUT_FILES.videoProxy),
+    mimeType: 'video/mp4',
+  };
 }
 
 /** Whether a step that reads the picture (thumbnails, Auto QC) reads the video proxy for this asset. */
@@ -39,7 +42,8 @@ const readsProxy = ({ technical, options }: StepInput): boolean =>
   options.thumbnailsQcSource === 'proxy' && (technical?.video.length ?? 0) > 0;
 
 /** When a step that reads the picture runs: after the video proxy when it reads it, else after the probe. */
-export const afterPictureSource = (input: StepInput): JobType => (readsProxy(input) ? 'video-proxy' : 'probe');
+export const afterPictureSource = (input: StepInput): JobType =>
+  readsProxy(input) ? 'video-proxy' : 'probe';
 
 /**
  * What a step that reads the picture reads: the original, or (THUMBNAILS_QC_SOURCE=proxy) the
