@@ -13,8 +13,9 @@ const UPLOAD_ID = /^uploads\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-
 
 /**
  * Resumable uploads with the tus protocol. The client sends `filename`, `filetype` and
- * optionally `title` and `videoAnalyses` (comma-separated) as Upload-Metadata; when the last byte arrives the asset is created and
- * ingest queued, and the answer carries its id in `Frameproof-Asset-Id`.
+ * optionally `title` and `videoAnalyses` (comma-separated) as Upload-Metadata; when the last
+ * byte arrives the asset is created and ingest queued, and the answer carries its id in
+ * `Frameproof-Asset-Id`.
  */
 export const uploadRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app, { ctx }) => {
   const principalFor = async (authorization: string | null) => {

@@ -12,7 +12,8 @@ import type { StepInput, StepServices } from './types.js';
 
 /**
  * The one job of a step that works on the picture: none for an asset without video. It reads
- * `source` (the original, or what `pictureSource` chose), writes under the step's own outputs, and carries the step's `settings`.
+ * `source` (the original, or what `pictureSource` chose), writes under the step's own outputs,
+ * and carries the step's `settings`.
  */
 export function oneForVideo<T extends JobType, S extends object>(
   { assetId, source, technical }: StepInput,
