@@ -20,3 +20,4 @@ export * from './request-log.js';
 export * from './media-types.js';
 export * from './formats/index.js';
 export * from './video-analysis.js';
+export * from './loudness-meter.js';

@@ -1,0 +1,193 @@
+/**
+ * The streaming loudness meter on generated signals: EBU Tech 3341's true-peak cases (15–23), the
+ * K-weighting against BS.1770's published 48 kHz table, the true-peak skip never changing a
+ * figure, gating and silence. Its agreement with ffmpeg's own figures is tested in analyze.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { kWeighting, LoudnessMeter, TRUE_PEAK_GAIN_BOUND } from '../src/loudness-meter.js';
+
+const SILENCE = { thresholdDb: -60, minSeconds: 2 };
+
+/** Interleaved stereo: the same function of the frame index on both channels. */
+function stereo(frames: number, f: (n: number) => number): Float32Array {
+  const out = new Float32Array(frames * 2);
+  for (let n = 0; n < frames; n++) out[2 * n] = out[2 * n + 1] = f(n);
+  return out;
+}
+
+function measure(samples: Float32Array, rate = 48_000, skipTruePeak = true, chunk = 10_000) {
+  const meter = new LoudnessMeter({ sampleRate: rate, channels: 2, silence: SILENCE, skipTruePeak });
+  // Fed in uneven pieces, as a decoder hands them over.
+  for (let i = 0; i < samples.length; i += chunk * 2) meter.pushFloat(samples.subarray(i, i + chunk * 2));
+  return { meter, result: meter.result() };
+}
+
+test('K-weighting at 48 kHz is BS.1770-4 Table 1 and 2', () => {
+  const { shelf, highPass } = kWeighting(48_000);
+  const table = [1.53512485958697, -2.69169618940638, 1.19839281085285, -1.69065929318241, 0.73248077421585];
+  shelf.forEach((v, i) => assert.ok(Math.abs(v - (table[i] as number)) < 1e-9, `shelf ${i}: ${v}`));
+  const hp = [1, -2, 1, -1.99004745483398, 0.99007225036621];
+  highPass.forEach((v, i) => assert.ok(Math.abs(v - (hp[i] as number)) < 1e-9, `high pass ${i}: ${v}`));
+});
+
+// EBU Tech 3341 (2016), cases 15–23: maximum true peak, +0.2/-0.4 dB. 48 kHz stereo sines
+// (frequency as a fraction of the rate, amplitude, phase), and for 20–23 a 0 dBTP crest placed at
+// 0, 1, 2 and 3 quarters of a sample after a sample instant. Each fades in over 20 ms: a sine
+// switched on at full level is a step, whose ringing in any interpolator is a real overshoot.
+const RATE = 48_000;
+const fadeIn = (i: number) => (i < RATE / 50 ? (1 - Math.cos((Math.PI * i) / (RATE / 50))) / 2 : 1);
+const TRUE_PEAK_CASES: [number, number, number, number, number][] = [
+  // case, fs / f, amplitude, phase (degrees), expected dBTP
+  [15, 4, 0.5, 0, -6.0],
+  [16, 4, 0.5, 45, -6.0],
+  [17, 6, 0.5, 60, -6.0],
+  [18, 8, 0.5, 67.5, -6.0],
+  [19, 4, 1.41, 45, 3.0],
+];
+for (const [n, div, amplitude, phase, expected] of TRUE_PEAK_CASES) {
+  test(`EBU Tech 3341 case ${n}: true peak ${expected.toFixed(1)} dBTP (+0.2/-0.4)`, () => {
+    const w = (2 * Math.PI) / div;
+    const p = (phase * Math.PI) / 180;
+    const { result } = measure(stereo(RATE * 2, (i) => fadeIn(i) * amplitude * Math.sin(w * i + p)));
+    for (const tp of [result.loudness.truePeak, ...result.truePeakPerChannel]) {
+      assert.ok(tp !== null && tp <= expected + 0.2 && tp >= expected - 0.4, `true peak ${tp}`);
+    }
+  });
+}
+for (const offset of [0, 1, 2, 3]) {
+  test(`EBU Tech 3341 case ${20 + offset}: inter-sample peak at ${offset}/4 sample, 0.0 dBTP (+0.2/-0.4)`, () => {
+    // An 8 kHz (fs/6) cosine of full scale whose crests fall offset/4 of a sample after a sample.
+    const w = (2 * Math.PI) / 6;
+    const crest = 1200 + offset / 4;
+    const { result } = measure(stereo(RATE, (i) => fadeIn(i) * Math.cos(w * (i - crest))));
+    const tp = result.loudness.truePeak;
+    assert.ok(tp !== null && tp <= 0.2 && tp >= -0.4, `true peak ${tp}`);
+    // The samples themselves are lower where the crest is between them.
+    if (offset === 2) assert.ok((result.loudness.samplePeak as number) <= -1.2);
+  });
+}
+
+test('skipping stretches that cannot raise the true peak never changes it', () => {
+  // A programme whose level wanders: a burst, quiet stretches, a louder tone, noise.
+  let seed = 7;
+  const noise = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff) * 2 - 1;
+  const frames = RATE * 20;
+  const signal = new Float32Array(frames * 2);
+  for (let i = 0; i < frames; i++) {
+    const t = i / RATE;
+    const gain =
+      t < 1 ? 0.9 : t < 8 ? 0.05 + 0.04 * Math.sin(t) : t < 9 ? 0.97 : 0.3 * Math.abs(Math.sin(t / 3));
+    signal[2 * i] = gain * (0.6 * Math.sin(2 * Math.PI * 997 * t) + 0.4 * noise());
+    signal[2 * i + 1] = gain * noise();
+  }
+  const skipped = measure(signal, RATE, true, 4410);
+  const full = measure(signal, RATE, false, 4410);
+  assert.ok(skipped.meter.oversampledFrames < full.meter.oversampledFrames / 2, 'most stretches skipped');
+  assert.equal(full.meter.oversampledFrames, frames * 2);
+  // Exactly equal, not merely close: per channel, unrounded.
+  const internal = (m: LoudnessMeter) => (m as unknown as { truePeak: Float64Array }).truePeak;
+  assert.deepEqual([...internal(skipped.meter)], [...internal(full.meter)]);
+  assert.deepEqual(skipped.result, full.result);
+});
+
+test('the skip bound is the largest sum of |taps| of a phase', () => {
+  assert.ok(TRUE_PEAK_GAIN_BOUND > 1 && TRUE_PEAK_GAIN_BOUND < 2.1, String(TRUE_PEAK_GAIN_BOUND));
+});
+
+test('a 1 kHz stereo sine at -23 dBFS reads -23.0 LUFS, LRA 0, and its series settle', () => {
+  const a = 10 ** (-23 / 20);
+  const { result } = measure(stereo(RATE * 10, (i) => a * Math.sin((2 * Math.PI * 1000 * i) / RATE)));
+  assert.equal(result.loudness.integrated, -23);
+  assert.equal(result.loudness.range, 0);
+  assert.equal(result.momentary.length, 100);
+  // The first three momentary windows (and 29 short-term ones) are not full yet.
+  assert.deepEqual(result.momentary.slice(0, 4), [null, null, null, -23]);
+  assert.equal(result.shortTerm[28], null);
+  assert.equal(result.shortTerm[29], -23);
+  assert.equal(result.durationSeconds, 10);
+  assert.equal(result.levels.channels[0]?.peak, -23);
+  assert.ok(Math.abs((result.levels.channels[0]?.rms as number) - (-23 - 3.01)) < 0.01);
+});
+
+test('44.1 kHz gets its own K-weighting: the same sine reads the same loudness', () => {
+  const a = 10 ** (-23 / 20);
+  const rate = 44_100;
+  const { result } = measure(
+    stereo(rate * 10, (i) => a * Math.sin((2 * Math.PI * 1000 * i) / rate)),
+    rate,
+  );
+  assert.equal(result.loudness.integrated, -23);
+  assert.equal(result.durationSeconds, 10);
+});
+
+test('gating: silence and -75 LUFS passages do not count towards the integrated loudness', () => {
+  const loud = 10 ** (-20 / 20);
+  const quiet = 10 ** (-75 / 20);
+  const { result } = measure(
+    stereo(RATE * 30, (i) => {
+      const t = i / RATE;
+      const g = t < 10 ? loud : t < 20 ? 0 : quiet;
+      return g * Math.sin(2 * Math.PI * 1000 * t);
+    }),
+  );
+  // Ungated, the quiet two thirds would pull it to about -24.8; only the 400 ms blocks that
+  // straddle the end of the tone (partly loud) count beside the tone's.
+  assert.ok(Math.abs((result.loudness.integrated as number) + 20) <= 0.15, `${result.loudness.integrated}`);
+  assert.ok(Math.abs((result.loudness.integratedThreshold as number) + 30) <= 0.15);
+});
+
+test('silence spans: every channel under -60 dBFS for at least 2 s, the open one closed at the end', () => {
+  const a = 0.5;
+  const { result } = measure(
+    stereo(RATE * 12, (i) => {
+      const t = i / RATE;
+      // 1 s of silence (too short), then 3 s, then tone, then 2.5 s to the end.
+      const silent = (t >= 2 && t < 3) || (t >= 5 && t < 8) || t >= 9.5;
+      return silent ? 0.0001 : a * Math.sin(2 * Math.PI * 440 * t);
+    }),
+  );
+  assert.equal(result.silence.length, 2);
+  const [first, last] = result.silence as [(typeof result.silence)[0], (typeof result.silence)[0]];
+  assert.ok(Math.abs(first.start - 5) < 1e-3 && Math.abs(first.end - 8) < 1e-3, JSON.stringify(first));
+  assert.ok(Math.abs(last.start - 9.5) < 1e-3 && last.end === 12, JSON.stringify(last));
+});
+
+test('one loud channel keeps a frame out of silence', () => {
+  const frames = RATE * 3;
+  const s = new Float32Array(frames * 2);
+  for (let i = 0; i < frames; i++) s[2 * i + 1] = 0.5 * Math.sin((2 * Math.PI * 440 * i) / RATE);
+  assert.deepEqual(measure(s).result.silence, []);
+});
+
+test('digital silence: no loudness, null peaks, one silence span', () => {
+  const { result } = measure(new Float32Array(RATE * 3 * 2));
+  assert.equal(result.loudness.integrated, null);
+  assert.equal(result.loudness.truePeak, null);
+  assert.deepEqual(result.truePeakPerChannel, [null, null]);
+  assert.equal(result.levels.channels[0]?.peak, null);
+  assert.equal(result.momentary[5], null);
+  assert.deepEqual(result.silence, [{ start: 0, end: 3, duration: 3 }]);
+});
+
+test('16-bit input reads as its float equivalent', () => {
+  const frames = RATE * 5;
+  const s16 = new Int16Array(frames * 2);
+  const f32 = new Float32Array(frames * 2);
+  for (let i = 0; i < s16.length; i++) {
+    s16[i] = Math.round(8000 * Math.sin((2 * Math.PI * 1000 * Math.floor(i / 2)) / RATE));
+    f32[i] = (s16[i] as number) / 32768;
+  }
+  const meter = new LoudnessMeter({ sampleRate: RATE, channels: 2, silence: SILENCE });
+  meter.pushInt16(s16);
+  assert.deepEqual(meter.result(), measure(f32).result);
+});
+
+test('bad formats are refused', () => {
+  assert.throws(() => new LoudnessMeter({ sampleRate: 0, channels: 2, silence: SILENCE }), RangeError);
+  assert.throws(
+    () => new LoudnessMeter({ sampleRate: RATE, channels: 2, silence: { thresholdDb: NaN, minSeconds: 2 } }),
+  );
+  const meter = new LoudnessMeter({ sampleRate: RATE, channels: 2, silence: SILENCE });
+  assert.throws(() => meter.pushFloat(new Float32Array(3)), RangeError);
+});
