@@ -1,56 +1,21 @@
 /**
- * Reads what ffmpeg's `ebur128` (EBU R128 / ITU-R BS.1770), `astats` and `silencedetect` filters
- * print, one line at a time, so a programme of any length is parsed as it is decoded. Pure.
- *
- * The loudness numbers are ffmpeg's own, so they match `ffmpeg -af ebur128` exactly (to the 0.1 LU
- * it prints).
+ * The analysis result's types (made by core's `LoudnessMeter`), the pass/fail check against a
+ * target, and a reader of what ffmpeg's `ebur128` (EBU R128 / ITU-R BS.1770), `astats` and
+ * `silencedetect` filters print, one line at a time. The service no longer runs those filters;
+ * the reader gives ffmpeg's own figures, against which the meter is tested. Pure.
  */
-import { judgeLoudness, type LoudnessTarget } from '@frameproof/core';
+import {
+  judgeLoudness,
+  type ChannelLevels,
+  type LoudnessAnalysis,
+  type LoudnessSummary,
+  type LoudnessTarget,
+  type SilenceSpan,
+} from '@frameproof/core';
 
-export interface ChannelLevels {
-  /** From 1. */
-  channel: number;
-  /** dBFS; null for digital silence. */
-  peak: number | null;
-  rms: number | null;
-}
-
-export interface SilenceSpan {
-  start: number;
-  end: number;
-  duration: number;
-}
-
-export interface LoudnessSummary {
-  /** LUFS. */
-  integrated: number | null;
-  integratedThreshold: number | null;
-  /** LU. */
-  range: number | null;
-  rangeThreshold: number | null;
-  rangeLow: number | null;
-  rangeHigh: number | null;
-  /** dBFS, the highest of all channels. */
-  samplePeak: number | null;
-  /** dBTP, the highest of all channels. */
-  truePeak: number | null;
-}
-
-export interface AnalysisResult {
-  loudness: LoudnessSummary;
-  /**
-   * One value per 100 ms (LUFS), as ffmpeg reports them; the first is for t = 0.1 s. Null where
-   * ffmpeg has no number (it prints "nan" for a window of digital silence).
-   */
-  momentary: (number | null)[];
-  shortTerm: (number | null)[];
-  /** Per-channel true peaks (dBTP), from the last frame line. */
-  truePeakPerChannel: (number | null)[];
-  levels: { channels: ChannelLevels[]; overall: { peak: number | null; rms: number | null } };
-  silence: SilenceSpan[];
-  /** Seconds of audio analysed (the last frame time). */
-  durationSeconds: number;
-}
+export type { ChannelLevels, LoudnessSummary, SilenceSpan } from '@frameproof/core';
+/** What one pass over a track measures (core's `LoudnessMeter` makes it). */
+export type AnalysisResult = LoudnessAnalysis;
 
 /** ffmpeg prints "-inf" for the level of digital silence; JSON has no infinities, so: null. */
 export function parseLevel(text: string): number | null {

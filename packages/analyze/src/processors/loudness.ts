@@ -1,24 +1,26 @@
 /**
- * Loudness (EBU R128 / ITU-R BS.1770), per-channel levels and silence, from ffmpeg's `ebur128`,
- * `astats` and `silencedetect` filters, read from its log as it runs. With the default silence
- * settings they come from the track's one decode (`WaveformService.programmePass`), which also
- * makes the peak file; other silence settings measure in a pass of their own. Results are cached as
- * JSON per asset track and silence settings.
+ * Loudness (EBU R128 / ITU-R BS.1770), per-channel levels and silence, measured by core's
+ * `LoudnessMeter` on the decoded PCM. With the default silence settings they come from the track's
+ * one decode (`WaveformService.programmePass`), which also makes the peak file; other silence
+ * settings measure in a decode of their own. Results are cached as JSON per asset track and
+ * silence settings.
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import type { CacheLogger, DiskCache } from '../cache.js';
 import { SingleFlight } from '../cache.js';
-import { runFfmpeg } from '../ffmpeg.js';
 import type { ResultStore } from '../result-store.js';
 import type { AudioSource } from '../resolver.js';
-import { AnalysisLogParser, type AnalysisResult } from './analysis-log.js';
-import type { FfmpegStarter } from './decode.js';
-import { analysisEntryName, DEFAULT_SILENCE, measureOnlyArgs, type SilenceSettings } from './one-pass.js';
+import type { AnalysisResult } from './analysis-log.js';
+import { decodeRange, type FfmpegStarter } from './decode.js';
+import {
+  analysisEntryName,
+  DEFAULT_SILENCE,
+  meterFor,
+  onePassArgs,
+  type SilenceSettings,
+} from './one-pass.js';
 
 export { DEFAULT_SILENCE, type SilenceSettings } from './one-pass.js';
-
-/** The arguments of a measuring pass alone (no PCM output). */
-export const analysisArgs = measureOnlyArgs;
 
 export interface AnalysisServiceOptions {
   cache: DiskCache;
@@ -53,15 +55,18 @@ export class AnalysisService {
     }
     const pass = this.o.programmePass;
     if (pass && sameSilence(silence, DEFAULT_SILENCE)) return (await pass(source)).analysis;
+    const meter = meterFor(source, silence);
     return this.flights.run(name, async () => {
-      const parser = new AnalysisLogParser();
-      const run = (this.o.run ?? runFfmpeg)(this.o.ffmpegPath, measureOnlyArgs(source, silence), {
-        signal: this.o.signal,
-        onStderrLine: (line) => parser.line(line),
-      });
-      run.stdout.resume();
-      await run.done;
-      const result = parser.result();
+      const ctx = { ffmpegPath: this.o.ffmpegPath, signal: this.o.signal, run: this.o.run };
+      await decodeRange(
+        ctx,
+        source,
+        0,
+        undefined,
+        (samples) => meter.pushInt16(samples),
+        onePassArgs(source),
+      );
+      const result = meter.result();
       const json = JSON.stringify(result);
       await this.o.cache.put(name, (tmp) => writeFile(tmp, json), json.length);
       await this.o.results?.publish(source, name, { bytes: Buffer.from(json) });

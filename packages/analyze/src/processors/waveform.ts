@@ -10,11 +10,12 @@
  * - Other resolutions over long stretches are computed in one streaming pass and cached.
  */
 import { open, writeFile, type FileHandle } from 'node:fs/promises';
+import type { LoudnessMeter } from '@frameproof/core';
 import type { DiskCache, CacheLogger } from '../cache.js';
 import { entryName, SingleFlight } from '../cache.js';
 import type { AudioSource } from '../resolver.js';
 import type { WaveformData } from './audiowaveform.js';
-import { AnalysisLogParser, type AnalysisResult } from './analysis-log.js';
+import type { AnalysisResult } from './analysis-log.js';
 import {
   decodeRange,
   scanPeaks,
@@ -23,7 +24,7 @@ import {
   type PositionedBinSink,
   type ScanOptions,
 } from './decode.js';
-import { analysisEntryName, DEFAULT_SILENCE, onePassArgs } from './one-pass.js';
+import { analysisEntryName, DEFAULT_SILENCE, meterFor, onePassArgs } from './one-pass.js';
 import type { ResultStore } from '../result-store.js';
 import {
   type ChannelMode,
@@ -169,7 +170,7 @@ export class WaveformService {
   programmePass(source: AudioSource): Promise<ProgrammePass> {
     const name = entryName(source.cacheKey, 'levels.bin');
     return this.flights.run(`levels:${name}`, async () => {
-      let parser = new AnalysisLogParser();
+      let meter = meterFor(source, DEFAULT_SILENCE);
       const spec = storedSeries(source.channels);
       const stride = seriesCount(spec) * 4;
       // The finest level, plus the coarser ones at a quarter each (1 + 1/4 + 1/16 + ... < 4/3).
@@ -181,7 +182,7 @@ export class WaveformService {
         async (tmp) => {
           const fh = await open(tmp, 'w+');
           try {
-            header = await writeLevels(fh, source, (sink) => onePassScan(this.ctx, source, sink, parser));
+            header = await writeLevels(fh, source, (sink) => onePassScan(this.ctx, source, sink, meter));
           } catch (err) {
             failure = err;
             throw err;
@@ -195,11 +196,11 @@ export class WaveformService {
       if (failure && !isFsError(failure)) throw failure;
       if (!header) {
         // The cache could not take the peak file (full or unwritable): still one decode, without it.
-        parser = new AnalysisLogParser();
-        const frames = await onePassScan(this.ctx, source, () => undefined, parser);
+        meter = meterFor(source, DEFAULT_SILENCE);
+        const frames = await onePassScan(this.ctx, source, () => undefined, meter);
         remember(this.lengths, source.cacheKey, frames);
       }
-      const analysis = parser.result();
+      const analysis = meter.result();
       const json = JSON.stringify(analysis);
       const analysisName = analysisEntryName(source, DEFAULT_SILENCE);
       await this.o.cache.put(analysisName, (tmp) => writeFile(tmp, json), json.length);
@@ -582,15 +583,15 @@ async function writeLevels(
 }
 
 /**
- * Decodes the whole track once (one ffmpeg, one filter graph): the PCM becomes peaks at the peak
- * file's finest level, handed to `sink` in order, while `parser` reads the measurements from
- * ffmpeg's log. Resolves with the frames decoded.
+ * Decodes the whole track once (one ffmpeg): each block of PCM becomes peaks at the peak file's
+ * finest level, handed to `sink` in order, and goes through `meter`. Resolves with the frames
+ * decoded.
  */
 async function onePassScan(
   ctx: DecodeContext,
   source: AudioSource,
   sink: PositionedBinSink,
-  parser: AnalysisLogParser,
+  meter: LoudnessMeter,
 ): Promise<number> {
   let next = 0;
   let pending: Promise<void> = Promise.resolve();
@@ -606,10 +607,10 @@ async function onePassScan(
     undefined,
     async (samples) => {
       acc.push(samples);
+      meter.pushInt16(samples);
       await pending;
     },
-    onePassArgs(source, DEFAULT_SILENCE),
-    (line) => parser.line(line),
+    onePassArgs(source),
   );
   acc.end();
   await pending;
