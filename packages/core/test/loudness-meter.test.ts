@@ -91,6 +91,25 @@ test('skipping stretches that cannot raise the true peak never changes it', () =
   assert.deepEqual(skipped.result, full.result);
 });
 
+test('the SIMD interpolator and the JavaScript one agree', () => {
+  let seed = 3;
+  const noise = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff) * 2 - 1;
+  const signal = stereo(RATE * 3, (i) => 0.4 * Math.sin(i / 3.3) + 0.3 * noise());
+  const run = (simd: boolean) => {
+    const meter = new LoudnessMeter({
+      sampleRate: RATE,
+      channels: 2,
+      silence: SILENCE,
+      simd,
+      skipTruePeak: false,
+    });
+    meter.pushFloat(signal);
+    return [...(meter as unknown as { truePeak: Float64Array }).truePeak];
+  };
+  const [a, b] = [run(true), run(false)];
+  a.forEach((v, c) => assert.ok(Math.abs(v - (b[c] as number)) < 1e-6, `${v} vs ${b[c]}`));
+});
+
 test('the skip bound is the largest sum of |taps| of a phase', () => {
   assert.ok(TRUE_PEAK_GAIN_BOUND > 1 && TRUE_PEAK_GAIN_BOUND < 2.1, String(TRUE_PEAK_GAIN_BOUND));
 });
