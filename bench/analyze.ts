@@ -1,16 +1,17 @@
 /**
  * The analyze service's benchmark (`npm run bench -- analyze`), on generated programmes (48 kHz
- * stereo, cached under the OS temp folder):
- *  (a) the whole-programme waveform from a cold cache, as a ratio to `ffmpeg -i <input> -f null -`
- *      timed in the same run (interleaved, medians);
+ * stereo, cached under the OS temp folder), every figure in one run:
+ *  (a) the whole programme from a cold cache: the one pass (peak file and full loudness, true peak
+ *      included) and, apart, the waveform alone (the pass's decode and peak loop without the
+ *      meter), each as a ratio to `ffmpeg -i <input> -f null -` timed in the same run
+ *      (interleaved, medians), in wall time and in CPU time;
  *  (b) the peak memory of that computation, measured in a child process (its own maxRSS, and the
  *      high-water mark of the ffmpeg processes it runs);
- *  (c) 10-second windows at one sample per pixel through the HTTP route, cold then warm.
- * (a) and (b) run twice: on the machine's cores, and pinned to one core (`taskset -c 0` on the
- * service, whose ffmpeg inherits it, and on the baseline). The service's whole-programme work is
- * its one pass per track: the peak file and the full loudness (true peak included), levels and
- * silence from one ffmpeg. BENCH_MAX_HOURS (3) leaves out longer programmes; BENCH_HOURS (1)
- * sets the length of the short one, for a quick check.
+ *  (c) 10-second windows at one sample per pixel through the HTTP route: cold, then warm `.dat`
+ *      and JSON asked by 8 clients at once while the service analyses another whole programme.
+ * (a), (b) and (c) run twice: on the machine's cores, and pinned to one core (`taskset -c 0` on the
+ * service, whose ffmpeg inherits it, and on the baseline). BENCH_MAX_HOURS (3) leaves out longer
+ * programmes; BENCH_HOURS (1) sets the length of the short one, for a quick check.
  * The programmes are AAC in MP4, what the jobs service makes as audio proxies; a 1-hour PCM WAV is
  * measured too: there "decoding" is only copying, and the ratio shows the cost of moving PCM to
  * the service. BENCH_REPEATS (5) sets the repetitions.
@@ -102,8 +103,10 @@ const DIST = fileURLToPath(new URL('../packages/analyze/dist/src/', import.meta.
  */
 const CHILD = `
 import { readFile, rm } from 'node:fs/promises';
-const [dist, path, hours, dir, decoders, ffmpeg] = process.argv.slice(1);
+const [dist, path, hours, dir, decoders, ffmpeg, mode] = process.argv.slice(1);
 const { WaveformService } = await import(dist + 'processors/waveform.js');
+const { decodeRange } = await import(dist + 'processors/decode.js');
+const { PeakAccumulator, storedSeries } = await import(dist + 'processors/peaks.js');
 const { DiskCache } = await import(dist + 'cache.js');
 const log = { info() {}, warn(o, m) { console.error(m, o); } };
 const cache = new DiskCache({ dir, maxBytes: 2 ** 40, maxAgeMs: 864e5, log, sweepIntervalMs: 0 });
@@ -126,15 +129,23 @@ const watch = async () => {
 };
 const timer = setInterval(watch, 100);
 const t0 = performance.now();
-// The track's one pass (peak file, loudness with true peak, levels, silence), then what the
-// timeline asks first: an overview about 2000 pixels wide, at a multiple of 256.
-const pass = await waveforms.programmePass(source);
-if (pass.analysis.loudness.integrated === null) throw new Error('no loudness measured');
-const spp = Math.ceil((Number(hours) * 3600 * ${RATE}) / 2000 / 256) * 256;
-await waveforms.waveform(source, { samplesPerPixel: spp, start: 0, end: undefined, channels: 'merged' });
+let frames;
+if (mode === 'waveform') {
+  // Waveform alone: the one pass's decode and peak loop at the peak file's finest level, no meter.
+  const acc = new PeakAccumulator(storedSeries(2), 256, () => undefined);
+  frames = await decodeRange({ ffmpegPath: ffmpeg }, source, 0, undefined, (s) => acc.push(s));
+  acc.end();
+} else {
+  // The track's one pass (peak file, loudness with true peak, levels, silence), then what the
+  // timeline asks first: an overview about 2000 pixels wide, at a multiple of 256.
+  const pass = await waveforms.programmePass(source);
+  if (pass.analysis.loudness.integrated === null) throw new Error('no loudness measured');
+  const spp = Math.ceil((Number(hours) * 3600 * ${RATE}) / 2000 / 256) * 256;
+  await waveforms.waveform(source, { samplesPerPixel: spp, start: 0, end: undefined, channels: 'merged' });
+  frames = (await waveforms.length(source)).frames;
+}
 const seconds = (performance.now() - t0) / 1000;
 clearInterval(timer);
-const { frames } = await waveforms.length(source);
 const cpu = process.cpuUsage();
 await rm(dir, { recursive: true, force: true });
 console.log(JSON.stringify({
@@ -158,8 +169,15 @@ interface ChildResult {
 
 const decoders = () => Number(process.env.AP_ANALYZE_DECODERS ?? loadConfig().maxDecoders);
 
-/** The whole-programme waveform in a child process with a fresh cache. */
-async function waveformInChild(path: string, hours: number, pinned: boolean): Promise<ChildResult> {
+type Work = 'full' | 'waveform';
+
+/** The whole-programme work in a child process with a fresh cache. */
+async function waveformInChild(
+  path: string,
+  hours: number,
+  pinned: boolean,
+  work: Work,
+): Promise<ChildResult> {
   const dir = join(WORK, `cache-child-${Date.now()}`);
   const args = [
     '--input-type=module',
@@ -171,6 +189,7 @@ async function waveformInChild(path: string, hours: number, pinned: boolean): Pr
     dir,
     String(decoders()),
     FFMPEG,
+    work,
   ];
   const { stdout } = await execFileP(...pinnedCommand(pinned, process.execPath, args), {
     maxBuffer: 1 << 20,
@@ -195,30 +214,20 @@ const percentile = (xs: number[], p: number) => {
 };
 const r3 = (x: number) => Math.round(x * 1000) / 1000;
 
-export async function wholeProgramme(p: Programme, pinned = false) {
-  const decode: { seconds: number; cpuSeconds: number }[] = [];
-  const ours: ChildResult[] = [];
-  for (let i = 0; i < REPEATS; i++) {
-    decode.push(await nullDecode(p.path, pinned));
-    ours.push(await waveformInChild(p.path, p.hours, pinned));
-  }
+/** Ratios to the null decode of the same repeat: wall time, and CPU (service and its ffmpegs). */
+function summary(decode: { seconds: number; cpuSeconds: number }[], ours: ChildResult[]) {
   const ratios = ours.map((o, i) => o.seconds / (decode[i] as { seconds: number }).seconds);
-  // CPU spent (service and its ffmpegs) over the null decode's: what the wall ratio becomes when
-  // there are no spare cores (half a vCPU on Fargate, or a busy machine).
+  // CPU spent over the null decode's: what the wall ratio becomes when there are no spare cores
+  // (half a vCPU on Fargate, or a busy machine).
   const cpuRatios = ours.map(
     (o, i) => (o.nodeCpuSeconds + o.ffmpegCpuSeconds) / (decode[i] as { cpuSeconds: number }).cpuSeconds,
   );
   return {
-    input: p.name,
-    cores: pinned ? 'one (taskset -c 0)' : 'all',
-    frames: ours[0]?.frames,
-    ffmpegNullDecodeSeconds: decode.map((d) => r3(d.seconds)),
-    waveformSeconds: ours.map((o) => r3(o.seconds)),
+    seconds: ours.map((o) => r3(o.seconds)),
     ratio: r3(median(ratios)),
     ratios: ratios.map(r3),
     cpu: {
       ratio: r3(median(cpuRatios)),
-      nullDecodeSeconds: decode.map((d) => r3(d.cpuSeconds)),
       serviceSeconds: ours.map((o) => r3(o.nodeCpuSeconds)),
       ffmpegSeconds: ours.map((o) => r3(o.ffmpegCpuSeconds)),
     },
@@ -230,32 +239,63 @@ export async function wholeProgramme(p: Programme, pinned = false) {
   };
 }
 
+/**
+ * The whole programme, each repeat interleaved: the null decode, the full one pass (waveform and
+ * full loudness, true peak included) and the waveform alone.
+ */
+export async function wholeProgramme(p: Programme, pinned = false) {
+  const decode: { seconds: number; cpuSeconds: number }[] = [];
+  const full: ChildResult[] = [];
+  const waveform: ChildResult[] = [];
+  for (let i = 0; i < REPEATS; i++) {
+    decode.push(await nullDecode(p.path, pinned));
+    full.push(await waveformInChild(p.path, p.hours, pinned, 'full'));
+    waveform.push(await waveformInChild(p.path, p.hours, pinned, 'waveform'));
+  }
+  return {
+    input: p.name,
+    cores: pinned ? 'one (taskset -c 0)' : 'all',
+    frames: full[0]?.frames,
+    ffmpegNullDecodeSeconds: decode.map((d) => r3(d.seconds)),
+    nullDecodeCpuSeconds: decode.map((d) => r3(d.cpuSeconds)),
+    full: summary(decode, full),
+    waveformAlone: summary(decode, waveform),
+  };
+}
+
 /** The service in a child process (compiled, as in production); prints the address it listens on. */
 const SERVER = `
-const [dist, id, path, dir, decoders, ffmpeg] = process.argv.slice(1);
+const [dist, id, path, dir, decoders, ffmpeg, busyId, busyPath] = process.argv.slice(1);
 const { buildApp } = await import(dist + 'app.js');
 const { FileAssetResolver } = await import(dist + 'file-resolver.js');
 const app = await buildApp({
-  resolver: new FileAssetResolver({ [id]: path }, ffmpeg.replace(/ffmpeg$/, 'ffprobe')),
+  resolver: new FileAssetResolver({ [id]: path, [busyId]: busyPath }, ffmpeg.replace(/ffmpeg$/, 'ffprobe')),
   cacheDir: dir, cacheMaxBytes: 2 ** 40, cacheMaxAgeMs: 864e5, ffmpegPath: ffmpeg, maxDecoders: Number(decoders),
 });
 console.log(await app.listen({ port: 0, host: '127.0.0.1' }));
 process.on('SIGTERM', () => app.close().then(() => process.exit(0)));
 `;
 
+const CLIENTS = 8;
+/** Windows each client asks for, in its own order. */
+const PER_CLIENT = 25;
+
 /**
  * 100 random 10-second windows at one sample per pixel, asked over HTTP from this process of the
- * service running in another: first from a cold cache (each decodes its PCM chunks), then warm.
+ * service running in another: first from a cold cache (each decodes its PCM chunks), one at a
+ * time; then warm, `.dat` and JSON, by 8 clients at once while the same service analyses another
+ * whole programme (`busy`: its loudness, so its one pass).
  */
-export async function windows(p: Programme) {
+export async function windows(p: Programme, busy: Programme, pinned: boolean) {
   const dir = join(WORK, 'cache-windows');
   await rm(dir, { recursive: true, force: true });
   const id = '00000000-0000-4000-8000-00000000be4c';
-  const server = spawn(
-    process.execPath,
-    ['--input-type=module', '-e', SERVER, DIST, id, p.path, dir, String(decoders()), FFMPEG],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
+  const busyId = '00000000-0000-4000-8000-00000000b057';
+  const [command, args] = pinnedCommand(pinned, process.execPath, [
+    ...['--input-type=module', '-e', SERVER, DIST, id, p.path, dir, String(decoders()), FFMPEG],
+    ...[busyId, busy.path],
+  ]);
+  const server = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   const base = await new Promise<string>((resolve, reject) => {
     server.stdout.once('data', (d: Buffer) => resolve(String(d).trim()));
     server.once('exit', (code) => reject(new Error(`server exited ${code}`)));
@@ -275,23 +315,47 @@ export async function windows(p: Programme) {
     if (res.status !== 200) throw new Error(`window: ${res.status} ${Buffer.from(body).toString()}`);
     return performance.now() - t0;
   };
+  /** Every window asked by each of the clients at once, each client in its own order. */
+  const together = async (format: string) => {
+    const ms: number[] = [];
+    await Promise.all(
+      Array.from({ length: CLIENTS }, async (_, c) => {
+        for (let i = 0; i < PER_CLIENT; i++) {
+          ms.push(await time(starts[(i * 37 + c * 13) % starts.length] as number, format));
+        }
+      }),
+    );
+    return ms;
+  };
   const stats = (ms: number[]) => ({
     p50: r3(percentile(ms, 50)),
     p99: r3(percentile(ms, 99)),
     mean: r3(ms.reduce((a, b) => a + b, 0) / ms.length),
+    requests: ms.length,
   });
   try {
     const cold: number[] = [];
     for (const s of starts) cold.push(await time(s, 'dat'));
-    const warm: number[] = [];
-    for (const s of starts) warm.push(await time(s, 'dat'));
-    const warmJson: number[] = [];
-    for (const s of starts) warmJson.push(await time(s, 'json'));
+    let analysing = true;
+    const t0 = performance.now();
+    const analysis = fetch(`${base}/api/analyze/assets/${busyId}/audio/1/loudness`).then(async (res) => {
+      await res.arrayBuffer();
+      analysing = false;
+      if (res.status !== 200) throw new Error(`busy analysis: ${res.status}`);
+      return r3((performance.now() - t0) / 1000);
+    });
+    const warmDat = await together('dat');
+    const warmJson = await together('json');
+    const stillAnalysing = analysing;
+    const analysisSeconds = await analysis;
     return {
       input: p.name,
+      cores: pinned ? 'one (taskset -c 0)' : 'all',
       window: '10 s at 1 sample per pixel, merged, 16-bit: 480 000 pixels (1.9 MB .dat)',
+      clients: CLIENTS,
+      meanwhile: `whole-programme analysis of ${busy.name} (${analysisSeconds} s), running throughout: ${stillAnalysing}`,
       coldMs: stats(cold),
-      warmDatMs: stats(warm),
+      warmDatMs: stats(warmDat),
       warmJsonMs: stats(warmJson),
     };
   } finally {
@@ -321,13 +385,16 @@ export async function run(): Promise<Record<string, unknown>> {
     whole['3h-aac'] = await wholeProgramme(aac3, false);
     whole['3h-aac-one-core'] = await wholeProgramme(aac3, true);
   }
-  const win = await windows(aac1);
+  const busy = MAX_HOURS >= 3 ? await programme(3, 'm4a') : wav1;
+  const win = await windows(aac1, busy, false);
+  const winOneCore = await windows(aac1, busy, true);
   return {
     loadAverage: { start: load0, end: r3(loadavg()[0] as number) },
     decoders: decoders(),
     repeats: REPEATS,
-    targets: { ratioOneCore: 2.0, peakMemoryMb: 150, windowP99Ms: 50 },
+    targets: { fullRatioOneCore: 2.0, waveformRatioOneCore: 1.1, peakMemoryMb: 150, windowP99Ms: 50 },
     wholeProgramme: whole,
     windows: win,
+    windowsOneCore: winOneCore,
   };
 }
