@@ -7,7 +7,7 @@ import { HttpError } from './errors.js';
 import { AnalysisService } from './processors/loudness.js';
 import { WaveformService } from './processors/waveform.js';
 import type { FfmpegStarter } from './processors/decode.js';
-import type { AssetResolver } from './resolver.js';
+import type { AssetResolver, SourcePreference } from './resolver.js';
 import { ResultStore } from './result-store.js';
 import { healthRoutes } from './routes/health.js';
 import { loudnessRoutes } from './routes/loudness.js';
@@ -20,6 +20,8 @@ export interface AppOptions {
   cacheMaxAgeMs: number;
   ffmpegPath: string;
   maxDecoders: number;
+  /** What loudness and levels measure when a request does not say (default: the original). */
+  measureSource?: SourcePreference;
   logger?: FastifyServerOptions['logger'];
   /**
    * Where results are kept next to the assets (the storage the other services use); without it,
@@ -116,6 +118,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   await app.register(healthRoutes, { services });
   await app.register(waveformRoutes, { services });
-  await app.register(loudnessRoutes, { services });
+  await app.register(loudnessRoutes, { services, measureSource: options.measureSource ?? 'original' });
   return app;
 }

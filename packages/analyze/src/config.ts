@@ -3,7 +3,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, envLogLevel, envNumber, type Env, type LogLevel } from '@frameproof/core';
 import { ffprobeFor } from './file-resolver.js';
-import { AUTH_TTL_MS } from './resolver.js';
+import { AUTH_TTL_MS, type SourcePreference } from './resolver.js';
 
 export { ConfigError };
 
@@ -29,6 +29,11 @@ export interface AnalyzeConfig {
    * revoked token may still read what it read just before.
    */
   authTtlMs: number;
+  /**
+   * What loudness and levels measure when a request does not say (AP_ANALYZE_MEASURE_SOURCE):
+   * the original's own audio (default), or the track's lossy audio proxy.
+   */
+  measureSource: SourcePreference;
   logLevel: LogLevel;
 }
 
@@ -69,6 +74,17 @@ export function loadConfig(env: Env = process.env): AnalyzeConfig {
     maxDecoders: envNumber(env, 'AP_ANALYZE_DECODERS', Math.min(4, usableCpus()), { min: 1, max: 64 }),
     authTtlMs:
       envNumber(env, 'AP_ANALYZE_AUTH_TTL_SECONDS', AUTH_TTL_MS / 1000, { min: 0, max: 3600 }) * 1000,
+    measureSource: measureSource(env.AP_ANALYZE_MEASURE_SOURCE),
     logLevel: envLogLevel(env),
   };
+}
+
+/**
+ * Loudness and peaks are measured on the original unless told otherwise: a lossy proxy's peaks
+ * are not the master's (a sine at -23.0 dBTP in PCM reads -22.1 dBTP from its AAC proxy).
+ */
+function measureSource(value: string | undefined): SourcePreference {
+  if (!value) return 'original';
+  if (value === 'original' || value === 'proxy') return value;
+  throw new ConfigError(`AP_ANALYZE_MEASURE_SOURCE must be "original" or "proxy", got "${value}"`);
 }

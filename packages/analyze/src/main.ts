@@ -29,6 +29,7 @@ async function main(): Promise<void> {
     cacheMaxAgeMs: config.cacheMaxAgeMs,
     ffmpegPath: ffmpeg.ffmpeg,
     maxDecoders: config.maxDecoders,
+    measureSource: config.measureSource,
     logger: {
       ...loggerOptions(level),
       base: { service: 'analyze' },
@@ -52,7 +53,12 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => stop('SIGINT'));
   await app.listen({ port: config.port, host: config.host });
   app.log.info(
-    { adapter: config.adapterUrl, cache: config.cacheDir, storage: config.storageUrl ?? null },
+    {
+      adapter: config.adapterUrl,
+      cache: config.cacheDir,
+      storage: config.storageUrl ?? null,
+      measureSource: config.measureSource,
+    },
     'analyze: listening',
   );
 }

@@ -25,10 +25,14 @@ import type {
   Job,
   LeaseBody,
   LeasedJob,
+  LevelsQuery,
+  LevelsResponse,
   ListAssetsQuery,
   ListAuditQuery,
   ListJobsQuery,
   ListMarkersQuery,
+  LoudnessQuery,
+  LoudnessResponse,
   Marker,
   QcBody,
   Shape,
@@ -195,6 +199,19 @@ export class FrameproofClient {
   listJobs = (query: ListJobsQuery = {}) => this.request<{ items: Job[] }>('GET', '/api/jobs', { query });
   retryJob = (id: string) => this.request<Job>('POST', `/api/jobs/${id}/retry`);
   cancelJob = (id: string) => this.request<Job>('POST', `/api/jobs/${id}/cancel`);
+
+  // The analyze service (`/api/analyze`: the same origin behind the gateway or load balancer, or
+  // a client whose baseUrl is analyze itself). One measurement per audio track serves both.
+  getLoudness = (assetId: string, track: number, query: LoudnessQuery = {}, signal?: AbortSignal) =>
+    this.request<LoudnessResponse>('GET', `/api/analyze/assets/${assetId}/audio/${track}/loudness`, {
+      query,
+      signal,
+    });
+  getLevels = (assetId: string, track: number, query: LevelsQuery = {}, signal?: AbortSignal) =>
+    this.request<LevelsResponse>('GET', `/api/analyze/assets/${assetId}/audio/${track}/levels`, {
+      query,
+      signal,
+    });
 
   // The worker protocol (service account only).
   lease = (body: LeaseBody) => this.request<{ jobs: LeasedJob[] }>('POST', '/api/runner/lease', { body });

@@ -11,6 +11,7 @@ export * from './api/events.js';
 export * from './api/formats.js';
 export * from './api/uploads.js';
 export * from './api/audit.js';
+export * from './api/analyze.js';
 export * from './timeline.js';
 export * from './asset-keys.js';
 export * from './http-errors.js';

@@ -6,6 +6,7 @@ import {
   type VideoStream,
   audioProxyArgs,
   audioSyncFilters,
+  audioOffsetSeconds,
   autoQcArgs,
   classifyFfmpegFailure,
   ffmpegCapabilities,
@@ -437,11 +438,10 @@ describe('thumbnails', () => {
 });
 
 describe('autoQcArgs', () => {
-  it('runs every detector in one pass, on a small picture, with scdet where it exists', () => {
+  it('runs every video detector in one pass, on a small picture, with scdet where it exists', () => {
     const args = autoQcArgs({
       input: '/m/in.mov',
       video: hd,
-      audio: stereo,
       capabilities: FFMPEG_5,
       progress: true,
     });
@@ -451,14 +451,14 @@ describe('autoQcArgs', () => {
     assert.equal(
       valueOf(args, '-filter_complex'),
       '[0:0]setpts=PTS-STARTPTS,scale=-2:360:flags=fast_bilinear,blackdetect=d=0.5:pic_th=0.98:pix_th=0.1,' +
-        'freezedetect=n=-60dB:d=2,scdet=threshold=10[v];' +
-        '[0:1]asetpts=PTS-STARTPTS,aresample=async=1:first_pts=0,silencedetect=n=-60dB:d=2,ebur128=peak=true:framelog=verbose[a]',
+        'freezedetect=n=-60dB:d=2,scdet=threshold=10[v]',
     );
-    assert.deepEqual(maps(args), ['[v]', '[a]']);
+    assert.deepEqual(maps(args), ['[v]'], 'no audio: analyze measures every track');
+    assert.ok(!args.join(' ').includes('ebur128'));
     assert.equal(valueOf(args, '-f'), 'null', 'measures only, writes nothing');
   });
 
-  it('finds shots with select where there is no scdet, and runs on video or audio alone', () => {
+  it('finds shots with select where there is no scdet', () => {
     const video = autoQcArgs({ input: '/m/in.ts', video: pal, capabilities: FFMPEG_4 });
     assert.equal(
       video[video.indexOf('-filter_complex') + 1],
@@ -467,9 +467,12 @@ describe('autoQcArgs', () => {
         "select='gt(scene,0.4)',metadata=mode=print:key=lavfi.scene_score[v]",
     );
     assert.deepEqual(video.slice(-5), ['-map', '[v]', '-f', 'null', '-']);
-    const audio = autoQcArgs({ input: '/m/in.wav', audio: stereo, capabilities: FFMPEG_4 });
-    assert.deepEqual(audio.slice(-5), ['-map', '[a]', '-f', 'null', '-']);
-    assert.throws(() => autoQcArgs({ input: '/x', capabilities: FFMPEG_4 }));
+  });
+
+  it("puts a track's first sample on the video's clock by the streams' start times", () => {
+    assert.equal(audioOffsetSeconds({ ...stereo, startTime: 0.5 }, { ...hd, startTime: 0.1 }), 0.4);
+    assert.equal(audioOffsetSeconds({ ...stereo, startTime: 0.5 }, undefined), 0);
+    assert.equal(audioOffsetSeconds({ ...stereo, startTime: undefined }, hd), 0);
   });
 });
 

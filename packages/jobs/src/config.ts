@@ -21,6 +21,12 @@ export { ConfigError };
 export interface JobsConfig extends AwsSettings {
   /** The adapter's base URL (AP_ADAPTER_HOST), e.g. http://av-adapter.av.local:8080. */
   adapterUrl: string;
+  /**
+   * The analyze service (ANALYZE_URL), which measures each audio track for Auto QC, e.g.
+   * http://av-analyze.av.local:8080. Default: the adapter's URL, which serves `/api/analyze`
+   * when it is a router in front of both (the gateway, a load balancer).
+   */
+  analyzeUrl: string;
   username: string;
   password: string;
   /** The adapter's bus port; null: no bus, poll only. */
@@ -59,6 +65,9 @@ function readMediaLimits(env: Env): MediaLimits {
 export function readJobsConfig(env: Env = process.env): JobsConfig {
   const host = env.AP_ADAPTER_HOST || 'http://localhost:8080';
   const adapterUrl = /^https?:\/\//.test(host) ? host : `http://${host}`;
+  const analyzeUrl = env.ANALYZE_URL || adapterUrl;
+  if (!/^https?:\/\/[^/]/.test(analyzeUrl))
+    throw new ConfigError(`ANALYZE_URL must be an http(s) URL, got "${analyzeUrl}"`);
   const username = env.AP_ADAPTER_USERNAME ?? '';
   const password = env.AP_ADAPTER_PASSWORD ?? '';
   if (!username || !password)
@@ -70,6 +79,7 @@ export function readJobsConfig(env: Env = process.env): JobsConfig {
   if (unknown?.length) throw new ConfigError(`JOBS_TYPES has unknown job types: ${unknown.join(', ')}`);
   return {
     adapterUrl,
+    analyzeUrl,
     username,
     password,
     busPort: env.BUS_PORT === 'off' ? null : envNumber(env, 'BUS_PORT', 5701, { min: 1, integer: true }),

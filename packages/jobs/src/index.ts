@@ -3,6 +3,7 @@ export * from './config.js';
 export * from './processors/index.js';
 export * from './runner.js';
 export * from './transcoder.js';
+export * from './audio-measurer.js';
 export * from './aws/calls.js';
 export * from './aws/mediaconvert.js';
 export * from './aws/mediaconvert-job.js';

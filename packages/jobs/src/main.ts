@@ -11,6 +11,7 @@ import { Runner } from './runner.js';
 import { LocalTranscoder } from './transcoder.js';
 import { MediaConvertTranscoder } from './aws/mediaconvert.js';
 import { RekognitionAnalyzer } from './aws/rekognition.js';
+import { AnalyzeMeasurer } from './audio-measurer.js';
 
 const config = readJobsConfig();
 const log = createLogger(config.logLevel).child({ service: 'jobs', workerId: config.workerId });
@@ -27,6 +28,8 @@ const runner = new Runner({
   processors: createProcessors(transcoder, {
     limits: config.limits,
     videoAnalyzer: config.rekognition ? new RekognitionAnalyzer({ settings: config.rekognition }) : undefined,
+    // Auto QC reads each audio track's one measurement from analyze, with this worker's token.
+    audioMeasurer: new AnalyzeMeasurer({ url: config.analyzeUrl, getToken: () => client.accessToken }),
   }),
   storage: openStorage(config.storageUrl),
   workerId: config.workerId,
@@ -62,6 +65,7 @@ process.once('SIGINT', shutdown);
 log.info(
   {
     adapter: config.adapterUrl,
+    analyze: config.analyzeUrl,
     busPort: config.busPort,
     concurrency: config.concurrency,
     storage: config.storageUrl,

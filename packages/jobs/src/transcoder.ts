@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import {
   type AudioStream,
-  type AutoQcFindings,
   AutoQcLog,
+  type VideoQcFindings,
   type FfmpegCapabilities,
   type FfmpegProgress,
   MediaInputError,
@@ -75,8 +75,9 @@ export interface Rendition {
   technical?: TechnicalMetadata;
 }
 
+/** What the video detectors found; audio is measured by the analyze service. */
 export interface Analysis {
-  findings: AutoQcFindings;
+  findings: VideoQcFindings;
   metadata: Record<string, unknown>;
 }
 
@@ -110,8 +111,7 @@ export interface SpritesRequest extends ThumbnailsRequest {
 }
 export interface AnalysisRequest extends SourceRequest {
   technical: TechnicalMetadata;
-  video?: VideoStream;
-  audio?: AudioStream;
+  video: VideoStream;
 }
 
 export interface SubtitlesRequest extends SourceRequest {
@@ -376,15 +376,15 @@ export class LocalTranscoder implements Transcoder {
   async analyze(r: AnalysisRequest, ctx: StepContext): Promise<Analysis> {
     const log = new AutoQcLog();
     const args = (input: string) =>
-      autoQcArgs({ input, video: r.video, audio: r.audio, capabilities: this.capabilities, progress: true });
-    const duration = r.video ? videoSeconds(r.technical, r.video) : r.technical.durationSeconds;
-    await this.run(args, r.source, ctx, duration, { onStderrLine: (line) => log.push(line) });
+      autoQcArgs({ input, video: r.video, capabilities: this.capabilities, progress: true });
+    await this.run(args, r.source, ctx, videoSeconds(r.technical, r.video), {
+      onStderrLine: (line) => log.push(line),
+    });
     return {
       findings: log.findings(),
       metadata: {
-        shotDetector: r.video ? (this.capabilities.scdet ? 'scdet' : 'select-scene') : null,
-        videoStream: r.video?.index ?? null,
-        audioTrack: r.audio?.track ?? null,
+        shotDetector: this.capabilities.scdet ? 'scdet' : 'select-scene',
+        videoStream: r.video.index,
       },
     };
   }

@@ -20,6 +20,7 @@ import { FfmpegRunner } from '@frameproof/media-kit';
 import { type ProcessorTable, createProcessors } from '../src/processors/index.js';
 import { isRetryable } from '../src/runner.js';
 import { type JobProgress, LocalTranscoder } from '../src/transcoder.js';
+import { type AudioMeasurer, type MeasureRequest, trackMeasurement } from '../src/audio-measurer.js';
 import { NASTY_NAME, countFrames, ffprobeJson, makeMedia, systemRunner } from './helpers.js';
 
 let media: Awaited<ReturnType<typeof makeMedia>>;
@@ -28,11 +29,27 @@ let processors: ProcessorTable;
 const scratch: string[] = [];
 const technical = new Map<string, TechnicalMetadata>();
 
+/**
+ * Stands in for the analyze service (tested with it end to end, tests/e2e/auto-qc.test.ts): what
+ * it answers for qc.mp4's tone, whose silence runs from 2 to 4.5 s.
+ */
+const measured: MeasureRequest[] = [];
+const measurer: AudioMeasurer = {
+  measure: async (request) => {
+    measured.push(request);
+    return trackMeasurement(
+      request,
+      { source: 'original', integrated: -22.1, range: 5.5, truePeak: -16.1 },
+      { silence: { threshold: -60, minDuration: 2, spans: [{ start: 2.00804, end: 4.50113, duration: 2.49309 }] } },
+    );
+  },
+};
+
 before(async () => {
   media = await makeMedia();
   storage = media.storage;
   const { runner, capabilities } = await systemRunner();
-  processors = createProcessors(new LocalTranscoder(runner, capabilities));
+  processors = createProcessors(new LocalTranscoder(runner, capabilities), { audioMeasurer: measurer });
 });
 after(async () => {
   await media.cleanup();
@@ -411,8 +428,9 @@ describe('auto QC', () => {
     ['shot-change', 135, 135, 'info'],
   ];
 
-  it('finds black, freeze, silence, shots and loudness, frame-accurately', async () => {
+  it("finds black, freeze and shots in the picture, and puts each track's measurement beside them, frame-accurately", async () => {
     const t = await probe('qc.mp4');
+    measured.length = 0;
     const { result } = await run('auto-qc', {
       name: 'qc.mp4',
       technical: t,
@@ -422,10 +440,48 @@ describe('auto QC', () => {
       result.markers?.map((m) => [m.category, m.startFrame, m.endFrame, m.severity]),
       expected,
     );
-    const loudness = result.metadata?.loudness as Record<string, unknown>;
+    assert.deepEqual(
+      measured.map((r) => [r.assetId, r.audio.track, r.video?.index]),
+      t.audio.map((a) => ['a1', a.track, t.video[0]?.index]),
+      'every audio track is asked for, with the video whose clock it is put on',
+    );
+    assert.equal(result.markers?.find((m) => m.category === 'silence')?.title, 'Silence (track 1)');
+    const [track] = result.metadata?.tracks as Record<string, unknown>[];
+    assert.equal(track?.measuredOn, 'original');
+    const loudness = track?.loudness as Record<string, unknown>;
     assert.equal(loudness.pass, false);
-    assert.equal(typeof loudness.integratedLufs, 'number');
+    assert.equal(loudness.integratedLufs, -22.1);
     assert.equal(result.metadata?.shotDetector, 'scdet');
+  });
+
+  it('fails for good without an analyze service to measure the audio', async () => {
+    const t = await probe('qc.mp4');
+    const { runner, capabilities } = await systemRunner();
+    const deaf = createProcessors(new LocalTranscoder(runner, capabilities));
+    await rejectsForGood(
+      run('auto-qc', { name: 'qc.mp4', technical: t, loudnessTarget: DEFAULT_LOUDNESS_TARGET }, deaf),
+      /ANALYZE_URL/,
+    );
+  });
+
+  it("stops the picture's pass when a track cannot be measured, and says why", async () => {
+    const t = await probe('qc.mp4');
+    const { runner, capabilities } = await systemRunner();
+    let stopped = false;
+    const transcoder = new LocalTranscoder(runner, capabilities);
+    const analyze = transcoder.analyze.bind(transcoder);
+    transcoder.analyze = (request, ctx) => {
+      ctx.signal.addEventListener('abort', () => (stopped = true));
+      return analyze(request, ctx);
+    };
+    const failing = createProcessors(transcoder, {
+      audioMeasurer: { measure: () => Promise.reject(new Error('analyze answered 500')) },
+    });
+    await assert.rejects(
+      run('auto-qc', { name: 'qc.mp4', technical: t, loudnessTarget: DEFAULT_LOUDNESS_TARGET }, failing),
+      /analyze answered 500/,
+    );
+    assert.ok(stopped, 'the video detectors were stopped');
   });
 
   it('finds the same with the npm ffmpeg 4.x (no scdet)', async (t) => {
@@ -437,6 +493,7 @@ describe('auto QC', () => {
         scdet: false,
         fpsMode: false,
       }),
+      { audioMeasurer: measurer },
     );
     const technical = await probe('qc.mp4');
     const { result } = await run(

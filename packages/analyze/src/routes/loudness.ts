@@ -11,16 +11,26 @@ import {
   LoudnessResponse,
   TrackParams,
 } from './schemas.js';
-import { sourceOf } from '../resolver.js';
+import { sourceOf, type SourcePreference, type TrackRequest } from '../resolver.js';
 
 /** ffmpeg's ebur128 reports every 100 ms. */
 const FRAME_SECONDS = 0.1;
 
-export const loudnessRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (
-  app,
-  { services },
-) => {
+/**
+ * Loudness and levels. Without `source` they measure `measureSource` (the original, unless
+ * AP_ANALYZE_MEASURE_SOURCE says otherwise), so the panel and Auto QC read the master's own audio.
+ */
+export const loudnessRoutes: FastifyPluginAsyncTypebox<{
+  services: Services;
+  measureSource: SourcePreference;
+}> = async (app, { services, measureSource }) => {
   const { resolver, analysis } = services;
+  const measured = (req: TrackRequest) =>
+    sourceOf(resolver, {
+      params: req.params,
+      headers: req.headers,
+      query: { source: req.query.source ?? measureSource },
+    });
 
   app.get(
     '/api/analyze/assets/:assetId/audio/:track/loudness',
@@ -39,7 +49,7 @@ export const loudnessRoutes: FastifyPluginAsyncTypebox<{ services: Services }> =
         truePeakDbtp: q.truePeak ?? DEFAULT_LOUDNESS_TARGET.truePeakDbtp,
       };
       const factor = Math.max(1, Math.round((q.step ?? FRAME_SECONDS) / FRAME_SECONDS));
-      const source = await sourceOf(resolver, req);
+      const source = await measured(req);
       const result = await analysis.analyse(source, DEFAULT_SILENCE);
       const verdict = checkLoudness(result.loudness, target);
       return {
@@ -78,7 +88,7 @@ export const loudnessRoutes: FastifyPluginAsyncTypebox<{ services: Services }> =
         thresholdDb: req.query.silenceThreshold ?? DEFAULT_SILENCE.thresholdDb,
         minSeconds: req.query.silenceMinDuration ?? DEFAULT_SILENCE.minSeconds,
       };
-      const source = await sourceOf(resolver, req);
+      const source = await measured(req);
       const result = await analysis.analyse(source, silence);
       return {
         source: source.kind,

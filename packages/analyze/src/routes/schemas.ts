@@ -1,5 +1,8 @@
 import { Type, type Static } from 'typebox';
-import { ErrorResponse, Uuid } from '@frameproof/core';
+import { AnalyzeSourceQuery, ErrorResponse, Uuid } from '@frameproof/core';
+
+// The measuring answers are core's, so the typed client (Auto QC in jobs, the tests) reads them.
+export { LevelsQuery, LevelsResponse, LoudnessQuery, LoudnessResponse } from '@frameproof/core';
 
 export const TrackParams = Type.Object(
   {
@@ -9,12 +12,6 @@ export const TrackParams = Type.Object(
   { additionalProperties: false },
 );
 export type TrackParams = Static<typeof TrackParams>;
-
-const Source = Type.Optional(
-  Type.Union([Type.Literal('proxy'), Type.Literal('original')], {
-    description: "The track's audio proxy when there is one (default), or the original file.",
-  }),
-);
 
 const Seconds = (description: string) => Type.Number({ minimum: 0, maximum: 1e6, description });
 
@@ -36,95 +33,13 @@ export const WaveformQuery = Type.Object(
     bits: Type.Optional(Type.Union([Type.Literal(8), Type.Literal(16)])),
     channels: Type.Optional(Type.Union([Type.Literal('merged'), Type.Literal('all')])),
     version: Type.Optional(Type.Union([Type.Literal(1), Type.Literal(2)])),
-    source: Source,
+    source: AnalyzeSourceQuery,
   },
   { additionalProperties: false },
 );
 export type WaveformQuery = Static<typeof WaveformQuery>;
 
-export const LoudnessQuery = Type.Object(
-  {
-    target: Type.Optional(Type.Number({ minimum: -70, maximum: 0, description: 'Target, LUFS (-23).' })),
-    tolerance: Type.Optional(Type.Number({ minimum: 0, maximum: 20, description: 'Tolerance, LU (0.5).' })),
-    truePeak: Type.Optional(Type.Number({ minimum: -30, maximum: 6, description: 'Ceiling, dBTP (-1).' })),
-    step: Type.Optional(
-      Type.Number({
-        minimum: 0.1,
-        maximum: 60,
-        description: 'Series step, seconds (0.1); values are maxima.',
-      }),
-    ),
-    source: Source,
-  },
-  { additionalProperties: false },
-);
-export type LoudnessQuery = Static<typeof LoudnessQuery>;
-
-export const SourceQuery = Type.Object({ source: Source }, { additionalProperties: false });
-
-export const LevelsQuery = Type.Object(
-  {
-    silenceThreshold: Type.Optional(Type.Number({ minimum: -120, maximum: 0, description: 'dBFS (-60).' })),
-    silenceMinDuration: Type.Optional(
-      Type.Number({ minimum: 0.01, maximum: 3600, description: 'Seconds (2).' }),
-    ),
-    source: Source,
-  },
-  { additionalProperties: false },
-);
-export type LevelsQuery = Static<typeof LevelsQuery>;
-
-const Level = Type.Union([Type.Number(), Type.Null()]);
-
-const SourceKindSchema = Type.Union(
-  [Type.Literal('audio-proxy'), Type.Literal('original'), Type.Literal('file')],
-  {
-    description: 'What was measured.',
-  },
-);
-
-export const LoudnessResponse = Type.Object({
-  source: SourceKindSchema,
-  integrated: Level,
-  integratedThreshold: Level,
-  range: Level,
-  rangeThreshold: Level,
-  rangeLow: Level,
-  rangeHigh: Level,
-  samplePeak: Level,
-  truePeak: Level,
-  truePeakPerChannel: Type.Array(Level),
-  momentaryMax: Level,
-  shortTermMax: Level,
-  durationSeconds: Type.Number(),
-  target: Type.Object({ integrated: Type.Number(), tolerance: Type.Number(), truePeak: Type.Number() }),
-  pass: Type.Boolean(),
-  checks: Type.Object({
-    integrated: Type.Object({ pass: Type.Boolean(), deviation: Level }),
-    truePeak: Type.Object({ pass: Type.Boolean() }),
-  }),
-  series: Type.Object(
-    {
-      step: Type.Number(),
-      momentary: Type.Array(Level),
-      shortTerm: Type.Array(Level),
-    },
-    { description: 'Value i is the loudest in the step ending at (i + 1) * step seconds.' },
-  ),
-});
-export type LoudnessResponse = Static<typeof LoudnessResponse>;
-
-export const LevelsResponse = Type.Object({
-  source: SourceKindSchema,
-  channels: Type.Array(Type.Object({ channel: Type.Integer(), peak: Level, rms: Level })),
-  overall: Type.Object({ peak: Level, rms: Level }),
-  silence: Type.Object({
-    threshold: Type.Number(),
-    minDuration: Type.Number(),
-    spans: Type.Array(Type.Object({ start: Type.Number(), end: Type.Number(), duration: Type.Number() })),
-  }),
-  durationSeconds: Type.Number(),
-});
+export const SourceQuery = Type.Object({ source: AnalyzeSourceQuery }, { additionalProperties: false });
 
 export const TrackInfo = Type.Object({
   sampleRate: Type.Integer(),

@@ -159,14 +159,22 @@ export function videoStartFilters(video: VideoStream): string[] {
 }
 
 /**
+ * Where an audio track's first sample sits on the video's clock, in seconds: the offset between
+ * the streams' start times, by which `audioSyncFilters` lines the proxies up, and by which times
+ * measured from a track's first sample (the analyze service's) move onto the video's frames.
+ */
+export function audioOffsetSeconds(audio: AudioStream, video: VideoStream | undefined): number {
+  return video?.startTime !== undefined && audio.startTime !== undefined ? audio.startTime - video.startTime : 0;
+}
+
+/**
  * Puts an audio stream on the video's clock: its first sample lands where it plays against
  * frame 0. Audio that starts before the first frame is cut, audio that starts later is
  * preceded by silence, and gaps are filled, so the proxy tracks stay in sync with the
  * video proxy (whose frame 0 is at 0 s).
  */
 export function audioSyncFilters(audio: AudioStream, video: VideoStream | undefined): string[] {
-  const offset =
-    video?.startTime !== undefined && audio.startTime !== undefined ? audio.startTime - video.startTime : 0;
+  const offset = audioOffsetSeconds(audio, video);
   const shift =
     Math.abs(offset) < 0.0005 ? '' : `${offset > 0 ? '+' : '-'}${ffmpegSeconds(Math.abs(offset))}/TB`;
   return [`asetpts=PTS-STARTPTS${shift}`, 'aresample=async=1:first_pts=0'];

@@ -1,14 +1,18 @@
 import type { OutputMarker, LoudnessTarget } from '../api/jobs.js';
 import type { Severity } from '../api/markers.js';
 import { type FrameRate, secondsToFrame } from '../frame-rate.js';
-import type { AudioStream, VideoStream } from '../media.js';
+import type { VideoStream } from '../media.js';
 import type { FfmpegCapabilities } from './capabilities.js';
-import { audioSyncFilters, ffmpegGlobalArgs, ffmpegInputArgs, videoStartFilters } from './input.js';
+import { ffmpegGlobalArgs, ffmpegInputArgs, videoStartFilters } from './input.js';
 
 /** The detectors' settings; durations are the shortest event reported. */
 export const QC_SETTINGS = {
   black: { minSeconds: 0.5, pictureRatio: 0.98, pixelThreshold: 0.1 },
   freeze: { minSeconds: 2, noiseDb: -60 },
+  /**
+   * Asked of the analyze service with each track's levels; its own default, so the answer comes
+   * from the track's one measuring pass.
+   */
   silence: { minSeconds: 2, noiseDb: -60 },
   /** scdet's threshold (0-100) and, without scdet, the `select` scene score (0-1). */
   shots: { scdetThreshold: 10, sceneScore: 0.4 },
@@ -18,50 +22,35 @@ export const QC_SETTINGS = {
 
 export interface AutoQcOptions {
   input: string;
-  video?: VideoStream;
-  /** The stream loudness and silence are measured on (the first audio track). */
-  audio?: AudioStream;
+  video: VideoStream;
   capabilities: FfmpegCapabilities;
   progress?: boolean;
 }
 
 /**
- * One decoding pass with every detector: black, freeze and shot changes on the video; silence
- * and EBU R128 loudness (with true peak) on the audio, put on the video's clock. The findings
- * come as log lines (`AutoQcLog` reads them), so the log level is `info`; ebur128's
- * per-100-ms lines go to `verbose` and stay out.
+ * One decoding pass of the picture with every video detector: black, freeze and shot changes.
+ * The findings come as log lines (`AutoQcLog` reads them), so the log level is `info`. Silence
+ * and loudness are not measured here: the analyze service measures each audio track once, and
+ * Auto QC reads that result (`AudioTrackMeasurement`), as the loudness panel does.
  */
 export function autoQcArgs(o: AutoQcOptions): string[] {
-  const { black, freeze, silence, shots, analysisHeight } = QC_SETTINGS;
-  const graph: string[] = [];
-  if (o.video) {
-    const chain = [
-      ...videoStartFilters(o.video),
-      ...(o.video.height > analysisHeight ? [`scale=-2:${analysisHeight}:flags=fast_bilinear`] : []),
-      `blackdetect=d=${black.minSeconds}:pic_th=${black.pictureRatio}:pix_th=${black.pixelThreshold}`,
-      `freezedetect=n=${freeze.noiseDb}dB:d=${freeze.minSeconds}`,
-      ...(o.capabilities.scdet
-        ? [`scdet=threshold=${shots.scdetThreshold}`]
-        : [`select='gt(scene,${shots.sceneScore})'`, 'metadata=mode=print:key=lavfi.scene_score']),
-    ];
-    graph.push(`[0:${o.video.index}]${chain.join(',')}[v]`);
-  }
-  if (o.audio) {
-    const chain = [
-      ...audioSyncFilters(o.audio, o.video),
-      `silencedetect=n=${silence.noiseDb}dB:d=${silence.minSeconds}`,
-      'ebur128=peak=true:framelog=verbose',
-    ];
-    graph.push(`[0:${o.audio.index}]${chain.join(',')}[a]`);
-  }
-  if (graph.length === 0) throw new Error('auto QC needs a video or an audio stream');
+  const { black, freeze, shots, analysisHeight } = QC_SETTINGS;
+  const chain = [
+    ...videoStartFilters(o.video),
+    ...(o.video.height > analysisHeight ? [`scale=-2:${analysisHeight}:flags=fast_bilinear`] : []),
+    `blackdetect=d=${black.minSeconds}:pic_th=${black.pictureRatio}:pix_th=${black.pixelThreshold}`,
+    `freezedetect=n=${freeze.noiseDb}dB:d=${freeze.minSeconds}`,
+    ...(o.capabilities.scdet
+      ? [`scdet=threshold=${shots.scdetThreshold}`]
+      : [`select='gt(scene,${shots.sceneScore})'`, 'metadata=mode=print:key=lavfi.scene_score']),
+  ];
   return [
     ...ffmpegGlobalArgs({ progress: o.progress, logLevel: 'info' }),
     ...ffmpegInputArgs(o.input),
     '-filter_complex',
-    graph.join(';'),
-    ...(o.video ? ['-map', '[v]'] : []),
-    ...(o.audio ? ['-map', '[a]'] : []),
+    `[0:${o.video.index}]${chain.join(',')}[v]`,
+    '-map',
+    '[v]',
     '-f',
     'null',
     '-',
@@ -83,30 +72,44 @@ export interface LoudnessMeasurement {
   truePeak: number;
 }
 
-export interface AutoQcFindings {
+/** What the video detectors found. */
+export interface VideoQcFindings {
   black: QcInterval[];
   freeze: QcInterval[];
-  silence: QcInterval[];
   shotChanges: number[];
+}
+
+/**
+ * One audio track's silence and loudness, as the analyze service measured them (its `levels`
+ * and `loudness` answers), with times already on the video's clock.
+ */
+export interface AudioTrackMeasurement {
+  /** The audio track, from 1. */
+  track: number;
+  silence: QcInterval[];
+  /** None when the track could not be measured (no loudness in the answer). */
   loudness?: LoudnessMeasurement;
+  /** What analyze decoded: `original` (the master's own audio) or `audio-proxy`. */
+  source?: string;
+}
+
+export interface AutoQcFindings extends VideoQcFindings {
+  /** Every audio track, in track order. */
+  tracks: AudioTrackMeasurement[];
 }
 
 const number = (text: string | undefined) =>
   text === undefined ? NaN : /^-inf/.test(text) ? -Infinity : /^inf/.test(text) ? Infinity : Number(text);
 
 /**
- * Reads the detectors' lines of an `autoQcArgs` run, one line at a time as ffmpeg prints
+ * Reads the video detectors' lines of an `autoQcArgs` run, one line at a time as ffmpeg prints
  * them. Knows the output of ffmpeg 4.x and 5.x (whose lines and quirks differ a little).
  */
 export class AutoQcLog {
-  private readonly found: AutoQcFindings = { black: [], freeze: [], silence: [], shotChanges: [] };
+  private readonly found: VideoQcFindings = { black: [], freeze: [], shotChanges: [] };
   private freezeStart: number | undefined;
   private freezeDuration: number | undefined;
-  private silenceStart: number | undefined;
   private scenePts: number | undefined;
-  /** ebur128 prints a summary each time its graph is freed; the last one measured the file. */
-  private summary: Partial<LoudnessMeasurement> | undefined;
-  private lastSummary: Partial<LoudnessMeasurement> | undefined;
 
   push(line: string): void {
     let m: RegExpExecArray | null;
@@ -121,12 +124,6 @@ export class AutoQcLog {
       const end = number(m[1]);
       this.found.freeze.push({ start: this.freezeStart ?? end - (this.freezeDuration ?? 0), end });
       this.freezeStart = this.freezeDuration = undefined;
-    } else if ((m = /silence_start: (\S+)/.exec(line))) {
-      this.silenceStart = number(m[1]);
-    } else if ((m = /silence_end: (\S+) \| silence_duration: (\S+)/.exec(line))) {
-      const end = number(m[1]);
-      this.found.silence.push({ start: this.silenceStart ?? end - number(m[2]), end });
-      this.silenceStart = undefined;
     } else if ((m = /lavfi\.scd\.score: \S+, lavfi\.scd\.time: (\S+)/.exec(line))) {
       this.found.shotChanges.push(number(m[1]));
     } else if ((m = /Parsed_metadata_\d+ .*\bpts_time:(\S+)/.exec(line))) {
@@ -134,31 +131,16 @@ export class AutoQcLog {
     } else if (/lavfi\.scene_score=/.test(line) && this.scenePts !== undefined) {
       this.found.shotChanges.push(this.scenePts);
       this.scenePts = undefined;
-    } else if (/ebur128.* Summary:/.test(line)) {
-      this.summary = {};
-    } else if (this.summary && (m = /^\s+(I|LRA|Peak):\s+(\S+)/.exec(line))) {
-      const key = ({ I: 'integrated', LRA: 'range', Peak: 'truePeak' } as const)[
-        m[1] as 'I' | 'LRA' | 'Peak'
-      ];
-      this.summary[key] = number(m[2]);
-      if (this.summary.integrated !== undefined) this.lastSummary = this.summary;
     }
   }
 
   /** What was found; events still open at the end of the file get no `end`. */
-  findings(): AutoQcFindings {
+  findings(): VideoQcFindings {
     const f = this.found;
-    const s = this.lastSummary;
     return {
       black: [...f.black],
       freeze: this.freezeStart === undefined ? [...f.freeze] : [...f.freeze, { start: this.freezeStart }],
-      silence:
-        this.silenceStart === undefined ? [...f.silence] : [...f.silence, { start: this.silenceStart }],
       shotChanges: [...f.shotChanges],
-      loudness:
-        s?.integrated !== undefined
-          ? { integrated: s.integrated, range: s.range ?? NaN, truePeak: s.truePeak ?? NaN }
-          : undefined,
     };
   }
 }
@@ -236,7 +218,6 @@ export function autoQcMarkers(
     'Frozen video',
     () => 'major',
   );
-  add(spans(findings.silence), 'silence', 'Silence', (s) => (s >= 10 ? 'major' : 'minor'));
   for (const [frame] of spans(findings.shotChanges.map((t) => ({ start: t })))) {
     markers.push({
       startFrame: frame,
@@ -246,51 +227,60 @@ export function autoQcMarkers(
       severity: 'info',
     });
   }
-  const { loudness } = findings;
-  if (loudness) {
+  for (const { track, silence, loudness } of findings.tracks) {
+    const on = ` (track ${track})`;
+    add(spans(silence), 'silence', `Silence${on}`, (s) => (s >= 10 ? 'major' : 'minor'));
+    if (!loudness) continue;
     const verdict = judgeLoudness(loudness, target);
     if (!verdict.integratedOk) {
       const detail = `Integrated ${loudness.integrated.toFixed(1)} LUFS; target ${target.integratedLufs} LUFS ±${target.toleranceLu} LU`;
-      markers.push(programme(last, 'Loudness out of range', detail));
+      markers.push(programme(last, `Loudness out of range${on}`, detail));
     }
     if (!verdict.truePeakOk) {
       const detail = `True peak ${loudness.truePeak.toFixed(1)} dBTP; at most ${target.truePeakDbtp} dBTP`;
-      markers.push(programme(last, 'True peak too high', detail));
+      markers.push(programme(last, `True peak too high${on}`, detail));
     }
   }
+  // Stable: markers that start and end together keep their order (tracks in order).
   return markers.sort((a, b) => a.startFrame - b.startFrame || a.endFrame - b.endFrame);
 }
 
 /** JSON has no infinities: silence's -inf true peak becomes null. */
 const finite = (n: number) => (Number.isFinite(n) ? Number(n.toFixed(2)) : null);
 
-/** The numbers for the asset's analysis (`result.metadata`). */
+/** The numbers for the asset's analysis (`result.metadata`): per audio track, its loudness verdict. */
 export function autoQcMetadata(
   findings: AutoQcFindings,
   target: LoudnessTarget,
   extra: Record<string, unknown> = {},
 ): Record<string, unknown> {
-  const { loudness } = findings;
-  const verdict = loudness && judgeLoudness(loudness, target);
   return {
     ...extra,
     counts: {
       black: findings.black.length,
       freeze: findings.freeze.length,
-      silence: findings.silence.length,
+      silence: findings.tracks.reduce((n, t) => n + t.silence.length, 0),
       shotChanges: findings.shotChanges.length,
     },
-    loudness:
-      loudness && verdict
-        ? {
-            integratedLufs: finite(loudness.integrated),
-            rangeLu: finite(loudness.range),
-            truePeakDbtp: finite(loudness.truePeak),
-            target,
-            ...verdict,
-            pass: verdict.integratedOk && verdict.truePeakOk,
-          }
-        : null,
+    tracks: findings.tracks.map(({ track, silence, loudness, source }) => {
+      const verdict = loudness && judgeLoudness(loudness, target);
+      return {
+        track,
+        measuredOn: source ?? null,
+        silence: silence.length,
+        loudness:
+          loudness && verdict
+            ? {
+                integratedLufs: finite(loudness.integrated),
+                rangeLu: finite(loudness.range),
+                truePeakDbtp: finite(loudness.truePeak),
+                target,
+                ...verdict,
+                pass: verdict.integratedOk && verdict.truePeakOk,
+              }
+            : null,
+      };
+    }),
     settings: QC_SETTINGS,
   };
 }

@@ -16,7 +16,8 @@ import {
   timelineOf,
   VIDEO_ANALYSES,
 } from '@frameproof/core';
-import type { StepContext, Transcoder, VideoAnalyzer } from '../transcoder.js';
+import type { AudioMeasurer } from '../audio-measurer.js';
+import type { Analysis, StepContext, Transcoder, VideoAnalyzer } from '../transcoder.js';
 
 export interface ProcessorContext<T extends JobType> extends StepContext {
   payload: JobPayload<T>;
@@ -50,6 +51,11 @@ export interface ProcessorOptions {
   limits?: MediaLimits;
   /** Runs video analyses (Rekognition Video on AWS); without it such jobs fail, not retried. */
   videoAnalyzer?: VideoAnalyzer;
+  /**
+   * Measures audio tracks for Auto QC: the analyze service, whose one result per track the
+   * loudness panel reads too. Without it, Auto QC of a file with audio fails, not retried.
+   */
+  audioMeasurer?: AudioMeasurer;
 }
 
 /**
@@ -59,7 +65,7 @@ export interface ProcessorOptions {
  */
 export function createProcessors(
   transcoder: Transcoder,
-  { limits = DEFAULT_MEDIA_LIMITS, videoAnalyzer }: ProcessorOptions = {},
+  { limits = DEFAULT_MEDIA_LIMITS, videoAnalyzer, audioMeasurer }: ProcessorOptions = {},
 ): ProcessorTable {
   return {
     probe: async (ctx) => {
@@ -161,23 +167,53 @@ export function createProcessors(
     },
 
     'auto-qc': async (ctx) => {
-      const { source, technical, loudnessTarget } = checked(ctx.payload, { technical: true });
+      const { assetId, source, technical, loudnessTarget } = checked(ctx.payload, { technical: true });
       const target = loudnessTarget ?? DEFAULT_LOUDNESS_TARGET;
       const video = technical.video[0];
-      const audio = technical.audio[0];
-      if (!video && !audio)
+      const { audio } = technical;
+      if (!video && !audio.length)
         throw new MediaInputError('no-streams', 'the file has neither video nor audio streams');
-      const { findings, metadata } = await transcoder.analyze({ source, technical, video, audio }, ctx);
+      const measurer = audioMeasurer;
+      if (audio.length && !measurer)
+        invalid('this jobs service cannot measure audio for Auto QC (no analyze service: ANALYZE_URL)');
       // The same time axis the adapter gives the asset: for audio only, AUDIO_ONLY_FRAME_RATE.
       const timeline = timelineOf(technical);
       const rate = timeline.frameRate;
       const frameCount = timeline.durationFrames;
       if (!rate || frameCount === null)
         throw new MediaInputError('no-streams', 'the file has neither video nor audio streams');
+      // The picture here and every audio track in analyze, side by side; one failing stops both.
+      const stop = new AbortController();
+      const signal = AbortSignal.any([ctx.signal, stop.signal]);
+      const picture: Promise<Analysis | undefined> = video
+        ? transcoder.analyze({ source, technical, video }, { ...ctx, signal })
+        : Promise.resolve(undefined);
+      const sound = (async () => {
+        const tracks = [];
+        // One track after another: analyze decodes each whole track, on its own share of a CPU.
+        for (const stream of audio)
+          tracks.push(await (measurer as AudioMeasurer).measure({ assetId, audio: stream, video }, signal));
+        return tracks;
+      })();
+      let found: [Analysis | undefined, Awaited<typeof sound>];
+      try {
+        found = await Promise.all([picture, sound]);
+      } catch (err) {
+        stop.abort(err);
+        await Promise.allSettled([picture, sound]);
+        throw err;
+      }
+      const [analysis, tracks] = found;
+      const findings = {
+        ...(analysis?.findings ?? { black: [], freeze: [], shotChanges: [] }),
+        tracks,
+      };
       return {
         markers: autoQcMarkers(findings, { frameRate: rate, frameCount }, target),
         metadata: autoQcMetadata(findings, target, {
-          ...metadata,
+          shotDetector: null,
+          videoStream: null,
+          ...analysis?.metadata,
           frameRate: formatFrameRate(rate),
           frameCount,
         }),
