@@ -50,6 +50,7 @@ export const KEYCLOAK_IMAGE = { repository: 'quay.io/keycloak/keycloak', tag: '2
 export const SERVICE_DISCOVERY = {
   adapter: 'av-adapter',
   jobs: 'av-jobs',
+  analyze: 'av-analyze',
   ttlSeconds: 60,
 } as const;
 
@@ -64,6 +65,11 @@ export function discoveryNamespace(applicationTag: string): string {
 /** How jobs and analyze (and only they: see the security groups) reach the adapter inside the VPC. */
 export function adapterPrivateUrl(applicationTag: string): string {
   return `http://${SERVICE_DISCOVERY.adapter}.${discoveryNamespace(applicationTag)}:${PORTS.http}`;
+}
+
+/** How jobs (Auto QC reads each audio track's loudness and silence) reach analyze inside the VPC. */
+export function analyzePrivateUrl(applicationTag: string): string {
+  return `http://${SERVICE_DISCOVERY.analyze}.${discoveryNamespace(applicationTag)}:${PORTS.http}`;
 }
 
 /**

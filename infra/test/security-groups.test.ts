@@ -28,6 +28,7 @@ const EXPECTED_INBOUND = [
   'alb <- 0.0.0.0/0 tcp 443-443',
   'frontend <- alb tcp 80-80',
   'analyze <- alb tcp 8080-8080',
+  'analyze <- jobs tcp 8080-8080',
   'keycloak <- alb tcp 8080-8080',
   'adapter <- alb tcp 8080-8080',
   'adapter <- jobs tcp 8080-8080',

@@ -133,6 +133,7 @@ describe('jobs', () => {
       `<infra:${logicalId(c as Parameters<typeof logicalId>[0])}`;
     assertMatches(environment('jobs'), {
       AP_ADAPTER_HOST: 'http://av-adapter.${ApplicationTag}.local:8080',
+      ANALYZE_URL: 'http://av-analyze.${ApplicationTag}.local:8080',
       STORAGE_URL: `s3://${id.media}/media`,
       AWS_REGION: '${AWS::Region}',
       JOBS_CONCURRENCY: '${JobsConcurrency}',
@@ -362,8 +363,8 @@ describe('cluster, logs and service discovery', () => {
     assert.deepEqual(namespace.Vpc, { Ref: 'VpcId' });
   });
 
-  it('has av-adapter and av-jobs in it (A and SRV, TTL 60, multivalue)', () => {
-    for (const name of ['av-adapter', 'av-jobs']) {
+  it('has av-adapter, av-jobs and av-analyze in it (A and SRV, TTL 60, multivalue)', () => {
+    for (const name of ['av-adapter', 'av-jobs', 'av-analyze']) {
       template.hasResourceProperties('AWS::ServiceDiscovery::Service', {
         Name: name,
         DnsConfig: {
@@ -381,6 +382,7 @@ describe('cluster, logs and service discovery', () => {
   for (const [name, discovery, port] of [
     ['adapter', infra.adapterDiscovery, 8080],
     ['jobs', infra.jobsDiscovery, 5701],
+    ['analyze', infra.analyzeDiscovery, 8080],
   ] as const) {
     it(`registers the ${name} tasks in Cloud Map`, () => {
       const service = only(nested[name], 'AWS::ECS::Service').Properties ?? {};
@@ -400,7 +402,7 @@ describe('cluster, logs and service discovery', () => {
   }
 
   it('registers nothing else in Cloud Map', () => {
-    for (const name of ['analyze', 'frontend', 'keycloak'] as const) {
+    for (const name of ['frontend', 'keycloak'] as const) {
       assert.equal(only(nested[name], 'AWS::ECS::Service').Properties?.ServiceRegistries, undefined);
     }
   });

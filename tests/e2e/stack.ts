@@ -54,11 +54,16 @@ export class Stack {
   /** The workers' service account, for workers started outside the stack (in a test's process). */
   readonly runner = { username: 'runner', password: randomBytes(12).toString('hex') };
 
+  /** The analyze service the workers ask for Auto QC's audio, started with the first worker. */
+  private workersAnalyze: ChildProcess | undefined;
+
   private constructor(
     dir: string,
     readonly port: number,
     readonly busPort: number,
     readonly leaseSeconds: number,
+    /** Where the workers' analyze listens (ANALYZE_URL), once started. */
+    readonly analyzePort: number,
     private readonly adapterEnv: NodeJS.ProcessEnv = {},
   ) {
     this.dir = dir;
@@ -78,6 +83,7 @@ export class Stack {
       await freePort(),
       await freePort(),
       options.leaseSeconds ?? 3,
+      await freePort(),
       options.adapterEnv,
     );
     try {
@@ -111,7 +117,8 @@ export class Stack {
       },
       this.logs,
     );
-    for (let i = 0; i < 240; i++) {
+    // Up to three minutes: from source (tsx) on a shared machine under load, it has taken over 90 s.
+    for (let i = 0; i < 720; i++) {
       if (this.adapter.exitCode !== null) throw new Error(`adapter exited:\n${this.logs.join('')}`);
       try {
         if ((await fetch(`http://127.0.0.1:${this.port}/api/health`)).ok) return;
@@ -131,7 +138,24 @@ export class Stack {
     this.adapter = undefined;
   }
 
+  /**
+   * A jobs worker. Auto QC measures audio through analyze: unless `env` names an ANALYZE_URL,
+   * the stack's own analyze is started with the first worker (workers ask again while it starts).
+   */
   startWorker(env: NodeJS.ProcessEnv = {}): ChildProcess {
+    if (!env.ANALYZE_URL && !this.workersAnalyze) {
+      const analyze = service(
+        'packages/analyze/src/main.ts',
+        this.analyzeEnv(this.analyzePort, 'workers'),
+        this.logs,
+      );
+      this.workersAnalyze = analyze;
+      this.workers.add(analyze);
+      analyze.once('exit', () => {
+        this.workers.delete(analyze);
+        if (this.workersAnalyze === analyze) this.workersAnalyze = undefined;
+      });
+    }
     const worker = service(
       'packages/jobs/src/main.ts',
       {
@@ -141,6 +165,7 @@ export class Stack {
         BUS_PORT: String(this.busPort),
         STORAGE_URL: this.media,
         JOBS_POLL_SECONDS: '2',
+        ANALYZE_URL: `http://127.0.0.1:${this.analyzePort}`,
         ...env,
       },
       this.logs,
@@ -156,13 +181,7 @@ export class Stack {
     const port = await freePort();
     const child = service(
       'packages/analyze/src/main.ts',
-      {
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        AP_ADAPTER_HOST: `http://127.0.0.1:${this.port}`,
-        AP_ANALYZE_CACHE_DIR: join(this.dir, 'analyze-cache'),
-        ...env,
-      },
+      { ...this.analyzeEnv(port, 'analyze-cache'), ...env },
       this.logs,
     );
     this.workers.add(child);
@@ -177,6 +196,16 @@ export class Stack {
       await sleep(250);
     }
     throw new Error(`analyze did not start:\n${this.logs.slice(-20).join('')}`);
+  }
+
+  /** Analyze on `port`, asking this adapter, with a cache folder of its own. */
+  private analyzeEnv(port: number, cache: string): NodeJS.ProcessEnv {
+    return {
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      AP_ADAPTER_HOST: `http://127.0.0.1:${this.port}`,
+      AP_ANALYZE_CACHE_DIR: join(this.dir, cache),
+    };
   }
 
   async upload(path: string, title: string): Promise<string> {

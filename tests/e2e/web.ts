@@ -69,8 +69,8 @@ export class WebStack {
       `window.frameproofSettings = ${JSON.stringify({ apiUrl: '', oidc: null, ...settings })};\n`,
     );
 
-    this.stack.startWorker();
-    // Analyze started here rather than by Stack, to wait as long as the other services on a busy machine.
+    // Analyze started here rather than by Stack, to wait as long as the other services on a busy
+    // machine; the worker asks it for Auto QC's audio, as the web app does for the panel.
     const analyzePort = await freePort();
     this.spawn([join(root, 'packages/analyze/src/main.ts')], {
       PORT: String(analyzePort),
@@ -79,6 +79,7 @@ export class WebStack {
       AP_ANALYZE_CACHE_DIR: join(dir, 'analyze-cache'),
     });
     const analyze = { url: `http://127.0.0.1:${analyzePort}` };
+    this.stack.startWorker({ ANALYZE_URL: analyze.url });
     await this.healthy(`${analyze.url}/api/health`, 'analyze');
     const frontendPort = await freePort();
     this.spawn([join(root, 'packages/frontend/src/main.ts')], {

@@ -50,6 +50,7 @@ export class SecurityGroups extends Construct {
 
     this.frontend.addIngressRule(this.loadBalancer, ec2.Port.tcp(PORTS.frontend), 'From the load balancer');
     this.analyze.addIngressRule(this.loadBalancer, http, 'From the load balancer');
+    this.analyze.addIngressRule(this.jobs, http, 'Jobs ask analyze for loudness and silence (Auto QC)');
     this.keycloak.addIngressRule(this.loadBalancer, http, 'From the load balancer');
     this.adapter.addIngressRule(this.loadBalancer, http, 'From the load balancer');
     this.adapter.addIngressRule(this.jobs, http, 'Jobs call the adapter API');

@@ -28,6 +28,8 @@ export class AnalyzeStack extends ServiceStack {
         AP_ANALYZE_CACHE_DAYS: '5',
       },
       healthCheck: nodeHealthCheck(httpProbe(PORTS.http, '/api/health')),
+      // Jobs ask analyze for each audio track's loudness and silence (Auto QC), inside the VPC.
+      discovery: infra.analyzeDiscovery,
     });
     const taskRole = this.app.taskDefinition.taskRole;
     grantObjects(taskRole, infra.buckets.media, MEDIA_PREFIX, 'read');

@@ -31,6 +31,7 @@ export class InfrastructureStack extends FrameproofNestedStack {
   readonly namespace: servicediscovery.PrivateDnsNamespace;
   readonly adapterDiscovery: servicediscovery.Service;
   readonly jobsDiscovery: servicediscovery.Service;
+  readonly analyzeDiscovery: servicediscovery.Service;
   /** The jobs service account the adapter accepts ("auth runner"): `username`, `password`. */
   readonly runnerSecret: secretsmanager.Secret;
   /** Secret of Keycloak's confidential client for the adapter. */
@@ -76,7 +77,8 @@ export class InfrastructureStack extends FrameproofNestedStack {
     this.namespace = new servicediscovery.PrivateDnsNamespace(this, 'Namespace', {
       name: discoveryNamespace(p.applicationTag),
       vpc,
-      description: 'Frameproof services: the adapter API and the adapter-jobs event bus inside the VPC',
+      description:
+        'Frameproof services: the adapter API, the adapter-jobs event bus and analyze (for jobs) inside the VPC',
     });
     const discovery = (id: string, name: string): servicediscovery.Service => {
       const service = this.namespace.createService(id, {
@@ -95,6 +97,7 @@ export class InfrastructureStack extends FrameproofNestedStack {
     };
     this.adapterDiscovery = discovery('AdapterDiscovery', SERVICE_DISCOVERY.adapter);
     this.jobsDiscovery = discovery('JobsDiscovery', SERVICE_DISCOVERY.jobs);
+    this.analyzeDiscovery = discovery('AnalyzeDiscovery', SERVICE_DISCOVERY.analyze);
 
     const rotation =
       'Tasks read it once when they start; rotate by changing it and forcing a new deployment of the services that use it.';

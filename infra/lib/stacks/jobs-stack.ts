@@ -5,7 +5,7 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import type { Construct } from 'constructs';
 import { LIVENESS_PROBE, nodeHealthCheck, type AppService } from '../constructs/app-service.js';
 import { grantObjects } from '../grants.js';
-import { adapterPrivateUrl, MEDIA_PREFIX, QUEUE_METRICS, PORTS } from '../services.js';
+import { adapterPrivateUrl, analyzePrivateUrl, MEDIA_PREFIX, QUEUE_METRICS, PORTS } from '../services.js';
 import { ServiceStack, type ServiceStackProps } from './service-stack.js';
 
 /**
@@ -28,6 +28,8 @@ export class JobsStack extends ServiceStack {
       ports: [PORTS.bus, PORTS.busAlternate],
       environment: {
         AP_ADAPTER_HOST: adapterPrivateUrl(p.applicationTag),
+        // Auto QC reads each audio track's one measurement from analyze, as the loudness panel does.
+        ANALYZE_URL: analyzePrivateUrl(p.applicationTag),
         ...this.mediaEnvironment,
         JOBS_CONCURRENCY: Token.asString(p.jobsConcurrency),
         JOBS_STOP_TIMEOUT_SECONDS: String(JOBS_STOP_TIMEOUT_SECONDS),

@@ -57,6 +57,8 @@ const services: Service[] = [
       AP_ADAPTER_HOST: `http://127.0.0.1:${ports.adapter}`,
       AP_ADAPTER_USERNAME: runner.username,
       AP_ADAPTER_PASSWORD: runner.password,
+      // Auto QC reads each audio track's loudness and silence from analyze, as the panel does.
+      ANALYZE_URL: `http://127.0.0.1:${ports.analyze}`,
       BUS_PORT: String(ports.bus),
       STORAGE_URL: env.STORAGE_URL ?? join(dataDir, 'media'),
     },

@@ -64,7 +64,8 @@ const RETRY_DELAYS_MS = [1000, 2000, 4000, 8000, 15_000, 30_000, 30_000, 30_000]
 
 /** Errors worth another try: analyze or the adapter behind it restarting, a token just expired, a long decode. */
 function transient(err: unknown): boolean {
-  if (err instanceof ApiError) return err.status === 401 || err.status === 502 || err.status === 503 || err.status === 504;
+  if (err instanceof ApiError)
+    return err.status === 401 || err.status === 502 || err.status === 503 || err.status === 504;
   // fetch failed: refused, reset, or no answer within undici's 300 s while a long programme decodes
   // (the decode goes on in analyze; asking again joins it).
   return err instanceof TypeError;
@@ -126,6 +127,8 @@ export class AnalyzeMeasurer implements AudioMeasurer {
       if (err.status === 422) return new MediaInputError('unreadable', message);
       return new Error(message);
     }
-    return new Error(`${where} could not be asked for the ${what} of audio track ${track}: ${(err as Error).message}`);
+    return new Error(
+      `${where} could not be asked for the ${what} of audio track ${track}: ${(err as Error).message}`,
+    );
   }
 }

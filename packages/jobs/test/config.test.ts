@@ -12,6 +12,22 @@ describe('the jobs service settings', () => {
     assert.throws(() => readJobsConfig({ ...required, LOG_LEVEL: 'loud' }), ConfigError);
   });
 
+  it('asks analyze at ANALYZE_URL, else where the adapter is (a router serving both)', () => {
+    assert.equal(readJobsConfig({ ...required }).analyzeUrl, 'http://localhost:8080');
+    assert.equal(
+      readJobsConfig({ ...required, AP_ADAPTER_HOST: 'gateway:8080' }).analyzeUrl,
+      'http://gateway:8080',
+    );
+    assert.equal(
+      readJobsConfig({ ...required, ANALYZE_URL: 'http://av-analyze.av.local:8080' }).analyzeUrl,
+      'http://av-analyze.av.local:8080',
+    );
+    assert.throws(
+      () => readJobsConfig({ ...required, ANALYZE_URL: 'av-analyze:8080' }),
+      /ANALYZE_URL must be/,
+    );
+  });
+
   it('names the variable of a bad number', () => {
     assert.throws(() => readJobsConfig({ ...required, JOBS_CONCURRENCY: '0' }), /JOBS_CONCURRENCY must be/);
     assert.equal(readJobsConfig({ ...required, JOBS_POLL_SECONDS: '0.5' }).pollSeconds, 0.5);

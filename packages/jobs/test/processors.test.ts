@@ -40,7 +40,13 @@ const measurer: AudioMeasurer = {
     return trackMeasurement(
       request,
       { source: 'original', integrated: -22.1, range: 5.5, truePeak: -16.1 },
-      { silence: { threshold: -60, minDuration: 2, spans: [{ start: 2.00804, end: 4.50113, duration: 2.49309 }] } },
+      {
+        silence: {
+          threshold: -60,
+          minDuration: 2,
+          spans: [{ start: 2.00804, end: 4.50113, duration: 2.49309 }],
+        },
+      },
     );
   },
 };

@@ -89,9 +89,12 @@ export const LevelsResponse = Type.Object({
     threshold: Type.Number(),
     minDuration: Type.Number(),
     spans: Type.Array(
-      Type.Object({ start: Type.Number(), end: Type.Number(), duration: Type.Number() }, {
-        description: "Seconds from the track's first sample.",
-      }),
+      Type.Object(
+        { start: Type.Number(), end: Type.Number(), duration: Type.Number() },
+        {
+          description: "Seconds from the track's first sample.",
+        },
+      ),
     ),
   }),
   durationSeconds: Type.Number(),

@@ -164,7 +164,9 @@ export function videoStartFilters(video: VideoStream): string[] {
  * measured from a track's first sample (the analyze service's) move onto the video's frames.
  */
 export function audioOffsetSeconds(audio: AudioStream, video: VideoStream | undefined): number {
-  return video?.startTime !== undefined && audio.startTime !== undefined ? audio.startTime - video.startTime : 0;
+  return video?.startTime !== undefined && audio.startTime !== undefined
+    ? audio.startTime - video.startTime
+    : 0;
 }
 
 /**
