@@ -121,11 +121,14 @@ describe('Auto QC and the loudness panel read one measurement per track', () => 
       assert.equal(stored?.loudness.truePeakDbtp, loudness.truePeak);
     }
 
-    // The tracks differ, and each marker belongs to its own track.
+    // The tracks differ, and each marker belongs to its own track. silencedetect ends a span at
+    // the first block over its threshold, so the 5 s end may reach into frame 125.
+    const silences = markers.filter((m) => m.category === 'silence');
     assert.deepEqual(
-      markers.filter((m) => m.category === 'silence').map((m) => [m.title, m.start.frame, m.end.frame]),
-      [['Silence (track 1)', 50, 124]],
+      silences.map((m) => [m.title, m.start.frame]),
+      [['Silence (track 1)', 50]],
     );
+    assert.ok([124, 125].includes(silences[0]?.end.frame ?? -1), `ends on ${silences[0]?.end.frame}`);
     assert.ok(
       Math.abs((measured[1]?.integrated ?? NaN) - TRACK_1.peakDb) < 1.5,
       `track 1 ${measured[1]?.integrated} LUFS`,
