@@ -8,6 +8,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import { serializeRequest } from '@frameproof/core';
 import type { AppContext } from './context.js';
 import { installAuth } from './plugins/auth.js';
+import { installProjectAccess, projectRouteRole } from './plugins/project-access.js';
 import { installValidation } from './plugins/validation.js';
 import { assetRoutes } from './routes/assets.js';
 import { auditRoutes } from './routes/audit.js';
@@ -16,6 +17,7 @@ import { directUploadRoutes } from './routes/direct-uploads.js';
 import { importRoutes } from './routes/imports.js';
 import { jobRoutes } from './routes/jobs.js';
 import { markerRoutes } from './routes/markers.js';
+import { projectRoutes } from './routes/projects.js';
 import { mediaRoutes } from './routes/media.js';
 import { subtitleRoutes } from './routes/subtitles.js';
 import { systemRoutes } from './routes/system.js';
@@ -78,11 +80,13 @@ export async function buildApp(
   });
   await app.register(multipart, { limits: { fields: 10, files: 1, fieldSize: 64 * 1024 } });
   await app.register(websocket);
-  installAuth(app, ctx.auth);
+  installAuth(app, ctx.auth, projectRouteRole(ctx.projects));
+  installProjectAccess(app, ctx.projects);
 
   for (const routes of [
     systemRoutes,
     authRoutes,
+    projectRoutes,
     assetRoutes,
     markerRoutes,
     subtitleRoutes,

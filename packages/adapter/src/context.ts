@@ -11,6 +11,7 @@ import { AuthService } from './services/auth.js';
 import { DirectUploadService } from './services/direct-uploads.js';
 import { EventBus } from './services/event-bus.js';
 import { MarkerService } from './services/markers.js';
+import { ProjectService } from './services/projects.js';
 import { KeyRing } from './services/key-ring.js';
 import { MediaUrls } from './services/media-urls.js';
 import { generatePassword } from './services/passwords.js';
@@ -29,6 +30,8 @@ export interface AppContext {
   users: UsersRepository;
   assets: AssetService;
   markers: MarkerService;
+  /** Projects, their members, and who may see and do what on an asset. */
+  projects: ProjectService;
   /** The ingest workflow: what each finished step starts next, and steps run again. */
   ingest: Ingest;
   subtitles: SubtitleService;
@@ -89,6 +92,8 @@ export async function createContext(
   const users = new UsersRepository(db);
   const events = new EventBus(db);
   await events.start();
+  const projects = new ProjectService(db, users, events);
+  await projects.ensureOne();
   const auth = new AuthService(db, users, new SessionsRepository(db), events, signingKeys, config);
   const { generatedAdminPassword } = await auth.ensureAccounts(
     { password: config.adminPassword, generate: generatePassword },
@@ -120,6 +125,7 @@ export async function createContext(
     mediaUrls,
     assets,
     markers,
+    projects,
     ingest,
     subtitles: new SubtitleService(db, storage, mediaUrls, events),
     directUploads: new DirectUploadService(db, storage, assets, {

@@ -224,16 +224,58 @@ export async function uploadAsset(
   return (res.json() as { id: string }).id;
 }
 
-/** Creates a local user `username` (named after the role unless given) and signs them in. */
-export async function addUser(t: TestApp, role: string, username = role): Promise<string> {
+/**
+ * Creates a local user `username` (named after the role unless given) and signs them in. A
+ * person but an admin becomes a member of `project` (the deployment's first project unless
+ * given; none with `null`) at their role.
+ */
+export async function addUser(
+  t: TestApp,
+  role: string,
+  username = role,
+  project?: string | null,
+): Promise<string> {
+  const admin = await t.token();
   const res = await t.app.inject({
     method: 'POST',
     url: '/api/users',
-    headers: auth(await t.token()),
+    headers: auth(admin),
     payload: { username, password: 'password-1234', role },
   });
   assert.equal(res.statusCode, 201, res.body);
+  if (project !== null && role !== 'admin') await addMember(t, project ?? (await firstProject(t)), (res.json() as { id: string }).id, role);
   return t.token(username);
+}
+
+/** The id of the deployment's first project (a new deployment has one, "Default"). */
+export async function firstProject(t: TestApp): Promise<string> {
+  const res = await t.app.inject({ url: '/api/projects', headers: auth(await t.token()) });
+  const first = (res.json() as { items: { id: string }[] }).items[0];
+  if (!first) throw new Error(`no project: ${res.body}`);
+  return first.id;
+}
+
+/** Makes a user a member of a project with `role` (as the admin). */
+export async function addMember(t: TestApp, projectId: string, userId: string, role?: string): Promise<void> {
+  const res = await t.app.inject({
+    method: 'PUT',
+    url: `/api/projects/${projectId}/members/${userId}`,
+    headers: auth(await t.token()),
+    payload: role ? { role } : {},
+  });
+  assert.equal(res.statusCode, 200, res.body);
+}
+
+/** Creates a project (as the admin) and returns its id. */
+export async function addProject(t: TestApp, name: string): Promise<string> {
+  const res = await t.app.inject({
+    method: 'POST',
+    url: '/api/projects',
+    headers: auth(await t.token()),
+    payload: { name },
+  });
+  assert.equal(res.statusCode, 201, res.body);
+  return (res.json() as { id: string }).id;
 }
 
 /** The names of the files below `dir`, at any depth; none when it does not exist. */

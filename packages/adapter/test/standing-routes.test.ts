@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import {
   DATABASES,
   RUNNER,
+  addUser,
   auth,
   runJob,
   startApp,
@@ -32,18 +33,14 @@ for (const { name, open } of DATABASES) {
     before(async () => {
       app = await startApp(open);
       const admin = await app.token();
-      for (const role of ['editor', 'reviewer', 'viewer'])
-        await app.app.inject({
-          method: 'POST',
-          url: '/api/users',
-          headers: auth(admin),
-          payload: { username: role, password: 'password-1234', role },
-        });
+      // Members of the project the assets are in, and a person of no project.
+      for (const role of ['editor', 'reviewer', 'viewer']) await addUser(app, role);
       tokens = {
         admin,
         editor: await app.token('editor'),
         reviewer: await app.token('reviewer'),
         viewer: await app.token('viewer'),
+        outsider: await addUser(app, 'editor', 'outsider', null),
         service: await app.token(RUNNER.username),
         anonymous: undefined,
         forged: 'eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.',
@@ -57,7 +54,13 @@ for (const { name, open } of DATABASES) {
         headers: auth(admin),
         payload: { start: { frame: 10 }, title: 'x' },
       });
-      ids = [asset, probe.id, (marker.json() as { id: string }).id];
+      const projects = await app.app.inject({ url: '/api/projects', headers: auth(admin) });
+      const project = (projects.json() as { items: { id: string }[] }).items[0]?.id ?? '';
+      const users = await app.app.inject({ url: '/api/users', headers: auth(admin) });
+      const user = (users.json() as { items: { id: string; username: string }[] }).items.find(
+        (u) => u.username === 'reviewer',
+      );
+      ids = [asset, probe.id, (marker.json() as { id: string }).id, project, user?.id ?? ''];
     });
     after(() => app.close());
 

@@ -12,6 +12,7 @@ export * from './api/formats.js';
 export * from './api/uploads.js';
 export * from './api/audit.js';
 export * from './api/analyze.js';
+export * from './api/projects.js';
 export * from './timeline.js';
 export * from './asset-keys.js';
 export * from './http-errors.js';

@@ -3,6 +3,7 @@ import subtitleShapes from '../migrations/002-subtitle-shapes.js';
 import softDelete from '../migrations/003-soft-delete.js';
 import sessions from '../migrations/004-sessions.js';
 import directUploads from '../migrations/005-direct-uploads.js';
+import projects from '../migrations/006-projects.js';
 import ticketsAudit from '../migrations/007-tickets-audit.js';
 import loginFailures from '../migrations/008-login-failures.js';
 import confidenceImportProgress from '../migrations/009-confidence-import-progress.js';
@@ -15,6 +16,7 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
   { version: 3, name: 'soft-delete', sql: softDelete },
   { version: 4, name: 'sessions', sql: sessions },
   { version: 5, name: 'direct-uploads', sql: directUploads },
+  { version: 6, name: 'projects', sql: projects },
   { version: 7, name: 'tickets-audit', sql: ticketsAudit },
   { version: 8, name: 'login-failures', sql: loginFailures },
   { version: 9, name: 'confidence-import-progress', sql: confidenceImportProgress },

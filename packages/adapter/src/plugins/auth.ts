@@ -1,4 +1,4 @@
-import { can, type Permission } from '@frameproof/core';
+import { can, type Permission, type Role } from '@frameproof/core';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { forbidden, unauthorized } from '@frameproof/core';
 import type { AuthService, Principal } from '../services/auth.js';
@@ -51,8 +51,15 @@ export function principalOf(request: FastifyRequest): Principal {
   return request.principal;
 }
 
+/**
+ * The role a route's permission is checked against, when it is not the caller's own: for the
+ * permissions decided in a project, a person's strongest role in their projects (the asset's
+ * project is checked once the asset is known).
+ */
+export type RouteRole = (principal: Principal, permission: Permission) => Promise<Role>;
+
 /** Every route declares a permission or that it is public; a route that does neither fails at start. */
-export function installAuth(app: FastifyInstance, auth: AuthService) {
+export function installAuth(app: FastifyInstance, auth: AuthService, routeRole?: RouteRole) {
   app.decorateRequest('principal', null);
   app.decorate('routeTable', []);
   app.addHook('onRoute', (route) => {
@@ -70,8 +77,9 @@ export function installAuth(app: FastifyInstance, auth: AuthService) {
     const config = request.routeOptions.config;
     if (config.public || !config.permission) return;
     request.principal = await authenticate(request, auth);
-    if (!can(request.principal.role, config.permission)) {
-      throw forbidden(`the ${request.principal.role} role may not ${config.permission.replace(':', ' ')}`);
+    const role = routeRole ? await routeRole(request.principal, config.permission) : request.principal.role;
+    if (!can(role, config.permission)) {
+      throw forbidden(`the ${role} role may not ${config.permission.replace(':', ' ')}`);
     }
   });
 }

@@ -29,6 +29,7 @@ interface AssetRow {
   drop_frame: boolean;
   metadata: Record<string, unknown>;
   analysis: Record<string, unknown>;
+  project_id: string;
   created_by: string | null;
   created_at: Date;
   updated_at: Date;
@@ -38,7 +39,7 @@ interface AssetRow {
 
 const ASSET_COLUMNS = `a.id, a.title, a.status, a.error, a.qc_status, a.qc_by, qu.username AS qc_by_username, a.qc_reason,
   a.qc_at, a.technical, a.frame_rate_num, a.frame_rate_den, a.duration_frames, a.start_timecode, a.drop_frame,
-  a.metadata, a.analysis, a.created_by, a.created_at, a.updated_at, a.deleted_at, a.deleted_by`;
+  a.metadata, a.analysis, a.project_id, a.created_by, a.created_at, a.updated_at, a.deleted_at, a.deleted_by`;
 /** A soft-deleted asset is out of every read people make; only ingest and the sweep see it. */
 const LIVE = 'a.deleted_at IS NULL';
 
@@ -73,6 +74,7 @@ const toAsset = (r: AssetRow): Asset => ({
   dropFrame: r.drop_frame,
   metadata: r.metadata,
   analysis: r.analysis,
+  projectId: r.project_id,
   createdBy: r.created_by,
   createdAt: isoRequired(r.created_at),
   updatedAt: isoRequired(r.updated_at),
@@ -160,12 +162,13 @@ export class AssetsRepository {
   async create(a: {
     id: string;
     title: string;
+    projectId: string;
     createdBy: string | null;
     videoAnalyses?: readonly string[];
   }): Promise<Asset> {
     await this.db.query(
-      'INSERT INTO assets (id, title, created_by, video_analyses) VALUES ($1, $2, $3, $4::text[])',
-      [a.id, a.title, a.createdBy, a.videoAnalyses ? [...a.videoAnalyses] : null],
+      'INSERT INTO assets (id, title, project_id, created_by, video_analyses) VALUES ($1, $2, $3, $4, $5::text[])',
+      [a.id, a.title, a.projectId, a.createdBy, a.videoAnalyses ? [...a.videoAnalyses] : null],
     );
     return (await this.byId(a.id)) as Asset;
   }
@@ -197,12 +200,13 @@ export class AssetsRepository {
     return row && toRecord(row);
   }
 
-  /** The trash: deleted assets, most recently deleted first. */
-  async deleted(limit: number): Promise<AssetRecord[]> {
+  /** The trash: deleted assets (of these projects; all when undefined), most recently deleted first. */
+  async deleted(limit: number, projectIds?: readonly string[]): Promise<AssetRecord[]> {
     const rows = await this.db.query<AssetRow>(
       `SELECT ${ASSET_COLUMNS} FROM ${ASSET_FROM} WHERE a.deleted_at IS NOT NULL
+         ${projectIds ? 'AND a.project_id = ANY($2::uuid[])' : ''}
        ORDER BY a.deleted_at DESC, a.id LIMIT $1`,
-      [limit],
+      projectIds ? [limit, projectIds] : [limit],
     );
     return rows.map(toRecord);
   }
@@ -242,7 +246,11 @@ export class AssetsRepository {
     return row?.id;
   }
 
-  async list(query: ListAssetsQuery): Promise<{ items: Asset[]; nextCursor: string | null }> {
+  /** A page of live assets; only those of `projectIds` when given. */
+  async list(
+    query: ListAssetsQuery,
+    projectIds?: readonly string[],
+  ): Promise<{ items: Asset[]; nextCursor: string | null }> {
     const limit = query.limit ?? 50;
     const sort = query.sort ?? 'createdAt';
     const order = query.order ?? 'desc';
@@ -250,6 +258,8 @@ export class AssetsRepository {
     const where: string[] = [LIVE];
     const params: unknown[] = [];
     const param = (v: unknown) => `$${params.push(v)}`;
+    if (projectIds) where.push(`a.project_id = ANY(${param(projectIds)}::uuid[])`);
+    if (query.projectId) where.push(`a.project_id = ${param(query.projectId)}::uuid`);
     if (query.status) where.push(`a.status = ${param(query.status)}`);
     if (query.qcStatus) where.push(`a.qc_status = ${param(query.qcStatus)}`);
     if (query.createdSince) where.push(`a.created_at >= ${param(query.createdSince)}::timestamptz`);

@@ -6,6 +6,8 @@ import { isoRequired } from './rows.js';
 export interface DirectUploadRecord {
   id: string;
   userId: string;
+  /** The project the asset goes to. */
+  projectId: string;
   /** The id the asset gets: its original is uploaded under this asset's keys. */
   assetId: string;
   storageUploadId: string;
@@ -32,6 +34,7 @@ export interface PartRecord {
 interface UploadRow {
   id: string;
   user_id: string;
+  project_id: string;
   asset_id: string;
   storage_upload_id: string;
   key: string;
@@ -47,12 +50,13 @@ interface UploadRow {
   expires_at: Date;
 }
 
-const COLUMNS = `id, user_id, asset_id, storage_upload_id, key, file_name, title, video_analyses, mime_type, size::float8 AS size,
+const COLUMNS = `id, user_id, project_id, asset_id, storage_upload_id, key, file_name, title, video_analyses, mime_type, size::float8 AS size,
   part_size::float8 AS part_size, part_count, assembled_at, created_at, expires_at`;
 
 const toRecord = (r: UploadRow): DirectUploadRecord => ({
   id: r.id,
   userId: r.user_id,
+  projectId: r.project_id,
   assetId: r.asset_id,
   storageUploadId: r.storage_upload_id,
   key: r.key,
@@ -75,8 +79,8 @@ export class DirectUploadsRepository {
   async create(u: Omit<DirectUploadRecord, 'assembledAt' | 'createdAt'>): Promise<void> {
     await this.db.query(
       `INSERT INTO direct_uploads (id, user_id, asset_id, storage_upload_id, key, file_name, title, mime_type,
-         size, part_size, part_count, expires_at, video_analyses)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::text[])`,
+         size, part_size, part_count, expires_at, video_analyses, project_id)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::text[], $14)`,
       [
         u.id,
         u.userId,
@@ -91,6 +95,7 @@ export class DirectUploadsRepository {
         u.partCount,
         u.expiresAt,
         u.videoAnalyses,
+        u.projectId,
       ],
     );
   }

@@ -92,9 +92,12 @@ export class JobsRepository {
     return row && { ...toJob(row), payload: row.payload };
   }
 
-  async list(q: ListJobsQuery): Promise<Job[]> {
+  /** Jobs, newest first; only those of the assets of `projectIds` when given. */
+  async list(q: ListJobsQuery, projectIds?: readonly string[]): Promise<Job[]> {
     const params: unknown[] = [];
     const where: string[] = [ASSET_LIVE];
+    if (projectIds)
+      where.push(`asset_id IN (SELECT p.id FROM assets p WHERE p.project_id = ANY($${params.push(projectIds)}::uuid[]))`);
     if (q.assetId) where.push(`asset_id = $${params.push(q.assetId)}`);
     if (q.status) where.push(`status = $${params.push(q.status)}`);
     if (q.type) where.push(`type = $${params.push(q.type)}`);

@@ -102,6 +102,15 @@ export class MarkersRepository {
     return row && toMarker(row, point);
   }
 
+  /** Who wrote a marker, and which automatic step made it (null: a person). */
+  async authorship(assetId: string, id: string): Promise<{ authorId: string | null; origin: string | null } | undefined> {
+    const [row] = await this.db.query<{ author_id: string | null; origin: string | null }>(
+      'SELECT author_id, origin FROM markers WHERE asset_id = $1 AND id = $2',
+      [assetId, id],
+    );
+    return row && { authorId: row.author_id, origin: row.origin };
+  }
+
   /** Inserts markers in batches and returns their ids in order. */
   async insert(assetId: string, markers: readonly NewMarker[]): Promise<string[]> {
     const ids: string[] = [];

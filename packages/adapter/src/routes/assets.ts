@@ -24,6 +24,8 @@ import { principalOf } from '../plugins/auth.js';
 import { actorOf } from '../services/audit.js';
 import { inTransaction } from '../services/changes.js';
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 export const assetRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async (app, { ctx }) => {
   app.get(
     '/api/assets',
@@ -36,7 +38,7 @@ export const assetRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async
         response: { 200: AssetPage, ...errors },
       },
     },
-    (req) => ctx.assets.list(req.query),
+    async (req) => ctx.assets.list(req.query, await ctx.projects.visible(principalOf(req))),
   );
 
   app.post(
@@ -46,7 +48,7 @@ export const assetRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async
       schema: {
         tags: ['assets'],
         summary:
-          'Upload a file in one request (multipart: optional `title` and `videoAnalyses` (comma-separated), then `file`); resumable uploads use /api/uploads',
+          'Upload a file in one request (multipart: optional `title`, `projectId` and `videoAnalyses` (comma-separated) before `file`; `projectId` may be left out by who belongs to one project only); resumable uploads use /api/uploads',
         consumes: ['multipart/form-data'],
         response: { 201: Asset, ...errors },
       },
@@ -72,11 +74,21 @@ export const assetRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async
         ctx.config.videoAnalyses,
         'videoAnalyses',
       );
+      const projectField = part.fields.projectId;
+      const requested =
+        projectField && 'value' in projectField && typeof projectField.value === 'string'
+          ? projectField.value
+          : undefined;
+      if (requested !== undefined && !UUID.test(requested))
+        throw badRequest('projectId: must be a project id (a UUID)', 'projectId');
+      const principal = principalOf(req);
+      const projectId = await ctx.projects.uploadTarget(principal, requested);
       const asset = await ctx.assets.ingest({
         fileName: part.filename || 'upload',
         mimeType: part.mimetype || 'application/octet-stream',
         title,
-        userId: principalOf(req).userId,
+        userId: principal.userId,
+        projectId,
         videoAnalyses,
         body: part.file,
         // busboy stops at the limit and marks the stream truncated rather than failing it.
@@ -204,7 +216,9 @@ export const assetRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async
         response: { 200: DeletedAssetList, ...errors },
       },
     },
-    async (req) => ({ items: await ctx.assets.deleted(req.query.limit) }),
+    async (req) => ({
+      items: await ctx.assets.deleted(req.query.limit, await ctx.projects.visible(principalOf(req), 'asset:delete')),
+    }),
   );
   app.post(
     '/api/assets/:id/restore',

@@ -47,7 +47,8 @@ export const directUploadRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> 
       config: { permission: 'asset:create' },
       schema: {
         tags,
-        summary: 'Start an upload straight to the storage; answers the part size and count',
+        summary:
+          'Start an upload straight to the storage into a project (`projectId`, optional for who belongs to one project only); answers the part size and count',
         body: CreateDirectUploadBody,
         response: { 201: DirectUpload, ...failures },
       },
@@ -58,9 +59,11 @@ export const directUploadRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> 
         ctx.config.videoAnalyses,
         'videoAnalyses',
       );
+      const principal = principalOf(req);
+      const projectId = await ctx.projects.uploadTarget(principal, req.body.projectId);
       return reply
         .code(201)
-        .send(await uploads.create(principalOf(req).userId, { ...req.body, videoAnalyses }));
+        .send(await uploads.create(principal.userId, projectId, { ...req.body, videoAnalyses }));
     },
   );
 

@@ -14,7 +14,7 @@ export const importRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = asyn
       schema: {
         tags: ['uploads'],
         summary:
-          'Register objects of the storage (a prefix, or a list of keys) as assets, without copying them, and queue their ingest',
+          'Register objects of the storage (a prefix, or a list of keys) as assets of a project (`projectId`, optional for who belongs to one project only), without copying them, and queue their ingest',
         body: CreateImportBody,
         response: { 202: ImportRecord, ...errors },
       },
@@ -25,9 +25,11 @@ export const importRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = asyn
         ctx.config.videoAnalyses,
         'videoAnalyses',
       );
+      const principal = principalOf(req);
+      const projectId = await ctx.projects.uploadTarget(principal, req.body.projectId);
       return reply
         .code(202)
-        .send(await ctx.imports.start(principalOf(req).userId, { ...req.body, videoAnalyses }));
+        .send(await ctx.imports.start(principal.userId, projectId, { ...req.body, videoAnalyses }));
     },
   );
 

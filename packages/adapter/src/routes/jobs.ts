@@ -29,7 +29,7 @@ export const jobRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async (
         response: { 200: JobList, ...errors },
       },
     },
-    async (req) => ({ items: await ctx.queue.list(req.query) }),
+    async (req) => ({ items: await ctx.queue.list(req.query, await ctx.projects.visible(principalOf(req))) }),
   );
   app.get(
     '/api/jobs/:id',

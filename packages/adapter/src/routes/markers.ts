@@ -13,11 +13,18 @@ import {
   UpdateMarkerBody,
 } from '@frameproof/core';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { AppContext } from '../context.js';
 import { errors } from './errors.js';
 import { principalOf } from '../plugins/auth.js';
 import { actorOf } from '../services/audit.js';
+
+/** The caller and their role on the route's asset (set by the project access check). */
+const writer = (req: FastifyRequest) => {
+  const principal = principalOf(req);
+  return { userId: principal.userId, role: req.assetRole ?? principal.role };
+};
 
 export const markerRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async (app, { ctx }) => {
   app.get(
@@ -123,7 +130,10 @@ export const markerRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = asyn
         response: { 200: Marker, ...errors },
       },
     },
-    (req) => ctx.markers.update(req.params.id, req.params.markerId, req.body, actorOf(principalOf(req))),
+    async (req) => {
+      await ctx.markers.checkWrite(req.params.id, req.params.markerId, writer(req));
+      return ctx.markers.update(req.params.id, req.params.markerId, req.body, actorOf(principalOf(req)));
+    },
   );
   app.delete(
     '/api/assets/:id/markers/:markerId',
@@ -132,6 +142,7 @@ export const markerRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = asyn
       schema: { tags: ['markers'], params: MarkerParams, response: { 204: Type.Null(), ...errors } },
     },
     async (req, reply) => {
+      await ctx.markers.checkWrite(req.params.id, req.params.markerId, writer(req));
       await ctx.markers.delete(req.params.id, req.params.markerId, actorOf(principalOf(req)));
       return reply.code(204).send(null);
     },

@@ -72,7 +72,9 @@ export const systemRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = asyn
     },
     (socket, req) => {
       const only = req.query.assetId;
-      const off = ctx.events.onEvent((event: LiveEvent) => {
+      // Each caller hears only the events of the assets of their projects (admins: all).
+      const principal = req.principal ?? { userId: '', role: 'viewer' as const };
+      const off = ctx.projects.eventsFor(principal, (event: LiveEvent) => {
         if (only && event.assetId !== only) return;
         socket.send(JSON.stringify(event));
       });

@@ -1,6 +1,6 @@
 import { Server } from '@tus/server';
 import { randomUUID } from 'node:crypto';
-import { can, chooseVideoAnalyses, VIDEO_ANALYSES } from '@frameproof/core';
+import { badRequest, can, chooseVideoAnalyses, HttpError, VIDEO_ANALYSES } from '@frameproof/core';
 import type { FastifyPluginAsync } from 'fastify';
 import type { AppContext } from '../context.js';
 import { parseBearer } from '../plugins/auth.js';
@@ -9,13 +9,14 @@ const PATH = '/api/uploads';
 
 const UPLOADS = 'uploads';
 const NOT_FOUND = { status_code: 404, body: 'The file for this request was not found.\n' };
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const UPLOAD_ID = /^uploads\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /**
  * Resumable uploads with the tus protocol. The client sends `filename`, `filetype` and
- * optionally `title` and `videoAnalyses` (comma-separated) as Upload-Metadata; when the last
- * byte arrives the asset is created and ingest queued, and the answer carries its id in
- * `Frameproof-Asset-Id`.
+ * optionally `title`, `projectId` (required for who belongs to several projects) and
+ * `videoAnalyses` (comma-separated) as Upload-Metadata; when the last byte arrives the asset is
+ * created and ingest queued, and the answer carries its id in `Frameproof-Asset-Id`.
  */
 export const uploadRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app, { ctx }) => {
   const principalFor = async (authorization: string | null) => {
@@ -23,13 +24,20 @@ export const uploadRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app,
     if (!token) throw { status_code: 401, body: 'send a token: Authorization: Bearer <token>\n' };
     try {
       const principal = await ctx.auth.verify(token);
-      if (!can(principal.role, 'asset:create'))
-        throw { status_code: 403, body: `the ${principal.role} role may not upload\n` };
+      const role = await ctx.projects.routeRole(principal);
+      if (!can(role, 'asset:create')) throw { status_code: 403, body: `the ${role} role may not upload\n` };
       return principal;
     } catch (err) {
       if (err && typeof err === 'object' && 'status_code' in err) throw err;
       throw { status_code: 401, body: 'the token is not valid or has expired\n' };
     }
+  };
+
+  // An upload begun before projects were: it goes where its uploader's uploads go by default.
+  const projectOfOlderUpload = async (userId: string | null | undefined) => {
+    const user = userId ? await ctx.users.byId(userId) : undefined;
+    if (!user) throw { status_code: 403, body: 'the uploader of this upload is gone\n' };
+    return ctx.projects.uploadTarget({ userId: user.id, role: user.role }, undefined);
   };
 
   // tus writes straight into our storage, under `uploads/`; a finished upload is moved under
@@ -71,7 +79,16 @@ export const uploadRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app,
         } catch (err) {
           throw { status_code: 400, body: `videoAnalyses: ${(err as Error).message}\n` };
         }
-      return { metadata: { ...upload.metadata, frameproofUserId: principal.userId } };
+      let projectId: string;
+      try {
+        const requested = upload.metadata?.projectId ?? undefined;
+        if (requested !== undefined && !UUID.test(requested)) throw badRequest('projectId: must be a project id');
+        projectId = await ctx.projects.uploadTarget(principal, requested);
+      } catch (err) {
+        if (err instanceof HttpError) throw { status_code: err.statusCode, body: `${err.message}\n` };
+        throw err;
+      }
+      return { metadata: { ...upload.metadata, frameproofUserId: principal.userId, frameproofProjectId: projectId } };
     },
     onResponseError: async (_req, err) => {
       if (!(err && typeof err === 'object' && 'status_code' in err)) app.log.error({ err }, 'upload failed');
@@ -84,6 +101,7 @@ export const uploadRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app,
         mimeType: meta.filetype || 'application/octet-stream',
         title: meta.title ?? undefined,
         userId: meta.frameproofUserId ?? '',
+        projectId: meta.frameproofProjectId ?? (await projectOfOlderUpload(meta.frameproofUserId)),
         // Checked against the deployment's when the upload was created.
         videoAnalyses:
           meta.videoAnalyses === undefined

@@ -84,6 +84,8 @@ export class AssetService {
     userId: string;
     /** The video analyses chosen for this asset (checked against the deployment's); unset: the deployment's. */
     videoAnalyses?: readonly VideoAnalysis[];
+    /** The project the asset goes to (the caller checked they may add to it). */
+    projectId: string;
     /**
      * Bytes to store now; or the key of bytes already stored (a finished tus upload), moved
      * under the asset; or bytes that stay where they are (`storedKey`: an upload assembled
@@ -134,6 +136,7 @@ export class AssetService {
       title?: string;
       userId: string;
       videoAnalyses?: readonly VideoAnalysis[];
+      projectId: string;
       within?: (changes: Changes) => Promise<void>;
     },
     stored: { storedKey: string; size: number; external?: boolean },
@@ -143,6 +146,7 @@ export class AssetService {
       await assets.create({
         id,
         title: input.title?.trim() || titleFromFileName(input.fileName),
+        projectId: input.projectId,
         createdBy: input.userId,
         videoAnalyses: input.videoAnalyses,
       });
@@ -188,8 +192,9 @@ export class AssetService {
     return this.repo.fileById(id);
   }
 
-  list(query: ListAssetsQuery) {
-    return this.repo.list(query);
+  /** A page of live assets; only those of `projectIds` when given (a person's projects). */
+  list(query: ListAssetsQuery, projectIds?: readonly string[]) {
+    return this.repo.list(query, projectIds);
   }
 
   async update(id: string, body: UpdateAssetBody): Promise<Asset> {
@@ -259,9 +264,9 @@ export class AssetService {
     });
   }
 
-  /** The trash, most recently deleted first. */
-  async deleted(limit = 50): Promise<DeletedAsset[]> {
-    return (await this.repo.deleted(limit)).map((r) => this.toDeleted(r));
+  /** The trash (of `projectIds` when given), most recently deleted first. */
+  async deleted(limit = 50, projectIds?: readonly string[]): Promise<DeletedAsset[]> {
+    return (await this.repo.deleted(limit, projectIds)).map((r) => this.toDeleted(r));
   }
 
   private toDeleted(r: AssetRecord): DeletedAsset {
@@ -315,6 +320,7 @@ export class AssetService {
   private async purgeLocked(changes: Changes, id: string): Promise<void> {
     const assets = new AssetsRepository(changes.tx);
     const shapes = await assets.shapes(id);
+    const projectId = (await assets.record(id, { includeDeleted: true }))?.asset.projectId;
     // Everything we write for an asset sits under its prefix; tus uploads may sit elsewhere.
     // An imported original (external) was there before the asset and stays after it.
     const keys = assetKeys(id);
@@ -323,7 +329,8 @@ export class AssetService {
       if (!keys.owns(f.key) && !f.external) await this.storage.delete(f.key);
     }
     await assets.delete(id);
-    changes.announce({ type: 'asset.deleted', assetId: id, id, data: { purged: true } });
+    // The row is gone: the event names the project, so that it reaches the project's members.
+    changes.announce({ type: 'asset.deleted', assetId: id, id, data: { purged: true, projectId } });
   }
 
   /** Sweeps on a timer (every adapter instance; they share the work), and once soon after start. */

@@ -69,7 +69,8 @@ export class DirectUploadService {
     return target;
   }
 
-  async create(userId: string, body: CreateDirectUploadBody): Promise<DirectUpload> {
+  /** Starts an upload into `projectId` (the caller checked the uploader may add to it). */
+  async create(userId: string, projectId: string, body: CreateDirectUploadBody): Promise<DirectUpload> {
     const target = this.target;
     if (body.size > this.options.maxBytes)
       throw new HttpError(413, `the file is larger than the upload limit of ${this.options.maxBytes} bytes`);
@@ -86,6 +87,7 @@ export class DirectUploadService {
     const record = {
       id: randomUUID(),
       userId,
+      projectId,
       assetId,
       storageUploadId,
       key,
@@ -197,6 +199,7 @@ export class DirectUploadService {
       title: upload.title ?? undefined,
       userId: upload.userId,
       videoAnalyses: (upload.videoAnalyses as VideoAnalysis[] | null) ?? undefined,
+      projectId: upload.projectId,
       body: { storedKey: upload.key, size: upload.size },
       within: (changes) => new DirectUploadsRepository(changes.tx).delete(id),
     });

@@ -57,7 +57,8 @@ export class ImportService {
   }
 
   /** Checks the request, records the import and starts it; answers the record as it starts. */
-  async start(userId: string, body: CreateImportBody): Promise<ImportRecord> {
+  /** Imports into `projectId` (the caller checked they may add to it). */
+  async start(userId: string, projectId: string, body: CreateImportBody): Promise<ImportRecord> {
     let keys: { key: string; size: number }[] | undefined;
     let prefix: string | undefined;
     if ('keys' in body) {
@@ -81,7 +82,7 @@ export class ImportService {
       prefix = checkSourceKey(body.prefix, 'prefix');
     }
     const id = await this.repo.create(userId, prefix === undefined ? 'keys' : `${prefix}/`);
-    const run = this.run(id, userId, keys, prefix, body.videoAnalyses)
+    const run = this.run(id, userId, projectId, keys, prefix, body.videoAnalyses)
       .catch(async (err: unknown) => {
         this.onError(err);
         await this.repo.finish(id, 'failed', 0, 0, err instanceof Error ? err.message : String(err));
@@ -130,6 +131,7 @@ export class ImportService {
   private async run(
     id: string,
     userId: string,
+    projectId: string,
     keys: { key: string; size: number }[] | undefined,
     prefix: string | undefined,
     videoAnalyses: VideoAnalysis[] | undefined,
@@ -150,6 +152,7 @@ export class ImportService {
           mimeType,
           userId,
           videoAnalyses,
+          projectId,
           body: { storedKey: key, size, external: true },
         });
         await this.repo.addItem(id, position++, key, asset.id, null);

@@ -21,7 +21,7 @@ import {
   type UpdateMarkerBody,
 } from '@frameproof/core';
 import type { Database } from '../db/database.js';
-import { badRequest, conflict, HttpError, notFound } from '@frameproof/core';
+import { badRequest, can, conflict, forbidden, HttpError, notFound, type Role } from '@frameproof/core';
 import { AssetsRepository } from '../repositories/assets.js';
 import { MarkersRepository, type NewMarker } from '../repositories/markers.js';
 import type { Changes } from './changes.js';
@@ -254,6 +254,22 @@ export class MarkerService {
       action: 'marker.import',
       detail: { format: body.format },
     });
+  }
+
+  /**
+   * May `role` (the caller's role in the asset's project) change or delete this marker? A
+   * marker of an automatic step (Auto QC, video analysis) only editors and up; another's
+   * marker too; reviewers their own. 404 when there is no such marker.
+   */
+  async checkWrite(assetId: string, markerId: string, caller: { userId: string; role: Role }): Promise<void> {
+    const marker = await new MarkersRepository(this.db).authorship(assetId, markerId);
+    if (!marker) throw notFound('marker');
+    if (marker.origin !== null) {
+      if (!can(caller.role, 'marker:write-automatic'))
+        throw forbidden(`the ${caller.role} role may not change the markers of automatic checks; editors may`);
+    } else if (marker.authorId !== caller.userId && !can(caller.role, 'marker:write-any')) {
+      throw forbidden(`the ${caller.role} role may change only its own markers`);
+    }
   }
 
   /** Changes a marker; audits `marker.update` with the fields that changed, before and after. */

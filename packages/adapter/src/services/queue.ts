@@ -72,8 +72,8 @@ export class JobQueue {
   }
 
   /** Jobs, newest first, filtered by asset, status or type; none of a deleted asset. */
-  list(query: ListJobsQuery): Promise<Job[]> {
-    return new JobsRepository(this.db).list(query);
+  list(query: ListJobsQuery, projectIds?: readonly string[]): Promise<Job[]> {
+    return new JobsRepository(this.db).list(query, projectIds);
   }
 
   /** A job as people see it: without its payload, and not one of a deleted asset. */

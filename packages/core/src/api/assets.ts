@@ -69,6 +69,7 @@ export const Asset = Type.Object({
   analysis: Type.Record(Type.String(), Type.Unknown(), {
     description: 'What automatic steps found, by step: loudness, QC summary.',
   }),
+  projectId: Uuid,
   createdBy: Nullable(Uuid),
   createdAt: Timestamp,
   updatedAt: Timestamp,
@@ -93,6 +94,7 @@ export const ListAssetsQuery = Type.Object(
     q: Type.Optional(
       Type.String({ minLength: 1, maxLength: 200, description: 'Full-text search in title and metadata.' }),
     ),
+    projectId: Type.Optional(Type.String({ format: 'uuid', description: 'Only the assets of this project.' })),
   },
   { additionalProperties: false },
 );

@@ -1,6 +1,7 @@
 import { Type, type Static } from 'typebox';
 import { VIDEO_ANALYSES } from '../video-analysis.js';
 import { Nullable, Timestamp, Uuid } from './common.js';
+import { ProjectIdField } from './projects.js';
 
 /**
  * The video analyses to run on an upload or import (some of the deployment's VIDEO_ANALYSES;
@@ -99,6 +100,7 @@ export const CreateDirectUploadBody = Type.Object(
     mimeType: Type.Optional(Type.String({ maxLength: 200 })),
     title: Type.Optional(Type.String({ maxLength: 500 })),
     videoAnalyses: Type.Optional(VideoAnalysesChoice),
+    projectId: ProjectIdField,
   },
   { additionalProperties: false },
 );
@@ -175,6 +177,7 @@ export const CreateImportBody = Type.Union(
           description: 'Every object under this prefix of the storage becomes an asset.',
         }),
         videoAnalyses: Type.Optional(VideoAnalysesChoice),
+        projectId: ProjectIdField,
       },
       { additionalProperties: false },
     ),
@@ -186,6 +189,7 @@ export const CreateImportBody = Type.Union(
           uniqueItems: true,
         }),
         videoAnalyses: Type.Optional(VideoAnalysesChoice),
+        projectId: ProjectIdField,
       },
       { additionalProperties: false },
     ),
