@@ -7,8 +7,13 @@ import { BusServer } from '../src/bus-server.js';
 import { openPostgres } from '../src/db/database.js';
 import { EventBus, type WorkSignal } from '../src/services/event-bus.js';
 import {
+  addMember,
+  addProject,
+  addUser,
   auth,
   createTestDatabase,
+  firstProject,
+  postAsset,
   DATABASES,
   RUNNER,
   startApp,
@@ -137,6 +142,54 @@ for (const { name, open } of DATABASES) {
       });
       const job = await events.next((e) => e.type === 'job.updated' && e.data?.status === 'running');
       assert.equal(job.data?.type, 'probe');
+    });
+
+    it("a person's socket hears only the events of the assets of their projects", async (t) => {
+      const app = await startApp(open);
+      t.after(() => app.close());
+      const base = await listening(app);
+      const admin = await app.token();
+      const main = await firstProject(app);
+      const other = await addProject(app, 'Other');
+      const viewer = await addUser(app, 'viewer');
+      const me = (await app.app.inject({ url: '/api/auth/me', headers: auth(viewer) })).json<{
+        id: string;
+      }>();
+      const socket = connect(`${base}/api/eventbus`, auth(viewer));
+      const heard = listen<LiveEvent>(socket);
+      await opened(socket);
+      await heard.next((e) => (e as { type: string }).type === 'hello');
+      const upload = async (projectId: string, title: string) => {
+        const res = await postAsset(
+          app,
+          admin,
+          { title, projectId },
+          { name: 'a.mov', type: 'video/quicktime', data: Buffer.from('bytes') },
+        );
+        return (res.json() as { id: string }).id;
+      };
+      const secret = await upload(other, 'Secret');
+      const shared = await upload(main, 'Shared');
+      // Events reach a socket in the order they happen: once the later one is heard, the
+      // earlier one would have been.
+      await heard.next((e) => e.type === 'asset.created' && e.id === shared);
+      assert.ok(!heard.seen.some((e) => e.assetId === secret), JSON.stringify(heard.seen));
+
+      await addMember(app, other, me.id, 'viewer');
+      const marker = await app.app.inject({
+        method: 'POST',
+        url: `/api/assets/${secret}/markers`,
+        headers: auth(admin),
+        payload: { start: { frame: 3 }, title: 'now seen' },
+      });
+      await heard.next((e) => e.type === 'marker.created' && e.id === marker.json<{ id: string }>().id);
+      await app.app.inject({
+        method: 'DELETE',
+        url: `/api/assets/${secret}?hard=true`,
+        headers: auth(admin),
+      });
+      const purged = await heard.next((e) => e.type === 'asset.deleted' && e.assetId === secret);
+      assert.equal(purged.data?.purged, true);
     });
   });
 }

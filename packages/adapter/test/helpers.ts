@@ -243,7 +243,8 @@ export async function addUser(
     payload: { username, password: 'password-1234', role },
   });
   assert.equal(res.statusCode, 201, res.body);
-  if (project !== null && role !== 'admin') await addMember(t, project ?? (await firstProject(t)), (res.json() as { id: string }).id, role);
+  if (project !== null && role !== 'admin')
+    await addMember(t, project ?? (await firstProject(t)), (res.json() as { id: string }).id, role);
   return t.token(username);
 }
 

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { describe, it } from 'node:test';
-import type { Asset, Marker } from '@frameproof/core';
+import type { Asset, Marker, Project, ProjectMember } from '@frameproof/core';
 import { type Database, openPglite, openPostgres } from '../src/db/database.js';
 import { MIGRATIONS, migrate } from '../src/db/migrate.js';
-import { auth, createTestDatabase, startApp } from './helpers.js';
+import { auth, createTestDatabase, postAsset, startApp } from './helpers.js';
 
 // An upgrade must never lose data: a database the previous release made (people, an asset
 // with markers, comments and a QC decision, a deleted asset, sessions) is migrated forward by
@@ -78,6 +78,37 @@ for (const { name, open } of fresh) {
         (trash.json() as { items: Asset[] }).items.map((a) => a.title),
         ['Trailer (deleted)'],
       );
+
+      // Projects came with the upgrade: one, Default, holds every asset (the deleted one too),
+      // and every person but the admin is a member at the role they had.
+      const projects = await get<{ items: Project[] }>('/api/projects');
+      assert.deepEqual(
+        projects.items.map((p) => [p.name, p.role]),
+        [['Default', 'editor']],
+      );
+      const project = projects.items[0] as Project;
+      assert.equal(episode.projectId, project.id);
+      assert.deepEqual(
+        (trash.json() as { items: Asset[] }).items.map((a) => a.projectId),
+        [project.id],
+      );
+      const members = await app.app.inject({
+        url: `/api/projects/${project.id}/members`,
+        headers: auth(admin),
+      });
+      assert.deepEqual(
+        (members.json() as { items: ProjectMember[] }).items.map((m) => [m.username, m.role]),
+        [['erin', 'editor']],
+      );
+      // Erin still uploads without naming a project: she belongs to one.
+      const upload = await postAsset(
+        app,
+        erin,
+        {},
+        { name: 'b.mov', type: 'video/quicktime', data: Buffer.from('b') },
+      );
+      assert.equal(upload.statusCode, 201, upload.body);
+      assert.equal((upload.json() as Asset).projectId, project.id);
     });
   });
 }

@@ -52,11 +52,15 @@ export function principalOf(request: FastifyRequest): Principal {
 }
 
 /**
- * The role a route's permission is checked against, when it is not the caller's own: for the
- * permissions decided in a project, a person's strongest role in their projects (the asset's
- * project is checked once the asset is known).
+ * The role a route's permission is checked against, when it is not the caller's own (for the
+ * permissions decided in a project, a person's roles in their projects); null when the route
+ * checks it itself, once it knows the asset and so the project.
  */
-export type RouteRole = (principal: Principal, permission: Permission) => Promise<Role>;
+export type RouteRole = (
+  principal: Principal,
+  permission: Permission,
+  request: FastifyRequest,
+) => Promise<Role | null>;
 
 /** Every route declares a permission or that it is public; a route that does neither fails at start. */
 export function installAuth(app: FastifyInstance, auth: AuthService, routeRole?: RouteRole) {
@@ -77,8 +81,10 @@ export function installAuth(app: FastifyInstance, auth: AuthService, routeRole?:
     const config = request.routeOptions.config;
     if (config.public || !config.permission) return;
     request.principal = await authenticate(request, auth);
-    const role = routeRole ? await routeRole(request.principal, config.permission) : request.principal.role;
-    if (!can(role, config.permission)) {
+    const role = routeRole
+      ? await routeRole(request.principal, config.permission, request)
+      : request.principal.role;
+    if (role !== null && !can(role, config.permission)) {
       throw forbidden(`the ${role} role may not ${config.permission.replace(':', ' ')}`);
     }
   });

@@ -97,7 +97,9 @@ export class JobsRepository {
     const params: unknown[] = [];
     const where: string[] = [ASSET_LIVE];
     if (projectIds)
-      where.push(`asset_id IN (SELECT p.id FROM assets p WHERE p.project_id = ANY($${params.push(projectIds)}::uuid[]))`);
+      where.push(
+        `asset_id IN (SELECT p.id FROM assets p WHERE p.project_id = ANY($${params.push(projectIds)}::uuid[]))`,
+      );
     if (q.assetId) where.push(`asset_id = $${params.push(q.assetId)}`);
     if (q.status) where.push(`status = $${params.push(q.status)}`);
     if (q.type) where.push(`type = $${params.push(q.type)}`);

@@ -103,7 +103,10 @@ export class MarkersRepository {
   }
 
   /** Who wrote a marker, and which automatic step made it (null: a person). */
-  async authorship(assetId: string, id: string): Promise<{ authorId: string | null; origin: string | null } | undefined> {
+  async authorship(
+    assetId: string,
+    id: string,
+  ): Promise<{ authorId: string | null; origin: string | null } | undefined> {
     const [row] = await this.db.query<{ author_id: string | null; origin: string | null }>(
       'SELECT author_id, origin FROM markers WHERE asset_id = $1 AND id = $2',
       [assetId, id],

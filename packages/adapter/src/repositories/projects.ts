@@ -89,9 +89,10 @@ export class ProjectsRepository {
 
   /** The asset a job belongs to (null: a job of no asset). */
   async jobAsset(jobId: string): Promise<string | null | undefined> {
-    const [row] = await this.db.query<{ asset_id: string | null }>('SELECT asset_id FROM jobs WHERE id = $1', [
-      jobId,
-    ]);
+    const [row] = await this.db.query<{ asset_id: string | null }>(
+      'SELECT asset_id FROM jobs WHERE id = $1',
+      [jobId],
+    );
     return row ? row.asset_id : undefined;
   }
 
@@ -125,10 +126,10 @@ export class ProjectsRepository {
   async deleteMember(projectId: string, userId: string): Promise<boolean> {
     return (
       (
-        await this.db.query('DELETE FROM project_members WHERE project_id = $1 AND user_id = $2 RETURNING user_id', [
-          projectId,
-          userId,
-        ])
+        await this.db.query(
+          'DELETE FROM project_members WHERE project_id = $1 AND user_id = $2 RETURNING user_id',
+          [projectId, userId],
+        )
       ).length > 0
     );
   }

@@ -8,6 +8,7 @@ import {
   DeletedAssetQuery,
   forbidden,
   IdParams,
+  isUuid,
   ListAssetsQuery,
   JobList,
   QcBody,
@@ -23,8 +24,6 @@ import { badRequest, conflict, HttpError } from '@frameproof/core';
 import { principalOf } from '../plugins/auth.js';
 import { actorOf } from '../services/audit.js';
 import { inTransaction } from '../services/changes.js';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export const assetRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async (app, { ctx }) => {
   app.get(
@@ -79,7 +78,7 @@ export const assetRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async
         projectField && 'value' in projectField && typeof projectField.value === 'string'
           ? projectField.value
           : undefined;
-      if (requested !== undefined && !UUID.test(requested))
+      if (requested !== undefined && !isUuid(requested))
         throw badRequest('projectId: must be a project id (a UUID)', 'projectId');
       const principal = principalOf(req);
       const projectId = await ctx.projects.uploadTarget(principal, requested);
@@ -217,7 +216,10 @@ export const assetRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async
       },
     },
     async (req) => ({
-      items: await ctx.assets.deleted(req.query.limit, await ctx.projects.visible(principalOf(req), 'asset:delete')),
+      items: await ctx.assets.deleted(
+        req.query.limit,
+        await ctx.projects.visible(principalOf(req), 'asset:delete'),
+      ),
     }),
   );
   app.post(

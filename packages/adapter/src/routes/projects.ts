@@ -35,7 +35,12 @@ export const projectRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = asy
     '/api/projects',
     {
       config: { permission: 'project:manage' },
-      schema: { tags, summary: 'Create a project', body: CreateProjectBody, response: { 201: Project, ...errors } },
+      schema: {
+        tags,
+        summary: 'Create a project',
+        body: CreateProjectBody,
+        response: { 201: Project, ...errors },
+      },
     },
     async (req, reply) => reply.code(201).send(await ctx.projects.create(req.body.name)),
   );

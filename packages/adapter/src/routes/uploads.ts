@@ -1,6 +1,6 @@
 import { Server } from '@tus/server';
 import { randomUUID } from 'node:crypto';
-import { badRequest, can, chooseVideoAnalyses, HttpError, VIDEO_ANALYSES } from '@frameproof/core';
+import { badRequest, can, chooseVideoAnalyses, HttpError, isUuid, VIDEO_ANALYSES } from '@frameproof/core';
 import type { FastifyPluginAsync } from 'fastify';
 import type { AppContext } from '../context.js';
 import { parseBearer } from '../plugins/auth.js';
@@ -9,7 +9,6 @@ const PATH = '/api/uploads';
 
 const UPLOADS = 'uploads';
 const NOT_FOUND = { status_code: 404, body: 'The file for this request was not found.\n' };
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const UPLOAD_ID = /^uploads\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /**
@@ -82,13 +81,16 @@ export const uploadRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app,
       let projectId: string;
       try {
         const requested = upload.metadata?.projectId ?? undefined;
-        if (requested !== undefined && !UUID.test(requested)) throw badRequest('projectId: must be a project id');
+        if (requested !== undefined && !isUuid(requested))
+          throw badRequest('projectId: must be a project id');
         projectId = await ctx.projects.uploadTarget(principal, requested);
       } catch (err) {
         if (err instanceof HttpError) throw { status_code: err.statusCode, body: `${err.message}\n` };
         throw err;
       }
-      return { metadata: { ...upload.metadata, frameproofUserId: principal.userId, frameproofProjectId: projectId } };
+      return {
+        metadata: { ...upload.metadata, frameproofUserId: principal.userId, frameproofProjectId: projectId },
+      };
     },
     onResponseError: async (_req, err) => {
       if (!(err && typeof err === 'object' && 'status_code' in err)) app.log.error({ err }, 'upload failed');

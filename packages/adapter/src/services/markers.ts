@@ -266,7 +266,9 @@ export class MarkerService {
     if (!marker) throw notFound('marker');
     if (marker.origin !== null) {
       if (!can(caller.role, 'marker:write-automatic'))
-        throw forbidden(`the ${caller.role} role may not change the markers of automatic checks; editors may`);
+        throw forbidden(
+          `the ${caller.role} role may not change the markers of automatic checks; editors may`,
+        );
     } else if (marker.authorId !== caller.userId && !can(caller.role, 'marker:write-any')) {
       throw forbidden(`the ${caller.role} role may change only its own markers`);
     }

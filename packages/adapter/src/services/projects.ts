@@ -27,7 +27,8 @@ export interface Caller {
 /** Admins and the jobs service account hold every project; people hold the projects they belong to. */
 export const holdsAll = (caller: Caller) => caller.role === 'admin' || caller.role === 'service';
 
-const isProjectRole = (role: string): role is ProjectRole => (PROJECT_ROLES as readonly string[]).includes(role);
+const isProjectRole = (role: string): role is ProjectRole =>
+  (PROJECT_ROLES as readonly string[]).includes(role);
 
 /**
  * Projects and who may do what in them. A person's role on an asset is their role in the
@@ -68,7 +69,9 @@ export class ProjectService {
   /** The projects whose assets a list may show for `permission`; undefined: every project. */
   async visible(caller: Caller, permission: Permission = 'asset:read'): Promise<string[] | undefined> {
     if (holdsAll(caller)) return undefined;
-    return [...(await this.rolesOf(caller.userId))].filter(([, role]) => can(role, permission)).map(([id]) => id);
+    return [...(await this.rolesOf(caller.userId))]
+      .filter(([, role]) => can(role, permission))
+      .map(([id]) => id);
   }
 
   /** The caller's role on an asset (deleted or not); undefined when there is no such asset for them. */
@@ -98,7 +101,10 @@ export class ProjectService {
     if (projectId === undefined) {
       if (roles.size === 0) throw forbidden('you are a member of no project: ask an admin to add you to one');
       if (roles.size > 1)
-        throw badRequest('projectId: you belong to several projects; name the one the asset goes to', 'projectId');
+        throw badRequest(
+          'projectId: you belong to several projects; name the one the asset goes to',
+          'projectId',
+        );
       projectId = [...roles.keys()][0] as string;
     }
     const role = roles.get(projectId);

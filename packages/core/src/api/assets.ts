@@ -94,7 +94,9 @@ export const ListAssetsQuery = Type.Object(
     q: Type.Optional(
       Type.String({ minLength: 1, maxLength: 200, description: 'Full-text search in title and metadata.' }),
     ),
-    projectId: Type.Optional(Type.String({ format: 'uuid', description: 'Only the assets of this project.' })),
+    projectId: Type.Optional(
+      Type.String({ format: 'uuid', description: 'Only the assets of this project.' }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -1,6 +1,9 @@
 import { Type, type Static, type TSchema, type TUnsafe } from 'typebox';
 
 export const Uuid = Type.String({ format: 'uuid' });
+const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Whether a string from outside is a UUID (what the `uuid` format accepts). */
+export const isUuid = (value: string) => UUID_PATTERN.test(value);
 export const IdParams = Type.Object({ id: Uuid }, { additionalProperties: false });
 export const Timestamp = Type.String({ format: 'date-time' });
 
