@@ -186,11 +186,11 @@ for (const { name, open } of DATABASES) {
       const jobId = (jobs.json() as { items: { id: string }[] }).items[0]?.id;
       assert.ok(jobId, jobs.body);
       for (const route of ASSET_ROUTES) {
-        const url = route.url
+        const url: string = route.url
           .replace(':id', route.url.startsWith('/api/jobs') ? jobId : assetId)
           .replace(':markerId', ID)
           .replace(':shapeId', ID);
-        const call = (token: string) =>
+        const call = (token: string): Promise<{ statusCode: number; body: string }> =>
           app.app.inject({
             method: route.method as 'GET',
             url,

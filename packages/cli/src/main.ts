@@ -1,7 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type Asset, type Job, type User } from '@frameproof/core';
+import { type Asset, type Job, type Project, type User } from '@frameproof/core';
 import { ApiError, FrameproofClient } from '@frameproof/client';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { Config } from './config.js';
@@ -107,11 +107,18 @@ program
   )
   .argument('<paths...>', 'files or folders')
   .option('--title <title>', 'the title (one file only; default: the file name)')
+  .option(
+    '--project <project>',
+    'the project (name or id) the assets go to; needed when you belong to several',
+  )
   .option('--no-wait', 'return once uploaded, without following ingest')
   .option('--again', 'upload files sent before as new assets instead of skipping them')
   .addOption(new Option('--chunk-size <mib>', 'MiB per tus request').argParser(positive).default(64))
   .action(
-    async (paths: string[], opts: { title?: string; wait: boolean; again?: boolean; chunkSize: number }) => {
+    async (
+      paths: string[],
+      opts: { title?: string; project?: string; wait: boolean; again?: boolean; chunkSize: number },
+    ) => {
       const out = output();
       const files = await filesOf(paths);
       if (opts.title && files.length > 1)
@@ -119,6 +126,7 @@ program
       const client = await session();
       // Straight to the storage where the adapter offers it (S3), else tus.
       const direct = (await client.uploadOptions()).direct;
+      const projectId = opts.project ? await findProject(client, opts.project) : undefined;
       const bars = out.bars();
       const total = files.reduce((n, f) => n + f.size, 0);
       const overall = files.length > 1 ? bars.add(total, `all ${files.length} files`) : undefined;
@@ -145,6 +153,7 @@ program
                 sendFile(c, conf, f, { ...o, chunkSize: opts.chunkSize * 1024 * 1024 });
           const assetId = await send(client, config, file, {
             title: opts.title,
+            projectId,
             onResume: (at) => {
               resumedAt = at;
               out.event(
@@ -303,6 +312,18 @@ for (const [name, verb] of [
     });
 }
 
+/** A project one belongs to, by id or by name (in any case). */
+const findProject = async (client: SessionClient, given: string): Promise<string> => {
+  const { items } = await client.request<{ items: Project[] }>('GET', '/api/projects');
+  const project = items.find((p) => p.id === given || p.name.toLowerCase() === given.toLowerCase());
+  if (!project)
+    throw new CliError(
+      `no project named ${given} that you belong to`,
+      `yours: ${items.map((p) => p.name).join(', ') || 'none'}`,
+      4,
+    );
+  return project.id;
+};
 const findUser = async (client: SessionClient, username: string): Promise<User> => {
   const { items } = await client.request<{ items: User[] }>('GET', '/api/users');
   const user = items.find((u) => u.username === username);

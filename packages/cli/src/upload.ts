@@ -76,6 +76,8 @@ export function sendFile(
   file: { path: string; size: number },
   options: {
     title?: string;
+    /** The project the asset goes to (needed by who belongs to several). */
+    projectId?: string;
     chunkSize?: number;
     onProgress: (sent: number) => void;
     onResume: (at: number) => void;
@@ -92,6 +94,7 @@ export function sendFile(
           filename: basename(file.path),
           filetype: MIME[extname(file.path).toLowerCase()] ?? 'application/octet-stream',
           ...(options.title ? { title: options.title } : {}),
+          ...(options.projectId ? { projectId: options.projectId } : {}),
         },
         uploadSize: file.size,
         chunkSize: options.chunkSize ?? 64 * 1024 * 1024,
@@ -157,6 +160,8 @@ export async function sendFileDirect(
   file: { path: string; size: number },
   options: {
     title?: string;
+    /** The project the asset goes to (needed by who belongs to several). */
+    projectId?: string;
     onProgress: (sent: number) => void;
     onResume: (at: number) => void;
     retryDelays?: readonly number[];
@@ -194,6 +199,7 @@ export async function sendFileDirect(
       },
       {
         title: options.title,
+        ...(options.projectId ? { projectId: options.projectId } : {}),
         store,
         ...(options.retryDelays ? { retryDelays: options.retryDelays } : {}),
         onProgress: (sent) => {

@@ -18,6 +18,8 @@ export interface UploadFile {
 
 export interface DirectUploadOptions {
   title?: string;
+  /** The project the asset goes to (needed by who belongs to several). */
+  projectId?: string;
   /** Keeps the upload id per file fingerprint (as tus-js-client keeps its URL), so a reload resumes it. */
   store?: UploadStateStore;
   /** Bytes of the file the storage has, and the total, after every part. */
@@ -65,6 +67,7 @@ export async function uploadDirect(
       size: file.blob.size,
       ...(file.type ? { mimeType: file.type } : {}),
       ...(options.title ? { title: options.title } : {}),
+      ...(options.projectId ? { projectId: options.projectId } : {}),
     });
     options.store?.setItem(fingerprint, upload.id);
   }

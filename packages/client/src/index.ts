@@ -34,6 +34,11 @@ import type {
   LoudnessQuery,
   LoudnessResponse,
   Marker,
+  Project,
+  ProjectList,
+  ProjectMember,
+  ProjectMemberList,
+  ProjectRole,
   QcBody,
   Shape,
   SignedParts,
@@ -120,6 +125,19 @@ export class FrameproofClient {
   /** The audit log (admins): who changed QC status, markers, comments and users, newest first. */
   listAudit = (query: ListAuditQuery = {}) => this.request<AuditPage>('GET', '/api/audit', { query });
 
+  /** The projects one belongs to, with one's role in each (admins: all). */
+  listProjects = () => this.request<ProjectList>('GET', '/api/projects');
+  createProject = (name: string) => this.request<Project>('POST', '/api/projects', { body: { name } });
+  renameProject = (id: string, name: string) =>
+    this.request<Project>('PATCH', `/api/projects/${id}`, { body: { name } });
+  listProjectMembers = (id: string) => this.request<ProjectMemberList>('GET', `/api/projects/${id}/members`);
+  putProjectMember = (id: string, userId: string, role?: ProjectRole) =>
+    this.request<ProjectMember>('PUT', `/api/projects/${id}/members/${userId}`, {
+      body: role ? { role } : {},
+    });
+  removeProjectMember = (id: string, userId: string) =>
+    this.request<undefined>('DELETE', `/api/projects/${id}/members/${userId}`);
+
   listAssets = (query: ListAssetsQuery = {}) => this.request<AssetPage>('GET', '/api/assets', { query });
   getAsset = (id: string) => this.request<AssetWithShapes>('GET', `/api/assets/${id}`);
   updateAsset = (id: string, body: UpdateAssetBody) =>
@@ -131,9 +149,11 @@ export class FrameproofClient {
   restoreAsset = (id: string) => this.request<Asset>('POST', `/api/assets/${id}/restore`);
   listDeletedAssets = (query: DeletedAssetQuery = {}) =>
     this.request<DeletedAssetList>('GET', '/api/assets/deleted', { query });
-  uploadAsset(file: Blob, filename: string, title?: string): Promise<Asset> {
+  /** One-request upload; `projectId` is needed by who belongs to several projects. */
+  uploadAsset(file: Blob, filename: string, title?: string, projectId?: string): Promise<Asset> {
     const form = new FormData();
     if (title !== undefined) form.set('title', title);
+    if (projectId !== undefined) form.set('projectId', projectId);
     form.set('file', file, filename);
     return this.request<Asset>('POST', '/api/assets', { body: form });
   }
