@@ -3,6 +3,7 @@ import { copyFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { BrowserContext, Page, Request, Route } from 'playwright-core';
+import type { FrameproofClient } from '@frameproof/client';
 import { MARKER_EXPORT_FORMATS, readMarkersCsv, readMarkersJson } from '@frameproof/core';
 import {
   browserMissing,
@@ -15,6 +16,17 @@ import { WebStack } from './web.js';
 
 const HOSTILE = '<img src=x onerror=alert(1)>';
 const REVIEWER = { username: 'rita', password: 'reviewer-password-1' };
+
+/** Creates a person and makes them a member of the deployment's project at their role. */
+async function addMember(
+  client: FrameproofClient,
+  person: { username: string; password: string; role: string },
+): Promise<void> {
+  const user = await client.request<{ id: string }>('POST', '/api/users', { body: person });
+  const project = (await client.listProjects()).items[0];
+  assert.ok(project, 'a new deployment has a project');
+  await client.putProjectMember(project.id, user.id);
+}
 
 /** Watches a page for what must never happen: a dialog, or a Content-Security-Policy violation. */
 function guard(page: Page): { problems: string[] } {
@@ -76,10 +88,7 @@ describe('the review workspace in Chromium', { skip: browserMissing('chromium') 
     clipA = join(web.stack.dir, `${HOSTILE}.mp4`);
     await copyFile(plain, clipA);
     clipB = await makeClip(join(web.stack.dir, 'second-clip.mp4'), { seconds: 6, size: '640x360' });
-    const admin = await web.stack.client.request('POST', '/api/users', {
-      body: { ...REVIEWER, role: 'reviewer' },
-    });
-    assert.ok(admin);
+    await addMember(web.stack.client, { ...REVIEWER, role: 'reviewer' });
     browser = await launchChromium();
   });
   after(async () => {
@@ -410,7 +419,7 @@ describe('the review workspace in Chromium', { skip: browserMissing('chromium') 
 
   it('lists deleted assets in the trash for an editor, who restores one; a reviewer has no trash', async () => {
     const editor = { username: 'eddie', password: 'editor-password-1' };
-    await web.stack.client.request('POST', '/api/users', { body: { ...editor, role: 'editor' } });
+    await addMember(web.stack.client, { ...editor, role: 'editor' });
     const second = (await web.stack.client.listAssets({ q: 'second' })).items[0];
     assert.ok(second, 'the second upload is listed');
     await web.stack.client.deleteAsset(second.id);

@@ -7,6 +7,7 @@ import { Report } from './views/Report.js';
 import { ShortcutSheet } from './views/ShortcutSheet.js';
 import { SignIn } from './views/SignIn.js';
 import { Trash } from './views/Trash.js';
+import { Projects } from './views/Projects.js';
 import { Users } from './views/Users.js';
 
 const ASSET = /^\/assets\/([0-9a-f-]{36})(\/report)?$/;
@@ -52,6 +53,7 @@ export function App() {
   if (asset?.[1] && asset[2]) page = <Report id={asset[1]} />;
   else if (asset?.[1]) page = <AssetPage id={asset[1]} search={search} />;
   else if (path === '/admin/users' && s.can('user:manage')) page = <Users />;
+  else if (path === '/admin/projects' && s.can('project:manage')) page = <Projects />;
   else if (path === '/trash' && s.can('asset:delete')) page = <Trash />;
   else if (path === '/') page = <Library />;
   else
@@ -89,6 +91,15 @@ export function App() {
               aria-current={path === '/admin/users' ? 'page' : undefined}
             >
               Users
+            </a>
+          )}
+          {s.can('project:manage') && (
+            <a
+              href="/admin/projects"
+              onClick={onLinkClick}
+              aria-current={path === '/admin/projects' ? 'page' : undefined}
+            >
+              Projects
             </a>
           )}
         </nav>

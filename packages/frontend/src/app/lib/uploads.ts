@@ -60,7 +60,8 @@ class Uploads {
     for (const fn of this.listeners) fn(this.items);
   }
 
-  async add(files: File[]): Promise<void> {
+  /** Uploads the files into `projectId` (left out: the person's only project). */
+  async add(files: File[], projectId?: string): Promise<void> {
     for (const file of files) {
       const key = keyOf(file);
       if (this.running.has(key)) continue;
@@ -68,7 +69,7 @@ class Uploads {
         this.items = [...this.items, { key, name: file.name, size: file.size, sent: 0, state: 'uploading' }];
       this.set(key, { state: 'uploading' });
       if (await this.directUploads()) {
-        this.startDirect(key, file);
+        this.startDirect(key, file, projectId);
         continue;
       }
       const upload = new tus.Upload(file, {
@@ -79,6 +80,7 @@ class Uploads {
           filename: file.name,
           filetype: file.type || 'application/octet-stream',
           title: titleOf(file.name),
+          ...(projectId ? { projectId } : {}),
         },
         storeFingerprintForResuming: true,
         removeFingerprintOnSuccess: true,
@@ -106,12 +108,13 @@ class Uploads {
     }
   }
 
-  private startDirect(key: string, file: File) {
+  private startDirect(key: string, file: File, projectId: string | undefined) {
     const stop = new AbortController();
     this.running.set(key, { direct: stop });
     this.set(key, { fingerprint: uploadFingerprint(api.baseUrl, fileOf(file)) });
     uploadDirect(api, fileOf(file), {
       title: titleOf(file.name),
+      projectId,
       store: localStorage,
       signal: stop.signal,
       onProgress: (sent) => this.set(key, { sent }),

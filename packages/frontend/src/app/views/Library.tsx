@@ -17,6 +17,7 @@ import { navigate, onLinkClick } from '../lib/router.js';
 import { session } from '../lib/session.js';
 import { tileAt, type SpriteTile } from '@frameproof/player';
 import { forgetSprites, posterOf, spritesOf } from '../lib/sprites.js';
+import { useProjects } from '../lib/projects.js';
 import { Upload } from './Upload.js';
 import { VirtualList } from './VirtualList.js';
 
@@ -47,6 +48,10 @@ export function Library() {
   const [qcStatus, setQcStatus] = useState('');
   const [since, setSince] = useState('');
   const [sort, setSort] = useState('createdAt:desc');
+  const [project, setProject] = useState('');
+  const projects = useProjects();
+  // Project names show only where there is more than one to tell apart.
+  const projectNames = projects.length > 1 ? new Map(projects.map((p) => [p.id, p.name])) : undefined;
   const [selected, setSelected] = useState(0);
   const [steps, setSteps] = useState<Record<string, Steps>>({});
   const loading = useRef(false);
@@ -64,10 +69,11 @@ export function Library() {
       ...(q.trim() ? { q: q.trim() } : {}),
       ...(status ? { status: status as Asset['status'] } : {}),
       ...(qcStatus ? { qcStatus: qcStatus as Asset['qc']['status'] } : {}),
+      ...(project ? { projectId: project } : {}),
       // The date picked is a day here: from its local midnight, filtered by the API.
       ...(since ? { createdSince: new Date(`${since}T00:00:00`).toISOString() } : {}),
     };
-  }, [q, status, qcStatus, since, sort]);
+  }, [q, status, qcStatus, since, sort, project]);
 
   const reload = useCallback(async () => {
     const gen = ++generation.current;
@@ -174,6 +180,22 @@ export function Library() {
             onInput={(e) => setQ((e.currentTarget as HTMLInputElement).value)}
           />
         </label>
+        {projectNames && (
+          <label>
+            Project
+            <select
+              value={project}
+              onChange={(e) => setProject((e.currentTarget as HTMLSelectElement).value)}
+            >
+              <option value="">any</option>
+              {projects.map((p) => (
+                <option key={p.id} value={p.id}>
+                  {p.name}
+                </option>
+              ))}
+            </select>
+          </label>
+        )}
         <label>
           Status
           <select value={status} onChange={(e) => setStatus((e.currentTarget as HTMLSelectElement).value)}>
@@ -241,7 +263,9 @@ export function Library() {
       )}
       <div class="library-body" ref={box}>
         {items.length === 0 && !loading.current ? (
-          <p class="empty">No assets{q || status || qcStatus || since ? ' match these filters' : ' yet'}.</p>
+          <p class="empty">
+            No assets{q || status || qcStatus || since || project ? ' match these filters' : ' yet'}.
+          </p>
         ) : (
           <VirtualList
             items={items}
@@ -257,6 +281,7 @@ export function Library() {
                   asset={asset}
                   view={view}
                   steps={steps[asset.id]}
+                  project={projectNames?.get(asset.projectId)}
                   selected={r * perRow + i === selected}
                 />
               ))
@@ -275,11 +300,14 @@ function AssetCard({
   asset,
   view,
   steps,
+  project,
   selected,
 }: {
   asset: Asset;
   view: 'grid' | 'list';
   steps: Steps | undefined;
+  /** The asset's project, where there are several. */
+  project: string | undefined;
   selected: boolean;
 }) {
   const [details, setDetails] = useState<AssetWithShapes | null>(null);
@@ -363,6 +391,7 @@ function AssetCard({
         <span class="title">{asset.title}</span>
         <span class={`badge status-${asset.status}`}>{asset.status}</span>
         <span class={`badge qc-${asset.qc.status}`}>QC {asset.qc.status.replace('_', ' ')}</span>
+        {project && <span class="badge project">{project}</span>}
         {view === 'list' && <span class="date">{new Date(asset.createdAt).toLocaleString()}</span>}
         {asset.status === 'ingesting' && (
           <span class="steps" aria-label="Ingest progress">

@@ -1,4 +1,5 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
+import { uploadTargets, useProjects } from '../lib/projects.js';
 import { uploads, type UploadItem } from '../lib/uploads.js';
 
 /** Drop files here or pick several; each uploads resumably with its own progress bar. */
@@ -7,7 +8,11 @@ export function Upload() {
   const [over, setOver] = useState(false);
   const input = useRef<HTMLInputElement>(null);
   useEffect(() => uploads.subscribe(setItems), []);
-  const add = (files: FileList | null) => files && void uploads.add([...files]);
+  // Who may add to several projects chooses one; with one, it goes there.
+  const targets = uploadTargets(useProjects());
+  const [project, setProject] = useState('');
+  const chosen = targets.length > 1 ? project || undefined : targets[0]?.id;
+  const add = (files: FileList | null) => files && void uploads.add([...files], chosen);
   return (
     <section class="upload" aria-label="Upload">
       <div
@@ -23,6 +28,23 @@ export function Upload() {
           add(e.dataTransfer?.files ?? null);
         }}
       >
+        {targets.length > 1 && (
+          <label>
+            Project{' '}
+            <select
+              value={project}
+              aria-label="Project to upload to"
+              onChange={(e) => setProject((e.currentTarget as HTMLSelectElement).value)}
+            >
+              <option value="">choose…</option>
+              {targets.map((p) => (
+                <option key={p.id} value={p.id}>
+                  {p.name}
+                </option>
+              ))}
+            </select>
+          </label>
+        )}
         <span>Drop media files here, or</span>
         <button type="button" onClick={() => input.current?.click()}>
           Choose files…
