@@ -52,6 +52,7 @@ function asset(overrides: Partial<AssetWithShapes> = {}): AssetWithShapes {
     dropFrame: false,
     metadata: {},
     analysis: {},
+    projectId: ID,
     createdBy: null,
     createdAt: '2026-01-01T00:00:00Z',
     updatedAt: '2026-01-01T00:00:00Z',
