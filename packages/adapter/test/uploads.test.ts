@@ -137,14 +137,8 @@ describe('resumable uploads belong to their uploader, and end', () => {
     await app.app.listen({ port: 0, host: '127.0.0.1' });
     port = (app.app.server.address() as AddressInfo).port;
     endpoint = `http://127.0.0.1:${port}/api/uploads`;
-    const admin = await app.token();
-    for (const username of ['uploader', 'other'])
-      await app.app.inject({
-        method: 'POST',
-        url: '/api/users',
-        headers: auth(admin),
-        payload: { username, password: 'password-1234', role: 'editor' },
-      });
+    // Editors of the deployment's project.
+    for (const username of ['uploader', 'other']) await addUser(app, 'editor', username);
   });
   after(() => app.close());
   const tusRequest = (url: string, token: string, method: string, extra: Record<string, string> = {}) =>
