@@ -42,6 +42,7 @@ function asset(original: string, proxy: string): AssetWithShapes {
   return {
     id: ID,
     title: 'PCM master',
+    projectId: ID,
     status: 'ready',
     error: null,
     qc: { status: 'pending', by: null, reason: null, at: null },
