@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { run } from './stack.js';
 import { NpmStart, ROOT } from './npm-start.js';
+import { commands } from './readme-blocks.js';
 
 /**
  * The README's "Use the API" walk-through, run as a reader runs it: `npm start` (built
@@ -16,21 +17,6 @@ export async function walkThrough(): Promise<string> {
   const block = section && /```sh\n([\s\S]*?)```/.exec(section)?.[1];
   assert.ok(block, 'README.md has a "Use the API" section with a ```sh block');
   return block;
-}
-
-/** Logical shell commands: backslash-continued lines joined, comments and blanks dropped. */
-export function commands(block: string): string[] {
-  const out: string[] = [];
-  let pending = '';
-  for (const line of block.split('\n')) {
-    if (!pending && (line.trim() === '' || line.trimStart().startsWith('#'))) continue;
-    pending += `${line}\n`;
-    if (!line.endsWith('\\')) {
-      out.push(pending.trimEnd());
-      pending = '';
-    }
-  }
-  return out;
 }
 
 describe("the README's API walk-through, through `npm start`", () => {

@@ -75,9 +75,10 @@ export class Stack {
    * production for benchmarks. `adapterEnv`: more settings for the adapter (S3 storage, say).
    */
   static async start(
-    options: { leaseSeconds?: number; adapterEnv?: NodeJS.ProcessEnv } = {},
+    options: { leaseSeconds?: number; adapterEnv?: NodeJS.ProcessEnv; dir?: string } = {},
   ): Promise<Stack> {
-    const dir = await mkdtemp(join(tmpdir(), 'frameproof-e2e-'));
+    // `dir`: a data folder made elsewhere (a restored backup); removed by close() all the same.
+    const dir = options.dir ?? (await mkdtemp(join(tmpdir(), 'frameproof-e2e-')));
     const stack = new Stack(
       dir,
       await freePort(),

@@ -42,6 +42,8 @@ export const PERMISSIONS = {
   'project:read': ['admin', 'editor', 'reviewer', 'viewer'],
   /** Create and rename projects, and say who is a member with which role. */
   'project:manage': ['admin'],
+  /** The embedded mode's backup: every row and every file. */
+  'system:backup': ['admin'],
 } as const satisfies Record<string, readonly Role[]>;
 export type Permission = keyof typeof PERMISSIONS;
 

@@ -98,7 +98,8 @@ export class LocalStorage implements Storage {
   readonly directUploads = undefined;
 
   async *list(prefix: string): AsyncIterable<StoredEntry[]> {
-    const top = this.path(prefix.replace(/\/+$/, ''));
+    const trimmed = prefix.replace(/\/+$/, '');
+    const top = trimmed ? this.path(trimmed) : this.root; // '' lists everything
     const page: StoredEntry[] = [];
     const walk = async function* (dir: string): AsyncGenerator<StoredEntry> {
       const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);

@@ -207,7 +207,9 @@ export class S3Storage implements Storage {
   }
 
   async *list(prefix: string): AsyncIterable<StoredEntry[]> {
-    const objectPrefix = `${this.objectKey(prefix.replace(/\/+$/, ''))}/`;
+    const trimmed = prefix.replace(/\/+$/, '');
+    // '' lists everything under the storage's root.
+    const objectPrefix = trimmed ? `${this.objectKey(trimmed)}/` : this.prefix ? `${this.prefix}/` : '';
     const ours = this.prefix ? this.prefix.length + 1 : 0;
     let token: string | undefined;
     do {

@@ -51,7 +51,7 @@ export interface Storage {
    * or undefined when the storage has none (a folder: its uploads go through tus).
    */
   readonly directUploads: DirectUploads | undefined;
-  /** The objects under `prefix` (a folder-like prefix: `imports/day1` lists `imports/day1/...`), a page at a time. */
+  /** The objects under `prefix` (a folder-like prefix: `imports/day1` lists `imports/day1/...`; `''` lists all), a page at a time. */
   list(prefix: string): AsyncIterable<StoredEntry[]>;
 }
 

@@ -19,6 +19,11 @@ export interface Database extends Queryable {
   /** Cross-instance notifications; resolves to a function that stops listening. */
   listen(channel: string, handler: (payload: string) => void): Promise<() => Promise<void>>;
   notify(channel: string, payload: string): Promise<void>;
+  /**
+   * Embedded only: the whole data folder as a gzipped tar, copied with no statement or
+   * transaction in flight (what a restore loads with PGlite's `loadDataDir`).
+   */
+  dumpDataDir?(): Promise<Blob>;
   close(): Promise<void>;
 }
 
@@ -44,6 +49,12 @@ class PgliteDatabase implements Database {
   }
   async notify(channel: string, payload: string) {
     await this.db.query('SELECT pg_notify($1, $2)', [channel, payload]);
+  }
+  async dumpDataDir(): Promise<Blob> {
+    // A checkpoint first, so that the copy needs little WAL replay to open; then the copy, holding
+    // the lock every statement and transaction takes (PGlite's `query` and `transaction` alike).
+    await this.db.query('CHECKPOINT');
+    return this.db._runExclusiveTransaction(() => this.db.dumpDataDir('gzip'));
   }
   async close() {
     await this.db.close();
