@@ -23,20 +23,30 @@ async function checksums(dir: string): Promise<Map<string, string>> {
   for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
     if (!entry.isFile() || entry.name.endsWith('.part')) continue;
     const path = join(entry.parentPath, entry.name);
-    out.set(relative(dir, path), createHash('sha256').update(await readFile(path)).digest('hex'));
+    out.set(
+      relative(dir, path),
+      createHash('sha256')
+        .update(await readFile(path))
+        .digest('hex'),
+    );
   }
   return out;
 }
 
 /** What must survive a round trip, without what is minted per request (signed URLs). */
 function durable(asset: AssetWithShapes) {
-  return JSON.parse(JSON.stringify(asset, (key, value: unknown) => (key === 'url' ? undefined : value))) as unknown;
+  return JSON.parse(
+    JSON.stringify(asset, (key, value: unknown) => (key === 'url' ? undefined : value)),
+  ) as unknown;
 }
 
 async function comments(stack: Stack, assetId: string, markerId: string): Promise<unknown> {
-  const res = await fetch(`http://127.0.0.1:${stack.port}/api/assets/${assetId}/markers/${markerId}/comments`, {
-    headers: { authorization: `Bearer ${stack.client.accessToken}` },
-  });
+  const res = await fetch(
+    `http://127.0.0.1:${stack.port}/api/assets/${assetId}/markers/${markerId}/comments`,
+    {
+      headers: { authorization: `Bearer ${stack.client.accessToken}` },
+    },
+  );
   assert.equal(res.status, 200);
   return res.json();
 }
@@ -63,7 +73,11 @@ describe('backup and restore of the embedded mode (PGlite and the media folder)'
     await c.setQc(idB, { status: 'rejected', reason: 'Audio drops at 00:00:01:10' });
     for (const id of ids)
       for (let i = 0; i < 3; i++) {
-        const m = await c.createMarker(id, { start: { frame: i * 10 }, title: `Note ${i}`, severity: 'minor' });
+        const m = await c.createMarker(id, {
+          start: { frame: i * 10 },
+          title: `Note ${i}`,
+          severity: 'minor',
+        });
         await c.addComment(id, m.id, `Comment on ${i}`);
       }
 
@@ -86,18 +100,27 @@ describe('backup and restore of the embedded mode (PGlite and the media folder)'
     const lines = await readmeCommands();
     const start = lines.find((l) => l.includes('npm start'));
     assert.equal(start, 'FRAMEPROOF_DATA_DIR=./data-restored npm start');
-    const env = { ...process.env, TOKEN: c.accessToken ?? '' };
+    const env: NodeJS.ProcessEnv = { ...process.env, TOKEN: c.accessToken ?? '' };
     delete env.INIT_CWD; // as in a terminal: npm sets it to where it is run from
     const script = [
       'set -euo pipefail',
       // From a folder of its own: npm finds the repository by --prefix, and the paths stay relative.
       `npm() { command npm --prefix ${JSON.stringify(ROOT)} "$@"; }`,
-      ...lines.filter((l) => l !== start).map((l) => l.replace('API=http://127.0.0.1:8080', `API=http://127.0.0.1:${stack.port}`)),
+      ...lines
+        .filter((l) => l !== start)
+        .map((l) => l.replace('API=http://127.0.0.1:8080', `API=http://127.0.0.1:${stack.port}`)),
     ];
     const work = join(stack.dir, 'work');
     await run('mkdir', ['-p', work]);
-    const { stdout } = await run('bash', ['-c', script.join('\n')], { cwd: work, env, timeout: 300_000 });
-    writing = false;
+    const { stdout } = await run('bash', ['-c', script.join('\n')], { cwd: work, env, timeout: 900_000 })
+      .catch((err: { message: string; stdout?: string; stderr?: string }) => {
+        throw new Error(
+          `${err.message}\n${err.stdout ?? ''}\n${err.stderr ?? ''}\n${stack.logs.slice(-20).join('')}`,
+        );
+      })
+      .finally(() => {
+        writing = false;
+      });
     await writer;
     await busy;
     assert.match(stdout, /frameproof restore: \d+ assets and \d+ files restored into/);
@@ -124,19 +147,21 @@ describe('backup and restore of the embedded mode (PGlite and the media folder)'
 
     // A new stack on the restored folder: same rows, same files, through the API.
     restored = await Stack.start({ dir: folder });
-    const r = restored.client;
+    const second = restored;
+    const r = second.client;
     assert.deepEqual(durable(await r.getAsset(idA)), before.a);
     assert.deepEqual(durable(await r.getAsset(idB)), before.b);
-    assert.equal((await r.getAsset(idB)).qcStatus, 'rejected');
+    assert.equal((await r.getAsset(idB)).qc.status, 'rejected');
     assert.deepEqual((await r.listMarkers(idB)).items, before.markersB);
     assert.deepEqual(
-      await Promise.all(before.markersB.map((m: Marker) => comments(restored!, idB, m.id))),
+      await Promise.all(before.markersB.map((m: Marker) => comments(second, idB, m.id))),
       commentsB,
     );
     // The writes made while the backup ran: each there whole or absent, and none from after it.
     const during = (await r.listMarkers(idA)).items.filter((m) => m.title.startsWith('During '));
     const titles = during.map((m) => m.title);
-    for (const t of ackedBefore) assert.ok(titles.includes(t), `${t}, acknowledged before the backup, is restored`);
+    for (const t of ackedBefore)
+      assert.ok(titles.includes(t), `${t}, acknowledged before the backup, is restored`);
     for (const m of during) {
       assert.ok(attempted.includes(m.title));
       assert.deepEqual(
@@ -151,7 +176,9 @@ describe('backup and restore of the embedded mode (PGlite and the media folder)'
         for (const file of shape.files) {
           const res = await fetch(file.url);
           assert.equal(res.status, 200, `${shape.type} of ${id}`);
-          const sum = createHash('sha256').update(Buffer.from(await res.arrayBuffer())).digest('hex');
+          const sum = createHash('sha256')
+            .update(Buffer.from(await res.arrayBuffer()))
+            .digest('hex');
           assert.ok([...original.values()].includes(sum), `${shape.type} of ${id} serves the original bytes`);
         }
 

@@ -62,11 +62,14 @@ async function unpack(input: Readable, folder: string): Promise<{ assets: number
   for await (const entry of extract) {
     const { name, type } = entry.header;
     if (type !== 'file') throw new RestoreError(`not a Frameproof backup: unexpected ${type} ${name}`);
-    if (!manifest && name !== MANIFEST) throw new RestoreError(`not a Frameproof backup: it starts with ${name}`);
+    if (!manifest && name !== MANIFEST)
+      throw new RestoreError(`not a Frameproof backup: it starts with ${name}`);
     if (name === MANIFEST) {
       manifest = JSON.parse((await collect(entry)).toString()) as BackupManifest;
       if (manifest.format !== BACKUP_FORMAT)
-        throw new RestoreError(`backup format ${manifest.format} is not one this version reads (${BACKUP_FORMAT})`);
+        throw new RestoreError(
+          `backup format ${manifest.format} is not one this version reads (${BACKUP_FORMAT})`,
+        );
     } else if (name === DATABASE_ENTRY) {
       database = await collect(entry);
       seen[name] = sha256(database);
@@ -91,10 +94,14 @@ async function unpack(input: Readable, folder: string): Promise<{ assets: number
   }
   await reading;
   if (!sums || !database)
-    throw new RestoreError('the archive is incomplete (cut short while it was written or copied); take a new backup');
+    throw new RestoreError(
+      'the archive is incomplete (cut short while it was written or copied); take a new backup',
+    );
   for (const [name, sum] of Object.entries(sums))
     if (seen[name] !== sum)
-      throw new RestoreError(`${name} ${seen[name] ? 'does not match its checksum' : 'is missing'}: the archive is damaged`);
+      throw new RestoreError(
+        `${name} ${seen[name] ? 'does not match its checksum' : 'is missing'}: the archive is damaged`,
+      );
   const extra = Object.keys(seen).find((name) => !(name in sums));
   if (extra) throw new RestoreError(`${extra} is not in the archive's checksums: the archive is damaged`);
 

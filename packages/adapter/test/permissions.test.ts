@@ -91,6 +91,7 @@ const ROUTES: { method: string; url: string; permission: Permission | 'public'; 
   { method: 'GET', url: '/api/eventbus', permission: 'asset:read' },
   { method: 'POST', url: '/api/eventbus/ticket', permission: 'asset:read' },
   { method: 'GET', url: '/api/audit', permission: 'audit:read' },
+  { method: 'GET', url: '/api/admin/backup', permission: 'system:backup' },
   { method: 'GET', url: '/api/openapi.json', permission: 'public' },
 ];
 

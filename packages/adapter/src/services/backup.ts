@@ -41,22 +41,28 @@ export class BackupService {
   ) {}
 
   /** Refuses (409) where this process is not where the database lives. */
-  check(): void {
-    if (!this.db.dumpDataDir) throw conflict(POSTGRES_BACKUP_HINT);
+  check(): () => Promise<Blob> {
+    const dump = this.db.dumpDataDir?.bind(this.db);
+    if (!dump) throw conflict(POSTGRES_BACKUP_HINT);
+    return dump;
   }
 
   /** Writes the archive to `out`; rejects (and leaves the archive without its checksums) on a failure. */
   async write(out: Writable): Promise<{ files: number; bytes: number }> {
-    this.check();
+    const dump = this.check();
     const pack = tar.pack();
     const done = pipeline(pack, out);
     done.catch(() => undefined); // awaited below; a failure before then must not go unhandled
     const sums: BackupChecksums = {};
     let files = 0;
     let bytes = 0;
-    const manifest: BackupManifest = { format: BACKUP_FORMAT, createdAt: new Date().toISOString(), database: 'pglite' };
+    const manifest: BackupManifest = {
+      format: BACKUP_FORMAT,
+      createdAt: new Date().toISOString(),
+      database: 'pglite',
+    };
     await addBuffer(pack, MANIFEST, Buffer.from(JSON.stringify(manifest, null, 2)));
-    const database = Buffer.from(await (await this.db.dumpDataDir!()).arrayBuffer());
+    const database = Buffer.from(await (await dump()).arrayBuffer());
     sums[DATABASE_ENTRY] = sha256(database);
     await addBuffer(pack, DATABASE_ENTRY, database);
     for await (const page of this.storage.list('')) {
