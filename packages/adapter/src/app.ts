@@ -23,6 +23,9 @@ import { subtitleRoutes } from './routes/subtitles.js';
 import { systemRoutes } from './routes/system.js';
 import { uploadRoutes } from './routes/uploads.js';
 
+/** The WebSocket close code for "restarting, connect again" (RFC 6455 registry, 1012). */
+export const SERVICE_RESTART = 1012;
+
 /** Trusts the nearest `hops` peers, whoever they are (a load balancer whose address is unknown). */
 const trustHops = (hops: number) => (_address: string, hop: number) => hop < hops;
 
@@ -41,6 +44,9 @@ export async function buildApp(
             ...(typeof options.logger === 'object' ? options.logger : {}),
           },
     requestIdHeader: 'x-request-id',
+    // A request that arrives on an open connection while the app closes is answered (with
+    // `Connection: close`), not refused with 503: the load balancer sent it before it knew.
+    return503OnClosing: false,
     bodyLimit: 16 * 1024 * 1024,
     trustProxy:
       typeof ctx.config.trustProxy === 'number' ? trustHops(ctx.config.trustProxy) : ctx.config.trustProxy,
@@ -79,7 +85,18 @@ export async function buildApp(
     transformStaticCSP: (header) => `${header}; frame-ancestors 'none'`,
   });
   await app.register(multipart, { limits: { fields: 10, files: 1, fieldSize: 64 * 1024 } });
-  await app.register(websocket);
+  // Stopping, the event bus tells browsers to connect again (1012, service restart): the load
+  // balancer sends them to another instance.
+  await app.register(websocket, {
+    preClose(done) {
+      for (const client of this.websocketServer.clients)
+        client.close(SERVICE_RESTART, 'adapter stopping: connect again');
+      this.websocketServer.close(() => done());
+    },
+  });
+  app.addHook('onSend', async (_req, reply) => {
+    if (ctx.draining) reply.header('connection', 'close');
+  });
   installAuth(app, ctx.auth, projectRouteRole(ctx.projects));
   installProjectAccess(app, ctx.projects);
 

@@ -74,6 +74,11 @@ export interface AdapterConfig {
   thumbnailsQcSource: 'original' | 'proxy';
   /** How long a deleted asset stays restorable before the sweep purges its rows and files. */
   assetRetentionDays: number;
+  /**
+   * After SIGTERM, how long the adapter goes on answering while its health check says
+   * `draining` (503), so the load balancer stops sending to it before it closes.
+   */
+  drainSeconds: number;
   logLevel: LogLevel;
   /** Where the pending-jobs metric goes (CloudWatch), for the jobs service's autoscaling. */
   metrics?: { namespace: string; application: string };
@@ -208,6 +213,7 @@ export function readConfig(env: Env = process.env): AdapterConfig {
     videoAnalyses: envList(env, 'VIDEO_ANALYSES', VIDEO_ANALYSES, []),
     thumbnailsQcSource: envChoice(env, 'THUMBNAILS_QC_SOURCE', ['original', 'proxy'] as const, 'original'),
     assetRetentionDays: envNumber(env, 'ASSET_RETENTION_DAYS', 30, { min: 0, max: 36500, integer: true }),
+    drainSeconds: envNumber(env, 'SHUTDOWN_DRAIN_SECONDS', 2, { min: 0, max: 300 }),
     logLevel: envLogLevel(env),
     metrics: env.METRICS_NAMESPACE
       ? { namespace: env.METRICS_NAMESPACE, application: env.APPLICATION_TAG || 'frameproof' }

@@ -45,6 +45,11 @@ export interface AppContext {
   audit: AuditService;
   /** The tus upload area, once the upload routes opened it (the sweep of expired uploads uses it). */
   uploads?: UploadTarget;
+  /**
+   * Set once SIGTERM arrived: the health check answers 503 `draining` so the load balancer
+   * takes this instance out, and every answer closes its connection.
+   */
+  draining?: boolean;
   /** Set on the first start when the admin password was generated: print it once. */
   generatedAdminPassword?: string;
   close(): Promise<void>;

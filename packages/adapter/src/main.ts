@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { environmentWithBucketSettings } from '@frameproof/storage';
 import { announceAdminPassword } from './admin-password.js';
 import { readConfig } from './config.js';
@@ -89,7 +90,11 @@ async function main() {
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    app.log.info({ signal }, 'stopping');
+    app.log.info({ signal, drainSeconds: config.drainSeconds }, 'stopping');
+    // Out of the load balancer first (health answers 503), still answering what it sends
+    // meanwhile; then no new connections, in-flight requests finish, sockets told to reconnect.
+    ctx.draining = true;
+    await sleep(config.drainSeconds * 1000);
     metrics?.stop();
     clearInterval(sweep);
     clearInterval(sessionSweep);

@@ -3,6 +3,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
+import { neverArrived, Pool } from './pool.js';
 import { ALB_RULES, routeFor, type Upstream } from './routes.js';
 import { refuse, tunnel } from './tunnel.js';
 
@@ -16,7 +17,14 @@ const ALB_IDLE_SECONDS = 30;
 const schemeOf = (req: IncomingMessage): 'http' | 'https' =>
   (req.socket as Partial<TLSSocket>).encrypted ? 'https' : 'http';
 
-export type Upstreams = Partial<Record<Upstream, string>>;
+/** Each service's targets: one origin, or several to balance over (the adapters). */
+export type Upstreams = Partial<Record<Upstream, string | readonly string[]>>;
+
+/** Where each service answers its health check; the others' targets are only checked passively. */
+const HEALTH: Partial<Record<Upstream, string>> = { adapter: '/api/health', analyze: '/api/health' };
+
+/** GET and HEAD carry no body and change nothing: one that never reached a target is sent to another. */
+const IDEMPOTENT = new Set(['GET', 'HEAD']);
 
 const PLACEHOLDER = `<!doctype html><meta charset="utf-8"><title>Frameproof</title>
 <style>body{font:16px system-ui;margin:3rem;max-width:40rem;color:#222}code{background:#eee;padding:0 .3em}</style>
@@ -26,31 +34,70 @@ const PLACEHOLDER = `<!doctype html><meta charset="utf-8"><title>Frameproof</tit
 /**
  * The local stand-in for the ALB: one port, the same path rules. A service that is not running
  * (not built yet, or no identity provider configured) answers 502 for its paths, as an ALB with
- * no healthy target would, except the frontend, which gets a placeholder page.
+ * no healthy target would, except the frontend, which gets a placeholder page. A service with
+ * several targets is balanced round robin (WebSocket upgrades too); see `Pool` for how a target
+ * leaves and rejoins. A GET or HEAD whose connection was refused or reset before an answer is
+ * sent to the next target; any other request gets 502, since its body is already spent.
  */
 export async function buildGateway(
   upstreams: Upstreams,
-  { logger = true }: { logger?: boolean } = {},
+  { logger = true, healthIntervalMs }: { logger?: boolean; healthIntervalMs?: number } = {},
 ): Promise<FastifyInstance> {
-  const app = Fastify({ logger: logger ? { level: 'warn' } : false, bodyLimit: 1024 * 1024 * 1024 });
+  const app = Fastify({
+    logger: logger ? { level: 'warn' } : false,
+    bodyLimit: 1024 * 1024 * 1024,
+    // Closing, a request on an open connection is still passed on (with `Connection: close`).
+    return503OnClosing: false,
+  });
   // WebSocket upgrades, by the same rules, tunnelled to the prefixes that take them.
-  const tunnels = new Map<string, string>();
+  const tunnels = new Map<string, Pool>();
+  const pools: Pool[] = [];
   const open = new Set<Duplex>();
   app.server.on('upgrade', (req, socket: Duplex, early: Buffer) => {
     const name = routeFor(new URL(req.url ?? '/', 'http://gateway').pathname);
-    const upstream = tunnels.get(ALB_RULES.find((rule) => rule.upstream === name)?.prefix ?? '/');
-    if (!upstream) return refuse(socket, 502, 'Bad Gateway', `the ${name} service takes no WebSockets here`);
+    const pool = tunnels.get(ALB_RULES.find((rule) => rule.upstream === name)?.prefix ?? '/');
+    if (!pool) return refuse(socket, 502, 'Bad Gateway', `the ${name} service takes no WebSockets here`);
     const forwarded = { 'x-forwarded-host': req.headers.host ?? '', 'x-forwarded-proto': schemeOf(req) };
-    tunnel(req, socket, early, upstream, forwarded, open);
+    tunnel(req, socket, early, pool, forwarded, open);
   });
   app.addHook('onClose', async () => {
+    for (const pool of pools) pool.stop();
     for (const socket of open) socket.destroy();
   });
-  const proxy = (upstream: string, prefix: string, { websocket }: { websocket: boolean }) => {
-    if (websocket) tunnels.set(prefix, upstream);
+  const proxy = (name: Upstream, targets: string | readonly string[], prefix: string) => {
+    const pool = new Pool(typeof targets === 'string' ? [targets] : targets, {
+      healthPath: HEALTH[name],
+      intervalMs: healthIntervalMs,
+    });
+    pools.push(pool);
+    pool.start();
+    if (name === 'adapter') tunnels.set(prefix, pool);
+    const tried = new WeakMap<FastifyRequest, Set<string>>();
+    const send = (request: FastifyRequest, reply: FastifyReply, dest: string, options: object) => {
+      const seen = tried.get(request) ?? new Set<string>();
+      tried.set(request, seen);
+      const target = pool.pick(seen);
+      if (!target) return unavailable(reply, name);
+      seen.add(target);
+      return reply.from(dest, {
+        ...options,
+        getUpstream: () => target,
+        onError: (_reply, { error }) => {
+          const cause = (error as { cause?: unknown }).cause;
+          if (neverArrived(cause)) pool.refused(target);
+          const code = (cause as { code?: string } | undefined)?.code;
+          const retry = neverArrived(cause) || code === 'ECONNRESET';
+          if (retry && IDEMPOTENT.has(request.method) && seen.size < pool.targets.length && !reply.sent)
+            return void send(request, reply, dest, options);
+          if (retry) return void unavailable(reply, name);
+          void reply.send(error);
+        },
+      });
+    };
     return app.register(httpProxy, {
-      upstream,
+      upstream: pool.targets[0] ?? '',
       prefix,
+      handler: (request, reply, dest, options) => send(request, reply, dest, options),
       rewritePrefix: prefix,
       websocket: false,
       // Node's HTTP client rather than undici: it hands on a service's early answer (401, 413)
@@ -72,8 +119,8 @@ export async function buildGateway(
     });
   };
   for (const { upstream: name, prefix } of ALB_RULES) {
-    const upstream = upstreams[name];
-    if (!upstream) {
+    const targets = upstreams[name];
+    if (!targets || targets.length === 0) {
       const notRunning = async (_req: FastifyRequest, reply: FastifyReply) =>
         reply
           .code(502)
@@ -82,12 +129,19 @@ export async function buildGateway(
       app.all(`${prefix}/*`, notRunning);
       continue;
     }
-    await proxy(upstream, prefix, { websocket: name === 'adapter' });
+    await proxy(name, targets, prefix);
   }
-  if (upstreams.frontend) {
-    await proxy(upstreams.frontend, '/', { websocket: false });
+  if (upstreams.frontend?.length) {
+    await proxy('frontend', upstreams.frontend, '/');
   } else {
     app.get('/', async (_req, reply) => reply.type('text/html').send(PLACEHOLDER));
   }
   return app;
+}
+
+/** No target took the connection: 502, as an ALB answers when none of its targets does. */
+function unavailable(reply: FastifyReply, name: Upstream) {
+  return reply
+    .code(502)
+    .send({ statusCode: 502, error: 'Bad Gateway', message: `no ${name} instance took the connection` });
 }

@@ -200,7 +200,14 @@ async function main() {
   }
   if (stopping) return;
   const upstreams: Upstreams = {
-    adapter: `http://127.0.0.1:${ports.adapter}`,
+    // More adapter instances (ADAPTER_URLS, on the same database) share the load with ours.
+    adapter: [
+      `http://127.0.0.1:${ports.adapter}`,
+      ...(env.ADAPTER_URLS ?? '')
+        .split(',')
+        .map((u) => u.trim())
+        .filter(Boolean),
+    ],
     ...(children.has('analyze') ? { analyze: `http://127.0.0.1:${ports.analyze}` } : {}),
     ...(children.has('frontend') ? { frontend: `http://127.0.0.1:${ports.frontend}` } : {}),
     ...(env.OIDC_ISSUER_ORIGIN ? { auth: env.OIDC_ISSUER_ORIGIN } : {}),

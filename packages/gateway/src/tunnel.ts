@@ -1,5 +1,6 @@
 import { type IncomingMessage, request } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { neverArrived, type Pool } from './pool.js';
 
 /** An HTTP head as it goes on the wire, from a status line and Node's raw header pairs. */
 function head(status: string, rawHeaders: string[]): string {
@@ -26,16 +27,21 @@ export function refuse(socket: Duplex, code: number, reason: string, message: st
  * Hands an upgrade request (a WebSocket) to `upstream` as it came, and then the bytes both
  * ways, as the ALB does: the service's own answer reaches the client, a refusal (401, 403)
  * as well as the `101 Switching Protocols`, with its headers and subprotocol, and the
- * connection stays one connection end to end, so close codes and pings pass through.
+ * connection stays one connection end to end, so close codes and pings pass through. Balanced
+ * like requests: a target that refuses the connection is left out and the next one tried.
  */
 export function tunnel(
   req: IncomingMessage,
   socket: Duplex,
   early: Buffer,
-  upstream: string,
+  pool: Pool,
   forwarded: Record<string, string>,
   open: Set<Duplex>,
+  tried = new Set<string>(),
 ): void {
+  const upstream = pool.pick(tried);
+  if (!upstream) return refuse(socket, 502, 'Bad Gateway', 'no instance took the connection');
+  tried.add(upstream);
   const target = new URL(req.url ?? '/', upstream);
   const out = request(target, { method: req.method, headers: { ...req.headers, ...forwarded } });
   socket.on('error', () => out.destroy());
@@ -65,6 +71,10 @@ export function tunnel(
     socket.end(Buffer.concat([Buffer.from(head(`${res.statusCode} ${res.statusMessage}`, headers)), body]));
   });
   out.on('error', (err) => {
+    if (neverArrived(err)) {
+      pool.refused(upstream);
+      if (socket.writable) return tunnel(req, socket, early, pool, forwarded, open, tried);
+    }
     if (socket.writable) refuse(socket, 502, 'Bad Gateway', `the service did not answer: ${err.message}`);
   });
   out.end();

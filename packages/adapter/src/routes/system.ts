@@ -21,14 +21,19 @@ export const systemRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = asyn
       config: { public: true },
       schema: {
         tags: ['system'],
-        summary: 'Answers 200 when the database answers (the ALB health check)',
+        summary:
+          'Answers 200 when the database answers (the ALB health check); 503 `draining` once the adapter is stopping',
         response: {
           200: Type.Object({ status: Type.Literal('ok'), database: Type.String() }),
-          503: Type.Object({ status: Type.Literal('unavailable'), database: Type.String() }),
+          503: Type.Object({
+            status: Type.Union([Type.Literal('unavailable'), Type.Literal('draining')]),
+            database: Type.String(),
+          }),
         },
       },
     },
     async (_req, reply) => {
+      if (ctx.draining) return reply.code(503).send({ status: 'draining' as const, database: ctx.db.kind });
       try {
         await ctx.db.query('SELECT 1');
         return { status: 'ok' as const, database: ctx.db.kind };
