@@ -22,7 +22,7 @@ export async function freePort(): Promise<number> {
 }
 
 /** A service started from source, as its own process, the way `npm start` runs the built one. */
-function service(entry: string, env: NodeJS.ProcessEnv, logs: string[]): ChildProcess {
+export function service(entry: string, env: NodeJS.ProcessEnv, logs: string[]): ChildProcess {
   const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', join(root, entry)], {
     env: { ...process.env, LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
