@@ -59,6 +59,8 @@ function fieldOf(err: FastifyError): string | undefined {
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: options.logger ?? false,
+    // Stopping, a request on an open connection is answered, not refused with 503.
+    return503OnClosing: false,
     // Unknown parameters are errors, not silently dropped (Fastify's ajv removes them by default).
     ajv: { customOptions: { removeAdditional: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();

@@ -33,7 +33,8 @@ export async function buildStaticServer(options: StaticServerOptions): Promise<F
   const { root, config } = options;
   if (!existsSync(join(root, 'index.html')))
     throw new Error(`${join(root, 'index.html')} is missing: build the app first (npm run build)`);
-  const app = Fastify({ logger: options.logger ?? false, trustProxy: true });
+  // Stopping, a request on an open connection is answered, not refused with 503.
+  const app = Fastify({ logger: options.logger ?? false, trustProxy: true, return503OnClosing: false });
   const csp = contentSecurityPolicy(config);
 
   app.addHook('onSend', async (_req, reply, payload) => {

@@ -1,0 +1,203 @@
+import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
+import { readdir } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { WebSocket } from 'ws';
+import { Cluster } from './cluster.js';
+import { exited, freePort, makeClip, service, Stack } from './stack.js';
+
+const exitCode = (child: ChildProcess) =>
+  child.exitCode !== null
+    ? Promise.resolve(child.exitCode)
+    : new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+
+const serverUrl = process.env.TEST_DATABASE_URL;
+
+/** An event-bus socket through the gateway that reconnects when closed, as the frontend's does. */
+function busSocket(base: string, token: string) {
+  const state = { hellos: 0, codes: [] as number[], socket: undefined as WebSocket | undefined, done: false };
+  const connect = () => {
+    const ws = new WebSocket(`${base.replace('http', 'ws')}/api/eventbus?access_token=${token}`);
+    state.socket = ws;
+    ws.on('message', (data) => {
+      if ((JSON.parse(String(data)) as { type: string }).type === 'hello') state.hellos++;
+    });
+    ws.on('error', () => undefined);
+    ws.on('close', (code) => {
+      state.codes.push(code);
+      if (!state.done) setTimeout(connect, 200);
+    });
+  };
+  connect();
+  return state;
+}
+
+describe('SIGTERM under load: in-flight requests finish, nobody sees a reset or a 5xx', () => {
+  it(
+    'an adapter of two behind the gateway drains: requests go to the other, sockets reconnect there',
+    { skip: !serverUrl && 'needs TEST_DATABASE_URL: two adapters share one PostgreSQL database' },
+    async () => {
+      const cluster = await Cluster.create(serverUrl ?? '');
+      try {
+        await cluster.startAdapter();
+        const leaving = await cluster.startAdapter({ SHUTDOWN_DRAIN_SECONDS: '2' });
+        await cluster.startGateway();
+        const admin = await cluster.admin();
+        const token = admin.accessToken ?? '';
+        const clip = await makeClip(join(cluster.dir, 'tiny.mp4'), { seconds: 1 });
+        const asset = await cluster.admin().then(async (c) => {
+          const { openAsBlob } = await import('node:fs');
+          return c.uploadAsset(await openAsBlob(clip), 'tiny.mp4', 'SIGTERM under load');
+        });
+
+        // Opened one after another, before any request: round robin puts half on each adapter.
+        const sockets = [0, 1, 2, 3].map(() => busSocket(cluster.url, token));
+        while (sockets.some((s) => s.hellos === 0)) await sleep(50);
+
+        const failures: string[] = [];
+        const acked: string[] = [];
+        let running = true;
+        const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+        const client = async (c: number) => {
+          for (let n = 0; running; n++) {
+            const [method, path, body] =
+              n % 3 === 2
+                ? [
+                    'POST',
+                    `/api/assets/${asset.id}/markers`,
+                    JSON.stringify({ start: { frame: n }, title: `c${c} n${n}` }),
+                  ]
+                : [
+                    'GET',
+                    n % 3 === 0 ? `/api/assets/${asset.id}` : `/api/assets/${asset.id}/markers`,
+                    undefined,
+                  ];
+            try {
+              const res = await fetch(`${cluster.url}${path}`, { method, headers, body });
+              const text = await res.text();
+              if (res.status >= 500) failures.push(`${method} ${path}: ${res.status} ${text}`);
+              else if (method === 'POST' && res.status === 201)
+                acked.push((JSON.parse(text) as { id: string }).id);
+            } catch (err) {
+              failures.push(`${method} ${path}: ${String((err as { cause?: unknown }).cause ?? err)}`);
+            }
+          }
+        };
+        const clients = Array.from({ length: 20 }, (_, c) => client(c));
+        await sleep(1000);
+        leaving.process.kill('SIGTERM');
+        assert.equal(await exitCode(leaving.process), 0, cluster.logs.slice(-20).join(''));
+        await sleep(1000);
+        running = false;
+        await Promise.all(clients);
+
+        assert.deepEqual(failures, []);
+        assert.ok(acked.length > 0);
+        const stored = new Set((await admin.listMarkers(asset.id)).items.map((m) => m.id));
+        assert.deepEqual(
+          acked.filter((id) => !stored.has(id)),
+          [],
+          'every acknowledged marker is stored',
+        );
+        // The sockets on the stopping adapter were told to reconnect, and did, on the other.
+        const told = sockets.filter((s) => s.codes.includes(1012));
+        assert.ok(told.length > 0, `close codes: ${JSON.stringify(sockets.map((s) => s.codes))}`);
+        for (const s of told) {
+          while (s.hellos < 2) await sleep(50);
+        }
+        for (const s of sockets) {
+          s.done = true;
+          s.socket?.close();
+        }
+      } finally {
+        await cluster.close();
+      }
+    },
+  );
+
+  it('a jobs worker hands its running job back; another completes it, once', async () => {
+    const stack = await Stack.start();
+    try {
+      const clip = await makeClip(join(stack.dir, 'long.mp4'), { seconds: 30, size: '1280x720' });
+      const others = stack.startWorker({ JOBS_TYPES: 'probe,audio-proxy,thumbnails,auto-qc' });
+      const leaving = stack.startWorker({ JOBS_TYPES: 'video-proxy', JOBS_STOP_TIMEOUT_SECONDS: '0' });
+      const id = await stack.upload(clip, 'Worker stopped mid-transcode');
+      const running = await stack.waitForJob(
+        (j) => j.assetId === id && j.type === 'video-proxy' && j.status === 'running' && j.progress > 0,
+        180,
+      );
+      leaving.kill('SIGTERM');
+      assert.equal(await exitCode(leaving), 0);
+      const handedBack = (await stack.client.listJobs({ assetId: id, type: 'video-proxy' })).items[0];
+      assert.equal(handedBack?.status, 'queued', 'released at once, not left to its lease expiring');
+      const rescuer = stack.startWorker({ JOBS_TYPES: 'video-proxy' });
+      const [asset] = await stack.settled([id], 300);
+      assert.equal(asset?.status, 'ready', asset?.error ?? '');
+      const jobs = (await stack.client.listJobs({ assetId: id, type: 'video-proxy' })).items;
+      assert.deepEqual(
+        jobs.map((j) => [j.id, j.status]),
+        [[running.id, 'completed']],
+      );
+      assert.equal(asset?.shapes.filter((s) => s.type === 'video-proxy').length, 1);
+      assert.deepEqual(await readdir(join(stack.media, 'assets', id, 'video-proxy')), ['video.mp4']);
+      for (const w of [others, rescuer]) w.kill('SIGTERM');
+      await Promise.all([others, rescuer].map(exited));
+    } finally {
+      await stack.close();
+    }
+  });
+
+  /**
+   * A service whose request is in flight (its upstream, a slow fake adapter, has not answered
+   * yet) when SIGTERM comes: the request gets its answer, then the process exits 0.
+   */
+  for (const [name, entry, env] of [
+    ['analyze', 'packages/analyze/src/main.ts', (adapter: string) => ({ AP_ADAPTER_HOST: adapter })],
+    ['the gateway', 'packages/gateway/src/main.ts', (adapter: string) => ({ ADAPTER_URLS: adapter })],
+  ] as const) {
+    it(`${name} finishes the request in flight, then exits 0`, async () => {
+      let arrived = () => undefined as void;
+      const arrival = new Promise<void>((r) => (arrived = r));
+      const slow = createServer((req, res) => {
+        if (req.url?.startsWith('/api/health')) return res.end('{"status":"ok"}');
+        arrived();
+        setTimeout(() => {
+          res.writeHead(404, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ statusCode: 404, error: 'Not Found', message: 'no such asset' }));
+        }, 1500);
+      });
+      await new Promise<void>((r) => slow.listen(0, '127.0.0.1', () => r()));
+      const adapter = `http://127.0.0.1:${(slow.address() as AddressInfo).port}`;
+      const port = await freePort();
+      const logs: string[] = [];
+      const child = service(entry, { PORT: String(port), HOST: '127.0.0.1', ...env(adapter) }, logs);
+      try {
+        for (let i = 0; ; i++) {
+          try {
+            if ((await fetch(`http://127.0.0.1:${port}/api/health`)).status < 500) break;
+          } catch {
+            if (i > 400) throw new Error(`${name} did not start:\n${logs.join('')}`);
+            await sleep(100);
+          }
+        }
+        const path = '/api/analyze/assets/00000000-0000-4000-8000-000000000000/audio/1?';
+        const inFlight = fetch(`http://127.0.0.1:${port}${name === 'analyze' ? path : '/api/assets/x'}`, {
+          headers: { authorization: 'Bearer x' },
+        });
+        await arrival;
+        child.kill('SIGTERM');
+        const res = await inFlight;
+        assert.equal(res.status, 404, await res.text());
+        assert.equal(await exitCode(child), 0, logs.join(''));
+      } finally {
+        child.kill('SIGKILL');
+        slow.closeAllConnections();
+        slow.close();
+      }
+    });
+  }
+});
