@@ -129,4 +129,34 @@ if (frontend) {
   }
   out.push('');
 }
+const load = read('load');
+if (load) {
+  out.push(
+    `**Load** (\`npm run bench -- load\`; ${machine(load)}; load average ${load.loadAverage.start}–${load.loadAverage.max}): ${load.clients} clients for ${load.durationSeconds} s through the gateway to ${load.adapters} adapters on PostgreSQL, ${load.ingests.uploaded} ingests running, ${load.sockets} event-bus sockets; ${load.requests} requests, ${load.throughput} per second.`,
+    'Targets: no 5xx, no lost write, no lost event, read p99 under 500 ms.',
+    '',
+    '| route | requests | p50 ms | p95 ms | p99 ms | statuses |',
+    '| --- | ---: | ---: | ---: | ---: | --- |',
+  );
+  for (const [route, v] of Object.entries(load.routes))
+    out.push(
+      `| ${route} | ${v.count} | ${Math.round(v.p50)} | ${Math.round(v.p95)} | ${Math.round(v.p99)} | ${Object.entries(v.statuses)
+        .map(([status, n]) => `${status} × ${n}`)
+        .join(', ')} |`,
+    );
+  const lost = load.writes.lost;
+  out.push(
+    '',
+    '| figure | result | target |',
+    '| --- | ---: | ---: |',
+    `| all reads, p50 / p95 / p99 ms | ${Math.round(load.reads.p50)} / ${Math.round(load.reads.p95)} / ${Math.round(load.reads.p99)} | p99 < 500 |`,
+    `| 5xx and network errors | ${Object.entries(load.errorsByStatus)
+      .filter(([s]) => !/^[1-4]/.test(s))
+      .reduce((n, [, c]) => n + c, 0)} | 0 |`,
+    `| writes acknowledged / lost (markers, comments, QC) | ${load.writes.acknowledged} / ${lost.markers + lost.comments + lost.qcDecisions} | 0 lost |`,
+    `| events expected / lost | ${load.events.expected} / ${load.events.lost} | 0 lost |`,
+    `| event delay after the write's answer, p50 / p95 / p99 ms | ${load.events.delayMs.p50} / ${load.events.delayMs.p95} / ${load.events.delayMs.p99} | |`,
+    '',
+  );
+}
 console.log(out.join('\n'));
