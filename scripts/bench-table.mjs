@@ -140,7 +140,9 @@ if (load) {
   );
   for (const [route, v] of Object.entries(load.routes))
     out.push(
-      `| ${route} | ${v.count} | ${Math.round(v.p50)} | ${Math.round(v.p95)} | ${Math.round(v.p99)} | ${Object.entries(v.statuses)
+      `| ${route} | ${v.count} | ${Math.round(v.p50)} | ${Math.round(v.p95)} | ${Math.round(v.p99)} | ${Object.entries(
+        v.statuses,
+      )
         .map(([status, n]) => `${status} × ${n}`)
         .join(', ')} |`,
     );

@@ -181,8 +181,10 @@ describe('SIGTERM under load: in-flight requests finish, nobody sees a reset or 
     ['the gateway', 'packages/gateway/src/main.ts', (adapter: string) => ({ ADAPTER_URLS: adapter })],
   ] as const) {
     it(`${name} finishes the request in flight, then exits 0`, async () => {
-      let arrived = () => undefined as void;
-      const arrival = new Promise<void>((r) => (arrived = r));
+      let arrived: () => void = () => undefined;
+      const arrival = new Promise<void>((r) => {
+        arrived = r;
+      });
       const slow = createServer((req, res) => {
         if (req.url?.startsWith('/api/health')) return res.end('{"status":"ok"}');
         arrived();
