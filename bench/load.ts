@@ -15,6 +15,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AssetWithShapes, LiveEvent } from '@frameproof/core';
+import type { FrameproofClient } from '@frameproof/client';
 import { WebSocket } from 'ws';
 import { Cluster, psql } from '../tests/e2e/cluster.js';
 import { makeClip } from '../tests/e2e/stack.js';
@@ -46,12 +47,14 @@ const MIX: [Route, number][] = [
 ];
 
 /**
- * Opens an event-bus socket the way the frontend does (src/app/lib/events.ts). One function, so
- * a change in how the bus authenticates (a one-time ticket instead of the token) is made here.
+ * Opens an event-bus socket the way the frontend does (src/app/lib/events.ts): a one-time
+ * ticket asked for with the access token, then the socket with it. One function, so a change in
+ * how the bus authenticates is made here.
  */
-function openBus(base: string, token: string, assetId: string): WebSocket {
-  const url = new URL('/api/eventbus', base.replace(/^http/, 'ws'));
-  url.searchParams.set('access_token', token);
+async function openBus(client: FrameproofClient, assetId: string): Promise<WebSocket> {
+  const { ticket } = await client.eventBusTicket();
+  const url = new URL('/api/eventbus', client.baseUrl.replace(/^http/, 'ws'));
+  url.searchParams.set('ticket', ticket);
   url.searchParams.set('assetId', assetId);
   return new WebSocket(url);
 }
@@ -185,8 +188,14 @@ export async function run(): Promise<Record<string, unknown>> {
       };
       listeners.push(listener);
       return new Promise<void>((resolve) => {
-        const connect = () => {
-          const ws = openBus(base, token, assetId);
+        const connect = async () => {
+          let ws: WebSocket;
+          try {
+            ws = await openBus(admin, assetId);
+          } catch {
+            setTimeout(() => void connect(), 1000);
+            return;
+          }
           sockets.push(ws);
           ws.onmessage = (msg) => {
             const event = JSON.parse(String(msg.data)) as LiveEvent | { type: 'hello' };
@@ -203,10 +212,10 @@ export async function run(): Promise<Record<string, unknown>> {
             // A dropped socket may miss events: from here on it is not counted.
             listener.closedAt ??= Date.now();
             listener.reconnects++;
-            setTimeout(connect, 1000);
+            setTimeout(() => void connect(), 1000);
           };
         };
-        connect();
+        void connect();
       });
     };
     await Promise.all(

@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { FrameproofClient } from '@frameproof/client';
 import type { Job } from '@frameproof/core';
 import { WebSocket } from 'ws';
 import { until } from '../support/until.js';
@@ -21,10 +22,12 @@ const exitCode = (child: ChildProcess) =>
 const serverUrl = process.env.TEST_DATABASE_URL;
 
 /** An event-bus socket through the gateway that reconnects when closed, as the frontend's does. */
-function busSocket(base: string, token: string) {
+function busSocket(client: FrameproofClient, first: string) {
   const state = { hellos: 0, codes: [] as number[], socket: undefined as WebSocket | undefined, done: false };
-  const connect = () => {
-    const ws = new WebSocket(`${base.replace('http', 'ws')}/api/eventbus?access_token=${token}`);
+  const connect = async (given?: string) => {
+    // A one-time ticket for each connection (src/app/lib/events.ts in the frontend).
+    const ticket = given ?? (await client.eventBusTicket()).ticket;
+    const ws = new WebSocket(`${client.baseUrl.replace('http', 'ws')}/api/eventbus?ticket=${ticket}`);
     state.socket = ws;
     ws.on('message', (data) => {
       if ((JSON.parse(String(data)) as { type: string }).type === 'hello') state.hellos++;
@@ -32,10 +35,10 @@ function busSocket(base: string, token: string) {
     ws.on('error', () => undefined);
     ws.on('close', (code) => {
       state.codes.push(code);
-      if (!state.done) setTimeout(connect, 200);
+      if (!state.done) setTimeout(() => void connect(), 200);
     });
   };
-  connect();
+  void connect(first);
   return state;
 }
 
@@ -54,9 +57,16 @@ describe('SIGTERM under load: in-flight requests finish, nobody sees a reset or 
         const clip = await makeClip(join(cluster.dir, 'tiny.mp4'), { seconds: 1 });
         const asset = await admin.uploadAsset(await openAsBlob(clip), 'tiny.mp4', 'SIGTERM under load');
 
-        // Opened one after another, before any request: round robin puts half on each adapter.
-        const sockets = [0, 1, 2, 3].map(() => busSocket(cluster.url, token));
-        await until(() => sockets.every((s) => s.hellos > 0), 'the sockets to open', { ms: 60_000 });
+        // Tickets first, then the sockets one after another, before any other request: round
+        // robin puts half of them on each adapter.
+        const tickets: string[] = [];
+        for (let i = 0; i < 4; i++) tickets.push((await admin.eventBusTicket()).ticket);
+        const sockets: ReturnType<typeof busSocket>[] = [];
+        for (const ticket of tickets) {
+          const socket = busSocket(admin, ticket);
+          sockets.push(socket);
+          await until(() => socket.hellos > 0, 'the socket to open', { ms: 60_000 });
+        }
 
         const failures: string[] = [];
         const acked: string[] = [];
