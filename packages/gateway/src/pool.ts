@@ -10,6 +10,7 @@ export class Pool {
   private readonly down = new Map<string, number>();
   private turn = 0;
   private timer: ReturnType<typeof setInterval> | undefined;
+  private checking = false;
 
   constructor(
     targets: readonly string[],
@@ -52,7 +53,12 @@ export class Pool {
   start(): void {
     const path = this.options.healthPath;
     if (!path || this.timer) return;
-    this.timer = setInterval(() => void this.check(path), this.intervalMs);
+    this.timer = setInterval(() => {
+      // A slow check (a busy machine) is not run over by the next one.
+      if (this.checking) return;
+      this.checking = true;
+      void this.check(path).finally(() => (this.checking = false));
+    }, this.intervalMs);
     this.timer.unref();
   }
 
