@@ -35,9 +35,14 @@ function busSocket(client: FrameproofClient, first: string) {
     ws.on('error', () => undefined);
     ws.on('close', (code) => {
       state.codes.push(code);
-      if (!state.done) setTimeout(() => void connect(), 200);
+      if (!state.done) setTimeout(reconnect, 200);
     });
   };
+  // No ticket (no instance answered): try again, as the frontend does.
+  const reconnect = () =>
+    void connect().catch(() => {
+      if (!state.done) setTimeout(reconnect, 200);
+    });
   void connect(first);
   return state;
 }

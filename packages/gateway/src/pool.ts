@@ -72,8 +72,9 @@ export class Pool {
       this.targets.map(async (target) => {
         let ok = false;
         try {
+          // The ALB's health check timeout (5 s): a busy target is slow, not gone.
           const res = await fetch(new URL(path, target), {
-            signal: AbortSignal.timeout(this.intervalMs * 2),
+            signal: AbortSignal.timeout(Math.max(5000, this.intervalMs * 2)),
           });
           await res.arrayBuffer();
           ok = res.ok;
