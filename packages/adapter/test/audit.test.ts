@@ -266,6 +266,60 @@ for (const { name, open } of DATABASES) {
       assert.deepEqual(seen, all);
     });
 
+    it('projects and memberships: who created, renamed, added, changed and removed whom', async (t) => {
+      const app = await appFor(t, open);
+      const admin = await app.token();
+      const adminId = ((await app.app.inject({ url: '/api/auth/me', headers: auth(admin) })).json() as User)
+        .id;
+      const call = async (method: string, url: string, payload: object | undefined, status: number) => {
+        const res = await app.app.inject({ method: method as 'POST', url, headers: auth(admin), payload });
+        assert.equal(res.statusCode, status, `${method} ${url}: ${res.body}`);
+        return res.statusCode === 204 ? {} : (res.json() as Record<string, unknown>);
+      };
+      const entries = async (change: () => Promise<unknown>) =>
+        (await written(app, admin, change)).map((e) => {
+          assert.deepEqual(e.actor, { id: adminId, name: 'admin' });
+          return [e.action, e.subject, e.detail];
+        });
+
+      let projectId = '';
+      const created = await entries(async () => {
+        projectId = (await call('POST', '/api/projects', { name: 'Drama' }, 201)).id as string;
+      });
+      const subject = { type: 'project', id: projectId };
+      assert.deepEqual(created, [['project.create', subject, { after: { name: 'Drama' } }]]);
+      assert.deepEqual(
+        await entries(() => call('POST', '/api/projects', { name: 'drama' }, 409)),
+        [],
+        'a refused project leaves no entry',
+      );
+      assert.deepEqual(
+        await entries(() => call('PATCH', `/api/projects/${projectId}`, { name: 'Drama S2' }, 200)),
+        [['project.rename', subject, { before: { name: 'Drama' }, after: { name: 'Drama S2' } }]],
+      );
+      assert.deepEqual(
+        await entries(() => call('PATCH', `/api/projects/${projectId}`, { name: 'Drama S2' }, 200)),
+        [],
+        'no change, no entry',
+      );
+
+      const userId = (
+        await call('POST', '/api/users', { username: 'vera', password: 'password-1234', role: 'viewer' }, 201)
+      ).id as string;
+      const member = `/api/projects/${projectId}/members/${userId}`;
+      assert.deepEqual(await entries(() => call('PUT', member, {}, 200)), [
+        ['member.put', subject, { userId, before: null, after: { role: 'viewer' } }],
+      ]);
+      assert.deepEqual(await entries(() => call('PUT', member, { role: 'reviewer' }, 200)), [
+        ['member.put', subject, { userId, before: { role: 'viewer' }, after: { role: 'reviewer' } }],
+      ]);
+      assert.deepEqual(await entries(() => call('PUT', member, { role: 'reviewer' }, 200)), [], 'no change');
+      assert.deepEqual(await entries(() => call('DELETE', member, undefined, 204)), [
+        ['member.remove', subject, { userId, before: { role: 'reviewer' } }],
+      ]);
+      assert.deepEqual(await entries(() => call('DELETE', member, undefined, 404)), [], 'not a member');
+    });
+
     it('refuses a cursor it did not give, and keeps the log from everyone but admins', async (t) => {
       const app = await appFor(t, open);
       const admin = await app.token();

@@ -13,6 +13,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { AppContext } from '../context.js';
 import { principalOf } from '../plugins/auth.js';
+import { actorOf } from '../services/audit.js';
 import { errors } from './errors.js';
 
 const tags = ['projects'];
@@ -42,7 +43,8 @@ export const projectRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = asy
         response: { 201: Project, ...errors },
       },
     },
-    async (req, reply) => reply.code(201).send(await ctx.projects.create(req.body.name)),
+    async (req, reply) =>
+      reply.code(201).send(await ctx.projects.create(req.body.name, actorOf(principalOf(req)))),
   );
   app.patch(
     '/api/projects/:id',
@@ -56,7 +58,7 @@ export const projectRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = asy
         response: { 200: Project, ...errors },
       },
     },
-    (req) => ctx.projects.rename(req.params.id, req.body.name),
+    (req) => ctx.projects.rename(req.params.id, req.body.name, actorOf(principalOf(req))),
   );
   app.get(
     '/api/projects/:id/members',
@@ -84,7 +86,8 @@ export const projectRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = asy
         response: { 200: ProjectMember, ...errors },
       },
     },
-    (req) => ctx.projects.putMember(req.params.id, req.params.userId, req.body.role),
+    (req) =>
+      ctx.projects.putMember(req.params.id, req.params.userId, req.body.role, actorOf(principalOf(req))),
   );
   app.delete(
     '/api/projects/:id/members/:userId',
@@ -98,7 +101,7 @@ export const projectRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = asy
       },
     },
     async (req, reply) => {
-      await ctx.projects.removeMember(req.params.id, req.params.userId);
+      await ctx.projects.removeMember(req.params.id, req.params.userId, actorOf(principalOf(req)));
       return reply.code(204).send(null);
     },
   );

@@ -16,6 +16,7 @@ import {
 import type { Database } from '../db/database.js';
 import { ProjectsRepository } from '../repositories/projects.js';
 import type { UsersRepository } from '../repositories/users.js';
+import { type Actor, audit } from './audit.js';
 import type { EventBus } from './event-bus.js';
 
 /** Who asks: the parts of a principal that decide what they see. */
@@ -125,16 +126,37 @@ export class ProjectService {
     });
   }
 
-  async create(name: string): Promise<Project> {
-    const project = await this.repo.create(name.trim());
-    if (!project) throw conflict(`a project named "${name.trim()}" exists`);
+  async create(name: string, actor: Actor): Promise<Project> {
+    const project = await this.db.transaction(async (tx) => {
+      const created = await new ProjectsRepository(tx).create(name.trim());
+      if (!created) throw conflict(`a project named "${name.trim()}" exists`);
+      await audit.record(tx, {
+        actor,
+        action: 'project.create',
+        subject: { type: 'project', id: created.id },
+        detail: { after: { name: created.name } },
+      });
+      return created;
+    });
     return { ...project, role: null };
   }
 
-  async rename(id: string, name: string): Promise<Project> {
-    const project = await this.repo.rename(id, name.trim());
-    if (project === 'taken') throw conflict(`a project named "${name.trim()}" exists`);
-    if (!project) throw notFound('project');
+  async rename(id: string, name: string, actor: Actor): Promise<Project> {
+    const project = await this.db.transaction(async (tx) => {
+      const repo = new ProjectsRepository(tx);
+      const before = await repo.byId(id);
+      const renamed = before && (await repo.rename(id, name.trim()));
+      if (renamed === 'taken') throw conflict(`a project named "${name.trim()}" exists`);
+      if (!before || !renamed) throw notFound('project');
+      if (renamed.name !== before.name)
+        await audit.record(tx, {
+          actor,
+          action: 'project.rename',
+          subject: { type: 'project', id },
+          detail: { before: { name: before.name }, after: { name: renamed.name } },
+        });
+      return renamed;
+    });
     return { ...project, role: null };
   }
 
@@ -144,7 +166,12 @@ export class ProjectService {
   }
 
   /** Makes a person a member, or changes their role; their open event sockets follow at once. */
-  async putMember(projectId: string, userId: string, role: ProjectRole | undefined): Promise<ProjectMember> {
+  async putMember(
+    projectId: string,
+    userId: string,
+    role: ProjectRole | undefined,
+    actor: Actor,
+  ): Promise<ProjectMember> {
     if (!(await this.repo.byId(projectId))) throw notFound('project');
     const user = await this.users.byId(userId);
     if (!user) throw notFound('user');
@@ -155,14 +182,36 @@ export class ProjectService {
           : 'the service account holds every project without being a member',
         'userId',
       );
-    await this.repo.putMember(projectId, userId, role ?? user.role);
+    const after = role ?? user.role;
+    await this.db.transaction(async (tx) => {
+      const repo = new ProjectsRepository(tx);
+      const before = (await repo.rolesOf(userId)).get(projectId);
+      await repo.putMember(projectId, userId, after);
+      if (before !== after)
+        await audit.record(tx, {
+          actor,
+          action: 'member.put',
+          subject: { type: 'project', id: projectId },
+          detail: { userId, before: before ? { role: before } : null, after: { role: after } },
+        });
+    });
     this.events.accessChanged({ userId });
     return (await this.repo.members(projectId)).find((m) => m.userId === userId) as ProjectMember;
   }
 
-  async removeMember(projectId: string, userId: string): Promise<void> {
+  async removeMember(projectId: string, userId: string, actor: Actor): Promise<void> {
     if (!(await this.repo.byId(projectId))) throw notFound('project');
-    if (!(await this.repo.deleteMember(projectId, userId))) throw notFound('member');
+    await this.db.transaction(async (tx) => {
+      const repo = new ProjectsRepository(tx);
+      const before = (await repo.rolesOf(userId)).get(projectId);
+      if (!before || !(await repo.deleteMember(projectId, userId))) throw notFound('member');
+      await audit.record(tx, {
+        actor,
+        action: 'member.remove',
+        subject: { type: 'project', id: projectId },
+        detail: { userId, before: { role: before } },
+      });
+    });
     this.events.accessChanged({ userId });
   }
 

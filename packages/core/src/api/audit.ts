@@ -30,6 +30,14 @@ export const AUDIT_ACTIONS = [
   'user.password',
   /** `{ before: { displayName }, after: { displayName } }`. */
   'user.update',
+  /** `{ after: { name } }`. */
+  'project.create',
+  /** `{ before: { name }, after: { name } }`. */
+  'project.rename',
+  /** A member added or their role changed; the subject is the project: `{ userId, before: { role } | null, after: { role } }`. */
+  'member.put',
+  /** `{ userId, before: { role } }`. */
+  'member.remove',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
