@@ -8,7 +8,7 @@ import { LocalStorage, type Storage } from '@frameproof/storage';
 import { until } from '@frameproof/tests/until';
 import { ImportsRepository } from '../src/repositories/imports.js';
 import { IMPORT_STALLED_MS } from '../src/services/imports.js';
-import { addUsers, appFor, auth, DATABASES, startApp, type TestApp } from './helpers.js';
+import { addUser, addUsers, appFor, auth, DATABASES, startApp, type TestApp } from './helpers.js';
 import { startS3, type TestS3 } from './s3-server.js';
 
 let s3: TestS3;
@@ -146,6 +146,11 @@ for (const { db, storage } of cases) {
         (await app.app.inject({ url: `/api/imports/${randomUUIDLike()}`, headers: auth(admin) })).statusCode,
         404,
       );
+      // Another editor is not told about an import they did not start: its keys and assets
+      // may be of projects they are not in.
+      const other = await addUser(app, 'editor', 'other-editor');
+      const theirs = await app.app.inject({ url: `/api/imports/${record.id}`, headers: auth(other) });
+      assert.equal(theirs.statusCode, 404, theirs.body);
     });
   });
 }

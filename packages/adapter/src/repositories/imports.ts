@@ -85,10 +85,12 @@ export class ImportsRepository {
     );
   }
 
-  async byId(id: string): Promise<ImportRecord | undefined> {
+  /** The import; with `startedBy`, only if that user started it. */
+  async byId(id: string, startedBy?: string): Promise<ImportRecord | undefined> {
     const [row] = await this.db.query<ImportRow>(
-      'SELECT id, status, source, total, skipped, error, created_at, finished_at FROM imports WHERE id = $1',
-      [id],
+      `SELECT id, status, source, total, skipped, error, created_at, finished_at FROM imports
+       WHERE id = $1 AND ($2::uuid IS NULL OR created_by = $2::uuid)`,
+      [id, startedBy ?? null],
     );
     if (!row) return undefined;
     const items = await this.db.query<{ key: string; asset_id: string | null; error: string | null }>(

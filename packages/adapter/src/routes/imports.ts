@@ -44,6 +44,6 @@ export const importRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = asyn
         response: { 200: ImportRecord, ...errors },
       },
     },
-    (req) => ctx.imports.get(req.params.id),
+    (req) => ctx.imports.get(req.params.id, principalOf(req)),
   );
 };

@@ -97,8 +97,9 @@ export class ImportService {
     return (await this.repo.byId(id)) as ImportRecord;
   }
 
-  async get(id: string): Promise<ImportRecord> {
-    const record = await this.repo.byId(id);
+  /** An import, to who started it and to admins; anyone else is told it does not exist. */
+  async get(id: string, caller: { userId: string; role: string }): Promise<ImportRecord> {
+    const record = await this.repo.byId(id, caller.role === 'admin' ? undefined : caller.userId);
     if (!record) throw notFound('import');
     return record;
   }
