@@ -1,4 +1,11 @@
-import { can as canRole, type Permission, type SessionResponse, type User } from '@frameproof/core';
+import {
+  can as canRole,
+  isProjectPermission,
+  type Permission,
+  type Role,
+  type SessionResponse,
+  type User,
+} from '@frameproof/core';
 import type { UserManager } from 'oidc-client-ts';
 import { apiBase, oidcSettings } from './settings.js';
 
@@ -12,6 +19,8 @@ type Listener = () => void;
  */
 class Session {
   user: User | null = null;
+  /** The person's role in each project they belong to (admins hold every project as admins). */
+  projectRoles = new Map<string, Role>();
   token: string | null = null;
   expired = false;
   oidc: UserManager | null = null;
@@ -27,8 +36,20 @@ class Session {
     for (const fn of this.listeners) fn();
   }
 
-  can(permission: Permission): boolean {
-    return !!this.user && canRole(this.user.role, permission);
+  /**
+   * What the person may do. Permissions on assets follow their role in the asset's project
+   * (`projectId`), or, without one, in any of their projects (the upload form, the trash);
+   * admins and the service account keep their own role everywhere. The server decides; this
+   * only hides what it would refuse.
+   */
+  can(permission: Permission, projectId?: string): boolean {
+    const user = this.user;
+    if (!user) return false;
+    if (user.role === 'admin' || user.role === 'service' || !isProjectPermission(permission))
+      return canRole(user.role, permission);
+    const roles =
+      projectId === undefined ? [...this.projectRoles.values()] : [this.projectRoles.get(projectId)];
+    return roles.some((role) => role !== undefined && canRole(role, permission));
   }
 
   /** At start: OpenID Connect when settings name an issuer, else a refresh from the cookie. */
@@ -73,7 +94,7 @@ class Session {
     });
     const body = (await res.json().catch(() => ({}))) as SessionResponse & { message?: string };
     if (!res.ok) throw new Error(body.message ?? `sign-in failed (HTTP ${res.status})`);
-    this.accept(body);
+    await this.accept(body);
   }
 
   /** OpenID Connect: off to the identity provider, back at `next` afterwards. */
@@ -100,7 +121,7 @@ class Session {
         body: '{}',
       });
       if (!res.ok) return false;
-      this.accept((await res.json()) as SessionResponse);
+      await this.accept((await res.json()) as SessionResponse);
       return true;
     };
     this.refreshing ??= (async () => {
@@ -118,9 +139,11 @@ class Session {
     return this.refreshing;
   }
 
-  private accept(body: SessionResponse) {
+  /** A new access token; the project roles are read again with it (memberships may have changed). */
+  private async accept(body: SessionResponse) {
     this.token = body.accessToken;
     this.user = body.user;
+    await this.loadProjectRoles();
     this.expired = false;
     clearTimeout(this.timer);
     // Refresh a minute before the access token runs out (or at 80 % of a short lifetime).
@@ -132,8 +155,18 @@ class Session {
   private async loadMe() {
     const res = await fetch(`${apiBase}/api/auth/me`, { headers: { authorization: `Bearer ${this.token}` } });
     if (res.ok) this.user = (await res.json()) as User;
+    await this.loadProjectRoles();
     this.expired = false;
     this.emit();
+  }
+
+  private async loadProjectRoles() {
+    const res = await fetch(`${apiBase}/api/projects`, {
+      headers: { authorization: `Bearer ${this.token}` },
+    });
+    if (!res.ok) return;
+    const { items } = (await res.json()) as { items: { id: string; role: Role | null }[] };
+    this.projectRoles = new Map(items.flatMap((p) => (p.role ? [[p.id, p.role] as const] : [])));
   }
 
   /** The session ended on its own (refresh refused): remember, so sign-in returns here. */

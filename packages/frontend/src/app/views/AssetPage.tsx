@@ -38,7 +38,7 @@ export function AssetPage({ id, search }: { id: string; search: URLSearchParams 
   const [qcIntent, setQcIntent] = useState<{ action: 'approve' | 'reject'; at: number } | null>(null);
   const mount = useRef<HTMLDivElement>(null);
   const player = useRef<Player | null>(null);
-  const canWrite = session.can('marker:write');
+  const canWrite = session.can('marker:write', asset?.projectId);
 
   const loadAsset = useCallback(
     () =>
@@ -198,10 +198,10 @@ export function AssetPage({ id, search }: { id: string; search: URLSearchParams 
       if (isTyping(e) || e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey) return;
       if (e.key === 'l') void copyLink();
       else if (e.key === 'r') navigate(`/assets/${id}/report`);
-      else if (e.key === 'A' && e.shiftKey && session.can('asset:qc')) {
+      else if (e.key === 'A' && e.shiftKey && session.can('asset:qc', asset?.projectId)) {
         setTab('qc');
         setQcIntent({ action: 'approve', at: Date.now() });
-      } else if (e.key === 'R' && e.shiftKey && session.can('asset:qc')) {
+      } else if (e.key === 'R' && e.shiftKey && session.can('asset:qc', asset?.projectId)) {
         setTab('qc');
         setQcIntent({ action: 'reject', at: Date.now() });
       }
@@ -291,7 +291,7 @@ export function AssetPage({ id, search }: { id: string; search: URLSearchParams 
                 onSeek={seek}
                 onChanged={() => void loadMarkers()}
                 canWrite={canWrite}
-                canComment={session.can('comment:write')}
+                canComment={session.can('comment:write', asset?.projectId)}
                 draft={draft}
               />
             )}
@@ -299,7 +299,9 @@ export function AssetPage({ id, search }: { id: string; search: URLSearchParams 
             {tab === 'autoqc' && <AutoQcPanel asset={asset} markers={markers} onSeek={seek} />}
             {tab === 'loudness' && <LoudnessPanel asset={asset} />}
             {tab === 'metadata' && <MetadataPanel asset={asset} />}
-            {tab === 'jobs' && <JobsPanel jobs={jobs} onChanged={() => void loadJobs()} />}
+            {tab === 'jobs' && (
+              <JobsPanel jobs={jobs} projectId={asset?.projectId} onChanged={() => void loadJobs()} />
+            )}
             {tab === 'exchange' && <ExchangePanel asset={asset} onChanged={() => void loadAll()} />}
           </div>
         </section>

@@ -17,7 +17,7 @@ export function QcPanel({
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const reason = useRef<HTMLTextAreaElement>(null);
-  const allowed = session.can('asset:qc');
+  const allowed = session.can('asset:qc', asset.projectId);
   const decide = async (status: 'approved' | 'rejected' | 'in_review') => {
     const why = reason.current?.value.trim() ?? '';
     if (status === 'rejected' && !why) {
@@ -298,9 +298,17 @@ export function MetadataPanel({ asset }: { asset: Asset }) {
 }
 
 /** The asset's jobs: progress, and retry or cancel where the role allows. */
-export function JobsPanel({ jobs, onChanged }: { jobs: Job[]; onChanged: () => void }) {
+export function JobsPanel({
+  jobs,
+  projectId,
+  onChanged,
+}: {
+  jobs: Job[];
+  projectId: string | undefined;
+  onChanged: () => void;
+}) {
   const [error, setError] = useState<string | null>(null);
-  const manage = session.can('job:manage');
+  const manage = session.can('job:manage', projectId);
   const act = (p: Promise<unknown>) => void p.then(onChanged, (e: unknown) => setError(errorText(e)));
   return (
     <div class="jobs">
@@ -367,7 +375,7 @@ export const EXPORT_FORMATS: [string, string][] = [
 /** Markers out (CSV, JSON, EDL, Avid, FCP XML) and in (CSV, JSON, all or none); subtitles. */
 export function ExchangePanel({ asset, onChanged }: { asset: AssetWithShapes; onChanged: () => void }) {
   const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
-  const write = session.can('marker:write');
+  const write = session.can('marker:write', asset.projectId);
   const download = async (format: string) => {
     try {
       const res = await api.fetchWithAuth(`/api/assets/${asset.id}/markers/export?format=${format}`);
