@@ -15,7 +15,7 @@ import { createProcessors } from '../src/processors/index.js';
 import { Runner } from '../src/runner.js';
 import { LocalTranscoder } from '../src/transcoder.js';
 import { fakeMediaConvert, fakeRekognition, MEDIACONVERT_SETTINGS } from './aws-fakes.js';
-import { systemRunner } from './helpers.js';
+import { compliantAudio, systemRunner } from './helpers.js';
 
 const FAST = { firstMs: 20, maxMs: 200, factor: 2 };
 
@@ -59,6 +59,7 @@ describe('ingest with the AWS engines (MediaConvert and Rekognition mocked, S3-p
           retry: FAST,
         }),
         {
+          audioMeasurer: compliantAudio,
           videoAnalyzer: new RekognitionAnalyzer({
             settings: {
               region: 'us-east-1',

@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import type { FfmpegCapabilities } from '@frameproof/core';
 import { LocalStorage } from '@frameproof/storage';
 import { FfmpegRunner, probeCapabilities } from '@frameproof/media-kit';
+import { type AudioMeasurer, trackMeasurement } from '../src/audio-measurer.js';
 
 const run = promisify(execFile);
 
@@ -188,3 +189,17 @@ export async function makeMedia() {
   await writeFile(path('concat.mov'), "ffconcat version 1.0\nfile '/etc/passwd'\n");
   return { root, storage, cleanup: () => rm(root, { recursive: true, force: true }) };
 }
+
+/**
+ * Stands in for the analyze service where a test is about something else: Auto QC asks it about
+ * each audio track (with the real service: tests/e2e/auto-qc.test.ts). Every track reads as a
+ * compliant programme (-23 LUFS, -3 dBTP, no silence), so Auto QC finds nothing in the audio.
+ */
+export const compliantAudio: AudioMeasurer = {
+  measure: async (request) =>
+    trackMeasurement(
+      request,
+      { source: 'original', integrated: -23, range: 5, truePeak: -3 },
+      { silence: { threshold: -60, minDuration: 2, spans: [] } },
+    ),
+};

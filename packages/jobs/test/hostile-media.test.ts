@@ -37,7 +37,7 @@ import { LocalStorage } from '@frameproof/storage';
 import { type ProcessorTable, createProcessors } from '../src/processors/index.js';
 import { isRetryable } from '../src/runner.js';
 import { LocalTranscoder } from '../src/transcoder.js';
-import { ffmpeg, systemRunner } from './helpers.js';
+import { compliantAudio, ffmpeg, systemRunner } from './helpers.js';
 
 const TOKEN = `CANARY-${randomBytes(8).toString('hex')}`;
 
@@ -80,7 +80,7 @@ before(async () => {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const { runner, capabilities } = await systemRunner();
-  processors = createProcessors(new LocalTranscoder(runner, capabilities));
+  processors = createProcessors(new LocalTranscoder(runner, capabilities), { audioMeasurer: compliantAudio });
   const { assetId, key } = await upload('good.mov', good);
   forged = (await step('probe', assetId, key, {})).technical as TechnicalMetadata;
   await storage.deletePrefix(assetKeys(assetId).prefix);
