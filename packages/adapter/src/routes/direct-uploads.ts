@@ -16,7 +16,7 @@ import { Type } from 'typebox';
 import type { AppContext } from '../context.js';
 import { principalOf } from '../plugins/auth.js';
 import { errors } from './errors.js';
-import { chosenVideoAnalyses } from './video-analyses.js';
+import { ingestChoices } from './video-analyses.js';
 
 const failures = { ...errors, 410: ErrorResponse, 422: ErrorResponse };
 const tags = ['uploads'];
@@ -54,16 +54,8 @@ export const directUploadRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> 
       },
     },
     async (req, reply) => {
-      const videoAnalyses = chosenVideoAnalyses(
-        req.body.videoAnalyses,
-        ctx.config.videoAnalyses,
-        'videoAnalyses',
-      );
-      const principal = principalOf(req);
-      const projectId = await ctx.projects.uploadTarget(principal, req.body.projectId);
-      return reply
-        .code(201)
-        .send(await uploads.create(principal.userId, projectId, { ...req.body, videoAnalyses }));
+      const { userId, projectId, videoAnalyses } = await ingestChoices(ctx, req, req.body);
+      return reply.code(201).send(await uploads.create(userId, projectId, { ...req.body, videoAnalyses }));
     },
   );
 

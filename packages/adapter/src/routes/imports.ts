@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { AppContext } from '../context.js';
 import { principalOf } from '../plugins/auth.js';
 import { errors } from './errors.js';
-import { chosenVideoAnalyses } from './video-analyses.js';
+import { ingestChoices } from './video-analyses.js';
 
 /** Imports of objects already in the storage, registered as assets without copying them. */
 export const importRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async (app, { ctx }) => {
@@ -20,16 +20,8 @@ export const importRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = asyn
       },
     },
     async (req, reply) => {
-      const videoAnalyses = chosenVideoAnalyses(
-        req.body.videoAnalyses,
-        ctx.config.videoAnalyses,
-        'videoAnalyses',
-      );
-      const principal = principalOf(req);
-      const projectId = await ctx.projects.uploadTarget(principal, req.body.projectId);
-      return reply
-        .code(202)
-        .send(await ctx.imports.start(principal.userId, projectId, { ...req.body, videoAnalyses }));
+      const { userId, projectId, videoAnalyses } = await ingestChoices(ctx, req, req.body);
+      return reply.code(202).send(await ctx.imports.start(userId, projectId, { ...req.body, videoAnalyses }));
     },
   );
 

@@ -1,4 +1,7 @@
 import { badRequest, chooseVideoAnalyses, type VideoAnalysis } from '@frameproof/core';
+import type { FastifyRequest } from 'fastify';
+import type { AppContext } from '../context.js';
+import { principalOf } from '../plugins/auth.js';
 
 /**
  * The video analyses an upload or import asks for, checked against the deployment's
@@ -16,4 +19,19 @@ export function chosenVideoAnalyses(
     if (err instanceof RangeError) throw badRequest(`${field}: ${err.message}`, field);
     throw err;
   }
+}
+
+/**
+ * What a direct upload or an import decides before anything is stored: who asks, the project
+ * the assets go to (one the caller may add to) and the analyses (the deployment's, or a subset).
+ */
+export async function ingestChoices(
+  ctx: AppContext,
+  req: FastifyRequest,
+  body: { projectId?: string; videoAnalyses?: readonly string[] },
+) {
+  const videoAnalyses = chosenVideoAnalyses(body.videoAnalyses, ctx.config.videoAnalyses, 'videoAnalyses');
+  const principal = principalOf(req);
+  const projectId = await ctx.projects.uploadTarget(principal, body.projectId);
+  return { userId: principal.userId, projectId, videoAnalyses };
 }
