@@ -28,7 +28,18 @@ if (files.length === 0) {
 console.log(`run-tests: ${files.length} files`);
 const result = spawnSync(
   process.execPath,
-  ['--test', '--test-concurrency=2', '--conditions=source', '--import', 'tsx', ...files],
+  [
+    '--test',
+    '--test-concurrency=2',
+    '--test-reporter=spec',
+    '--test-reporter-destination=stdout',
+    '--test-reporter=./scripts/slowest-files.mjs',
+    '--test-reporter-destination=stdout',
+    '--conditions=source',
+    '--import',
+    'tsx',
+    ...files,
+  ],
   { stdio: 'inherit' },
 );
 process.exit(result.status ?? 1);
