@@ -79,6 +79,8 @@ export interface AdapterConfig {
    * `draining` (503), so the load balancer stops sending to it before it closes.
    */
   drainSeconds: number;
+  /** How long live events are kept for sockets that reconnect to catch up from (s). */
+  eventRetentionSeconds: number;
   logLevel: LogLevel;
   /** Where the pending-jobs metric goes (CloudWatch), for the jobs service's autoscaling. */
   metrics?: { namespace: string; application: string };
@@ -214,6 +216,7 @@ export function readConfig(env: Env = process.env): AdapterConfig {
     thumbnailsQcSource: envChoice(env, 'THUMBNAILS_QC_SOURCE', ['original', 'proxy'] as const, 'original'),
     assetRetentionDays: envNumber(env, 'ASSET_RETENTION_DAYS', 30, { min: 0, max: 36500, integer: true }),
     drainSeconds: envNumber(env, 'SHUTDOWN_DRAIN_SECONDS', 2, { min: 0, max: 300 }),
+    eventRetentionSeconds: envNumber(env, 'EVENT_RETENTION_SECONDS', 3600, { min: 60, integer: true }),
     logLevel: envLogLevel(env),
     metrics: env.METRICS_NAMESPACE
       ? { namespace: env.METRICS_NAMESPACE, application: env.APPLICATION_TAG || 'frameproof' }

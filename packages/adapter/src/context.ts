@@ -9,7 +9,7 @@ import { AssetService } from './services/assets.js';
 import { AuditService } from './services/audit.js';
 import { AuthService } from './services/auth.js';
 import { DirectUploadService } from './services/direct-uploads.js';
-import { EventBus } from './services/event-bus.js';
+import { EventBus, type EventBusOptions } from './services/event-bus.js';
 import { MarkerService } from './services/markers.js';
 import { ProjectService } from './services/projects.js';
 import { KeyRing } from './services/key-ring.js';
@@ -66,6 +66,8 @@ export interface ContextOptions {
   onAbortError?: (err: unknown, upload: { id: string; key: string }) => void;
   /** Told when an import stops on an error (main logs it). */
   onImportError?: (err: unknown) => void;
+  /** How the event bus waits for missing events and reads the table (tests shorten them). */
+  events?: EventBusOptions;
 }
 
 /**
@@ -95,7 +97,7 @@ export async function createContext(
   const signingKeys = await keyRing(settings, 'jwt_secret', config.signingSecrets);
   const mediaUrlKeys = await keyRing(settings, 'media_url_secret', config.mediaUrlSecrets);
   const users = new UsersRepository(db);
-  const events = new EventBus(db);
+  const events = new EventBus(db, options.events);
   await events.start();
   const projects = new ProjectService(db, users, events);
   await projects.ensureOne();

@@ -66,13 +66,21 @@ async function main() {
     );
   }, IMPORT_STALLED_MS / 3);
   importSweep.unref();
-  // Expired refresh tokens and tickets and long-ended sessions would otherwise pile up for ever.
-  const sessionSweep = setInterval(() => {
-    void ctx.auth.purgeSessions().then(
-      (removed) => removed && app.log.info({ removed }, 'purged ended sessions'),
-      (err: unknown) => app.log.warn({ err }, 'cannot purge ended sessions'),
-    );
-  }, 3_600_000);
+  // Expired refresh tokens and tickets and long-ended sessions would otherwise pile up for ever;
+  // so would live events, kept only for sockets that reconnect to catch up from.
+  const sessionSweep = setInterval(
+    () => {
+      void ctx.auth.purgeSessions().then(
+        (removed) => removed && app.log.info({ removed }, 'purged ended sessions'),
+        (err: unknown) => app.log.warn({ err }, 'cannot purge ended sessions'),
+      );
+      void ctx.events.purge(config.eventRetentionSeconds).then(
+        (removed) => removed && app.log.info({ removed }, 'purged old live events'),
+        (err: unknown) => app.log.warn({ err }, 'cannot purge old live events'),
+      );
+    },
+    Math.min(3_600_000, (config.eventRetentionSeconds * 1000) / 2),
+  );
   sessionSweep.unref();
   const metrics = config.metrics
     ? new QueueMetrics(

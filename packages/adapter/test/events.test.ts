@@ -5,6 +5,7 @@ import type { BusMessage, LiveEvent } from '@frameproof/core';
 import { WebSocket } from 'ws';
 import { BusServer } from '../src/bus-server.js';
 import { openPostgres } from '../src/db/database.js';
+import { migrate } from '../src/db/migrate.js';
 import { EventBus, type WorkSignal } from '../src/services/event-bus.js';
 import {
   addMember,
@@ -123,7 +124,13 @@ for (const { name, open } of DATABASES) {
         payload: { start: { frame: 3 }, title: 'x' },
       });
       const created = await filtered.next((e) => e.type === 'marker.created');
-      assert.deepEqual(created, { type: 'marker.created', assetId: id, id: marker.json().id });
+      assert.deepEqual(created, {
+        type: 'marker.created',
+        assetId: id,
+        id: marker.json().id,
+        seq: created.seq,
+      });
+      assert.ok(Number.isSafeInteger(created.seq) && created.seq > 0, JSON.stringify(created));
       await app.app.inject({
         method: 'POST',
         url: `/api/assets/${other}/markers`,
@@ -215,9 +222,11 @@ for (const { name, open } of DATABASES) {
       assert.notEqual(stored[0]?.ticket_hash, first, 'only a hash is kept');
       // Issued by one instance, redeemed by the other.
       const ws = connect(`${baseB}/api/eventbus?ticket=${first}`);
-      const messages = listen<{ type: string; user?: string }>(ws);
+      const messages = listen<{ type: string; user?: string; seq?: number }>(ws);
       await opened(ws);
-      assert.deepEqual(await messages.next((m) => m.type === 'hello'), { type: 'hello', user: 'admin' });
+      const { seq, ...hello } = await messages.next((m) => m.type === 'hello');
+      assert.deepEqual(hello, { type: 'hello', user: 'admin' });
+      assert.equal(typeof seq, 'number');
       // Used: refused by either instance.
       for (const base of [baseA, baseB])
         assert.deepEqual(await refusal(connect(`${base}/api/eventbus?ticket=${first}`)), {
@@ -320,6 +329,7 @@ describe(
     it('drops malformed payloads, reports them, and keeps delivering good ones', async (t) => {
       const url = await createTestDatabase(serverUrl as string);
       const db = await openPostgres(url, 2);
+      await migrate(db);
       const bus = new EventBus(db);
       t.after(async () => {
         await bus.stop();
@@ -337,18 +347,19 @@ describe(
         '{"type":"asset.exploded","assetId":null,"id":"x"}',
         '[1,2]',
         'null',
+        '{"type":"asset.updated","assetId":null,"id":"no seq"}',
       ])
         await db.query('SELECT pg_notify($1, $2)', ['frameproof_events', payload]);
       await db.query('SELECT pg_notify($1, $2)', ['frameproof_work', '{"type":"cancel"}']);
-      bus.publish({ type: 'asset.updated', assetId: null, id: 'a1' });
+      bus.publish([{ seq: 1, type: 'asset.updated', assetId: null, id: 'a1' }]);
       bus.signalWorkers({ type: 'work-available' });
       await until(() => heard.length === 1 && work.length === 1, 'the event and the work signal', {
         ms: 5000,
         everyMs: 50,
       });
-      assert.deepEqual(heard, [{ type: 'asset.updated', assetId: null, id: 'a1' }]);
+      assert.deepEqual(heard, [{ seq: 1, type: 'asset.updated', assetId: null, id: 'a1' }]);
       assert.deepEqual(work, [{ type: 'work-available' }]);
-      assert.equal(errors.length, 5);
+      assert.equal(errors.length, 6);
       assert.match(errors[0] ?? '', /malformed event notification/);
     });
   },

@@ -20,6 +20,11 @@ export interface Database extends Queryable {
   listen(channel: string, handler: (payload: string) => void): Promise<() => Promise<void>>;
   notify(channel: string, payload: string): Promise<void>;
   /**
+   * Runs `handler` each time notifications are heard again after a gap (the LISTEN connection
+   * came back): what was sent meanwhile was not heard. Resolves to a function that stops it.
+   */
+  onListenResumed(handler: () => void): () => void;
+  /**
    * Embedded only: the whole data folder as a gzipped tar, copied with no statement or
    * transaction in flight (what a restore loads with PGlite's `loadDataDir`).
    */
@@ -49,6 +54,9 @@ class PgliteDatabase implements Database {
   }
   async notify(channel: string, payload: string) {
     await this.db.query('SELECT pg_notify($1, $2)', [channel, payload]);
+  }
+  onListenResumed(): () => void {
+    return () => undefined; // in the process: never interrupted
   }
   async dumpDataDir(): Promise<Blob> {
     // A checkpoint first, so that the copy needs little WAL replay to open; then the copy, holding
@@ -121,6 +129,9 @@ class PostgresDatabase implements Database {
   private listenerClient: pg.Client | undefined;
   private reconnect: NodeJS.Timeout | undefined;
   private reconnectDelayMs = 250;
+  /** The LISTEN connection broke since it last listened: the next one tells `resumed`. */
+  private interrupted = false;
+  private readonly resumed = new Set<() => void>();
   private closed = false;
   private readonly handlers = new Map<string, ((payload: string) => void)[]>();
   constructor(
@@ -194,6 +205,10 @@ class PostgresDatabase implements Database {
           if (list.length > 0) await query(`LISTEN ${pg.escapeIdentifier(channel)}`);
         this.listenerClient = client;
         this.reconnectDelayMs = 250;
+        if (this.interrupted) {
+          this.interrupted = false;
+          for (const handler of this.resumed) handler();
+        }
         return { client, query };
       } catch (err) {
         client.removeAllListeners('end');
@@ -210,6 +225,7 @@ class PostgresDatabase implements Database {
   /** The LISTEN connection broke (the server restarted): open another, with backoff, until one holds. */
   private listenerLost(client: pg.Client) {
     if (this.listenerClient !== client) return;
+    this.interrupted = true;
     this.listenerClient = undefined;
     this.listener = undefined;
     client.end().catch(() => undefined);
@@ -255,6 +271,10 @@ class PostgresDatabase implements Database {
   }
   async notify(channel: string, payload: string) {
     await this.query('SELECT pg_notify($1, $2)', [channel, payload]);
+  }
+  onListenResumed(handler: () => void): () => void {
+    this.resumed.add(handler);
+    return () => this.resumed.delete(handler);
   }
   async close() {
     this.closed = true;

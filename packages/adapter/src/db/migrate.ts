@@ -7,6 +7,7 @@ import projects from '../migrations/006-projects.js';
 import ticketsAudit from '../migrations/007-tickets-audit.js';
 import loginFailures from '../migrations/008-login-failures.js';
 import confidenceImportProgress from '../migrations/009-confidence-import-progress.js';
+import events from '../migrations/010-events.js';
 import type { Database } from './database.js';
 
 /** Versioned migrations, applied in order, each once, each in its own transaction. */
@@ -20,6 +21,7 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
   { version: 7, name: 'tickets-audit', sql: ticketsAudit },
   { version: 8, name: 'login-failures', sql: loginFailures },
   { version: 9, name: 'confidence-import-progress', sql: confidenceImportProgress },
+  { version: 10, name: 'events', sql: events },
 ];
 
 /** Applies what is missing, up to `upTo` (all by default; tests stop at an older release's). */

@@ -1,5 +1,5 @@
 import { PassThrough, type Readable } from 'node:stream';
-import { EVENT_TYPES, EventBusTicket, type LiveEvent } from '@frameproof/core';
+import { EVENT_TYPES, EventBusTicket, type EventBusMessage, type LiveEvent } from '@frameproof/core';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { AppContext } from '../context.js';
@@ -12,6 +12,8 @@ import { errors } from './errors.js';
  * disabled, role or password changed): get a fresh token (refresh), then connect again.
  */
 export const REAUTHENTICATE = 4401;
+/** WebSocket's "try again later": the socket's missed events could not be read; reconnect with `since`. */
+const TRY_AGAIN_LATER = 1013;
 
 /** Health for the load balancer, the OpenAPI document, and live events over WebSocket. */
 export const systemRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async (app, { ctx }) => {
@@ -102,10 +104,19 @@ export const systemRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = asyn
       schema: {
         tags: ['system'],
         summary: `WebSocket of live events (${EVENT_TYPES.join(', ')}); open it with ?ticket= from POST /api/eventbus/ticket (or an Authorization header); closed with code ${4401} when the token expires or is revoked`,
+        description:
+          'Each event carries its `seq`. A client that reconnects passes the last one it saw as `since` and first hears the events it missed (kept about an hour), then live ones, none twice; when `since` is older than what is kept it gets `{type: "resync"}` instead and reloads what it shows. Closed with 1013 (try again) when the missed events cannot be read.',
         querystring: Type.Object(
           {
             ticket: Type.Optional(Type.String({ maxLength: 100 })),
             assetId: Type.Optional(Type.String({ format: 'uuid' })),
+            since: Type.Optional(
+              Type.Integer({
+                minimum: 0,
+                maximum: Number.MAX_SAFE_INTEGER,
+                description: 'the last `seq` seen',
+              }),
+            ),
           },
           { additionalProperties: false },
         ),
@@ -115,10 +126,22 @@ export const systemRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = asyn
       const only = req.query.assetId;
       // Each caller hears only the events of the assets of their projects (admins: all).
       const principal = req.principal ?? { userId: '', role: 'viewer' as const };
-      const off = ctx.projects.eventsFor(principal, (event: LiveEvent) => {
-        if (only && event.assetId !== only) return;
-        socket.send(JSON.stringify(event));
-      });
+      const message = (m: EventBusMessage) => socket.send(JSON.stringify(m));
+      const { seq, off } = ctx.projects.eventsFor(
+        principal,
+        (event: LiveEvent) => {
+          if (only && event.assetId !== only) return;
+          message(event);
+        },
+        {
+          since: req.query.since,
+          resync: (reason) => message({ type: 'resync', reason, seq }),
+          failed: (err) => {
+            req.log.warn({ err }, 'cannot read the events a socket missed');
+            socket.close(TRY_AGAIN_LATER, 'events unavailable: reconnect');
+          },
+        },
+      );
       const ping = setInterval(() => socket.ping(), 30_000);
       // The token (or the ticket's token) was checked once, at the upgrade: the socket lives only
       // as long as it would.
@@ -130,7 +153,7 @@ export const systemRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = asyn
         unwatch();
         clearInterval(ping);
       });
-      socket.send(JSON.stringify({ type: 'hello', user: req.principal?.username }));
+      message({ type: 'hello', user: req.principal?.username, seq });
     },
   );
 };

@@ -199,8 +199,10 @@ export class AssetService {
 
   async update(id: string, body: UpdateAssetBody): Promise<Asset> {
     await this.exists(id);
-    await this.repo.update(id, body);
-    this.events.publish({ type: 'asset.updated', assetId: id, id });
+    await inTransaction(this.db, this.events, async (changes) => {
+      await new AssetsRepository(changes.tx).update(id, body);
+      changes.announce({ type: 'asset.updated', assetId: id, id });
+    });
     return this.exists(id);
   }
 

@@ -17,6 +17,7 @@ import {
   resolvePoint,
   resolveRange,
   type Timeline,
+  type Announcement,
   TimelineError,
   type UpdateMarkerBody,
 } from '@frameproof/core';
@@ -24,7 +25,7 @@ import type { Database } from '../db/database.js';
 import { badRequest, can, conflict, forbidden, HttpError, notFound, type Role } from '@frameproof/core';
 import { AssetsRepository } from '../repositories/assets.js';
 import { MarkersRepository, type NewMarker } from '../repositories/markers.js';
-import type { Changes } from './changes.js';
+import { type Changes, inTransaction } from './changes.js';
 import type { EventBus } from './event-bus.js';
 import { type Actor, audit, type NewAuditEntry } from './audit.js';
 
@@ -102,14 +103,19 @@ export class MarkerService {
   async create(assetId: string, body: CreateMarkerBody, actor: Actor): Promise<Marker> {
     const t = await this.timeline(assetId);
     const row = this.toNew(body, t, actor.id);
-    const [marker] = await this.insert(assetId, t, [row], ([m]) => ({
-      actor,
-      action: 'marker.create',
-      subject: { type: 'marker', id: (m as Marker).id },
+    const [marker] = await this.insert(
       assetId,
-      detail: { after: summary(row) },
-    }));
-    this.events.publish({ type: 'marker.created', assetId, id: (marker as Marker).id });
+      t,
+      [row],
+      ([m]) => ({
+        actor,
+        action: 'marker.create',
+        subject: { type: 'marker', id: (m as Marker).id },
+        assetId,
+        detail: { after: summary(row) },
+      }),
+      ([m]) => ({ type: 'marker.created', assetId, id: (m as Marker).id }),
+    );
     return marker as Marker;
   }
 
@@ -129,37 +135,43 @@ export class MarkerService {
     const t = await this.timeline(assetId);
     const rows = body.markers.map((m, i) => this.toNew(m, t, actor.id, `markers/${i}/`));
     const groups = [...new Set(rows.map((r) => r.group))].sort();
-    const markers = await this.insert(assetId, t, rows, () => ({
-      actor,
-      action: how.action,
-      subject: { type: 'asset', id: assetId },
+    return this.insert(
       assetId,
-      detail: { ...how.detail, count: rows.length, groups },
-    }));
-    this.events.publish({
-      type: 'markers.created',
-      assetId,
-      id: assetId,
-      data: { count: markers.length, groups },
-    });
-    return markers;
+      t,
+      rows,
+      () => ({
+        actor,
+        action: how.action,
+        subject: { type: 'asset', id: assetId },
+        assetId,
+        detail: { ...how.detail, count: rows.length, groups },
+      }),
+      (markers) => ({
+        type: 'markers.created',
+        assetId,
+        id: assetId,
+        data: { count: markers.length, groups },
+      }),
+    );
   }
 
-  /** Inserts markers and their audit entry in one transaction. */
+  /** Inserts markers, their audit entry and the event that announces them in one transaction. */
   private insert(
     assetId: string,
     t: Timeline,
     rows: NewMarker[],
     entry: (markers: Marker[]) => NewAuditEntry,
+    event: (markers: Marker[]) => Announcement,
   ): Promise<Marker[]> {
-    return this.db.transaction(async (tx) => {
-      const repo = new MarkersRepository(tx);
+    return inTransaction(this.db, this.events, async (changes) => {
+      const repo = new MarkersRepository(changes.tx);
       const markers = await repo.list(
         assetId,
         { ids: await repo.insert(assetId, rows) },
         framePointFormatter(t),
       );
-      await audit.record(tx, entry(markers));
+      await audit.record(changes.tx, entry(markers));
+      changes.announce(event(markers));
       return markers;
     });
   }
@@ -278,7 +290,8 @@ export class MarkerService {
   async update(assetId: string, markerId: string, body: UpdateMarkerBody, actor: Actor): Promise<Marker> {
     const t = await this.timeline(assetId);
     const point = framePointFormatter(t);
-    const marker = await this.db.transaction(async (tx) => {
+    return inTransaction(this.db, this.events, async (changes) => {
+      const { tx } = changes;
       const repo = new MarkersRepository(tx);
       const current = await repo.byId(assetId, markerId, point, { forUpdate: true });
       if (!current) throw notFound('marker');
@@ -329,16 +342,16 @@ export class MarkerService {
           after: Object.fromEntries(changed.map((k) => [k, patch[k]])),
         },
       });
+      changes.announce({ type: 'marker.updated', assetId, id: markerId });
       return (await repo.byId(assetId, markerId, point)) as Marker;
     });
-    this.events.publish({ type: 'marker.updated', assetId, id: markerId });
-    return marker;
   }
 
   /** Deletes a marker; audits `marker.delete` with what it was. */
   async delete(assetId: string, markerId: string, actor: Actor): Promise<void> {
     await this.timeline(assetId);
-    await this.db.transaction(async (tx) => {
+    await inTransaction(this.db, this.events, async (changes) => {
+      const { tx } = changes;
       const deleted = await new MarkersRepository(tx).delete(assetId, markerId);
       if (!deleted) throw notFound('marker');
       await audit.record(tx, {
@@ -348,8 +361,8 @@ export class MarkerService {
         assetId,
         detail: { before: summary(deleted) },
       });
+      changes.announce({ type: 'marker.deleted', assetId, id: markerId });
     });
-    this.events.publish({ type: 'marker.deleted', assetId, id: markerId });
   }
 
   private async marker(assetId: string, markerId: string) {
@@ -370,7 +383,8 @@ export class MarkerService {
   /** Adds a comment; audits `comment.create`. */
   async addComment(assetId: string, markerId: string, actor: Actor, body: string): Promise<Comment> {
     await this.marker(assetId, markerId);
-    const comment = await this.db.transaction(async (tx) => {
+    return inTransaction(this.db, this.events, async (changes) => {
+      const { tx } = changes;
       const added = await new MarkersRepository(tx).addComment(markerId, actor.id, body);
       await audit.record(tx, {
         actor,
@@ -379,9 +393,8 @@ export class MarkerService {
         assetId,
         detail: { markerId, length: body.length },
       });
+      changes.announce({ type: 'comment.created', assetId, id: added.id, data: { markerId } });
       return added;
     });
-    this.events.publish({ type: 'comment.created', assetId, id: comment.id, data: { markerId } });
-    return comment;
   }
 }

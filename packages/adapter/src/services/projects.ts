@@ -17,7 +17,7 @@ import type { Database } from '../db/database.js';
 import { ProjectsRepository } from '../repositories/projects.js';
 import type { UsersRepository } from '../repositories/users.js';
 import { type Actor, audit } from './audit.js';
-import type { EventBus } from './event-bus.js';
+import type { EventBus, Subscription } from './event-bus.js';
 
 /** Who asks: the parts of a principal that decide what they see. */
 export interface Caller {
@@ -237,26 +237,48 @@ export class ProjectService {
   /**
    * Passes on the live events the caller may see, in order: those of the assets of their
    * projects (admins and the service account: all). Memberships are read again whenever the
-   * caller's access changes (a member added or removed).
+   * caller's access changes (a member added or removed). With `since`, first the stored events
+   * after it, filtered alike (see `EventBus.follow`).
    */
-  eventsFor(caller: Caller, send: (event: LiveEvent) => void): () => void {
-    if (holdsAll(caller)) return this.events.onEvent(send);
+  eventsFor(
+    caller: Caller,
+    send: (event: LiveEvent) => void,
+    resume: {
+      since?: number;
+      resync: (reason: string) => void;
+      failed: (err: unknown) => void;
+    } = { resync: () => undefined, failed: () => undefined },
+  ): Subscription {
+    const follow = (handler: (event: LiveEvent) => void) =>
+      this.events.follow(resume.since, handler, resume.resync, resume.failed);
+    if (holdsAll(caller)) return follow(send);
     let roles = this.rolesOf(caller.userId);
     let chain = Promise.resolve();
+    // An event whose project cannot be told (the database is away) ends the feed rather than
+    // vanish from it: the client resumes from the last event it got.
+    let broken = false;
     const offAccess = this.events.onAccessChanged(({ userId }) => {
       if (userId === caller.userId) roles = this.rolesOf(caller.userId);
     });
-    const offEvents = this.events.onEvent((event) => {
+    const { seq, off } = follow((event) => {
       chain = chain
         .then(async () => {
+          if (broken) return;
           const projectId = await this.projectOfEvent(event);
           if (projectId && (await roles).has(projectId)) send(event);
         })
-        .catch(() => undefined);
+        .catch((err: unknown) => {
+          if (broken) return;
+          broken = true;
+          resume.failed(err);
+        });
     });
-    return () => {
-      offEvents();
-      offAccess();
+    return {
+      seq,
+      off: () => {
+        off();
+        offAccess();
+      },
     };
   }
 }

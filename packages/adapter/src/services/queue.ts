@@ -98,13 +98,11 @@ export class JobQueue {
   }
 
   async lease(workerId: string, types: readonly JobType[] | undefined, limit: number): Promise<LeasedJob[]> {
-    const leased = await new JobsRepository(this.db).lease(
-      workerId,
-      types ?? JOB_TYPES,
-      limit,
-      this.options.leaseSeconds,
-    );
-    for (const job of leased) this.events.publish(jobEvent(job));
+    const leased = await this.change(async (changes, jobs) => {
+      const taken = await jobs.lease(workerId, types ?? JOB_TYPES, limit, this.options.leaseSeconds);
+      for (const job of taken) changes.announce(jobEvent(job));
+      return taken;
+    });
     return leased.map((j) => ({
       id: j.id,
       type: j.type,
@@ -117,16 +115,19 @@ export class JobQueue {
   }
 
   async heartbeat(id: string, token: string, progress?: number, etaSeconds?: number) {
-    const beat = await new JobsRepository(this.db).heartbeat(
-      id,
-      token,
-      this.options.leaseSeconds,
-      progress,
-      etaSeconds,
-    );
-    if (!beat) throw await this.leaseLost(id, this.db);
-    if (progress !== undefined) this.events.publish(jobEvent(beat.job));
-    return { leaseExpiresAt: beat.leaseExpiresAt };
+    const beat = async (jobs: JobsRepository) =>
+      jobs.heartbeat(id, token, this.options.leaseSeconds, progress, etaSeconds);
+    // Progress is announced (an event, stored with the beat); a bare beat is one statement.
+    const done =
+      progress === undefined
+        ? await beat(new JobsRepository(this.db))
+        : await this.change(async (changes, jobs) => {
+            const beaten = await beat(jobs);
+            if (beaten) changes.announce(jobEvent(beaten.job));
+            return beaten;
+          });
+    if (!done) throw await this.leaseLost(id, this.db);
+    return { leaseExpiresAt: done.leaseExpiresAt };
   }
 
   complete(id: string, token: string, result: JobResult): Promise<Job> {

@@ -8,6 +8,7 @@ import {
 } from '@frameproof/core';
 import type { Storage } from '@frameproof/storage';
 import type { Database } from '../db/database.js';
+import { inTransaction } from './changes.js';
 import { assetKeys, badRequest, notFound } from '@frameproof/core';
 import { AssetsRepository } from '../repositories/assets.js';
 import type { EventBus } from './event-bus.js';
@@ -58,8 +59,8 @@ export class SubtitleService {
     const bytes = Buffer.from(vtt, 'utf8');
     const { size } = await this.storage.put(key, bytes, 'text/vtt');
     try {
-      await this.db.transaction(async (tx) => {
-        const assets = new AssetsRepository(tx);
+      await inTransaction(this.db, this.events, async (changes) => {
+        const assets = new AssetsRepository(changes.tx);
         // The asset may have been deleted meanwhile; lock it so that it is not while we add.
         if (!(await assets.byId(assetId, { forUpdate: true }))) throw notFound('asset');
         await assets.addShape(assetId, this.storage.kind, id, {
@@ -75,21 +76,24 @@ export class SubtitleService {
             },
           ],
         });
+        changes.announce({ type: 'asset.updated', assetId, id: assetId, data: { shape: id } });
       });
     } catch (err) {
       await this.storage.delete(key).catch(() => undefined);
       throw err;
     }
-    this.events.publish({ type: 'asset.updated', assetId, id: assetId, data: { shape: id } });
     return this.shape(assetId, id, origin);
   }
 
   async remove(assetId: string, shapeId: string): Promise<void> {
     if (!(await new AssetsRepository(this.db).byId(assetId))) throw notFound('asset');
-    const keys = await new AssetsRepository(this.db).deleteShape(assetId, shapeId, 'subtitle');
-    if (!keys) throw notFound('subtitle');
+    const keys = await inTransaction(this.db, this.events, async (changes) => {
+      const deleted = await new AssetsRepository(changes.tx).deleteShape(assetId, shapeId, 'subtitle');
+      if (!deleted) throw notFound('subtitle');
+      changes.announce({ type: 'asset.updated', assetId, id: assetId, data: { shape: shapeId } });
+      return deleted;
+    });
     for (const key of keys) await this.storage.delete(key).catch(() => undefined);
-    this.events.publish({ type: 'asset.updated', assetId, id: assetId, data: { shape: shapeId } });
   }
 
   private async shape(assetId: string, shapeId: string, origin: string): Promise<Shape> {

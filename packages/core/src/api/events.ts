@@ -28,7 +28,8 @@ export const EVENT_TYPES = [
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
-export interface LiveEvent {
+/** What a change announces, before it is stored and numbered. */
+export interface Announcement {
   type: EventType;
   assetId: string | null;
   /** The id of the thing that changed (asset, marker, comment or job). */
@@ -36,6 +37,25 @@ export interface LiveEvent {
   /** A small summary, e.g. a job's status and progress. */
   data?: Record<string, unknown>;
 }
+
+/**
+ * An event as a socket receives it. `seq` numbers the events of the whole deployment (every
+ * adapter instance), rising in the order a socket receives them; a client that reconnects
+ * passes the last one it saw as `since` and hears what it missed.
+ */
+export interface LiveEvent extends Announcement {
+  seq: number;
+}
+
+/**
+ * Every message on `/api/eventbus`: events, then
+ * - `hello` once the socket is open: `seq` is the last event before this subscription (what
+ *   to resume from if no event comes before the socket drops);
+ * - `resync` when `since` is older than the events kept (or unknown): the client missed events
+ *   that are gone, so it reloads what it shows, then goes on from `seq`.
+ */
+export type EventBusMessage =
+  LiveEvent | { type: 'hello'; user?: string; seq: number } | { type: 'resync'; reason: string; seq: number };
 
 /** A one-time ticket for the live-event WebSocket: connect to `/api/eventbus?ticket=…`. */
 export const EventBusTicket = Type.Object({
