@@ -1,4 +1,4 @@
-import type { LiveEvent } from '@frameproof/core';
+import type { EventBusMessage, LiveEvent } from '@frameproof/core';
 import { api } from './api.js';
 import { session } from './session.js';
 import { eventBusBase } from './settings.js';
@@ -9,9 +9,11 @@ const REAUTHENTICATE = 4401;
 /**
  * Live events from `/api/eventbus`, for one asset or all. Each connection opens with a one-time
  * ticket (asked for with the access token just before; a token never goes in a URL). Reconnects
- * with a fresh ticket after a drop (1 s, then up to 10 s apart). Each time the bus says hello, the first time included,
- * `onSubscribed` runs so the page refetches what changed before the subscription began: the
- * page's first load and the socket's opening race, and a slow socket missed the changes between.
+ * with a fresh ticket after a drop (1 s, then up to 10 s apart), passing the last event's `seq`
+ * as `since`: the bus first replays what was missed meanwhile, so nothing needs fetching again.
+ * `onSubscribed` runs when the first connection says hello, so the page refetches what changed
+ * before the subscription began (the page's first load and the socket's opening race), and
+ * again whenever the bus answers `resync` (the socket was away longer than events are kept).
  * Closed with 4401 (token expired or revoked), it refreshes the session first.
  */
 export function subscribe(
@@ -23,6 +25,8 @@ export function subscribe(
   let closed = false;
   let delay = 1000;
   let timer: ReturnType<typeof setTimeout> | undefined;
+  /** The last event heard (or, before any, where the first subscription began). */
+  let lastSeq: number | undefined;
   const retry = () => {
     timer = setTimeout(open, delay);
     delay = Math.min(delay * 2, 10_000);
@@ -47,15 +51,24 @@ export function subscribe(
     const url = new URL('/api/eventbus', eventBusBase);
     url.searchParams.set('ticket', ticket);
     if (assetId) url.searchParams.set('assetId', assetId);
+    if (lastSeq !== undefined) url.searchParams.set('since', String(lastSeq));
     socket = new WebSocket(url);
     socket.onmessage = (msg) => {
-      const event = JSON.parse(String(msg.data)) as LiveEvent | { type: 'hello' };
-      if (event.type === 'hello') {
-        onSubscribed?.();
+      const message = JSON.parse(String(msg.data)) as EventBusMessage;
+      if (message.type === 'hello') {
         delay = 1000;
+        if (lastSeq !== undefined) return; // resumed: what was missed comes next
+        lastSeq = message.seq;
+        onSubscribed?.();
         return;
       }
-      onEvent(event);
+      if (message.type === 'resync') {
+        lastSeq = message.seq;
+        onSubscribed?.();
+        return;
+      }
+      lastSeq = Math.max(lastSeq ?? 0, message.seq);
+      onEvent(message);
     };
     socket.onclose = (event) => {
       if (closed) return;
