@@ -28,6 +28,17 @@ describe('adapter configuration', () => {
       );
   });
 
+  it('keeps live events EVENT_RETENTION_SECONDS (an hour by default), at least a minute', () => {
+    assert.equal(readConfig({}).eventRetentionSeconds, 3600);
+    assert.equal(readConfig({ EVENT_RETENTION_SECONDS: '600' }).eventRetentionSeconds, 600);
+    for (const bad of ['59', '1.5', 'hour'])
+      assert.throws(
+        () => readConfig({ EVENT_RETENTION_SECONDS: bad }),
+        (err: unknown) => err instanceof ConfigError && err.message.includes('EVENT_RETENTION_SECONDS'),
+        bad,
+      );
+  });
+
   it('turns local sign-in off only where an identity provider is configured', () => {
     assert.equal(readConfig({}).authLocal, true);
     assert.equal(

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import { after, describe, it } from 'node:test';
-import type { BusMessage, LiveEvent } from '@frameproof/core';
+import type { BusMessage, EventBusMessage, LiveEvent } from '@frameproof/core';
 import { WebSocket } from 'ws';
 import { BusServer } from '../src/bus-server.js';
 import { openPostgres } from '../src/db/database.js';
@@ -197,6 +197,158 @@ for (const { name, open } of DATABASES) {
       });
       const purged = await heard.next((e) => e.type === 'asset.deleted' && e.assetId === secret);
       assert.equal(purged.data?.purged, true);
+    });
+  });
+}
+
+const isEvent = (m: EventBusMessage): m is LiveEvent => m.type !== 'hello' && m.type !== 'resync';
+
+for (const { name, open } of DATABASES) {
+  describe(`events that survive a dropped socket or notification on ${name}`, () => {
+    it('replays to a socket that reconnects with `since` what it missed, once, in order, filtered as live ones', async (t) => {
+      const app = await startApp(open, {}, { context: { events: { gapMs: 100 } } });
+      t.after(() => app.close());
+      const base = await listening(app);
+      const admin = await app.token();
+      const viewer = await addUser(app, 'viewer');
+      const asset = async (projectId: string) => {
+        const file = { name: 'a.mov', type: 'video/quicktime', data: Buffer.from('bytes') };
+        return (await postAsset(app, admin, { title: 'Clip', projectId }, file)).json<{ id: string }>().id;
+      };
+      const shared = await asset(await firstProject(app));
+      const secret = await asset(await addProject(app, 'Other'));
+      const mark = async (assetId: string, title: string) => {
+        const res = await app.app.inject({
+          method: 'POST',
+          url: `/api/assets/${assetId}/markers`,
+          headers: auth(admin),
+          payload: { start: { frame: 3 }, title },
+        });
+        assert.equal(res.statusCode, 201, res.body);
+        return res.json<{ id: string }>().id;
+      };
+      const created = (id: string) => (m: EventBusMessage) => m.type === 'marker.created' && m.id === id;
+
+      // Heard live, then the socket drops; changes go on meanwhile, to both assets.
+      const first = connect(`${base}/api/eventbus`, auth(viewer));
+      const live = listen<EventBusMessage>(first);
+      await opened(first);
+      const one = await mark(shared, 'one');
+      const last = (await live.next(created(one))) as LiveEvent;
+      first.close();
+      const two = await mark(shared, 'two');
+      await mark(secret, 'not for the viewer');
+      const renamed = await app.app.inject({
+        method: 'PATCH',
+        url: `/api/assets/${shared}`,
+        headers: auth(admin),
+        payload: { title: 'Renamed' },
+      });
+      assert.equal(renamed.statusCode, 200, renamed.body);
+      const three = await mark(shared, 'three');
+
+      // Back with `since`, while another change is made: what was missed, then live, none twice.
+      const again = connect(`${base}/api/eventbus?since=${last.seq}`, auth(viewer));
+      const resumed = listen<EventBusMessage>(again);
+      const [four] = await Promise.all([mark(shared, 'four'), opened(again)]);
+      const five = await mark(shared, 'five');
+      const end = (await resumed.next(created(five))) as LiveEvent;
+      assert.equal(resumed.seen[0]?.type, 'hello');
+      const heard = resumed.seen.filter(isEvent);
+      const stored = await app.ctx.db.query<{ seq: number; asset_id: string | null }>(
+        'SELECT seq::float8 AS seq, asset_id FROM events WHERE seq > $1 AND seq <= $2 ORDER BY seq',
+        [last.seq, end.seq],
+      );
+      assert.ok(
+        stored.some((r) => r.asset_id === secret),
+        'the other project had changes meanwhile',
+      );
+      assert.deepEqual(
+        heard.map((e) => e.seq),
+        stored.filter((r) => r.asset_id === shared).map((r) => r.seq),
+        'every event of the viewer, in order, once',
+      );
+      assert.deepEqual(
+        heard.filter((e) => e.type === 'marker.created').map((e) => e.id),
+        [two, three, four, five],
+      );
+      assert.ok(heard.some((e) => e.type === 'asset.updated' && e.id === shared));
+
+      // Older than the events kept: told to resync, nothing replayed, then live again.
+      assert.ok((await app.ctx.events.purge(0)) > 0);
+      const stale = connect(`${base}/api/eventbus?since=${last.seq}`, auth(viewer));
+      const told = listen<EventBusMessage>(stale);
+      await opened(stale);
+      const resync = await told.next((m) => m.type === 'resync');
+      assert.match((resync as { reason: string }).reason, /^events after \d+ are no longer kept: reload/);
+      assert.equal(resync.seq, end.seq, 'follow on from the last event there was');
+      const six = await mark(shared, 'six');
+      await told.next(created(six));
+      assert.deepEqual(
+        told.seen.map((m) => m.type),
+        ['hello', 'resync', 'marker.created'],
+      );
+      // A seq never issued (another deployment's, a restored database) resyncs too; not a seq: 400.
+      const future = listen<EventBusMessage>(
+        connect(`${base}/api/eventbus?since=${end.seq + 1000}`, auth(viewer)),
+      );
+      assert.match(
+        ((await future.next((m) => m.type === 'resync')) as { reason: string }).reason,
+        /^no event \d+ was ever sent here/,
+      );
+      for (const since of ['-1', 'x', '1.5'])
+        assert.equal(
+          (await refusal(connect(`${base}/api/eventbus?since=${since}`, auth(viewer)))).status,
+          400,
+        );
+    });
+
+    it('delivers a stored event whose notification never came, and goes on past a seq that never commits', async (t) => {
+      const app = await startApp(open, {}, { context: { events: { gapMs: 100 } } });
+      t.after(() => app.close());
+      const base = await listening(app);
+      const token = await app.token();
+      const ws = connect(`${base}/api/eventbus`, auth(token));
+      const heard = listen<EventBusMessage>(ws);
+      await opened(ws);
+      const id = await uploadAsset(app, token);
+      await heard.next((m) => m.type === 'asset.created' && m.id === id);
+      const stored = async (eventId: string, seq?: number) => {
+        const [row] = await app.ctx.db.query<{ seq: number }>(
+          `INSERT INTO events (seq, type, asset_id, event_id)
+           VALUES (coalesce($1, nextval('events_seq_seq')), 'asset.updated', $2, $3) RETURNING seq::float8 AS seq`,
+          [seq ?? null, id, eventId],
+        );
+        return (row as { seq: number }).seq;
+      };
+      // Committed, but its NOTIFY failed (or, on PGlite, never left the process).
+      const unheard = await stored('unheard');
+      // A seq taken by a transaction that then rolled back.
+      const [burnt] = await app.ctx.db.query<{ seq: number }>(
+        "SELECT nextval('events_seq_seq')::float8 AS seq",
+      );
+      const marker = await app.app.inject({
+        method: 'POST',
+        url: `/api/assets/${id}/markers`,
+        headers: auth(token),
+        payload: { start: { frame: 3 }, title: 'after the gap' },
+      });
+      const after = await heard.next(
+        (m) => m.type === 'marker.created' && m.id === marker.json<{ id: string }>().id,
+      );
+      const seqs = heard.seen.filter(isEvent).map((e) => e.seq);
+      assert.deepEqual(seqs.slice(-2), [unheard, after.seq], 'the unheard one, read from the table, first');
+      assert.equal(after.seq, (burnt?.seq ?? 0) + 1);
+      assert.ok(app.ctx.events.caughtUp >= 1);
+      // The seq given up on commits after all (a slow transaction): delivered late, once.
+      await stored('late', burnt?.seq);
+      await app.ctx.events.catchUp();
+      await heard.next((m) => isEvent(m) && m.id === 'late');
+      await app.ctx.events.catchUp();
+      const last = await stored('last');
+      await app.ctx.events.catchUp();
+      await heard.next((m) => isEvent(m) && m.seq === last);
+      assert.equal(heard.seen.filter((m) => isEvent(m) && m.id === 'late').length, 1);
     });
   });
 }

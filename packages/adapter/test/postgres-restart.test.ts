@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { LiveEvent, Marker } from '@frameproof/core';
+import type { AddressInfo } from 'node:net';
+import type { EventBusMessage, LiveEvent, Marker } from '@frameproof/core';
+import { WebSocket } from 'ws';
 import { until } from '@frameproof/tests/until';
 import { DATABASE_UNAVAILABLE, isDatabaseUnavailable, openPostgres } from '../src/db/database.js';
 import { auth, runJob, startApp, technical, uploadAsset } from './helpers.js';
@@ -27,7 +29,7 @@ const bin = serverBin();
 
 describe('PostgreSQL restarted under load', () => {
   it(
-    'answers 503 while the database is away, reconnects by itself, and loses no acknowledged write',
+    'answers 503 while the database is away, reconnects by itself, and loses no acknowledged write nor its event',
     {
       skip: skipWithoutServer(),
       timeout: 600_000,
@@ -40,10 +42,24 @@ describe('PostgreSQL restarted under load', () => {
       t.after(() => app.close());
       const events: LiveEvent[] = [];
       app.ctx.events.onEvent((e) => events.push(e));
-      app.ctx.events.onError(() => undefined); // events published during the outage are lost
+      app.ctx.events.onError(() => undefined); // NOTIFYs that fail during the outage: read back later
       const token = await app.token();
       const id = await uploadAsset(app, token);
       await runJob(app, 'probe', { technical: technical({ frames: 100_000 }) });
+      // A browser's socket, open from before the restart to after it.
+      await app.app.listen({ port: 0, host: '127.0.0.1' });
+      const { port } = app.app.server.address() as AddressInfo;
+      const socket = new WebSocket(`ws://127.0.0.1:${port}/api/eventbus?assetId=${id}`, {
+        headers: auth(token),
+      });
+      t.after(() => socket.terminate());
+      const heard: LiveEvent[] = [];
+      socket.on('message', (data) => {
+        const message = JSON.parse(String(data)) as EventBusMessage;
+        if (message.type !== 'hello' && message.type !== 'resync') heard.push(message);
+      });
+      await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
+      const caughtUpBefore = app.ctx.events.caughtUp;
 
       // Writers post markers until told to stop, keeping what each answer said.
       const acknowledged: string[] = [];
@@ -113,8 +129,28 @@ describe('PostgreSQL restarted under load', () => {
       const lost = acknowledged.filter((m) => !stored.has(m));
       assert.deepEqual(lost, [], `${lost.length} of ${acknowledged.length} acknowledged markers lost`);
 
-      // The event bus listens again by itself (with a backoff of up to 2 s, so a change made
-      // just as the database came back may go unheard): changes made now are heard through NOTIFY.
+      // And every one was announced on the socket opened before the restart, once, in seq order:
+      // those committed after the server came back but before LISTEN did (its backoff reaches
+      // 2 s during the outage) were read from the events table when it did.
+      const announced = () => new Set(heard.filter((e) => e.type === 'marker.created').map((e) => e.id));
+      await until(
+        () => acknowledged.every((m) => announced().has(m)),
+        'every acknowledged marker announced',
+        {
+          ms: 30_000,
+        },
+      );
+      const seqs = heard.map((e) => e.seq);
+      assert.deepEqual(
+        seqs,
+        [...new Set(seqs)].sort((a, b) => a - b),
+        'in seq order, none twice',
+      );
+      const fromTable = app.ctx.events.caughtUp - caughtUpBefore;
+      t.diagnostic(`events heard on the socket: ${heard.length}; read back from the table: ${fromTable}`);
+      assert.ok(fromTable > 0, 'events committed while LISTEN was down came from the table');
+
+      // The event bus listens again by itself: changes made now are heard through NOTIFY.
       const created = new Set<string>();
       await until(
         async () => {

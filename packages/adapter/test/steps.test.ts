@@ -4,7 +4,7 @@ import {
   type AssetWithShapes,
   JOB_TYPES,
   type JobResult,
-  type LiveEvent,
+  type Announcement,
   type Marker,
 } from '@frameproof/core';
 import type { Changes } from '../src/services/changes.js';
@@ -23,10 +23,15 @@ import {
   uploadAsset,
 } from './helpers.js';
 
-/** Records what the adapter announces, in order. */
+/** Records what the adapter announces, in order (its seqs rising, then left out). */
 function record(app: TestApp) {
-  const seen: LiveEvent[] = [];
-  app.ctx.events.onEvent((e) => seen.push(e));
+  const seen: Announcement[] = [];
+  let last = 0;
+  app.ctx.events.onEvent(({ seq, ...announced }) => {
+    assert.ok(seq > last, `seq ${seq} after ${last}`);
+    last = seq;
+    seen.push(announced);
+  });
   return seen;
 }
 
