@@ -29,7 +29,7 @@ export class EventsRepository {
     if (announced.length === 0) return [];
     const rows = await this.db.query<{ seq: number }>(
       `INSERT INTO events (type, asset_id, event_id, data)
-       SELECT e->>'type', (e->>'assetId')::uuid, e->>'id', e->'data'
+       SELECT e->>'type', (e->>'assetId')::uuid, e->>'id', nullif(e->'data', 'null'::jsonb)
        FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS t(e, n) ORDER BY n
        RETURNING seq::float8 AS seq`,
       [JSON.stringify(announced.map((a) => ({ ...a, data: a.data ?? null })))],
