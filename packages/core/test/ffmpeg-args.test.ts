@@ -24,6 +24,7 @@ import {
   spriteVtt,
   subtitleExtractArgs,
   textSubtitleStreams,
+  unfinishedOutput,
   videoProxyArgs,
 } from '../src/index.js';
 
@@ -564,6 +565,43 @@ describe('classifyFfmpegFailure', () => {
       retryable: false,
       summary: 'the picture size 60000x60000 is invalid',
     });
+  });
+
+  it('calls a full disk a reason to try again, even after a line that blames the input', () => {
+    // As ffmpeg 5.1 prints it writing a proxy into a tmpfs that fills up, after a short read.
+    const stderr = [
+      '[aac @ 0x55] Error reading frame: End of file',
+      'av_interleaved_write_frame(): No space left on device',
+      'Error writing trailer of file:/tmp/job/video.mp4: No space left on device',
+    ].join('\n');
+    const failure = classifyFfmpegFailure(stderr);
+    assert.equal(failure.retryable, true);
+    assert.match(
+      failure.summary,
+      /Error writing trailer of file:\/tmp\/job\/video\.mp4: No space left on device$/,
+    );
+  });
+});
+
+describe('unfinishedOutput', () => {
+  it('finds the line saying an output was cut short, which ffmpeg 5.1 prints and still exits 0 after', () => {
+    // What ffmpeg 5.1 printed (exit code 0) writing a 3 s proxy into a 64 KiB tmpfs.
+    const full = [
+      'Error writing trailer of file:/tmp/job/video.mp4: No space left on device',
+      'Error closing file file:/tmp/job/video.mp4: No space left on device',
+      '',
+    ].join('\n');
+    assert.equal(
+      unfinishedOutput(full),
+      'Error writing trailer of file:/tmp/job/video.mp4: No space left on device',
+    );
+    assert.equal(
+      unfinishedOutput('Error closing file file:/mnt/a.m4a: Input/output error\n'),
+      'Error closing file file:/mnt/a.m4a: Input/output error',
+    );
+    // Warnings about the input, and a clean run, leave the output whole.
+    assert.equal(unfinishedOutput('[h264 @ 0x55] error while decoding MB 3 4, bytestream -5\n'), undefined);
+    assert.equal(unfinishedOutput(''), undefined);
   });
 });
 

@@ -1,6 +1,11 @@
 import { spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
-import { type FfmpegProgress, ProgressParser, classifyFfmpegFailure } from '@frameproof/core';
+import {
+  type FfmpegProgress,
+  ProgressParser,
+  classifyFfmpegFailure,
+  unfinishedOutput,
+} from '@frameproof/core';
 
 /** A run of ffmpeg or ffprobe that ended badly; `retryable` is false when the input is at fault. */
 export class FfmpegError extends Error {
@@ -135,7 +140,8 @@ export class FfmpegRunner {
         partialLine = '';
         const tail = stderr.slice(-stderrLimit);
         if (signal?.aborted) reject(abortReason(signal));
-        else if (code === 0 || stopped) resolve({ stdout: '', stderr: tail });
+        else if (stopped) resolve({ stdout: '', stderr: tail });
+        else if (code === 0 && !unfinishedOutput(tail)) resolve({ stdout: '', stderr: tail });
         else reject(failure(command, code, killedBy, tail));
       });
     });
@@ -204,7 +210,7 @@ export class FfmpegRunner {
       child.on('close', (code, killedBy) => {
         if (partialLine && onStderrLine) onStderrLine(partialLine);
         const tail = stderr.slice(-stderrLimit);
-        if (code === 0) {
+        if (code === 0 && !unfinishedOutput(tail)) {
           settle(() => resolve({ stdout, stderr: tail, progress: last }));
           return;
         }
@@ -214,7 +220,10 @@ export class FfmpegRunner {
   }
 }
 
-/** The error of a run that exited badly, classified from the end of its stderr. */
+/**
+ * The error of a run that exited badly, classified from the end of its stderr. Exit code 0 with
+ * an output left unfinished (a full disk: ffmpeg 5.1 exits 0 then) is a failure too.
+ */
 function failure(
   command: string,
   code: number | null,
@@ -229,7 +238,9 @@ function failure(
     ? `crashed (${killedBy})`
     : killedBy
       ? `was killed by ${killedBy}`
-      : `exited with code ${code}`;
+      : code === 0
+        ? 'left its output unfinished'
+        : `exited with code ${code}`;
   const name = command.split('/').pop() ?? command;
   return new FfmpegError(`${name} ${how}: ${classified.summary}`, {
     retryable,

@@ -137,6 +137,34 @@ describe('FfmpegRunner', () => {
     });
   });
 
+  it('fails a run that exits 0 but could not finish its output (a full disk), as worth another try', async () => {
+    // What ffmpeg 5.1 does when the disk fills up as it writes an MP4's index: it says so, exits 0.
+    const full = join(dir, 'full');
+    await writeFile(
+      full,
+      [
+        '#!/bin/sh',
+        'echo "Error writing trailer of file:/tmp/job/video.mp4: No space left on device" >&2',
+        'echo "Error closing file file:/tmp/job/video.mp4: No space left on device" >&2',
+        'exit 0',
+        '',
+      ].join('\n'),
+    );
+    await chmod(full, 0o755);
+    const partial = new FfmpegRunner({ ffmpeg: full, ffprobe: '' });
+    const check = (err: unknown) => {
+      assert.ok(err instanceof FfmpegError);
+      assert.equal(err.retryable, true);
+      assert.equal(err.exitCode, 0);
+      assert.match(err.message, /^full left its output unfinished: .*No space left on device/);
+      return true;
+    };
+    await assert.rejects(partial.ffmpeg([]), check);
+    const streamed = partial.ffmpegStream([]);
+    streamed.stdout.resume();
+    await assert.rejects(streamed.done, check);
+  });
+
   it('fails when the binary cannot run, and treats a crash as the input’s doing', async () => {
     await assert.rejects(
       new FfmpegRunner({ ffmpeg: join(dir, 'nope'), ffprobe: '' }).ffmpeg([]),

@@ -37,6 +37,9 @@ const BAD_INPUT: readonly RegExp[] = [
   /End of file/,
 ];
 
+/** ENOSPC as ffmpeg words it: the disk it writes to is full (space may come back). */
+const NO_SPACE = /No space left on device/;
+
 export interface FfmpegFailure {
   retryable: boolean;
   /** The last meaningful stderr lines, short enough for a job's error column. */
@@ -46,6 +49,17 @@ export interface FfmpegFailure {
 /** Lines ffmpeg prints that say nothing about a failure. */
 const NOISE =
   /^\s*$|^(frame|size)=|^\s*(Stream|Metadata|Duration|Input|Output|Side data|handler_name|encoder)\b/;
+
+/**
+ * What ffmpeg prints when it could not finish writing an output: a full disk while the MP4
+ * muxer writes its index at the end, say. ffmpeg 5.1 still exits 0 then, leaving a file cut short.
+ */
+const UNFINISHED_OUTPUT = /^(?:Error writing trailer of|Error closing file) .+$/m;
+
+/** The line saying an output was left unfinished, when a run's stderr has one. */
+export function unfinishedOutput(stderr: string): string | undefined {
+  return UNFINISHED_OUTPUT.exec(stderr)?.[0];
+}
 
 /** Turns a failed run's stderr into a short message and whether another attempt could help. */
 export function classifyFfmpegFailure(stderr: string, maxLength = 600): FfmpegFailure {
@@ -66,5 +80,7 @@ export function classifyFfmpegFailure(stderr: string, maxLength = 600): FfmpegFa
   const lines = stderr.split(/\r?\n/).filter((l) => !NOISE.test(l));
   let summary = lines.slice(-4).join(' | ').trim();
   if (summary.length > maxLength) summary = `…${summary.slice(-(maxLength - 1))}`;
-  return { retryable: !BAD_INPUT.some((re) => re.test(stderr)), summary: summary || 'no output' };
+  // A full disk is never the input's fault, whatever else the run printed on the way.
+  const retryable = NO_SPACE.test(stderr) || !BAD_INPUT.some((re) => re.test(stderr));
+  return { retryable, summary: summary || 'no output' };
 }
