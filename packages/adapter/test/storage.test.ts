@@ -1,12 +1,16 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { promisify } from 'node:util';
 import { text } from 'node:stream/consumers';
 import { after, before, describe, it } from 'node:test';
 import { LocalStorage, openStorage, parseS3Url, type Storage, StorageKeyError } from '@frameproof/storage';
 import { startS3, type TestS3 } from './s3-server.js';
+
+const run = promisify(execFile);
 
 let s3: TestS3;
 let dir: string;
@@ -86,6 +90,31 @@ for (const { name, make } of kinds) {
 }
 
 describe('a local folder', () => {
+  it('stores a file whole or not at all: a full disk leaves the earlier version and no part file', async (t) => {
+    // A small tmpfs is a disk that fills up; mounting one takes root.
+    const root = join(dir, 'full-media');
+    await mkdir(root);
+    try {
+      await run('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', root]);
+    } catch (err) {
+      t.skip(`cannot mount a tmpfs to fill up (${(err as Error).message.split('\n')[0]})`);
+      return;
+    }
+    t.after(() => run('umount', [root]));
+    const storage = new LocalStorage(root);
+    const small = join(dir, 'small.bin');
+    const big = join(dir, 'big.bin');
+    await writeFile(small, Buffer.alloc(16 * 1024, 1));
+    await writeFile(big, Buffer.alloc(96 * 1024, 2));
+    await storage.putFile('assets/a/video-proxy/video.mp4', small);
+    await assert.rejects(storage.putFile('assets/a/video-proxy/video.mp4', big), { code: 'ENOSPC' });
+    await assert.rejects(storage.put('assets/a/video-proxy/video.mp4', await readFile(big)), {
+      code: 'ENOSPC',
+    });
+    assert.deepEqual(await readdir(join(root, 'assets/a/video-proxy')), ['video.mp4']);
+    assert.deepEqual(await readFile(join(root, 'assets/a/video-proxy/video.mp4')), await readFile(small));
+  });
+
   it('makes its folders readable by this user only', async () => {
     const root = join(dir, 'private-media');
     const storage = new LocalStorage(root);

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { copyFile, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
@@ -32,24 +33,31 @@ export class LocalStorage implements Storage {
   }
 
   async put(key: string, body: Readable | Buffer): Promise<StoredObject> {
-    const path = this.path(key);
-    await mkdir(dirname(path), { recursive: true, mode: PRIVATE });
-    const tmp = `${path}.${process.pid}.${Date.now()}.part`;
-    try {
-      await pipeline(Buffer.isBuffer(body) ? Readable.from([body]) : body, createWriteStream(tmp));
-      await rename(tmp, path);
-    } catch (err) {
-      // An aborted upload leaves nothing behind.
-      await rm(tmp, { force: true });
-      throw err;
-    }
-    return { size: (await stat(path)).size };
+    return this.write(key, (tmp) =>
+      pipeline(Buffer.isBuffer(body) ? Readable.from([body]) : body, createWriteStream(tmp)),
+    );
   }
 
   async putFile(key: string, source: string): Promise<StoredObject> {
+    if (resolve(source) === this.path(key)) return { size: (await stat(source)).size };
+    return this.write(key, (tmp) => copyFile(source, tmp));
+  }
+
+  /**
+   * Writes `key` through a file beside it, renamed into place once whole: a write that fails
+   * (an aborted upload, a full disk) leaves nothing behind, and what was at `key` stays.
+   */
+  private async write(key: string, fill: (tmp: string) => Promise<unknown>): Promise<StoredObject> {
     const path = this.path(key);
     await mkdir(dirname(path), { recursive: true, mode: PRIVATE });
-    if (resolve(source) !== path) await copyFile(source, path);
+    const tmp = `${path}.${randomUUID()}.part`;
+    try {
+      await fill(tmp);
+      await rename(tmp, path);
+    } catch (err) {
+      await rm(tmp, { force: true });
+      throw err;
+    }
     return { size: (await stat(path)).size };
   }
 
