@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
-import { readdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readdir } from 'node:fs/promises';
+import { join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
-import { countFrames, exited, makeClip, makeProgramme, PROGRAMME, shapesOf, Stack } from './stack.js';
+import type { JobType } from '@frameproof/core';
+import { WorkerWay } from './worker-way.js';
+import { countFrames, exited, makeClip, makeProgramme, PROGRAMME, run, shapesOf, Stack } from './stack.js';
 
 const FULL = ['audio-proxy1', 'original', 'poster', 'sprite', 'video-proxy'];
 
@@ -102,6 +104,146 @@ describe('the media pipeline, end to end (adapter and jobs as processes)', () =>
     );
     for (const w of [others, rescuer]) w.kill('SIGTERM');
     await Promise.all([others, rescuer].map(exited));
+  });
+
+  it('does each step once when a worker is killed at each: the job is taken again, one set of outputs', async () => {
+    // Killed after a step's work and before the adapter hears of it: the outputs are in storage,
+    // the job still running under a lease nobody renews. Probe first, then the four steps after
+    // it. The workers start together; the one that takes the jobs over leases nothing until then.
+    const clip = await makeClip(join(stack.dir, 'steps.mp4'), { seconds: 2, size: '160x90' });
+    const adapter = `http://127.0.0.1:${stack.port}`;
+    const AFTER_PROBE: JobType[] = ['video-proxy', 'audio-proxy', 'thumbnails', 'auto-qc'];
+    const [probeWay, restWay, rescueWay] = await Promise.all([
+      WorkerWay.start(adapter, { holdReports: true }),
+      WorkerWay.start(adapter, { holdReports: true }),
+      WorkerWay.start(adapter, { leaseTypes: [] }),
+    ]);
+    // What the killed workers leave in their scratch folders goes with the stack's folder.
+    const scratch = join(stack.dir, 'killed-workers');
+    await mkdir(scratch);
+    const doomed = [
+      stack.startWorker({ JOBS_TYPES: 'probe', AP_ADAPTER_HOST: probeWay.url, JOBS_TMP_DIR: scratch }),
+      stack.startWorker({
+        JOBS_TYPES: AFTER_PROBE.join(','),
+        JOBS_CONCURRENCY: '4',
+        AP_ADAPTER_HOST: restWay.url,
+        JOBS_TMP_DIR: scratch,
+      }),
+    ];
+    const rescuer = stack.startWorker({ JOBS_CONCURRENCY: '2', AP_ADAPTER_HOST: rescueWay.url });
+    try {
+      const id = await stack.upload(clip, 'Killed at every step');
+      const first = await probeWay.waitForHeld(1);
+      doomed[0]?.kill('SIGKILL');
+      rescueWay.allowLeases(['probe']);
+      const rest = await restWay.waitForHeld(4);
+      doomed[1]?.kill('SIGKILL');
+      rescueWay.allowLeases(AFTER_PROBE);
+      const [asset] = await stack.settled([id]);
+      assert.equal(asset?.status, 'ready', asset?.error ?? '');
+      assert.deepEqual(shapesOf(asset), FULL, 'one shape of each');
+
+      const jobs = (await stack.client.listJobs({ assetId: id })).items;
+      const held = [...first, ...rest];
+      assert.deepEqual(
+        held.map((h) => `${jobs.find((j) => j.id === h.jobId)?.type} ${h.kind}`).sort(),
+        ['probe', ...AFTER_PROBE].map((type) => `${type} complete`).sort(),
+        `the killed workers had done every step: ${JSON.stringify(held.filter((h) => h.kind === 'fail'))}`,
+      );
+      assert.deepEqual(
+        jobs.map((j) => `${j.type} ${j.status} ${j.attempts}`).sort(),
+        ['probe', ...AFTER_PROBE].map((type) => `${type} completed 2`).sort(),
+        'each job done again once, by the second worker',
+      );
+
+      // The second attempts wrote to the keys the first ones did: one set of files, nothing else.
+      const written = held
+        .flatMap((h) => ('result' in h.body ? (h.body.result.shapes ?? []) : []))
+        .flatMap((shape) => shape.files.map((f) => f.key))
+        .sort();
+      const outputs = join(stack.media, 'assets', id);
+      const stored = (await readdir(outputs, { recursive: true, withFileTypes: true }))
+        .filter((e) => e.isFile())
+        .map((e) => `assets/${id}/${relative(outputs, join(e.parentPath, e.name))}`)
+        .filter((key) => !/^assets\/[^/]+\/(original|analysis)\//.test(key))
+        .sort();
+      assert.deepEqual(stored, written);
+      assert.deepEqual(
+        asset?.shapes
+          .filter((s) => s.type !== 'original')
+          .flatMap((s) => s.files.map((f) => f.name))
+          .sort(),
+        written.map((key) => key.split('/').pop()).sort(),
+      );
+      // Auto QC's markers as its first attempt found them, stored once.
+      const markers = (await stack.client.listMarkers(id, { group: 'Auto QC' })).items;
+      const qc = rest.find((h) => jobs.find((j) => j.id === h.jobId)?.type === 'auto-qc')?.body;
+      assert.ok(qc && 'result' in qc);
+      assert.deepEqual(
+        markers.map((m) => `${m.category} ${m.start.frame}`).sort(),
+        (qc.result.markers ?? []).map((m) => `${m.category} ${m.startFrame}`).sort(),
+      );
+    } finally {
+      rescuer.kill('SIGTERM');
+      for (const w of doomed) w.kill('SIGKILL');
+      await Promise.all([rescuer, ...doomed].map(exited));
+      await Promise.all([probeWay, restWay, rescueWay].map((way) => way.close()));
+    }
+  });
+
+  it('fails a transcode on a full disk with the reason, leaves no scratch files, and does it once space is back', async (t) => {
+    // A 64 KiB tmpfs as the worker's scratch space: the proxy of a 1 s clip fits (34 KB), that
+    // of 3 s (140 KB) does not; ffmpeg 5.1 runs out of space as it writes the MP4's index.
+    const scratch = join(stack.dir, 'small-disk');
+    await mkdir(scratch);
+    try {
+      await run('mount', ['-t', 'tmpfs', '-o', 'size=64k,mode=0700', 'tmpfs', scratch]);
+    } catch (err) {
+      t.skip(`cannot mount a tmpfs to fill up: ${(err as Error).message.split('\n')[0]}`);
+      return;
+    }
+    t.after(() => run('umount', ['--lazy', scratch]));
+    const [big, small] = await Promise.all([
+      makeClip(join(stack.dir, 'big.mp4'), { seconds: 3, size: '320x180' }),
+      makeClip(join(stack.dir, 'small.mp4'), { seconds: 1, size: '160x90' }),
+    ]);
+    const workers = [
+      stack.startWorker({ JOBS_TYPES: 'probe,audio-proxy,thumbnails,auto-qc', JOBS_CONCURRENCY: '2' }),
+      stack.startWorker({ JOBS_TYPES: 'video-proxy', JOBS_TMP_DIR: scratch }),
+    ];
+    try {
+      const [bigId, smallId] = await Promise.all([
+        stack.upload(big, 'Too big for the disk'),
+        stack.upload(small, 'Fits on the disk'),
+      ]);
+      const [failed, fitted] = await stack.settled([bigId, smallId]);
+      assert.equal(fitted?.status, 'ready', `the other asset: ${fitted?.error}`);
+      assert.deepEqual(shapesOf(fitted), FULL);
+      assert.equal(failed?.status, 'failed');
+      const [job] = (await stack.client.listJobs({ assetId: bigId, type: 'video-proxy' })).items;
+      assert.equal(job?.status, 'failed');
+      assert.equal(job.attempts, 3, 'tried again while attempts remained');
+      assert.match(job.error ?? '', /No space left on device/);
+      assert.match(failed?.error ?? '', /video-proxy failed: .*No space left on device/);
+      assert.deepEqual(await readdir(scratch), [], 'the failed attempts left no scratch files');
+      assert.equal(
+        failed?.shapes.some((s) => s.type === 'video-proxy'),
+        false,
+        'no cut-short proxy',
+      );
+
+      await run('mount', ['-o', 'remount,size=16m', scratch]);
+      await stack.client.retryJob(job.id);
+      const [retried] = await stack.settled([bigId]);
+      assert.equal(retried?.status, 'ready', retried?.error ?? '');
+      assert.deepEqual(shapesOf(retried), FULL);
+      const proxy = retried?.shapes.find((s) => s.type === 'video-proxy')?.files[0]?.url ?? '';
+      assert.deepEqual(await countFrames(proxy), await countFrames(big));
+      assert.deepEqual(await readdir(scratch), []);
+    } finally {
+      for (const w of workers) w.kill('SIGTERM');
+      await Promise.all(workers.map(exited));
+    }
   });
 
   it('loses nothing and does nothing twice when the adapter restarts under working workers', async () => {
