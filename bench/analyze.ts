@@ -14,7 +14,8 @@
  * programmes; BENCH_HOURS (1) sets the length of the short one, for a quick check.
  * The programmes are AAC in MP4, what the jobs service makes as audio proxies; a 1-hour PCM WAV is
  * measured too: there "decoding" is only copying, and the ratio shows the cost of moving PCM to
- * the service. BENCH_REPEATS (5) sets the repetitions.
+ * the service. BENCH_REPEATS (5) sets the repetitions. For quick checks, BENCH_WINDOWS=0 leaves
+ * out (c) and BENCH_CORES=one (or all) measures only on one core (or on all).
  */
 import { execFile, spawn } from 'node:child_process';
 import { access, mkdir, rm } from 'node:fs/promises';
@@ -31,6 +32,11 @@ const RATE = 48_000;
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 5);
 const MAX_HOURS = Number(process.env.BENCH_MAX_HOURS ?? 3);
 const HOURS = Number(process.env.BENCH_HOURS ?? 1);
+const WINDOWS = process.env.BENCH_WINDOWS !== '0';
+const CORES = process.env.BENCH_CORES ?? 'both';
+if (!['one', 'all', 'both'].includes(CORES)) throw new Error(`BENCH_CORES: one, all or both, not ${CORES}`);
+/** The pinnings measured: all cores (false) and one (true), or only one of them. */
+const PINNINGS = [false, true].filter((pinned) => CORES === 'both' || (CORES === 'one') === pinned);
 
 /** The command, pinned to the first core when asked (`taskset -c 0`); children inherit it. */
 function pinnedCommand(pinned: boolean, command: string, args: string[]): [string, string[]] {
@@ -377,17 +383,17 @@ export async function run(): Promise<Record<string, unknown>> {
     [`${HOURS}h-aac`, aac1],
     [`${HOURS}h-pcm-wav`, wav1],
   ] as const) {
-    whole[label] = await wholeProgramme(p, false);
-    whole[`${label}-one-core`] = await wholeProgramme(p, true);
+    for (const pinned of PINNINGS)
+      whole[`${label}${pinned ? '-one-core' : ''}`] = await wholeProgramme(p, pinned);
   }
   if (MAX_HOURS >= 3) {
     const aac3 = await programme(3, 'm4a');
-    whole['3h-aac'] = await wholeProgramme(aac3, false);
-    whole['3h-aac-one-core'] = await wholeProgramme(aac3, true);
+    for (const pinned of PINNINGS)
+      whole[`3h-aac${pinned ? '-one-core' : ''}`] = await wholeProgramme(aac3, pinned);
   }
   const busy = MAX_HOURS >= 3 ? await programme(3, 'm4a') : wav1;
-  const win = await windows(aac1, busy, false);
-  const winOneCore = await windows(aac1, busy, true);
+  const win = WINDOWS && PINNINGS.includes(false) ? await windows(aac1, busy, false) : undefined;
+  const winOneCore = WINDOWS && PINNINGS.includes(true) ? await windows(aac1, busy, true) : undefined;
   return {
     loadAverage: { start: load0, end: r3(loadavg()[0] as number) },
     decoders: decoders(),
