@@ -132,7 +132,12 @@ function histPos(lufs: number): number {
   return Math.min(HIST_SIZE - 1, Math.max(0, Math.trunc((lufs - ABS_THRESHOLD) * HIST_GRAIN)));
 }
 
-import { createTruePeakKernel, type TruePeakKernel } from './true-peak-simd.js';
+import {
+  createTruePeakKernel,
+  type StereoWeighing,
+  type TruePeakKernel,
+  WEIGH_STATE,
+} from './true-peak-simd.js';
 
 /** BS.1770 K-weighting for a sample rate: [b0, b1, b2, a1, a2] of the shelf, then of the high pass. */
 export function kWeighting(sampleRate: number): { shelf: number[]; highPass: number[] } {
@@ -221,6 +226,8 @@ export class LoudnessMeter {
   /** Per channel: the last HISTORY samples, then the segment being measured. */
   private readonly buffers: Float32Array[];
   private readonly kernel: TruePeakKernel | undefined;
+  /** Stereo 16-bit input's per-frame work in WebAssembly (`weigh`), where available. */
+  private readonly weighing: StereoWeighing | undefined;
   private readonly blockFrames: number;
   private blockFill = 0;
   /** Per channel: K-weighted energy of the 100 ms block under way. */
@@ -270,7 +277,10 @@ export class LoudnessMeter {
     ({ shelf: this.shelf, highPass: this.highPass } = kWeighting(o.sampleRate));
     this.state = new Float64Array(o.channels * 4);
     this.kernel =
-      o.simd === false ? undefined : createTruePeakKernel(TRUE_PEAK_PHASES, o.channels, HISTORY + SEGMENT);
+      o.simd === false
+        ? undefined
+        : createTruePeakKernel(TRUE_PEAK_PHASES, o.channels, HISTORY + SEGMENT, SEGMENT);
+    this.weighing = this.kernel?.weigh;
     this.buffers =
       this.kernel?.buffers ?? Array.from({ length: o.channels }, () => new Float32Array(HISTORY + SEGMENT));
     this.blockFrames = Math.floor(o.sampleRate / 10);
@@ -278,8 +288,15 @@ export class LoudnessMeter {
     this.samplePeak = new Float64Array(o.channels);
     this.truePeak = new Float64Array(o.channels);
     this.squares = new Float64Array(o.channels);
-    this.loud = new Uint8Array(SEGMENT);
+    this.loud = this.weighing?.loud ?? new Uint8Array(SEGMENT);
     this.silenceAmplitude = 10 ** (o.silence.thresholdDb / 20);
+    if (this.weighing) {
+      const [b0, b1, b2, a1, a2] = this.shelf as [number, number, number, number, number];
+      const [, , , c1, c2] = this.highPass as [number, number, number, number, number];
+      const settings = { b0, b1, b2, a1, a2, c1, c2, threshold: this.silenceAmplitude, scale: 1 / 32768 };
+      for (const [slot, v] of Object.entries(settings) as [keyof typeof settings, number][])
+        this.weighing.state.fill(v, WEIGH_STATE[slot] * 2, WEIGH_STATE[slot] * 2 + 2);
+    }
     this.silenceFrames = Math.round(o.silence.minSeconds * o.sampleRate);
   }
 
@@ -297,13 +314,16 @@ export class LoudnessMeter {
     const ch = this.channels;
     if (samples.length % ch !== 0) throw new RangeError('samples must be whole frames');
     const total = samples.length / ch;
+    // Stereo 16-bit: copying, peaks, squares, silence flags and K-weighting in one WebAssembly pass.
+    const weigh = this.weighing && samples instanceof Int16Array ? this.weighing : undefined;
     let done = 0;
     while (done < total) {
       const n = Math.min(SEGMENT, this.blockFrames - this.blockFill, total - done);
-      for (let c = 0; c < ch; c++) this.deinterleave(samples, scale, done * ch + c, c, n);
+      if (weigh) this.weighStereo(weigh, samples as Int16Array, done, n);
+      else for (let c = 0; c < ch; c++) this.deinterleave(samples, scale, done * ch + c, c, n);
       this.silenceScan(n);
       for (let c = 0; c < ch; c++) {
-        this.filter(c, n);
+        if (!weigh) this.filter(c, n);
         this.oversample(c, n);
         // The last samples are the next segment's history.
         const x = this.buffers[c] as Float32Array;
@@ -341,6 +361,33 @@ export class LoudnessMeter {
     }
     this.samplePeak[c] = peak;
     this.squares[c] = (this.squares[c] as number) + squares;
+  }
+
+  /**
+   * What `deinterleave` and `filter` do for both channels of n stereo frames from frame `first`,
+   * in WebAssembly: the same operations on doubles in the same order, so the same figures.
+   */
+  private weighStereo(weigh: StereoWeighing, samples: Int16Array, first: number, n: number): void {
+    const st = weigh.state;
+    const s = this.state;
+    const { z1, z2, w1, w2, peak, squares, energy } = WEIGH_STATE;
+    for (let c = 0; c < 2; c++) {
+      st[z1 * 2 + c] = s[c * 4] as number;
+      st[z2 * 2 + c] = s[c * 4 + 1] as number;
+      st[w1 * 2 + c] = s[c * 4 + 2] as number;
+      st[w2 * 2 + c] = s[c * 4 + 3] as number;
+      st[peak * 2 + c] = this.samplePeak[c] as number;
+    }
+    weigh.run(samples, first, n, HISTORY);
+    for (let c = 0; c < 2; c++) {
+      s[c * 4] = flushTiny(st[z1 * 2 + c] as number);
+      s[c * 4 + 1] = flushTiny(st[z2 * 2 + c] as number);
+      s[c * 4 + 2] = flushTiny(st[w1 * 2 + c] as number);
+      s[c * 4 + 3] = flushTiny(st[w2 * 2 + c] as number);
+      this.samplePeak[c] = st[peak * 2 + c] as number;
+      this.squares[c] = (this.squares[c] as number) + (st[squares * 2 + c] as number);
+      this.blockEnergy[c] = (this.blockEnergy[c] as number) + (st[energy * 2 + c] as number);
+    }
   }
 
   /** Silence: runs of frames with every channel under the threshold (ffmpeg's silencedetect). */
@@ -389,11 +436,10 @@ export class LoudnessMeter {
       w2 = y - c2 * u;
       sum += u * u;
     }
-    // Keep the state out of the subnormal range during digital silence, where it is slow.
-    s[o] = Math.abs(z1) < 1e-30 ? 0 : z1;
-    s[o + 1] = Math.abs(z2) < 1e-30 ? 0 : z2;
-    s[o + 2] = Math.abs(w1) < 1e-30 ? 0 : w1;
-    s[o + 3] = Math.abs(w2) < 1e-30 ? 0 : w2;
+    s[o] = flushTiny(z1);
+    s[o + 1] = flushTiny(z2);
+    s[o + 2] = flushTiny(w1);
+    s[o + 3] = flushTiny(w2);
     this.blockEnergy[c] = (this.blockEnergy[c] as number) + sum;
   }
 
@@ -579,6 +625,11 @@ function interpolatedPeak(x: Float32Array, from: number, to: number, peak: numbe
     if (p3 > mx) mx = p3;
   }
   return mx;
+}
+
+/** Keeps filter state out of the subnormal range during digital silence, where it is slow. */
+function flushTiny(v: number): number {
+  return Math.abs(v) < 1e-30 ? 0 : v;
 }
 
 function round6(v: number): number {

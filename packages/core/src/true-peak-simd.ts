@@ -1,13 +1,21 @@
 /**
- * The true-peak interpolator in WebAssembly SIMD: the four phases of BS.1770-4 Annex 2's 48-tap
- * filter side by side in one f32x4, so each input sample costs 12 vector multiply-adds instead of
- * 48 scalar ones. Oversampling is most of the loudness meter's work, and every sample of a
- * programme may pass through it. The module is assembled here, opcode by opcode (no generated file
- * to keep in step); `loudness-meter.test.ts` checks it against the JavaScript loop.
+ * The loudness meter's per-sample work in WebAssembly SIMD, one module assembled here, opcode by
+ * opcode (no generated file to keep in step); `loudness-meter.test.ts` checks both functions
+ * against the JavaScript loops.
  *
- * peak(p, end, peak): for each input position from byte address p (the first of 12 floats, oldest
+ * peak(p, end, peak): the true-peak interpolator. The four phases of BS.1770-4 Annex 2's 48-tap
+ * filter side by side in one f32x4, so each input sample costs 12 vector multiply-adds instead of
+ * 48 scalar ones. For each input position from byte address p (the first of 12 floats, oldest
  * first) while p < end, stepping one float, the largest |interpolated value| of the four phases,
  * and at least `peak`.
+ *
+ * weigh(in, n, x0, x1, loud, st): everything else a stereo 16-bit frame costs, in one pass with
+ * the two channels as the lanes of an f64x2: n frames of interleaved s16 at `in` are scaled to
+ * full scale, stored as floats at x0 and x1 (for the interpolator), their absolute values raise
+ * the sample peaks and mark the frame loud (a byte at `loud`) when either reaches the silence
+ * threshold, their squares are summed, and the two K-weighting biquads (transposed direct form II,
+ * in doubles, the same operations in the same order as the JavaScript loop, so the same figures)
+ * run over them, summing the weighted energy. `st` holds the state and settings, see WEIGH_STATE.
  */
 
 const BLOCK = 0x02;
@@ -22,9 +30,24 @@ const I32_CONST = 0x41;
 const I32_GE_U = 0x4f;
 const I32_ADD = 0x6a;
 const F32_MAX = 0x97;
+const I32_STORE8 = 0x3a;
+const I32_MUL = 0x6c;
 const SIMD = 0xfd;
+const V128_LOAD = [SIMD, 0x00];
 const LOAD32_SPLAT = [SIMD, 0x09];
+const V128_STORE = [SIMD, 0x0b];
 const V128_CONST = [SIMD, 0x0c];
+const F64X2_GE = [SIMD, 0x4c];
+const V128_ANY_TRUE = [SIMD, 0x53];
+const STORE32_LANE = [SIMD, 0x5a];
+const F32X4_DEMOTE_F64X2_ZERO = [SIMD, 0x5e];
+const I32X4_EXTEND_LOW_I16X8_S = [SIMD, 0xa7, 0x01];
+const F64X2_ABS = [SIMD, 0xec, 0x01];
+const F64X2_ADD = [SIMD, 0xf0, 0x01];
+const F64X2_SUB = [SIMD, 0xf1, 0x01];
+const F64X2_MUL = [SIMD, 0xf2, 0x01];
+const F64X2_MAX = [SIMD, 0xf5, 0x01];
+const F64X2_CONVERT_LOW_I32X4_S = [SIMD, 0xfe, 0x01];
 const F32X4_SPLAT = [SIMD, 0x13];
 const F32X4_EXTRACT = [SIMD, 0x1f];
 const F32X4_ABS = [SIMD, 0xe0, 0x01];
@@ -58,6 +81,125 @@ function f32x4(values: readonly number[]): number[] {
 
 /** Taps per phase. */
 const TAPS = 12;
+
+/**
+ * weigh's block at `st`, in f64x2 slots (16 bytes; lane 0 the first channel, lane 1 the second):
+ * the filter state, the sample peaks, then what one call sums from zero (squares and weighted
+ * energy), then settings that the caller writes to both lanes.
+ */
+export const WEIGH_STATE = {
+  z1: 0,
+  z2: 1,
+  w1: 2,
+  w2: 3,
+  peak: 4,
+  squares: 5,
+  energy: 6,
+  b0: 7,
+  b1: 8,
+  b2: 9,
+  a1: 10,
+  a2: 11,
+  c1: 12,
+  c2: 13,
+  threshold: 14,
+  scale: 15,
+  slots: 16,
+} as const;
+
+// weigh's parameters, then its locals: the end address, then one v128 per name below.
+const IN = 0;
+const N = 1;
+const X0 = 2;
+const X1 = 3;
+const LOUD = 4;
+const ST = 5;
+const IN_END = 6;
+const V128_LOCALS = [
+  'z1',
+  'z2',
+  'w1',
+  'w2',
+  'peak',
+  'squares',
+  'energy',
+  'b0',
+  'b1',
+  'b2',
+  'a1',
+  'a2',
+  'c1',
+  'c2',
+  'threshold',
+  'scale',
+  'minusTwo',
+  'v',
+  'a',
+  'y',
+  'u',
+] as const;
+const L = Object.fromEntries(V128_LOCALS.map((name, i) => [name, IN_END + 1 + i])) as Record<
+  (typeof V128_LOCALS)[number],
+  number
+>;
+
+function weighBody(): number[] {
+  const slot = (name: keyof typeof WEIGH_STATE) => uleb(16 * WEIGH_STATE[name]);
+  const load = (name: keyof typeof WEIGH_STATE & keyof typeof L) => [
+    ...[GET, ST, ...V128_LOAD, 3, ...slot(name)],
+    ...[SET, L[name]],
+  ];
+  const store = (name: keyof typeof WEIGH_STATE & keyof typeof L) => [
+    ...[GET, ST, GET, L[name], ...V128_STORE, 3, ...slot(name)],
+  ];
+  const get = (name: keyof typeof L) => [GET, L[name]];
+  const mul = (a: keyof typeof L, b: keyof typeof L) => [...get(a), ...get(b), ...F64X2_MUL];
+  const f64x2 = (v: number) => {
+    const bytes = new Uint8Array(16);
+    const view = new DataView(bytes.buffer);
+    view.setFloat64(0, v, true);
+    view.setFloat64(8, v, true);
+    return [...V128_CONST, ...bytes];
+  };
+  const advance = (local: number, by: number) => [GET, local, I32_CONST, by, I32_ADD, SET, local];
+  const kept = ['z1', 'z2', 'w1', 'w2', 'peak'] as const;
+  const settings = ['b0', 'b1', 'b2', 'a1', 'a2', 'c1', 'c2', 'threshold', 'scale'] as const;
+  // prettier-ignore
+  return [
+    ...[...kept, ...settings].flatMap(load),
+    ...f64x2(0), SET, L.squares,
+    ...f64x2(0), SET, L.energy,
+    ...f64x2(-2), SET, L.minusTwo,
+    GET, IN, GET, N, I32_CONST, 4, I32_MUL, I32_ADD, SET, IN_END,
+    BLOCK, VOID,
+    LOOP, VOID,
+    GET, IN, GET, IN_END, I32_GE_U, BR_IF, 1,
+    // v = [left, right] * scale
+    GET, IN, ...LOAD32_SPLAT, 1, 0, ...I32X4_EXTEND_LOW_I16X8_S, ...F64X2_CONVERT_LOW_I32X4_S,
+    ...get('scale'), ...F64X2_MUL, SET, L.v,
+    GET, X0, ...get('v'), ...F32X4_DEMOTE_F64X2_ZERO, ...STORE32_LANE, 2, 0, 0,
+    GET, X1, ...get('v'), ...F32X4_DEMOTE_F64X2_ZERO, ...STORE32_LANE, 2, 0, 1,
+    ...get('v'), ...F64X2_ABS, SET, L.a,
+    ...get('peak'), ...get('a'), ...F64X2_MAX, SET, L.peak,
+    GET, LOUD, ...get('a'), ...get('threshold'), ...F64X2_GE, ...V128_ANY_TRUE, I32_STORE8, 0, 0,
+    ...get('squares'), ...mul('v', 'v'), ...F64X2_ADD, SET, L.squares,
+    // y = b0 v + z1; z1 = b1 v - a1 y + z2; z2 = b2 v - a2 y
+    ...mul('b0', 'v'), ...get('z1'), ...F64X2_ADD, SET, L.y,
+    ...mul('b1', 'v'), ...mul('a1', 'y'), ...F64X2_SUB, ...get('z2'), ...F64X2_ADD, SET, L.z1,
+    ...mul('b2', 'v'), ...mul('a2', 'y'), ...F64X2_SUB, SET, L.z2,
+    // u = y + w1; w1 = -2 y - c1 u + w2; w2 = y - c2 u
+    ...get('y'), ...get('w1'), ...F64X2_ADD, SET, L.u,
+    ...mul('minusTwo', 'y'), ...mul('c1', 'u'), ...F64X2_SUB, ...get('w2'), ...F64X2_ADD, SET, L.w1,
+    ...get('y'), ...mul('c2', 'u'), ...F64X2_SUB, SET, L.w2,
+    ...get('energy'), ...mul('u', 'u'), ...F64X2_ADD, SET, L.energy,
+    ...advance(IN, 4), ...advance(X0, 4), ...advance(X1, 4), ...advance(LOUD, 1),
+    BR, 0,
+    END,
+    END,
+    ...[...kept, 'squares' as const, 'energy' as const].flatMap(store),
+    END,
+  ];
+}
 
 function moduleBytes(phases: readonly (readonly number[])[]): Uint8Array {
   // x[n - k] is at p + 4 (11 - k): tap k of every phase times that sample, summed over k as a
@@ -102,25 +244,46 @@ function moduleBytes(phases: readonly (readonly number[])[]): Uint8Array {
   const F32 = 0x7d;
   const V128 = 0x7b;
   const code = [...vec([[1, V128]]), ...body];
+  const weigh = [
+    ...vec([
+      [1, I32],
+      [V128_LOCALS.length, V128],
+    ]),
+    ...weighBody(),
+  ];
   return new Uint8Array([
     ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
-    ...section(1, vec([[0x60, ...vec([[I32], [I32], [F32]]), ...vec([[F32]])]])),
-    ...section(3, vec([[0]])),
+    ...section(
+      1,
+      vec([
+        [0x60, ...vec([[I32], [I32], [F32]]), ...vec([[F32]])],
+        [0x60, ...vec([[I32], [I32], [I32], [I32], [I32], [I32]]), ...vec([])],
+      ]),
+    ),
+    ...section(3, vec([[0], [1]])),
     ...section(5, vec([[0x00, 1]])),
     ...section(
       7,
       vec([
         [...name('peak'), 0x00, 0],
+        [...name('weigh'), 0x00, 1],
         [...name('memory'), 0x02, 0],
       ]),
     ),
-    ...section(10, vec([[...uleb(code.length), ...code]])),
+    ...section(
+      10,
+      vec([
+        [...uleb(code.length), ...code],
+        [...uleb(weigh.length), ...weigh],
+      ]),
+    ),
   ]);
 }
 
 // WebAssembly is no I/O, but the ES library core compiles against does not declare it.
 interface Exports {
   peak(p: number, end: number, peak: number): number;
+  weigh(input: number, n: number, x0: number, x1: number, loud: number, st: number): void;
   memory: { readonly buffer: ArrayBuffer; grow(pages: number): number };
 }
 declare const WebAssembly: {
@@ -128,38 +291,76 @@ declare const WebAssembly: {
   Instance: new (module: object) => { exports: Exports };
 };
 
+/** `weigh` for a stereo meter: its state, and the frames it marked loud. */
+export interface StereoWeighing {
+  /** WEIGH_STATE's slots, two doubles each; the caller writes what a call reads and reads the rest. */
+  readonly state: Float64Array;
+  /** After a call, one byte per frame: 1 where either channel reached the threshold. */
+  readonly loud: Uint8Array;
+  /**
+   * Frames [first, first + n) of interleaved stereo `samples` (n at most the kernel's
+   * `weighFrames`), stored as floats in buffers[0] and buffers[1] from index `at`.
+   */
+  run(samples: Int16Array, first: number, n: number, at: number): void;
+}
+
 export interface TruePeakKernel {
   /** Channel c's buffer, in the kernel's memory. */
   readonly buffers: Float32Array[];
   /** The largest |oversampled value| for inputs buffers[c][from, to) (from ≥ 11), at least `peak`. */
   peak(c: number, from: number, to: number, peak: number): number;
+  /** For two channels with `weighFrames` > 0. */
+  readonly weigh?: StereoWeighing;
 }
 
 let compiled: object | null | undefined;
 
-/** A kernel with one buffer of `length` floats per channel, or undefined without WebAssembly SIMD. */
+const align16 = (n: number) => Math.ceil(n / 16) * 16;
+
+/**
+ * A kernel with one buffer of `length` floats per channel, and for stereo room for `weigh` to take
+ * `weighFrames` frames at a time; undefined without WebAssembly SIMD.
+ */
 export function createTruePeakKernel(
   phases: readonly (readonly number[])[],
   channels: number,
   length: number,
+  weighFrames = 0,
 ): TruePeakKernel | undefined {
   try {
     if (compiled === undefined) compiled = new WebAssembly.Module(moduleBytes(phases));
     if (compiled === null) return undefined;
-    const { memory, peak } = new WebAssembly.Instance(compiled).exports;
+    const { memory, peak, weigh } = new WebAssembly.Instance(compiled).exports;
     const stride = Math.ceil(length / 4) * 4;
-    const bytes = channels * stride * 4;
+    const stereo = channels === 2 && weighFrames > 0;
+    // The channels' buffers, then weigh's state, loud bytes and input.
+    const stateAt = channels * stride * 4;
+    const loudAt = stateAt + WEIGH_STATE.slots * 16;
+    const inputAt = loudAt + align16(weighFrames);
+    const bytes = stereo ? inputAt + weighFrames * 4 : stateAt;
     if (memory.buffer.byteLength < bytes) memory.grow(Math.ceil((bytes - memory.buffer.byteLength) / 65536));
     const buffers = Array.from(
       { length: channels },
       (_, c) => new Float32Array(memory.buffer, c * stride * 4, length),
     );
+    const input = new Int16Array(memory.buffer, inputAt, stereo ? weighFrames * 2 : 0);
     return {
       buffers,
       peak: (c, from, to, current) => {
         const base = c * stride * 4;
         return peak(base + (from - (TAPS - 1)) * 4, base + (to - (TAPS - 1)) * 4, current);
       },
+      weigh: stereo
+        ? {
+            state: new Float64Array(memory.buffer, stateAt, WEIGH_STATE.slots * 2),
+            loud: new Uint8Array(memory.buffer, loudAt, weighFrames),
+            run(samples, first, n, at) {
+              if (n > weighFrames) throw new RangeError(`at most ${weighFrames} frames at a time`);
+              input.set(samples.subarray(first * 2, (first + n) * 2));
+              weigh(inputAt, n, at * 4, stride * 4 + at * 4, loudAt, stateAt);
+            },
+          }
+        : undefined,
     };
   } catch {
     compiled = null;
