@@ -1,8 +1,16 @@
 import { before, after, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HttpError } from '../src/errors.js';
-import { decodeArgs, decodeRange, planSegments, scanPeaks } from '../src/processors/decode.js';
+import { runFfmpeg } from '../src/ffmpeg.js';
+import {
+  decodeArgs,
+  decodeRange,
+  type FfmpegStarter,
+  planSegments,
+  scanPeaks,
+} from '../src/processors/decode.js';
 import { computePeaks, concatInt16, storedSeries } from '../src/processors/peaks.js';
 import { decodeAll, FFMPEG, ffmpeg, fileSource, makeAudio, tempDir, varyingStereo } from './helpers.js';
 
@@ -131,6 +139,25 @@ test('metadata that overstates the duration still gives every sample once', asyn
   );
   assert.equal(frames, samples.length / 2);
   assert.deepEqual(out, expected);
+});
+
+test('a whole track is read through a FIFO, sample for sample, the FIFO removed after', async () => {
+  const outputs: string[] = [];
+  const run: FfmpegStarter = (path, args, options) => {
+    outputs.push(args.at(-1) as string);
+    return runFfmpeg(path, args, options);
+  };
+  const parts: Int16Array[] = [];
+  const got = await decodeRange({ ...ctx, run }, fileSource(flac, 2, SECONDS), 0, undefined, async (s) => {
+    // Copied only after a pause: the reused buffer must hold still until the promise settles.
+    await new Promise((r) => setImmediate(r));
+    parts.push(s.slice());
+  });
+  assert.equal(got, samples.length / 2);
+  assert.deepEqual(concatInt16(parts), samples);
+  assert.equal(outputs.length, 1);
+  assert.notEqual(outputs[0], 'pipe:1');
+  assert.equal((await stat(outputs[0] as string).catch(() => undefined)) === undefined, true);
 });
 
 test('a file without audio is a 422, not a crash', async () => {

@@ -5,6 +5,7 @@
  */
 import { ffmpegGlobalArgs, ffmpegInputArgs, ffmpegSeconds } from '@frameproof/core';
 import { runFfmpeg, type FfmpegOptions, type FfmpegRun } from '../ffmpeg.js';
+import { createFifo } from '../fifo.js';
 import type { AudioSource } from '../resolver.js';
 import { PeakAccumulator, type SeriesSpec } from './peaks.js';
 
@@ -80,10 +81,15 @@ export function decodeArgs(source: AudioSource, start: number, count: number | u
 /** Receives whole interleaved frames; `frame` is the index of the first. May apply backpressure. */
 export type SampleConsumer = (samples: Int16Array, frame: number) => void | Promise<void>;
 
+/** Decodes at least this long (frames at 48 kHz: a minute) read ffmpeg's output through a FIFO. */
+const FIFO_MIN_SECONDS = 60;
+
 /**
  * Decodes frames [start, end) of `source` (to the end of the audio when `end` is undefined) and
  * hands them to `consume` in order. Resolves with the number of frames delivered, which is less
- * than asked when the audio ends first.
+ * than asked when the audio ends first. The samples handed over are valid until `consume` returns
+ * or, when it returns a promise, until that settles. Long decodes read ffmpeg's output through a
+ * FIFO into one reused buffer (see fifo.ts), short ones from its stdout.
  */
 export async function decodeRange(
   ctx: DecodeContext,
@@ -94,42 +100,69 @@ export async function decodeRange(
   plan: DecodePlan = decodeArgs(source, start, end === undefined ? undefined : end - start),
   onStderrLine?: (line: string) => void,
 ): Promise<number> {
-  const run = (ctx.run ?? runFfmpeg)(ctx.ffmpegPath, plan.args, { signal: ctx.signal, onStderrLine });
   const frameBytes = source.channels * 2;
   let skip = plan.skipFrames * frameBytes;
   let remaining = end === undefined ? Infinity : (end - start) * frameBytes;
   let carry: Buffer | undefined;
   let delivered = 0;
+  let finished = false;
+  /** One read of ffmpeg's output: whole frames go to `consume`, a partial one waits for the next. */
+  const take = (chunk: Buffer): Promise<void> | undefined => {
+    if (finished) return undefined;
+    let buf = chunk;
+    if (skip > 0) {
+      const s = Math.min(skip, buf.length);
+      skip -= s;
+      buf = buf.subarray(s);
+    }
+    if (carry) {
+      buf = Buffer.concat([carry, buf]);
+      carry = undefined;
+    }
+    const usable = Math.min(buf.length - (buf.length % frameBytes), remaining);
+    if (usable < buf.length && remaining > usable) carry = Buffer.from(buf.subarray(usable));
+    if (usable <= 0) return undefined;
+    // Int16Array needs an even byte offset; the decoder's chunks nearly always have one.
+    const bytes = buf.byteOffset % 2 === 0 ? buf.subarray(0, usable) : Buffer.from(buf.subarray(0, usable));
+    remaining -= usable;
+    const frame = start + delivered;
+    delivered += usable / frameBytes;
+    if (remaining <= 0) finished = true;
+    const out = consume(new Int16Array(bytes.buffer, bytes.byteOffset, usable / 2), frame);
+    return out instanceof Promise ? out : undefined;
+  };
+  const long = end === undefined || end - start >= FIFO_MIN_SECONDS * source.sampleRate;
+  const fifo = long && plan.args.at(-1) === 'pipe:1' ? await createFifo() : undefined;
+  const args = fifo ? [...plan.args.slice(0, -1), fifo.path] : plan.args;
+  const run = (ctx.run ?? runFfmpeg)(ctx.ffmpegPath, args, { signal: ctx.signal, onStderrLine });
   try {
-    for await (const chunk of run.stdout as AsyncIterable<Buffer>) {
-      let buf = chunk;
-      if (skip > 0) {
-        const s = Math.min(skip, buf.length);
-        skip -= s;
-        buf = buf.subarray(s);
-      }
-      if (carry) {
-        buf = Buffer.concat([carry, buf]);
-        carry = undefined;
-      }
-      const usable = Math.min(buf.length - (buf.length % frameBytes), remaining);
-      if (usable < buf.length && remaining > usable) carry = Buffer.from(buf.subarray(usable));
-      if (usable <= 0) continue;
-      // Int16Array needs an even byte offset; the decoder's chunks nearly always have one.
-      const bytes = buf.byteOffset % 2 === 0 ? buf.subarray(0, usable) : Buffer.from(buf.subarray(0, usable));
-      remaining -= usable;
-      const frame = start + delivered;
-      delivered += usable / frameBytes;
-      await consume(new Int16Array(bytes.buffer, bytes.byteOffset, usable / 2), frame);
-      if (remaining <= 0) {
+    if (fifo) {
+      const stop = () => {
         run.stop();
-        break;
+        fifo.stop();
+      };
+      await fifo.read((bytes) => {
+        const pending = take(bytes);
+        if (pending) return pending.then(() => (finished ? stop() : undefined));
+        if (finished) stop();
+        return undefined;
+      }, run.done);
+    } else {
+      for await (const chunk of run.stdout as AsyncIterable<Buffer>) {
+        await take(chunk);
+        if (finished) {
+          run.stop();
+          break;
+        }
       }
     }
   } catch (err) {
     run.stop();
     await run.done.catch(() => undefined);
     throw err;
+  } finally {
+    fifo?.stop();
+    await fifo?.remove();
   }
   await run.done;
   return delivered;
