@@ -36,17 +36,22 @@ export interface Fifo {
 /** A new FIFO in its own temporary folder, or undefined where none can be made. */
 export async function createFifo(): Promise<Fifo | undefined> {
   if (!available) return undefined;
-  const dir = await mkdtemp(join(tmpdir(), 'frameproof-pcm-'));
-  const path = join(dir, 'pcm');
+  let dir: string | undefined;
+  let path: string;
   try {
+    dir = await mkdtemp(join(tmpdir(), 'frameproof-pcm-'));
+    path = join(dir, 'pcm');
+    const fifoPath = path;
     await new Promise<void>((resolve, reject) =>
-      execFile('mkfifo', ['-m', '600', path], (err) => (err ? reject(err) : resolve())),
+      execFile('mkfifo', ['-m', '600', fifoPath], (err) => (err ? reject(err) : resolve())),
     );
   } catch {
+    // No mkfifo, or no writable temporary folder: stdout serves, as it did.
     available = false;
-    await rm(dir, { recursive: true, force: true });
+    if (dir) await rm(dir, { recursive: true, force: true });
     return undefined;
   }
+  const folder = dir;
   let socket: Socket | undefined;
   return {
     path,
@@ -107,6 +112,6 @@ export async function createFifo(): Promise<Fifo | undefined> {
     stop() {
       socket?.destroy();
     },
-    remove: () => rm(dir, { recursive: true, force: true }),
+    remove: () => rm(folder, { recursive: true, force: true }),
   };
 }
