@@ -319,9 +319,11 @@ export class LoudnessMeter {
     let done = 0;
     while (done < total) {
       const n = Math.min(SEGMENT, this.blockFrames - this.blockFill, total - done);
-      if (weigh) this.weighStereo(weigh, samples as Int16Array, done, n);
+      let louds = -1;
+      if (weigh) louds = this.weighStereo(weigh, samples as Int16Array, done, n);
       else for (let c = 0; c < ch; c++) this.deinterleave(samples, scale, done * ch + c, c, n);
-      this.silenceScan(n);
+      if (louds === n) this.allLoud();
+      else this.silenceScan(n);
       for (let c = 0; c < ch; c++) {
         if (!weigh) this.filter(c, n);
         this.oversample(c, n);
@@ -366,8 +368,9 @@ export class LoudnessMeter {
   /**
    * What `deinterleave` and `filter` do for both channels of n stereo frames from frame `first`,
    * in WebAssembly: the same operations on doubles in the same order, so the same figures.
+   * Answers how many of the frames are loud.
    */
-  private weighStereo(weigh: StereoWeighing, samples: Int16Array, first: number, n: number): void {
+  private weighStereo(weigh: StereoWeighing, samples: Int16Array, first: number, n: number): number {
     const st = weigh.state;
     const s = this.state;
     const { z1, z2, w1, w2, peak, squares, energy } = WEIGH_STATE;
@@ -388,6 +391,14 @@ export class LoudnessMeter {
       this.squares[c] = (this.squares[c] as number) + (st[squares * 2 + c] as number);
       this.blockEnergy[c] = (this.blockEnergy[c] as number) + (st[energy * 2 + c] as number);
     }
+    return st[WEIGH_STATE.louds * 2] as number;
+  }
+
+  /** `silenceScan` of a segment whose every frame is loud: only a silence under way can end. */
+  private allLoud(): void {
+    const run = this.silentRun;
+    if (run >= this.silenceFrames && run > 0) this.addSilence(this.frames - run, this.frames);
+    this.silentRun = 0;
   }
 
   /** Silence: runs of frames with every channel under the threshold (ffmpeg's silencedetect). */

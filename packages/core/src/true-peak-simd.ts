@@ -32,6 +32,9 @@ const I32_ADD = 0x6a;
 const F32_MAX = 0x97;
 const I32_STORE8 = 0x3a;
 const I32_MUL = 0x6c;
+const TEE = 0x22;
+const F64_STORE = 0x39;
+const F64_CONVERT_I32_U = 0xb8;
 const SIMD = 0xfd;
 const V128_LOAD = [SIMD, 0x00];
 const LOAD32_SPLAT = [SIMD, 0x09];
@@ -104,10 +107,13 @@ export const WEIGH_STATE = {
   c2: 13,
   threshold: 14,
   scale: 15,
-  slots: 16,
+  /** Lane 0: how many of the call's frames were loud. */
+  louds: 16,
+  slots: 17,
 } as const;
 
-// weigh's parameters, then its locals: the end address, then one v128 per name below.
+// weigh's parameters, then its locals: the end address, this frame's loudness and the count of
+// loud frames, then one v128 per name below.
 const IN = 0;
 const N = 1;
 const X0 = 2;
@@ -115,6 +121,8 @@ const X1 = 3;
 const LOUD = 4;
 const ST = 5;
 const IN_END = 6;
+const LOUD_NOW = 7;
+const LOUDS = 8;
 const V128_LOCALS = [
   'z1',
   'z2',
@@ -138,7 +146,7 @@ const V128_LOCALS = [
   'y',
   'u',
 ] as const;
-const L = Object.fromEntries(V128_LOCALS.map((name, i) => [name, IN_END + 1 + i])) as Record<
+const L = Object.fromEntries(V128_LOCALS.map((name, i) => [name, LOUDS + 1 + i])) as Record<
   (typeof V128_LOCALS)[number],
   number
 >;
@@ -181,7 +189,8 @@ function weighBody(): number[] {
     GET, X1, ...get('v'), ...F32X4_DEMOTE_F64X2_ZERO, ...STORE32_LANE, 2, 0, 1,
     ...get('v'), ...F64X2_ABS, SET, L.a,
     ...get('peak'), ...get('a'), ...F64X2_MAX, SET, L.peak,
-    GET, LOUD, ...get('a'), ...get('threshold'), ...F64X2_GE, ...V128_ANY_TRUE, I32_STORE8, 0, 0,
+    GET, LOUD, ...get('a'), ...get('threshold'), ...F64X2_GE, ...V128_ANY_TRUE, TEE, LOUD_NOW, I32_STORE8, 0, 0,
+    GET, LOUDS, GET, LOUD_NOW, I32_ADD, SET, LOUDS,
     ...get('squares'), ...mul('v', 'v'), ...F64X2_ADD, SET, L.squares,
     // y = b0 v + z1; z1 = b1 v - a1 y + z2; z2 = b2 v - a2 y
     ...mul('b0', 'v'), ...get('z1'), ...F64X2_ADD, SET, L.y,
@@ -197,6 +206,7 @@ function weighBody(): number[] {
     END,
     END,
     ...[...kept, 'squares' as const, 'energy' as const].flatMap(store),
+    GET, ST, GET, LOUDS, F64_CONVERT_I32_U, F64_STORE, 3, ...slot('louds'),
     END,
   ];
 }
@@ -246,7 +256,7 @@ function moduleBytes(phases: readonly (readonly number[])[]): Uint8Array {
   const code = [...vec([[1, V128]]), ...body];
   const weigh = [
     ...vec([
-      [1, I32],
+      [3, I32],
       [V128_LOCALS.length, V128],
     ]),
     ...weighBody(),
