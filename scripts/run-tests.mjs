@@ -5,7 +5,10 @@ import { join, relative } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
 const roots = ['packages', 'infra', 'tests', 'bench'];
-const filter = process.argv.slice(2);
+// `--built`: `npm test` has just built every package (tsc -b), so the processes the end-to-end
+// tests start may run the built files (tests/e2e/stack.ts, entryArgs) instead of the sources.
+const built = process.argv.includes('--built');
+const filter = process.argv.slice(2).filter((arg) => arg !== '--built');
 
 function walk(dir, out) {
   for (const name of readdirSync(dir)) {
@@ -40,6 +43,6 @@ const result = spawnSync(
     'tsx',
     ...files,
   ],
-  { stdio: 'inherit' },
+  { stdio: 'inherit', env: built ? { ...process.env, FRAMEPROOF_TEST_BUILT: '1' } : process.env },
 );
 process.exit(result.status ?? 1);

@@ -10,7 +10,7 @@ import { uploadFingerprint } from '@frameproof/client';
 import { DEFAULT_PART_BYTES } from '@frameproof/core';
 import { startS3, type TestS3 } from '../support/s3.js';
 import { ROOT } from './npm-start.js';
-import { makeClip, Stack } from './stack.js';
+import { entryArgs, makeClip, Stack } from './stack.js';
 
 interface Run {
   code: number | null;
@@ -18,10 +18,17 @@ interface Run {
   stderr: string;
 }
 
-/** `npx frameproof ARGS` as a user runs it from the repository (the bin runs the sources). */
-function frameproof(args: string[], env: NodeJS.ProcessEnv, stdin = ''): Promise<Run> {
+/**
+ * `npx frameproof ARGS` as a user runs it from the repository (the bin runs the sources through
+ * tsx); after `npm test`'s build, the built command itself (see `entryArgs`), unless `viaBin`.
+ */
+function frameproof(args: string[], env: NodeJS.ProcessEnv, stdin = '', viaBin = false): Promise<Run> {
+  const command =
+    process.env.FRAMEPROOF_TEST_BUILT === '1' && !viaBin
+      ? entryArgs('packages/cli/src/main.ts')
+      : [join(ROOT, 'packages/cli/bin/frameproof.js')];
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(ROOT, 'packages/cli/bin/frameproof.js'), ...args], {
+    const child = spawn(process.execPath, [...command, ...args], {
       env: { ...process.env, ...env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
@@ -116,6 +123,7 @@ describe('the frameproof command, against the stack as processes', () => {
       ['login', hop.url, '--user', 'admin', '--password-stdin'],
       env,
       'e2e-admin-password\n',
+      true,
     );
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /Signed in to .* as admin \(admin\)/);

@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { exited, freePort, run, Stack } from './stack.js';
+import { entryArgs, exited, freePort, run, Stack } from './stack.js';
 
 const root = resolve(import.meta.dirname, '../..');
 
@@ -45,7 +45,7 @@ export class WebStack {
   }
 
   private spawn(args: string[], env: NodeJS.ProcessEnv): ChildProcess {
-    const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', ...args], {
+    const child = spawn(process.execPath, args, {
       cwd: root,
       env: { ...process.env, LOG_LEVEL: 'warn', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -72,7 +72,7 @@ export class WebStack {
     // Analyze started here rather than by Stack, to wait as long as the other services on a busy
     // machine; the worker asks it for Auto QC's audio, as the web app does for the panel.
     const analyzePort = await freePort();
-    this.spawn([join(root, 'packages/analyze/src/main.ts')], {
+    this.spawn(entryArgs('packages/analyze/src/main.ts'), {
       PORT: String(analyzePort),
       HOST: '127.0.0.1',
       AP_ADAPTER_HOST: `http://127.0.0.1:${this.stack.port}`,
@@ -82,7 +82,7 @@ export class WebStack {
     this.stack.startWorker({ ANALYZE_URL: analyze.url });
     await this.healthy(`${analyze.url}/api/health`, 'analyze');
     const frontendPort = await freePort();
-    this.spawn([join(root, 'packages/frontend/src/main.ts')], {
+    this.spawn(entryArgs('packages/frontend/src/main.ts'), {
       PORT: String(frontendPort),
       HOST: '127.0.0.1',
       FRONTEND_ROOT: publicDir,
@@ -91,7 +91,7 @@ export class WebStack {
     await this.healthy(`http://127.0.0.1:${frontendPort}/`, 'frontend');
 
     const gatewayPort = await freePort();
-    this.spawn(['--input-type=module', '-e', GATEWAY], {
+    this.spawn(['--conditions=source', '--import', 'tsx', '--input-type=module', '-e', GATEWAY], {
       PORT: String(gatewayPort),
       UPSTREAMS: JSON.stringify({
         adapter: `http://127.0.0.1:${this.stack.port}`,
