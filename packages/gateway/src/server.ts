@@ -1,7 +1,7 @@
 import httpProxy from '@fastify/http-proxy';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { IncomingMessage } from 'node:http';
-import type { Duplex } from 'node:stream';
+import { type Duplex, Readable } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { neverArrived, Pool } from './pool.js';
 import { ALB_RULES, routeFor, type Upstream } from './routes.js';
@@ -23,8 +23,36 @@ export type Upstreams = Partial<Record<Upstream, string | readonly string[]>>;
 /** Where each service answers its health check; the others' targets are only checked passively. */
 const HEALTH: Partial<Record<Upstream, string>> = { adapter: '/api/health', analyze: '/api/health' };
 
-/** GET and HEAD carry no body and change nothing: one that never reached a target is sent to another. */
+/** GET and HEAD carry no body and change nothing: one refused or reset before an answer goes to another target. */
 const IDEMPOTENT = new Set(['GET', 'HEAD']);
+
+/**
+ * A request body up to this size is read whole before it is sent on, so that a request whose
+ * connection was refused (it never reached the target) can be sent to another, whatever its
+ * method. Larger bodies and bodies of unknown length (uploads) stream through and are not retried.
+ */
+export const REPLAYABLE_BODY_BYTES = 1024 * 1024;
+
+/**
+ * The body of `request`, read whole if it is small enough to send again: `null` for none,
+ * `undefined` for one that streams (over the limit, or chunked with no length).
+ */
+async function replayableBody(request: FastifyRequest): Promise<Buffer | null | undefined> {
+  const body: unknown = request.body;
+  if (body === undefined || body === null) return null;
+  if (!(body instanceof Readable)) return undefined;
+  const declared = request.headers['content-length'];
+  const length = declared === undefined ? NaN : Number(declared);
+  if (!(length <= REPLAYABLE_BODY_BYTES)) return undefined;
+  const chunks: Buffer[] = [];
+  try {
+    for await (const chunk of body) chunks.push(chunk as Buffer);
+  } catch {
+    // The client went away (or broke off) before its body was whole: nothing is sent on.
+    throw Object.assign(new Error('the request body did not arrive whole'), { statusCode: 400 });
+  }
+  return Buffer.concat(chunks);
+}
 
 const PLACEHOLDER = `<!doctype html><meta charset="utf-8"><title>Frameproof</title>
 <style>body{font:16px system-ui;margin:3rem;max-width:40rem;color:#222}code{background:#eee;padding:0 .3em}</style>
@@ -37,7 +65,8 @@ const PLACEHOLDER = `<!doctype html><meta charset="utf-8"><title>Frameproof</tit
  * no healthy target would, except the frontend, which gets a placeholder page. A service with
  * several targets is balanced round robin (WebSocket upgrades too); see `Pool` for how a target
  * leaves and rejoins. A GET or HEAD whose connection was refused or reset before an answer is
- * sent to the next target; any other request gets 502, since its body is already spent.
+ * sent to the next target; so is any request whose connection was refused if its body was small
+ * enough to keep (`REPLAYABLE_BODY_BYTES`); any other gets 502, since its body is already spent.
  */
 export async function buildGateway(
   upstreams: Upstreams,
@@ -73,23 +102,35 @@ export async function buildGateway(
     pool.start();
     if (name === 'adapter') tunnels.set(prefix, pool);
     const tried = new WeakMap<FastifyRequest, Set<string>>();
-    const send = (request: FastifyRequest, reply: FastifyReply, dest: string, options: object) => {
+    const send = (
+      request: FastifyRequest,
+      reply: FastifyReply,
+      dest: string,
+      options: object,
+      body: Buffer | null | undefined,
+    ) => {
       const seen = tried.get(request) ?? new Set<string>();
       tried.set(request, seen);
       const target = pool.pick(seen);
       if (!target) return unavailable(reply, name);
       seen.add(target);
+      const contentType = request.headers['content-type'];
       return reply.from(dest, {
         ...options,
+        // A kept body goes as it came: the same bytes, the same type (none stays none).
+        ...(body ? { body, contentType: contentType ?? 'application/octet-stream' } : {}),
         getUpstream: () => target,
         onError: (_reply, { error }) => {
           const cause = (error as { cause?: unknown }).cause;
           if (neverArrived(cause)) pool.refused(target);
           const code = (cause as { code?: string } | undefined)?.code;
           const retry = neverArrived(cause) || code === 'ECONNRESET';
-          if (retry && IDEMPOTENT.has(request.method) && seen.size < pool.targets.length && !reply.sent)
-            return void send(request, reply, dest, options);
+          // Reset, a request may have been acted on: only one that changes nothing goes again.
+          const again = IDEMPOTENT.has(request.method) || (neverArrived(cause) && body !== undefined);
+          if (retry && again && seen.size < pool.targets.length && !reply.sent)
+            return void send(request, reply, dest, options, body);
           if (retry) return void unavailable(reply, name);
+          if (!request.raw.complete) reply.header('connection', 'close');
           void reply.send(error);
         },
       });
@@ -97,7 +138,11 @@ export async function buildGateway(
     return app.register(httpProxy, {
       upstream: pool.targets[0] ?? '',
       prefix,
-      handler: (request, reply, dest, options) => send(request, reply, dest, options),
+      handler: async (request, reply, dest, options) => {
+        const body = IDEMPOTENT.has(request.method) ? null : await replayableBody(request);
+        send(request, reply, dest, options, body);
+        return reply;
+      },
       rewritePrefix: prefix,
       websocket: false,
       // Node's HTTP client rather than undici: it hands on a service's early answer (401, 413)
@@ -109,6 +154,7 @@ export async function buildGateway(
           // `Expect: 100-continue` (curl sends it for bodies over 1 MB) is answered here, as by
           // the ALB: Node's server sends `100 Continue` itself, so the service need not.
           const { expect: _answered, ...rest } = headers;
+          if (req.headers['content-type'] === undefined) delete rest['content-type'];
           return {
             ...rest,
             'x-forwarded-host': req.headers.host,
@@ -141,6 +187,9 @@ export async function buildGateway(
 
 /** No target took the connection: 502, as an ALB answers when none of its targets does. */
 function unavailable(reply: FastifyReply, name: Upstream) {
+  // A body not read to its end (an upload spent on a refused connection) leaves the client's
+  // connection unusable: closed after the answer, not held open until its keep-alive runs out.
+  if (!reply.request.raw.complete) reply.header('connection', 'close');
   return reply
     .code(502)
     .send({ statusCode: 502, error: 'Bad Gateway', message: `no ${name} instance took the connection` });
