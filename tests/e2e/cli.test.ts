@@ -3,12 +3,13 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
-import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import type { Server } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { uploadFingerprint } from '@frameproof/client';
 import { DEFAULT_PART_BYTES } from '@frameproof/core';
 import { startS3, type TestS3 } from '../support/s3.js';
+import { flakyHop } from './hop.js';
 import { ROOT } from './npm-start.js';
 import { entryArgs, makeClip, Stack } from './stack.js';
 
@@ -47,58 +48,6 @@ const lines = (run: Run) =>
     .split('\n')
     .filter((l) => l.startsWith('{'))
     .map((l) => JSON.parse(l) as Record<string, unknown>);
-
-/**
- * A TCP hop between the command and the adapter that can drop every connection once a number
- * of bytes has gone up, and refuse new ones until it is `restore`d: the network going away in
- * the middle of an upload.
- */
-async function flakyHop(
-  target: number,
-): Promise<{ url: string; cutAfter(bytes: number): void; restore(): void; server: Server }> {
-  let limit = Infinity;
-  let sent = 0;
-  let down = false;
-  const open = new Set<Socket>();
-  const server = createServer((client) => {
-    if (down) return client.destroy();
-    const upstream = createConnection(target, '127.0.0.1');
-    open.add(client);
-    const drop = () => {
-      client.destroy();
-      upstream.destroy();
-      open.delete(client);
-    };
-    client.on('data', (chunk: Buffer) => {
-      sent += chunk.length;
-      if (sent > limit) {
-        down = true;
-        for (const socket of open) socket.destroy();
-        drop();
-        return;
-      }
-      upstream.write(chunk);
-    });
-    upstream.on('data', (chunk: Buffer) => client.write(chunk));
-    client.on('close', drop);
-    upstream.on('close', drop);
-    client.on('error', drop);
-    upstream.on('error', drop);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  return {
-    url: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
-    cutAfter(bytes) {
-      sent = 0;
-      limit = bytes;
-    },
-    restore() {
-      down = false;
-      limit = Infinity;
-    },
-    server,
-  };
-}
 
 describe('the frameproof command, against the stack as processes', () => {
   let stack: Stack;

@@ -1,0 +1,53 @@
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
+
+/**
+ * A TCP hop between a client and a service (the adapter, the gateway) that can drop every
+ * connection once a number of bytes has gone up, and refuse new ones until it is `restore`d:
+ * the network going away in the middle of an upload.
+ */
+export async function flakyHop(
+  target: number,
+): Promise<{ url: string; cutAfter(bytes: number): void; restore(): void; server: Server }> {
+  let limit = Infinity;
+  let sent = 0;
+  let down = false;
+  const open = new Set<Socket>();
+  const server = createServer((client) => {
+    if (down) return client.destroy();
+    const upstream = createConnection(target, '127.0.0.1');
+    open.add(client);
+    const drop = () => {
+      client.destroy();
+      upstream.destroy();
+      open.delete(client);
+    };
+    client.on('data', (chunk: Buffer) => {
+      sent += chunk.length;
+      if (sent > limit) {
+        down = true;
+        for (const socket of open) socket.destroy();
+        drop();
+        return;
+      }
+      upstream.write(chunk);
+    });
+    upstream.on('data', (chunk: Buffer) => client.write(chunk));
+    client.on('close', drop);
+    upstream.on('close', drop);
+    client.on('error', drop);
+    upstream.on('error', drop);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  return {
+    url: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
+    cutAfter(bytes) {
+      sent = 0;
+      limit = bytes;
+    },
+    restore() {
+      down = false;
+      limit = Infinity;
+    },
+    server,
+  };
+}
