@@ -88,10 +88,15 @@ export class Cluster {
     return client;
   }
 
-  /** One more adapter; the first one runs the migrations and the workers' bus. */
-  async startAdapter(env: NodeJS.ProcessEnv = {}): Promise<Service> {
-    const port = await freePort();
-    const first = this.adapters.length === 0;
+  /**
+   * One more adapter; the first one runs the migrations and the workers' bus. `again`: an
+   * adapter that stopped, started again in its place (its port, and its bus if it had it).
+   */
+  async startAdapter(env: NodeJS.ProcessEnv = {}, again?: Service): Promise<Service> {
+    if (again && again.process.exitCode === null && again.process.signalCode === null)
+      throw new Error(`${again.name} is still running`);
+    const port = again ? Number(new URL(again.url).port) : await freePort();
+    const first = again ? again === this.adapters[0] : this.adapters.length === 0;
     const child = service(
       'packages/adapter/src/main.ts',
       {
@@ -108,11 +113,12 @@ export class Cluster {
       this.logs,
     );
     const adapter = {
-      name: `adapter ${this.adapters.length + 1}`,
+      name: again?.name ?? `adapter ${this.adapters.length + 1}`,
       url: `http://127.0.0.1:${port}`,
       process: child,
     };
-    this.adapters.push(adapter);
+    if (again) this.adapters.splice(this.adapters.indexOf(again), 1, adapter);
+    else this.adapters.push(adapter);
     await healthy(`${adapter.url}/api/health`, adapter.name, this.logs, child);
     return adapter;
   }
