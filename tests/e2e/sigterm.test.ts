@@ -441,6 +441,8 @@ describe('SIGTERM: in-flight work finishes, then the process exits 0', () => {
         child.kill('SIGTERM');
         const res = await inFlight;
         assert.equal(res.status, 404, await res.text());
+        // Kept alive, the connection would hold the server open for its idle timeout (72 s).
+        assert.equal(res.headers.get('connection'), 'close', 'the answer closes its connection');
         assert.equal(await exitCode(child), 0, logs.join(''));
       } finally {
         child.kill('SIGKILL');

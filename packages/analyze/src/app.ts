@@ -66,6 +66,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   const closing = new AbortController();
+  let stopping = false;
   const cache = new DiskCache({
     dir: options.cacheDir,
     maxBytes: options.cacheMaxBytes,
@@ -91,6 +92,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     analysis: new AnalysisService({ ...common, programmePass: (source) => waveforms.programmePass(source) }),
   };
   app.decorate('services', services);
+  // Stopping, an answer closes its connection: a keep-alive client (the load balancer) would
+  // otherwise hold the server open for its idle timeout (72 s) after the last request.
+  app.addHook('preClose', async () => void (stopping = true));
+  app.addHook('onSend', async (_req, reply) => void (stopping && reply.header('connection', 'close')));
   app.addHook('onClose', async () => {
     closing.abort(new Error('shutting down'));
     cache.close();

@@ -36,8 +36,13 @@ export async function buildStaticServer(options: StaticServerOptions): Promise<F
   // Stopping, a request on an open connection is answered, not refused with 503.
   const app = Fastify({ logger: options.logger ?? false, trustProxy: true, return503OnClosing: false });
   const csp = contentSecurityPolicy(config);
+  // Stopping, an answer closes its connection: a keep-alive client (the load balancer) would
+  // otherwise hold the server open for its idle timeout (72 s) after the last request.
+  let stopping = false;
+  app.addHook('preClose', async () => void (stopping = true));
 
   app.addHook('onSend', async (_req, reply, payload) => {
+    if (stopping) reply.header('connection', 'close');
     reply.header('content-security-policy', csp);
     reply.header('x-content-type-options', 'nosniff');
     reply.header('referrer-policy', 'strict-origin-when-cross-origin');

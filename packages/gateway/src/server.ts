@@ -89,6 +89,11 @@ export async function buildGateway(
     const forwarded = { 'x-forwarded-host': req.headers.host ?? '', 'x-forwarded-proto': schemeOf(req) };
     tunnel(req, socket, early, pool, forwarded, open);
   });
+  // Stopping, an answer closes its connection: a keep-alive client would otherwise hold the
+  // server open for its idle timeout (72 s) after the last request.
+  let stopping = false;
+  app.addHook('preClose', async () => void (stopping = true));
+  app.addHook('onSend', async (_req, reply) => void (stopping && reply.header('connection', 'close')));
   app.addHook('onClose', async () => {
     for (const pool of pools) pool.stop();
     for (const socket of open) socket.destroy();
