@@ -7,6 +7,8 @@
  * database, and every event a socket should have had is counted.
  *
  * Shorter runs: `npm run bench -- load --clients=20 --seconds=10` (or LOAD_CLIENTS, LOAD_SECONDS).
+ * `--think-ms=1000` (LOAD_THINK_MS): clients wait that long on average between requests, as
+ * people do; 0 (the default): each asks again as soon as it has its answer.
  * Targets: no 5xx, no lost write, no lost event, read p99 under 500 ms.
  */
 import { loadavg, tmpdir } from 'node:os';
@@ -20,10 +22,11 @@ import { WebSocket } from 'ws';
 import { Cluster, psql } from '../tests/e2e/cluster.js';
 import { makeClip } from '../tests/e2e/stack.js';
 
-const flag = (name: string, env: string, fallback: number): number => {
+const flag = (name: string, env: string, fallback: number, { zero = false } = {}): number => {
   const arg = process.argv.find((a) => a.startsWith(`--${name}=`));
   const value = Number(arg?.split('=')[1] ?? process.env[env] ?? fallback);
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} (${env}) must be a positive number`);
+  if (!Number.isFinite(value) || value < 0 || (value === 0 && !zero))
+    throw new Error(`--${name} (${env}) must be a ${zero ? 'non-negative' : 'positive'} number`);
   return value;
 };
 
@@ -97,6 +100,11 @@ interface Listener {
 export async function run(): Promise<Record<string, unknown>> {
   const clients = flag('clients', 'LOAD_CLIENTS', 200);
   const seconds = flag('seconds', 'LOAD_SECONDS', 60);
+  // A person reads what they asked for before asking again: with think time, each client waits a
+  // random while (exponential, this mean) after each answer. 0: each asks again at once, and the
+  // latencies measure how long the queue grows when the stack is saturated.
+  const thinkMs = flag('think-ms', 'LOAD_THINK_MS', 0, { zero: true });
+  const think = () => (thinkMs > 0 ? sleep(-Math.log(1 - Math.random()) * thinkMs) : undefined);
   const server = process.env.LOAD_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   const clips = join(tmpdir(), 'frameproof-bench');
   await mkdir(clips, { recursive: true });
@@ -111,8 +119,8 @@ export async function run(): Promise<Record<string, unknown>> {
   try {
     await cluster.startAdapter();
     await cluster.startAdapter();
+    await cluster.startAnalyze(); // before the worker, whose Auto QC asks it
     cluster.startWorker();
-    await cluster.startAnalyze();
     await cluster.startGateway();
     const admin = await cluster.admin();
     const token = admin.accessToken ?? '';
@@ -320,6 +328,7 @@ export async function run(): Promise<Record<string, unknown>> {
           default:
             break;
         }
+        await think();
       }
     };
     const sampler = setInterval(() => load.push(loadavg()[0] ?? 0), 5000);
@@ -407,6 +416,7 @@ export async function run(): Promise<Record<string, unknown>> {
     const lostWrites = lost.markers + lost.comments + lost.qcDecisions;
     return {
       clients,
+      thinkMs,
       durationSeconds: Math.round(elapsed * 10) / 10,
       adapters: cluster.adapters.length,
       sockets: listeners.length,

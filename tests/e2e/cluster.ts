@@ -123,9 +123,11 @@ export class Cluster {
     return adapter;
   }
 
+  /** A jobs worker; Auto QC asks the cluster's analyze, when one is started (start it first). */
   startWorker(env: NodeJS.ProcessEnv = {}): Service {
     const adapter = this.adapters[0];
     if (!adapter) throw new Error('start an adapter first');
+    const analyze = this.others.find((s) => s.name === 'analyze');
     const child = service(
       'packages/jobs/src/main.ts',
       {
@@ -135,6 +137,7 @@ export class Cluster {
         BUS_PORT: String(this.busPort),
         STORAGE_URL: this.media,
         JOBS_POLL_SECONDS: '2',
+        ...(analyze ? { ANALYZE_URL: analyze.url } : {}),
         ...env,
       },
       this.logs,
