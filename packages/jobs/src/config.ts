@@ -34,6 +34,11 @@ export interface JobsConfig extends AwsSettings {
   concurrency: number;
   pollSeconds: number;
   stopTimeoutSeconds: number;
+  /**
+   * The worker's niceness (JOBS_NICE, 0-19), which its ffmpeg runs inherit: on a machine it shares
+   * with the adapter and analyze (`npm start`), a transcode yields the CPU to a reviewer's request.
+   */
+  nice: number;
   storageUrl: string;
   tmpDir: string;
   workerId: string;
@@ -86,6 +91,7 @@ export function readJobsConfig(env: Env = process.env): JobsConfig {
     concurrency: envNumber(env, 'JOBS_CONCURRENCY', 1, { min: 1, integer: true }),
     pollSeconds: envNumber(env, 'JOBS_POLL_SECONDS', 30, { min: 0.1 }),
     stopTimeoutSeconds: envNumber(env, 'JOBS_STOP_TIMEOUT_SECONDS', 30, { min: 0 }),
+    nice: envNumber(env, 'JOBS_NICE', 10, { min: 0, max: 19, integer: true }),
     storageUrl: env.STORAGE_URL || join(resolve(env.FRAMEPROOF_DATA_DIR ?? './data'), 'media'),
     tmpDir: env.JOBS_TMP_DIR || tmpdir(),
     workerId: env.JOBS_WORKER_ID || `${hostname()}-${process.pid}`,

@@ -1,5 +1,6 @@
 // The jobs service: `node packages/jobs/dist/src/main.js`. Reads its settings from the
 // environment (see config.ts), runs jobs until SIGTERM or SIGINT, then stops gracefully.
+import { getPriority, setPriority } from 'node:os';
 import { FrameproofClient } from '@frameproof/client';
 import { openStorage } from '@frameproof/storage';
 import { BusClient } from './bus.js';
@@ -15,6 +16,8 @@ import { AnalyzeMeasurer } from './audio-measurer.js';
 
 const config = readJobsConfig();
 const log = createLogger(config.logLevel).child({ service: 'jobs', workerId: config.workerId });
+// Background work: this process and the ffmpeg runs it starts (they inherit it) yield the CPU.
+if (config.nice > getPriority()) setPriority(config.nice);
 process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection'));
 
 const ffmpeg = await locateFfmpeg({ log });

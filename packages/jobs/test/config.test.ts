@@ -33,6 +33,13 @@ describe('the jobs service settings', () => {
     assert.equal(readJobsConfig({ ...required, JOBS_POLL_SECONDS: '0.5' }).pollSeconds, 0.5);
   });
 
+  it('runs nice (10) unless told, from 0 to 19', () => {
+    assert.equal(readJobsConfig(required).nice, 10);
+    assert.equal(readJobsConfig({ ...required, JOBS_NICE: '0' }).nice, 0);
+    for (const bad of ['20', '-1', '2.5', 'low'])
+      assert.throws(() => readJobsConfig({ ...required, JOBS_NICE: bad }), /JOBS_NICE must be/);
+  });
+
   it("reads media limits and time limits, and refuses a picture limit over the decoders' cap", () => {
     const defaults = readJobsConfig({ ...required });
     assert.deepEqual(defaults.limits, DEFAULT_MEDIA_LIMITS);

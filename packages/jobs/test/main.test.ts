@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { type IncomingMessage, type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -153,6 +153,9 @@ describe('the jobs service (main.ts) against a fake adapter', () => {
     worker = startWorker(ports);
     await until(() => adapter.wss.clients.size === 1, 'the bus connection', { ms: 15_000, everyMs: 10 });
     assert.deepEqual(adapter.called('/api/auth/login')[0]?.body, { username: 'runner', password: 'secret' });
+    // Background work: the worker runs at niceness 10 (the 19th field of /proc/PID/stat).
+    const stat = await readFile(`/proc/${worker.child.pid}/stat`, 'utf8');
+    assert.equal(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16], '10');
     const probe = leased('probe', {});
     adapter.queue.push(probe);
     adapter.push({ type: 'work-available' });
