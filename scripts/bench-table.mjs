@@ -132,7 +132,7 @@ if (frontend) {
 const load = read('load');
 if (load) {
   out.push(
-    `**Load** (\`npm run bench -- load\`; ${machine(load)}; load average ${load.loadAverage.start}–${load.loadAverage.max}): ${load.clients} clients for ${load.durationSeconds} s through the gateway to ${load.adapters} adapters on PostgreSQL, ${load.ingests.uploaded} ingests running, ${load.sockets} event-bus sockets; ${load.requests} requests, ${load.throughput} per second.`,
+    `**Load** (\`npm run bench -- load\`; ${machine(load)}; load average ${load.loadAverage.start}–${load.loadAverage.max}): ${load.clients} clients ${load.thinkMs ? `(each waiting ${load.thinkMs} ms on average between requests, as a person does)` : '(each asking again as soon as it is answered)'} for ${load.durationSeconds} s through the gateway to ${load.adapters} adapters on PostgreSQL, ${load.ingests.uploaded} ingests running, ${load.sockets} event-bus sockets; ${load.requests} requests, ${load.throughput} per second.`,
     'Targets: no 5xx, no lost write, no lost event, read p99 under 500 ms.',
     '',
     '| route | requests | p50 ms | p95 ms | p99 ms | statuses |',
@@ -160,5 +160,12 @@ if (load) {
     `| event delay after the write's answer, p50 / p95 / p99 ms | ${load.events.delayMs.p50} / ${load.events.delayMs.p95} / ${load.events.delayMs.p99} | |`,
     '',
   );
+  // The same benchmark saturated (no think time), kept as bench/results/load-saturated.json.
+  const sat = read('load-saturated');
+  if (sat && !sat.thinkMs)
+    out.push(
+      `Saturated (\`--think-ms=0\`, ${sat.date.slice(0, 10)}, load average ${sat.loadAverage.start}–${sat.loadAverage.max}): ${sat.clients} clients asking again as soon as answered made ${sat.requests} requests, ${sat.throughput} per second, the machine's capacity with ingest running; reads p50 / p95 / p99 ${Math.round(sat.reads.p50)} / ${Math.round(sat.reads.p95)} / ${Math.round(sat.reads.p99)} ms (a queue of 200 at that rate); ${Object.keys(sat.errorsByStatus).length === 0 ? 'no errors' : JSON.stringify(sat.errorsByStatus)}; ${sat.writes.acknowledged} writes acknowledged and ${sat.writes.lost.markers + sat.writes.lost.comments + sat.writes.lost.qcDecisions} lost; ${sat.events.expected} events expected and ${sat.events.lost} lost.`,
+      '',
+    );
 }
 console.log(out.join('\n'));
