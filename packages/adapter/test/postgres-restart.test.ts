@@ -147,8 +147,9 @@ describe('PostgreSQL restarted under load', () => {
         'in seq order, none twice',
       );
       const fromTable = app.ctx.events.caughtUp - caughtUpBefore;
+      // How many came from the table depends on whether LISTEN or the first write came back first
+      // (none, on a quiet machine); events.test.ts proves the table path itself, deterministically.
       t.diagnostic(`events heard on the socket: ${heard.length}; read back from the table: ${fromTable}`);
-      assert.ok(fromTable > 0, 'events committed while LISTEN was down came from the table');
 
       // The event bus listens again by itself: changes made now are heard through NOTIFY.
       const created = new Set<string>();
