@@ -11,7 +11,7 @@ import { DEFAULT_PART_BYTES } from '@frameproof/core';
 import { startS3, type TestS3 } from '../support/s3.js';
 import { flakyHop } from './hop.js';
 import { ROOT } from './npm-start.js';
-import { entryArgs, makeClip, Stack } from './stack.js';
+import { builtServices, entryArgs, makeClip, Stack } from './stack.js';
 
 interface Run {
   code: number | null;
@@ -25,7 +25,7 @@ interface Run {
  */
 function frameproof(args: string[], env: NodeJS.ProcessEnv, stdin = '', viaBin = false): Promise<Run> {
   const command =
-    process.env.FRAMEPROOF_TEST_BUILT === '1' && !viaBin
+    builtServices && !viaBin
       ? entryArgs('packages/cli/src/main.ts')
       : [join(ROOT, 'packages/cli/bin/frameproof.js')];
   return new Promise((resolve, reject) => {

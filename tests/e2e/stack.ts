@@ -21,6 +21,9 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
+/** `npm test` has just built every package (`scripts/run-tests.mjs --built`). */
+export const builtServices = process.env.FRAMEPROOF_TEST_BUILT === '1';
+
 /**
  * How Node runs a service's entry (`packages/NAME/src/FILE.ts`): from the sources through tsx, or,
  * when `npm test` has just built everything (`scripts/run-tests.mjs --built` sets
@@ -29,7 +32,7 @@ export async function freePort(): Promise<number> {
  */
 export function entryArgs(entry: string): string[] {
   const built = entry.replace(/^(packages\/[^/]+)\/src\/(.+)\.ts$/, '$1/dist/src/$2.js');
-  if (process.env.FRAMEPROOF_TEST_BUILT === '1' && built !== entry) return [join(root, built)];
+  if (builtServices && built !== entry) return [join(root, built)];
   return ['--conditions=source', '--import', 'tsx', join(root, entry)];
 }
 
