@@ -11,6 +11,8 @@ interface EventRow {
 
 // float8: a bigint comes back as a number from both drivers (exact below 2^53).
 const COLUMNS = 'seq::float8 AS seq, type, asset_id, event_id, data';
+/** The newest seq issued, stored or not (0 before the first). */
+const ISSUED = '(SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM events_seq_seq)::float8';
 
 const toEvent = (r: EventRow): LiveEvent => ({
   seq: r.seq,
@@ -65,17 +67,21 @@ export class EventsRepository {
    */
   async bounds(): Promise<{ newest: number; oldestKept: number }> {
     const [row] = await this.db.query<{ newest: number; oldest: number | null }>(
-      `SELECT (SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM events_seq_seq)::float8 AS newest,
-              (SELECT min(seq) FROM events)::float8 AS oldest`,
+      `SELECT ${ISSUED} AS newest, (SELECT min(seq) FROM events)::float8 AS oldest`,
     );
     const newest = row?.newest ?? 0;
     return { newest, oldestKept: row?.oldest ?? newest + 1 };
   }
 
-  /** The newest stored event's seq (0 when none). */
-  async newest(): Promise<number> {
-    const [row] = await this.db.query<{ seq: number | null }>('SELECT max(seq)::float8 AS seq FROM events');
-    return row?.seq ?? 0;
+  /**
+   * The newest seq issued and the newest stored (0 when none): they differ while transactions
+   * commit, after rollbacks, and once the events kept have all been purged.
+   */
+  async newest(): Promise<{ issued: number; stored: number }> {
+    const [row] = await this.db.query<{ issued: number; stored: number }>(
+      `SELECT ${ISSUED} AS issued, coalesce((SELECT max(seq) FROM events), 0)::float8 AS stored`,
+    );
+    return row ?? { issued: 0, stored: 0 };
   }
 
   /**

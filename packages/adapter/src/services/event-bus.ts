@@ -114,7 +114,15 @@ export class EventBus {
   }
 
   async start(): Promise<void> {
-    this.delivered = await this.repo.newest();
+    // Delivery starts after the newest seq issued, not the newest stored: when the events kept
+    // were all purged (or a test emptied the table), the next one is far beyond the newest
+    // stored, and would wait `gapMs` for seqs that will never come. Those issued but not stored
+    // may yet commit (another instance's transaction): they are looked for as late ones.
+    const { issued, stored } = await this.repo.newest();
+    const now = Date.now();
+    for (let seq = Math.max(stored, issued - MAX_SKIPPED) + 1; seq <= issued; seq++)
+      this.skipped.set(seq, now);
+    this.delivered = issued;
     this.timer = setInterval(() => this.catchUpSoon(0), this.options.catchUpMs);
     this.timer.unref();
     if (this.db.kind !== 'postgres') return;
