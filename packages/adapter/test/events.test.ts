@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { after, describe, it } from 'node:test';
 import type { BusMessage, EventBusMessage, LiveEvent } from '@frameproof/core';
@@ -197,6 +198,31 @@ for (const { name, open } of DATABASES) {
       });
       const purged = await heard.next((e) => e.type === 'asset.deleted' && e.assetId === secret);
       assert.equal(purged.data?.purged, true);
+    });
+
+    it("a person's feed whose projects cannot be read ends the feed, not the process", async (t) => {
+      const app = await startApp(open);
+      t.after(() => app.close());
+      const unhandled: unknown[] = [];
+      const onUnhandled = (reason: unknown) => unhandled.push(reason);
+      process.on('unhandledRejection', onUnhandled);
+      t.after(() => process.off('unhandledRejection', onUnhandled));
+      const { projects } = app.ctx;
+      projects.rolesOf = () => Promise.reject(new Error('the database is away'));
+      let failed: unknown;
+      const feed = projects.eventsFor(
+        { userId: randomUUID(), role: 'viewer' },
+        (event) => assert.fail(`heard ${event.type} without a project`),
+        { resync: () => undefined, failed: (err) => (failed = err) },
+      );
+      t.after(() => feed.off());
+      // No event yet to check against the roles: their rejection waits, handled, for one.
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      assert.deepEqual(unhandled, []);
+      await uploadAsset(app, await app.token());
+      await until(() => failed !== undefined, 'the feed to fail');
+      assert.match(String(failed), /the database is away/);
+      assert.deepEqual(unhandled, []);
     });
   });
 }

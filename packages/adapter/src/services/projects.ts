@@ -252,13 +252,20 @@ export class ProjectService {
     const follow = (handler: (event: LiveEvent) => void) =>
       this.events.follow(resume.since, handler, resume.resync, resume.failed);
     if (holdsAll(caller)) return follow(send);
-    let roles = this.rolesOf(caller.userId);
+    // Read now, awaited by the next event's check, which reports a failure: until then a
+    // rejection must not count as unhandled, which would end the process.
+    const readRoles = () => {
+      const read = this.rolesOf(caller.userId);
+      read.catch(() => undefined);
+      return read;
+    };
+    let roles = readRoles();
     let chain = Promise.resolve();
     // An event whose project cannot be told (the database is away) ends the feed rather than
     // vanish from it: the client resumes from the last event it got.
     let broken = false;
     const offAccess = this.events.onAccessChanged(({ userId }) => {
-      if (userId === caller.userId) roles = this.rolesOf(caller.userId);
+      if (userId === caller.userId) roles = readRoles();
     });
     const { seq, off } = follow((event) => {
       chain = chain
