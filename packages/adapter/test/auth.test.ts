@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { TokenResponse, User } from '@frameproof/core';
+import type { AuditEntry, TokenResponse, User } from '@frameproof/core';
 import { auth, DATABASES, startApp, type TestApp } from './helpers.js';
 import { FRAMEPROOF_AUDIENCE, startIdp, type TestIdp } from './oidc-server.js';
 
@@ -57,7 +57,20 @@ for (const { name, open } of DATABASES) {
       assert.equal((await login('admin', 'a-new-admin-password')).statusCode, 200);
       assert.equal((await login('admin', 'admin-password-for-tests')).statusCode, 401);
       await app.ctx.auth.ensureAccounts({ password: 'admin-password-for-tests', generate: () => 'unused' });
-      assert.equal((await login('admin', 'admin-password-for-tests')).statusCode, 200);
+      const token = (await login('admin', 'admin-password-for-tests')).json<TokenResponse>().accessToken;
+      // Each reset is in the audit log, made by the setting rather than by anyone signed in.
+      const audit = await app.app.inject({ url: '/api/audit?action=user.password', headers: auth(token) });
+      assert.deepEqual(
+        audit.json<{ items: AuditEntry[] }>().items.map((e) => [e.actor.name, e.actor.id]),
+        [
+          ['FRAMEPROOF_ADMIN_PASSWORD', null],
+          ['FRAMEPROOF_ADMIN_PASSWORD', null],
+        ],
+      );
+      // The same password again is no reset.
+      await app.ctx.auth.ensureAccounts({ password: 'admin-password-for-tests', generate: () => 'unused' });
+      const again = await app.app.inject({ url: '/api/audit?action=user.password', headers: auth(token) });
+      assert.equal(again.json<{ items: unknown[] }>().items.length, 2);
     });
 
     it('rotates refresh tokens: each works once, and logout revokes', async () => {

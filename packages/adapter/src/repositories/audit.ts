@@ -10,7 +10,8 @@ export interface Actor {
 
 /** One audited change, as a service records it. */
 export interface NewAuditEntry {
-  actor: Actor;
+  /** No id for a change nobody signed in made (a deployment setting). */
+  actor: Actor | { id: null; name: string };
   action: AuditAction;
   subject: { type: string; id: string };
   assetId?: string | null;

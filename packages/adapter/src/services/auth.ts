@@ -39,6 +39,8 @@ const ENDED = 'the session has ended: sign in again';
 
 const LOCAL_ISSUER = 'frameproof';
 const sha256 = (s: string) => createHash('sha256').update(s).digest('base64url');
+/** Who the audit log says reset the admin's password from the deployment's setting. */
+const RESET_BY_SETTING: NewAuditEntry['actor'] = { id: null, name: 'FRAMEPROOF_ADMIN_PASSWORD' };
 
 /** Reads a dotted claim path such as `realm_access.roles`. */
 export function claimAt(payload: JWTPayload, path: string): unknown {
@@ -501,7 +503,15 @@ export class AuthService {
     ) {
       // FRAMEPROOF_ADMIN_PASSWORD stays authoritative: setting it again is how a lost password is
       // reset, and a reset ends every session of the admin (whoever holds the old one is out).
-      await this.users.update(existingAdmin.id, { passwordHash: await hashPassword(admin.password) });
+      const passwordHash = await hashPassword(admin.password);
+      await this.db.transaction(async (tx) => {
+        await new UsersRepository(tx).update(existingAdmin.id, { passwordHash });
+        await audit.record(tx, {
+          actor: RESET_BY_SETTING,
+          action: 'user.password',
+          subject: { type: 'user', id: existingAdmin.id },
+        });
+      });
       await this.endSessions(existingAdmin.id, 'password reset');
     }
     if (runner) {
