@@ -3,15 +3,27 @@ import { createConnection, createServer, type Server, type Socket } from 'node:n
 /**
  * A TCP hop between a client and a service (the adapter, the gateway) that can drop every
  * connection once a number of bytes has gone up, and refuse new ones until it is `restore`d:
- * the network going away in the middle of an upload.
+ * the network going away in the middle of an upload. `holdAfter` stops passing bytes on at that
+ * point instead, until `cut`: the test decides when the network goes, once the service has
+ * what was sent before it.
  */
-export async function flakyHop(
-  target: number,
-): Promise<{ url: string; cutAfter(bytes: number): void; restore(): void; server: Server }> {
+export async function flakyHop(target: number): Promise<{
+  url: string;
+  cutAfter(bytes: number): void;
+  holdAfter(bytes: number): Promise<void>;
+  cut(): void;
+  restore(): void;
+  server: Server;
+}> {
   let limit = Infinity;
   let sent = 0;
   let down = false;
+  let held: (() => void) | undefined;
   const open = new Set<Socket>();
+  const cut = () => {
+    down = true;
+    for (const socket of open) socket.destroy();
+  };
   const server = createServer((client) => {
     if (down) return client.destroy();
     const upstream = createConnection(target, '127.0.0.1');
@@ -24,8 +36,14 @@ export async function flakyHop(
     client.on('data', (chunk: Buffer) => {
       sent += chunk.length;
       if (sent > limit) {
-        down = true;
-        for (const socket of open) socket.destroy();
+        if (held) {
+          upstream.write(chunk.subarray(0, chunk.length - (sent - limit)));
+          client.pause();
+          held();
+          held = undefined;
+          return;
+        }
+        cut();
         drop();
         return;
       }
@@ -44,6 +62,12 @@ export async function flakyHop(
       sent = 0;
       limit = bytes;
     },
+    holdAfter(bytes) {
+      sent = 0;
+      limit = bytes;
+      return new Promise<void>((resolve) => (held = resolve));
+    },
+    cut,
     restore() {
       down = false;
       limit = Infinity;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { openAsBlob } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -96,6 +96,14 @@ describe(
       const data = await readFile(clip);
       assert.ok(data.length > 1.5 * REPLAYABLE_BODY_BYTES, `the clip is ${data.length} bytes`);
       const hop = await flakyHop(Number(new URL(cluster.url).port));
+      // What the adapters' tus store holds of uploads in progress (a file each, beside its .json).
+      const uploadsDir = join(cluster.media, 'uploads');
+      const storedUploadBytes = async () => {
+        let bytes = 0;
+        for (const name of await readdir(uploadsDir).catch(() => [] as string[]))
+          if (!name.endsWith('.json')) bytes += (await stat(join(uploadsDir, name))).size;
+        return bytes;
+      };
       try {
         const title = 'Cut in the middle of a PATCH';
         const requests: string[] = [];
@@ -110,9 +118,14 @@ describe(
             metadata: { filename: 'cut.mp4', filetype: 'video/mp4', title },
             onBeforeRequest: (req) => {
               requests.push(req.getMethod());
-              // The network goes away half-way through the file, while the PATCH is sending it.
+              // The network goes away half-way through the file, while the PATCH is sending it,
+              // once the adapter has stored some of what came before (on a busy machine the
+              // bytes in flight could otherwise all be lost, and the upload start again at 0).
               if (req.getMethod() === 'PATCH' && !requests.slice(0, -1).includes('PATCH'))
-                hop.cutAfter(data.length / 2);
+                void hop
+                  .holdAfter(data.length / 2)
+                  .then(() => until(async () => (await storedUploadBytes()) > 0, 'part of the upload stored'))
+                  .then(hop.cut, reject);
             },
             // The client tries again once the network is back.
             onShouldRetry: () => {
