@@ -10,10 +10,12 @@
  * `--think-ms=1000` (LOAD_THINK_MS): clients wait that long on average between requests, as
  * people do; 0 (the default): each asks again as soon as it has its answer.
  * Targets: no 5xx, no lost write, no lost event, read p99 under 500 ms.
+ * To tell where a tail comes from, it also reports the seconds of the run that held the most
+ * reads over the target (`slowReads`) and the cores each service used (`coresUsed`).
  */
 import { loadavg, tmpdir } from 'node:os';
 import { openAsBlob } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AssetWithShapes, LiveEvent } from '@frameproof/core';
@@ -96,6 +98,22 @@ function bursts(seconds: number[]) {
     shareInWorstFive: seconds.length ? Math.round((inWorst / seconds.length) * 100) / 100 : 0,
   };
 }
+
+/** CPU time (user and system, seconds) of a process, its children that ended and those still running. */
+async function cpuSeconds(pid: number): Promise<number> {
+  const read = (path: string) => readFile(path, 'utf8').catch(() => '');
+  const stat = await read(`/proc/${pid}/stat`);
+  // After the command's closing parenthesis: state is field 3, utime 14, stime 15, cutime 16, cstime 17.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  let ticks = [11, 12, 13, 14].reduce((sum, i) => sum + Number(fields[i] ?? 0), 0);
+  const tasks = await readdir(`/proc/${pid}/task`).catch(() => []);
+  for (const task of tasks)
+    for (const child of (await read(`/proc/${pid}/task/${task}/children`)).split(' ').filter(Boolean))
+      ticks += (await cpuSeconds(Number(child))) * CLOCK_TICKS;
+  return ticks / CLOCK_TICKS;
+}
+/** Linux's USER_HZ, what /proc counts CPU time in. */
+const CLOCK_TICKS = 100;
 
 /** A write the server acknowledged, and when. */
 interface Ack {
@@ -258,6 +276,19 @@ export async function run(): Promise<Record<string, unknown>> {
     );
 
     const load = [loadavg()[0] ?? 0];
+    // Where the machine's CPU goes during the run: each service (the worker with its ffmpeg), and this process.
+    const services = [...cluster.adapters, ...cluster.others, ...(cluster.gateway ? [cluster.gateway] : [])];
+    const cpuOf = async () =>
+      new Map<string, number>([
+        ...(await Promise.all(
+          services.map(async (s): Promise<[string, number]> => [
+            s.name,
+            await cpuSeconds(s.process.pid ?? 0),
+          ]),
+        )),
+        ['benchmark clients', process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6],
+      ]);
+    const cpuBefore = await cpuOf();
     const started = Date.now();
     runStarted = performance.now();
     const end = started + seconds * 1000;
@@ -281,6 +312,10 @@ export async function run(): Promise<Record<string, unknown>> {
     const client = async (c: number) => {
       const mine: { assetId: string; markerId: string }[] = [];
       let n = 0;
+      // People do not all click in the same millisecond: with think time, each client's first
+      // request waits a pause too. (Without it, every client asked at once when the run began,
+      // and that one burst held most of the reads over the target.)
+      await think();
       while (Date.now() < end) {
         const assetId = seeded[(c + n) % seeded.length] ?? '';
         n++;
@@ -361,6 +396,13 @@ export async function run(): Promise<Record<string, unknown>> {
     await Promise.all(Array.from({ length: clients }, (_, c) => client(c)));
     const elapsed = (Date.now() - started) / 1000;
     clearInterval(sampler);
+    const cpuAfter = await cpuOf();
+    const coresUsed = Object.fromEntries(
+      [...cpuAfter].map(([name, seconds]) => [
+        name,
+        Math.round(((seconds - (cpuBefore.get(name) ?? 0)) / elapsed) * 100) / 100,
+      ]),
+    );
     const ingestIds = (await Promise.all(uploads)).filter((id): id is string => Boolean(id));
     // Events still on their way.
     await sleep(3000);
@@ -462,6 +504,7 @@ export async function run(): Promise<Record<string, unknown>> {
         delayMs: summary(delays),
       },
       loadAverage: { start: load[0], max: Math.max(...load), end: loadavg()[0] },
+      coresUsed,
       targets: {
         'no 5xx or network errors': fiveXx === 0,
         'no lost writes': lostWrites === 0,
