@@ -452,8 +452,12 @@ for (const { name, open } of DATABASES) {
         /^the ticket has expired/,
       );
 
-      // Tampered with, made up, or not a ticket at all; a tampered copy does not use up the real one.
+      // Tampered with, made up, or not a ticket at all; a tampered copy does not use up the real one,
+      // nor does a plain GET (a link followed, a prefetch): a ticket opens a socket or nothing.
       const real = await ticket(b, token);
+      const plain = await fetch(`${baseA.replace(/^ws/, 'http')}/api/eventbus?ticket=${real}`);
+      assert.equal(plain.status, 400);
+      assert.match(((await plain.json()) as { message: string }).message, /^a ticket opens a WebSocket/);
       const tampered = `${real.slice(0, 10)}${real[10] === 'A' ? 'B' : 'A'}${real.slice(11)}`;
       assert.match(
         (await refusal(connect(`${baseA}/api/eventbus?ticket=${tampered}`))).message,

@@ -1,6 +1,6 @@
 import { can, type Permission, type Role } from '@frameproof/core';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { forbidden, unauthorized } from '@frameproof/core';
+import { badRequest, forbidden, unauthorized } from '@frameproof/core';
 import type { AuthService, Principal } from '../services/auth.js';
 
 declare module 'fastify' {
@@ -34,7 +34,12 @@ async function authenticate(request: FastifyRequest, auth: AuthService): Promise
   if (token) return auth.verify(token);
   if (request.routeOptions.config.ticketInQuery) {
     const query = request.query as Record<string, unknown> | undefined;
-    if (typeof query?.ticket === 'string') return auth.redeemTicket(query.ticket);
+    if (typeof query?.ticket === 'string') {
+      // Used up only by the socket it is for: a plain GET (a link followed, a prefetch) leaves it.
+      if (request.headers.upgrade?.toLowerCase() !== 'websocket')
+        throw badRequest('a ticket opens a WebSocket: connect with an Upgrade: websocket request');
+      return auth.redeemTicket(query.ticket);
+    }
     if (query?.access_token !== undefined)
       throw unauthorized(
         'a token in the URL is no longer accepted: POST /api/eventbus/ticket with it, then connect with ?ticket=',
