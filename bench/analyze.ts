@@ -8,7 +8,16 @@
  *  (b) the peak memory of that computation, measured in a child process (its own maxRSS, and the
  *      high-water mark of the ffmpeg processes it runs);
  *  (c) 10-second windows at one sample per pixel through the HTTP route: cold, then warm `.dat`
- *      and JSON asked by 8 clients at once while the service analyses another whole programme.
+ *      and JSON asked by 8 clients at once while the service analyses another whole programme;
+ *      then, the same way, the window the timeline asks for 10 s across 2000 pixels (its
+ *      samplesPerPixel from the player's timeline model: 240 at 25 frames a second).
+ * CPU time is what the analysis costs a running service: the measured child's own CPU
+ * (`process.cpuUsage()`) from just before the work starts to just after it ends, plus the CPU of
+ * the ffmpeg processes it ran meanwhile (the growth of its reaped children's time, `cutime` and
+ * `cstime` in /proc/self/stat); starting Node and loading the service come before and are not
+ * counted. The baseline is `ffmpeg -f null`'s whole-process CPU (its `-benchmark` utime + stime),
+ * start-up included: ffmpeg starts in milliseconds, which the results show
+ * (`nullDecodeStartupCpuSeconds`: the same command on a 0.1-second input).
  * (a), (b) and (c) run twice: on the machine's cores, and pinned to one core (`taskset -c 0` on the
  * service, whose ffmpeg inherits it, and on the baseline). BENCH_MAX_HOURS (3) leaves out longer
  * programmes; BENCH_HOURS (1) sets the length of the short one, for a quick check.
@@ -79,8 +88,15 @@ export async function programme(hours: number, ext: 'm4a' | 'wav'): Promise<Prog
   return { name, path, hours };
 }
 
-/** `ffmpeg -i <input> -f null -`: wall seconds, and CPU seconds from ffmpeg's own `-benchmark`. */
-async function nullDecode(path: string, pinned: boolean): Promise<{ seconds: number; cpuSeconds: number }> {
+/**
+ * `ffmpeg -i <input> -f null -`: wall seconds, and CPU seconds from ffmpeg's own `-benchmark` (the
+ * whole process's, start-up included). `inputOptions` go before `-i` (`-t 0.1`: its start-up alone).
+ */
+async function nullDecode(
+  path: string,
+  pinned: boolean,
+  inputOptions: string[] = [],
+): Promise<{ seconds: number; cpuSeconds: number }> {
   const t0 = performance.now();
   const { stderr } = await execFileP(
     ...pinnedCommand(pinned, FFMPEG, [
@@ -88,6 +104,7 @@ async function nullDecode(path: string, pinned: boolean): Promise<{ seconds: num
       '-nostdin',
       '-nostats',
       '-benchmark',
+      ...inputOptions,
       '-i',
       path,
       '-f',
@@ -108,8 +125,9 @@ const DIST = fileURLToPath(new URL('../packages/analyze/dist/src/', import.meta.
  * overview; its ffmpeg processes' peak memory is read from /proc while it runs.
  */
 const CHILD = `
+import { readFileSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
-const [dist, path, hours, dir, decoders, ffmpeg, mode] = process.argv.slice(1);
+const [dist, path, hours, dir, decoders, ffmpeg, mode, clockTicks] = process.argv.slice(1);
 const { WaveformService } = await import(dist + 'processors/waveform.js');
 const { decodeRange } = await import(dist + 'processors/decode.js');
 const { PeakAccumulator, storedSeries } = await import(dist + 'processors/peaks.js');
@@ -121,19 +139,24 @@ const waveforms = new WaveformService({ cache, ffmpegPath: ffmpeg, maxDecoders: 
 const source = { input: path, map: '0:a:0', cacheKey: 'bench', channels: 2, sampleRate: ${RATE},
   durationSeconds: Number(hours) * 3600, kind: 'file' };
 const peaks = new Map();
-const ticks = new Map();
 const watch = async () => {
   const children = await readFile('/proc/' + process.pid + '/task/' + process.pid + '/children', 'utf8').catch(() => '');
   for (const pid of children.split(' ').filter(Boolean)) {
     const st = await readFile('/proc/' + pid + '/status', 'utf8').catch(() => '');
     if (!st.includes('ffmpeg')) continue;
     peaks.set(pid, Math.max(peaks.get(pid) ?? 0, Number(/VmHWM:[^0-9]*([0-9]+)/.exec(st)?.[1] ?? 0)));
-    // utime and stime, in clock ticks, are the 14th and 15th fields after the command name.
-    const stat = (await readFile('/proc/' + pid + '/stat', 'utf8').catch(() => '')).split(') ')[1]?.split(' ') ?? [];
-    if (stat.length > 13) ticks.set(pid, Number(stat[11]) + Number(stat[12]));
   }
 };
+// The CPU of this process's children once reaped (cutime + cstime, the 16th and 17th fields of
+// /proc/self/stat, in clock ticks): every ffmpeg the work ran, exactly, since each is waited for.
+const childrenCpuSeconds = () => {
+  const stat = readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ');
+  return (Number(stat[13]) + Number(stat[14])) / Number(clockTicks);
+};
 const timer = setInterval(watch, 100);
+// The measured span: from here (Node started, the service loaded) to the end of the work.
+const children0 = childrenCpuSeconds();
+const cpu0 = process.cpuUsage();
 const t0 = performance.now();
 let frames;
 if (mode === 'waveform') {
@@ -151,15 +174,15 @@ if (mode === 'waveform') {
   frames = (await waveforms.length(source)).frames;
 }
 const seconds = (performance.now() - t0) / 1000;
+const cpu = process.cpuUsage(cpu0);
+const ffmpegCpuSeconds = childrenCpuSeconds() - children0;
 clearInterval(timer);
-const cpu = process.cpuUsage();
 await rm(dir, { recursive: true, force: true });
 console.log(JSON.stringify({
   seconds, frames, nodeCpuSeconds: (cpu.user + cpu.system) / 1e6,
   maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
   ffmpegPeakMb: Math.round(Math.max(0, ...peaks.values()) / 1024), ffmpegProcesses: peaks.size,
-  // Sampled every 100 ms, so a little low; clock ticks are 1/100 s on Linux.
-  ffmpegCpuSeconds: [...ticks.values()].reduce((a, b) => a + b, 0) / 100,
+  ffmpegCpuSeconds,
 }));
 `;
 
@@ -174,6 +197,14 @@ interface ChildResult {
 }
 
 const decoders = () => Number(process.env.AP_ANALYZE_DECODERS ?? loadConfig().maxDecoders);
+
+/** Clock ticks a second, the unit of /proc's CPU times (100 on Linux as built nearly everywhere). */
+let clockTicks: number | undefined;
+async function ticksPerSecond(): Promise<number> {
+  clockTicks ??= Number((await execFileP('getconf', ['CLK_TCK'])).stdout.trim());
+  if (!(clockTicks > 0)) throw new Error(`getconf CLK_TCK: not a number of ticks (${clockTicks})`);
+  return clockTicks;
+}
 
 type Work = 'full' | 'waveform';
 
@@ -196,6 +227,7 @@ async function waveformInChild(
     String(decoders()),
     FFMPEG,
     work,
+    String(await ticksPerSecond()),
   ];
   const { stdout } = await execFileP(...pinnedCommand(pinned, process.execPath, args), {
     maxBuffer: 1 << 20,
@@ -220,7 +252,10 @@ const percentile = (xs: number[], p: number) => {
 };
 const r3 = (x: number) => Math.round(x * 1000) / 1000;
 
-/** Ratios to the null decode of the same repeat: wall time, and CPU (service and its ffmpegs). */
+/**
+ * Ratios to the null decode of the same repeat: wall time, and CPU (the service's during the work
+ * and its ffmpegs', against the whole null-decode process's).
+ */
 function summary(decode: { seconds: number; cpuSeconds: number }[], ours: ChildResult[]) {
   const ratios = ours.map((o, i) => o.seconds / (decode[i] as { seconds: number }).seconds);
   // CPU spent over the null decode's: what the wall ratio becomes when there are no spare cores
@@ -253,7 +288,9 @@ export async function wholeProgramme(p: Programme, pinned = false) {
   const decode: { seconds: number; cpuSeconds: number }[] = [];
   const full: ChildResult[] = [];
   const waveform: ChildResult[] = [];
+  const startup: number[] = [];
   for (let i = 0; i < REPEATS; i++) {
+    startup.push((await nullDecode(p.path, pinned, ['-t', '0.1'])).cpuSeconds);
     decode.push(await nullDecode(p.path, pinned));
     full.push(await waveformInChild(p.path, p.hours, pinned, 'full'));
     waveform.push(await waveformInChild(p.path, p.hours, pinned, 'waveform'));
@@ -264,6 +301,8 @@ export async function wholeProgramme(p: Programme, pinned = false) {
     frames: full[0]?.frames,
     ffmpegNullDecodeSeconds: decode.map((d) => r3(d.seconds)),
     nullDecodeCpuSeconds: decode.map((d) => r3(d.cpuSeconds)),
+    // What the baseline's start-up weighs: the same null decode of the first 0.1 s.
+    nullDecodeStartupCpuSeconds: startup.map(r3),
     full: summary(decode, full),
     waveformAlone: summary(decode, waveform),
   };
@@ -399,6 +438,11 @@ export async function run(): Promise<Record<string, unknown>> {
     decoders: decoders(),
     repeats: REPEATS,
     targets: { fullRatioOneCore: 2.0, waveformRatioOneCore: 1.1, peakMemoryMb: 150, windowP99Ms: 50 },
+    cpuRatioDefinition:
+      "the service's CPU (process.cpuUsage) from the start of the work to its end, plus its ffmpeg " +
+      "processes' CPU (reaped children's time), over `ffmpeg -i <input> -f null -`'s whole-process CPU " +
+      '(-benchmark utime + stime, start-up included: see nullDecodeStartupCpuSeconds); ' +
+      "Node's start-up and loading the service are not counted",
     wholeProgramme: whole,
     windows: win,
     windowsOneCore: winOneCore,
