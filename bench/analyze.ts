@@ -33,6 +33,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { loadConfig } from '../packages/analyze/src/index.js';
+import { waveformSamplesPerPixel } from '../packages/player/src/timeline-model.js';
 
 const execFileP = promisify(execFile);
 const FFMPEG = process.env.FFMPEG_PATH || 'ffmpeg';
@@ -322,6 +323,13 @@ process.on('SIGTERM', () => app.close().then(() => process.exit(0)));
 `;
 
 const CLIENTS = 8;
+/** The timeline's window: 10 s of a 25 fps programme across 2000 pixels, as the player asks it. */
+const TIMELINE = { seconds: 10, pixels: 2000, frameRate: { num: 25, den: 1 } };
+const TIMELINE_SPP = waveformSamplesPerPixel(
+  TIMELINE.pixels / (TIMELINE.seconds * (TIMELINE.frameRate.num / TIMELINE.frameRate.den)),
+  RATE,
+  TIMELINE.frameRate,
+);
 /** Windows each client asks for, in its own order. */
 const PER_CLIENT = 25;
 
@@ -329,7 +337,8 @@ const PER_CLIENT = 25;
  * 100 random 10-second windows at one sample per pixel, asked over HTTP from this process of the
  * service running in another: first from a cold cache (each decodes its PCM chunks), one at a
  * time; then warm, `.dat` and JSON, by 8 clients at once while the same service analyses another
- * whole programme (`busy`: its loudness, so its one pass).
+ * whole programme (`busy`: its loudness, so its one pass); then the timeline's window (10 s across
+ * 2000 pixels), warm, `.dat` and JSON, the same way.
  */
 export async function windows(p: Programme, busy: Programme, pinned: boolean) {
   const dir = join(WORK, 'cache-windows');
@@ -351,22 +360,22 @@ export async function windows(p: Programme, busy: Programme, pinned: boolean) {
     { length: 100 },
     () => Math.floor(random() * (p.hours * 3600 - 10) * 1000) / 1000,
   );
-  const time = async (start: number, format: string) => {
+  const time = async (start: number, format: string, spp = 1) => {
     const t0 = performance.now();
     const res = await fetch(
-      `${base}/api/analyze/assets/${id}/audio/1/waveform?samplesPerPixel=1&start=${start}&end=${start + 10}&format=${format}`,
+      `${base}/api/analyze/assets/${id}/audio/1/waveform?samplesPerPixel=${spp}&start=${start}&end=${start + 10}&format=${format}`,
     );
     const body = await res.arrayBuffer();
     if (res.status !== 200) throw new Error(`window: ${res.status} ${Buffer.from(body).toString()}`);
     return performance.now() - t0;
   };
   /** Every window asked by each of the clients at once, each client in its own order. */
-  const together = async (format: string) => {
+  const together = async (format: string, spp = 1) => {
     const ms: number[] = [];
     await Promise.all(
       Array.from({ length: CLIENTS }, async (_, c) => {
         for (let i = 0; i < PER_CLIENT; i++) {
-          ms.push(await time(starts[(i * 37 + c * 13) % starts.length] as number, format));
+          ms.push(await time(starts[(i * 37 + c * 13) % starts.length] as number, format, spp));
         }
       }),
     );
@@ -391,6 +400,9 @@ export async function windows(p: Programme, busy: Programme, pinned: boolean) {
     });
     const warmDat = await together('dat');
     const warmJson = await together('json');
+    // The timeline's own window, from the same (now cached) stretches.
+    const timelineDat = await together('dat', TIMELINE_SPP);
+    const timelineJson = await together('json', TIMELINE_SPP);
     const stillAnalysing = analysing;
     const analysisSeconds = await analysis;
     return {
@@ -402,6 +414,12 @@ export async function windows(p: Programme, busy: Programme, pinned: boolean) {
       coldMs: stats(cold),
       warmDatMs: stats(warmDat),
       warmJsonMs: stats(warmJson),
+      timeline: {
+        window: `10 s across a ${TIMELINE.pixels}-pixel timeline at 25 fps: ${TIMELINE_SPP} samples per pixel, merged, 16-bit`,
+        samplesPerPixel: TIMELINE_SPP,
+        warmDatMs: stats(timelineDat),
+        warmJsonMs: stats(timelineJson),
+      },
     };
   } finally {
     const exited = new Promise((r) => server.once('exit', r));
