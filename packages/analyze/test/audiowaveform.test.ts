@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import BbcWaveformData from 'waveform-data';
 import {
+  allocatePeaks,
   decodeDat,
   encodeDat,
   encodeJson,
@@ -114,4 +115,29 @@ test('an empty waveform is valid', () => {
   };
   assert.equal(JSON.parse(encodeJson(empty, { bits: 16, version: 2 }).toString()).length, 0);
   assert.equal(encodeDat(empty, { bits: 8, version: 2 }).length, 24);
+});
+
+test('peaks in allocatePeaks memory: the .dat is written around them, byte for byte the copy a plain array gives', () => {
+  for (const bits of [8, 16] as const) {
+    for (const version of [1, 2] as const) {
+      const w = version === 1 ? { ...stereo, channels: 1 } : stereo;
+      const data = allocatePeaks(stereo.data.length);
+      data.set(stereo.data);
+      const placed = encodeDat({ ...w, data }, { bits, version });
+      assert.deepEqual(placed, encodeDat(w, { bits, version }), `${bits}-bit v${version}`);
+      if (bits === 16) assert.equal(placed.buffer, data.buffer, 'the same memory, no copy');
+    }
+  }
+});
+
+test('a second .dat of the same allocatePeaks memory is a copy: the first answer does not change', () => {
+  const data = allocatePeaks(stereo.data.length);
+  data.set(stereo.data);
+  const w = { ...stereo, data };
+  const first = encodeDat(w, { bits: 16, version: 2 });
+  const before = Buffer.from(first);
+  const second = encodeDat({ ...w, channels: 1 }, { bits: 16, version: 1 });
+  assert.notEqual(second.buffer, data.buffer);
+  assert.deepEqual(first, before);
+  assert.deepEqual(decodeDat(second).data, stereo.data);
 });

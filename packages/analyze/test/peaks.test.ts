@@ -114,3 +114,21 @@ test('bad arguments are refused', () => {
     () => new PeakAccumulator({ channels: 2, perChannel: false, merged: false }, 1, () => undefined),
   );
 });
+
+test('selectSeries and coarsen write into a given array what they answer without one, and refuse a wrong size', () => {
+  const bins = random(3 * 2 * 50, 11); // 50 bins of left, right and mix
+  for (const indices of [[2], [0, 1], [0, 1, 2]]) {
+    const alone = selectSeries(bins, 3, indices);
+    const into = new Int16Array(alone.length);
+    assert.equal(selectSeries(bins, 3, indices, into), into);
+    assert.deepEqual(into, indices.length === 3 ? bins : alone, `select ${indices.join(',')}`);
+    for (const factor of [1, 4, 7]) {
+      const coarse = coarsen(alone, indices.length, factor);
+      const out = new Int16Array(coarse.length);
+      assert.equal(coarsen(alone, indices.length, factor, out), out);
+      assert.deepEqual(out, coarse, `coarsen ${indices.join(',')} by ${factor}`);
+    }
+  }
+  assert.throws(() => selectSeries(bins, 3, [2], new Int16Array(3)), RangeError);
+  assert.throws(() => coarsen(bins, 3, 4, new Int16Array(5)), RangeError);
+});

@@ -2,6 +2,7 @@ import { before, after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { encodeDat } from '../src/processors/audiowaveform.js';
 import { CHUNK_FRAMES, WaveformService } from '../src/processors/waveform.js';
 import type { AudioSource } from '../src/resolver.js';
 import {
@@ -211,4 +212,41 @@ test('a lossy source (AAC): peak file and PCM chunks agree', async () => {
   // Decoding from a seek point is not bit-exact for AAC (noise substitution), but close.
   assert.ok(worst < 400, `largest difference ${worst}`);
   assert.ok((await readdir(join(dir, 'aac'))).length > 0);
+});
+
+test('a mono peak file: a window at a level resolution is its byte range, and its .dat the same bytes as a copy', async () => {
+  const monoSeconds = 12;
+  const monoWav = await makeAudio(
+    join(dir, 'mono.wav'),
+    `aevalsrc=exprs='0.7*sin(2*PI*(200+30*t)*t)*abs(sin(t*1.7))+0.1*(random(0)-0.5)':s=${RATE}:d=${monoSeconds}`,
+  );
+  const mono = await decodeAll(monoWav, 1);
+  const { waveforms } = await service('mono-levels');
+  const src = fileSource(monoWav, 1, monoSeconds);
+  const whole = await waveforms.waveform(src, {
+    samplesPerPixel: 256,
+    start: 0,
+    end: undefined,
+    channels: 'merged',
+  });
+  assert.equal(whole.from, 'levels');
+  assert.deepEqual(Array.from(whole.data), referencePeaks(mono, 1, 256, 'all'));
+  for (const spp of [256, 1024]) {
+    const start = Math.round(2.3 * RATE);
+    const end = Math.round(9.9 * RATE);
+    const win = await waveforms.waveform(src, { samplesPerPixel: spp, start, end, channels: 'merged' });
+    assert.equal(win.from, 'levels');
+    const first = Math.floor(start / spp) * spp;
+    assert.deepEqual(
+      Array.from(win.data),
+      referencePeaks(mono, 1, spp, 'all', first, Math.ceil(end / spp) * spp),
+      `window @${spp}`,
+    );
+    // The .dat written around the window's own memory, against the one written from a copy.
+    const copy = { ...win, data: win.data.slice() };
+    for (const version of [1, 2] as const) {
+      const options = { bits: 16, version } as const;
+      assert.deepEqual(encodeDat(win, options), encodeDat(copy, options), `.dat v${version} @${spp}`);
+    }
+  }
 });

@@ -51,17 +51,36 @@ export function headerSize(version: WaveformVersion): number {
   return version === 2 ? 24 : 20;
 }
 
+/** Room for the largest `.dat` header (version 2) before peaks made by `allocatePeaks`. */
+const DAT_HEADROOM = 24;
+/** Memory made by `allocatePeaks` whose room before the peaks no `.dat` has used yet. */
+const roomBefore = new WeakSet<ArrayBufferLike>();
+
+/**
+ * Storage for `values` 16-bit peak values with room for a `.dat` header before it: `encodeDat` of
+ * peaks held there (or in a view of it) writes its header into that room and answers the same
+ * memory, so a window's peaks are written once, where the answer is sent from.
+ */
+export function allocatePeaks(values: number): Int16Array {
+  const memory = new ArrayBuffer(DAT_HEADROOM + values * 2);
+  roomBefore.add(memory);
+  return new Int16Array(memory, DAT_HEADROOM, values);
+}
+
 export function encodeDat(w: WaveformData, o: EncodeOptions): Buffer {
   const length = check(w, o);
   const header = headerSize(o.version);
-  const buf = Buffer.allocUnsafe(header + w.data.length * (o.bits / 8));
-  buf.writeInt32LE(o.version, 0);
-  buf.writeUInt32LE(o.bits === 8 ? 1 : 0, 4);
-  buf.writeInt32LE(w.sampleRate, 8);
-  buf.writeInt32LE(w.samplesPerPixel, 12);
-  buf.writeUInt32LE(length, 16);
-  if (o.version === 2) buf.writeInt32LE(w.channels, 20);
   const d = w.data;
+  if (o.bits === 16 && d.byteOffset === DAT_HEADROOM && roomBefore.has(d.buffer) && endianness() === 'LE') {
+    // The header goes just before the peaks, once: a second `.dat` of the same peaks is a copy, so
+    // the first answer stays as it was.
+    roomBefore.delete(d.buffer);
+    const buf = Buffer.from(d.buffer, DAT_HEADROOM - header, header + d.byteLength);
+    writeDatHeader(buf, w, o, length);
+    return buf;
+  }
+  const buf = Buffer.allocUnsafe(header + d.length * (o.bits / 8));
+  writeDatHeader(buf, w, o, length);
   if (o.bits === 8) {
     const out = new Int8Array(buf.buffer, buf.byteOffset + header, d.length);
     for (let i = 0; i < d.length; i++) out[i] = to8(d[i] as number);
@@ -71,6 +90,15 @@ export function encodeDat(w: WaveformData, o: EncodeOptions): Buffer {
     for (let i = 0; i < d.length; i++) buf.writeInt16LE(d[i] as number, header + i * 2);
   }
   return buf;
+}
+
+function writeDatHeader(buf: Buffer, w: WaveformData, o: EncodeOptions, length: number): void {
+  buf.writeInt32LE(o.version, 0);
+  buf.writeUInt32LE(o.bits === 8 ? 1 : 0, 4);
+  buf.writeInt32LE(w.sampleRate, 8);
+  buf.writeInt32LE(w.samplesPerPixel, 12);
+  buf.writeUInt32LE(length, 16);
+  if (o.version === 2) buf.writeInt32LE(w.channels, 20);
 }
 
 export function toJson(w: WaveformData, o: EncodeOptions): WaveformJson {

@@ -316,13 +316,20 @@ export function concatInt16(parts: readonly Int16Array[]): Int16Array {
 
 /**
  * Combines every `factor` consecutive bins into one (min of mins, max of maxes); a trailing group
- * shorter than `factor` makes a last, partial bin. Exact: coarser peaks from finer ones.
+ * shorter than `factor` makes a last, partial bin. Exact: coarser peaks from finer ones. Written
+ * into `out` when given (its length must be the result's).
  */
-export function coarsen(bins: Int16Array, series: number, factor: number): Int16Array {
+export function coarsen(
+  bins: Int16Array,
+  series: number,
+  factor: number,
+  out: Int16Array = new Int16Array(Math.ceil(bins.length / (series * 2) / factor) * series * 2),
+): Int16Array {
   const stride = series * 2;
   const count = bins.length / stride;
   const outCount = Math.ceil(count / factor);
-  const out = new Int16Array(outCount * stride);
+  if (out.length !== outCount * stride)
+    throw new RangeError(`coarsen: out holds ${out.length} values, not ${outCount * stride}`);
   for (let ob = 0; ob < outCount; ob++) {
     const first = ob * factor;
     const last = Math.min(count, first + factor);
@@ -344,11 +351,23 @@ export function coarsen(bins: Int16Array, series: number, factor: number): Int16
   return out;
 }
 
-/** Keeps only the series at `indices` (in order) of bins holding `series` series. */
-export function selectSeries(bins: Int16Array, series: number, indices: readonly number[]): Int16Array {
-  if (indices.length === series && indices.every((v, i) => v === i)) return bins;
+/**
+ * Keeps only the series at `indices` (in order) of bins holding `series` series; written into `out`
+ * when given (its length must be the result's), else the bins themselves when all are kept.
+ */
+export function selectSeries(
+  bins: Int16Array,
+  series: number,
+  indices: readonly number[],
+  out?: Int16Array,
+): Int16Array {
   const count = bins.length / (series * 2);
-  const out = new Int16Array(count * indices.length * 2);
+  if (out === undefined) {
+    if (indices.length === series && indices.every((v, i) => v === i)) return bins;
+    out = new Int16Array(count * indices.length * 2);
+  } else if (out.length !== count * indices.length * 2) {
+    throw new RangeError(`selectSeries: out holds ${out.length} values, not ${count * indices.length * 2}`);
+  }
   let o = 0;
   for (let b = 0; b < count; b++) {
     const base = b * series * 2;

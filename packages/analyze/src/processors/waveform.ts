@@ -14,7 +14,7 @@ import type { LoudnessMeter } from '@frameproof/core';
 import type { DiskCache, CacheLogger } from '../cache.js';
 import { entryName, SingleFlight } from '../cache.js';
 import type { AudioSource } from '../resolver.js';
-import type { WaveformData } from './audiowaveform.js';
+import { allocatePeaks, type WaveformData } from './audiowaveform.js';
 import type { AnalysisResult } from './analysis-log.js';
 import {
   decodeRange,
@@ -229,23 +229,37 @@ export class WaveformService {
     const last = Math.min(level.length, Math.ceil(stop / level.samplesPerPixel));
     const stride = header.series * 4;
     const count = Math.max(0, last - first);
-    const bytes = Buffer.alloc(count * stride);
+    const indices = storedIndices(header.channels, mode);
+    const factor = spp / level.samplesPerPixel;
+    // Every stored series at the level's own resolution (a mono track, or all channels of one
+    // without a mix): the answer is the byte range itself, read once into the answer's memory.
+    const whole = factor === 1 && indices.length === header.series && indices.every((v, i) => v === i);
+    const stored = whole ? allocatePeaks((count * stride) / 2) : new Int16Array((count * stride) / 2);
     if (count > 0) {
       const fh = await open(path, 'r');
       try {
+        const bytes = new Uint8Array(stored.buffer, stored.byteOffset, stored.byteLength);
         await fh.read(bytes, 0, bytes.length, level.offset + first * stride);
       } finally {
         await fh.close();
       }
     }
-    const indices = storedIndices(header.channels, mode);
-    const stored = new Int16Array(bytes.buffer, bytes.byteOffset, bytes.length / 2);
-    const picked = selectSeries(stored, header.series, indices);
+    const outBins = Math.ceil(count / factor);
+    const data = whole
+      ? stored
+      : factor === 1
+        ? selectSeries(stored, header.series, indices, allocatePeaks(outBins * indices.length * 2))
+        : coarsen(
+            selectSeries(stored, header.series, indices),
+            indices.length,
+            factor,
+            allocatePeaks(outBins * indices.length * 2),
+          );
     return {
       sampleRate: header.sampleRate,
       samplesPerPixel: spp,
       channels: indices.length,
-      data: coarsen(picked, indices.length, spp / level.samplesPerPixel),
+      data,
       firstFrame: start,
       from: 'levels',
     };
@@ -472,7 +486,8 @@ class BinCollector {
     private readonly series: number,
     expectedBins: number,
   ) {
-    this.data = new Int16Array(Math.max(1, expectedBins) * series * 2);
+    // Room for a `.dat` header before the bins: the answer is sent from this memory.
+    this.data = allocatePeaks(Math.max(1, expectedBins) * series * 2);
   }
   add(data: Int16Array, bins: number): void {
     this.put(this.count, data, bins);
@@ -481,7 +496,7 @@ class BinCollector {
     const stride = this.series * 2;
     const need = (first + bins) * stride;
     if (need > this.data.length) {
-      const grown = new Int16Array(Math.max(need, this.data.length * 2));
+      const grown = allocatePeaks(Math.max(need, this.data.length * 2));
       grown.set(this.data);
       this.data = grown;
     }
@@ -490,7 +505,7 @@ class BinCollector {
   }
   result(bins = this.count): Int16Array {
     const length = bins * this.series * 2;
-    return length === this.data.length ? this.data : this.data.slice(0, length);
+    return length === this.data.length ? this.data : this.data.subarray(0, length);
   }
 }
 
