@@ -250,3 +250,33 @@ test('a mono peak file: a window at a level resolution is its byte range, and it
     }
   }
 });
+
+test('windows from cached PCM longer than a read buffer, of any channel count, are the plain peaks of their PCM', async () => {
+  const seconds = 8;
+  const threeWav = await makeAudio(
+    join(dir, 'three.wav'),
+    `aevalsrc=exprs='0.6*sin(2*PI*200*t)*abs(sin(t))|0.4*(random(0)-0.5)|0.8*sin(2*PI*(90+9*t)*t)':s=${RATE}:d=${seconds}`,
+  );
+  const three = await decodeAll(threeWav, 3);
+  const { waveforms } = await service('pcm-three');
+  const start = Math.round(0.9 * RATE) + 1;
+  // 6 s of three channels: 1.7 MB, several read buffers, whose size is not a multiple of a frame.
+  const end = start + 6 * RATE + 13;
+  for (const spp of [1, 240]) {
+    for (const mode of ['all', 'merged'] as const) {
+      const w = await waveforms.waveform(fileSource(threeWav, 3, seconds), {
+        samplesPerPixel: spp,
+        start,
+        end,
+        channels: mode,
+      });
+      assert.equal(w.from, 'pcm');
+      const first = Math.floor(start / spp) * spp;
+      assert.deepEqual(
+        Array.from(w.data),
+        referencePeaks(three, 3, spp, mode, first, Math.ceil(end / spp) * spp),
+        `${mode} @${spp}`,
+      );
+    }
+  }
+});

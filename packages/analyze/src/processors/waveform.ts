@@ -392,13 +392,18 @@ export class WaveformService {
         if (chunk === 'end') break;
         const from = Math.max(start, k * CHUNK_FRAMES) - k * CHUNK_FRAMES;
         const to = Math.min(end, (k + 1) * CHUNK_FRAMES) - k * CHUNK_FRAMES;
-        const bytes = await readRange(chunk, from * frameBytes, (to - from) * frameBytes);
-        if (bytes === undefined) {
+        const passed = await passRange(
+          chunk,
+          from * frameBytes,
+          (to - from) * frameBytes,
+          frameBytes,
+          (pcm) => acc.push(pcm),
+        );
+        if (passed === undefined) {
           this.o.cache.forget(this.chunkName(source, k));
           return this.fromPcm(source, spp, start, end, mode);
         }
-        acc.push(new Int16Array(bytes.buffer, bytes.byteOffset, bytes.length / 2));
-        if (bytes.length < (to - from) * frameBytes) break;
+        if (passed < (to - from) * frameBytes) break;
       }
     } else {
       // The cache could not take the chunks: decode just this window.
@@ -506,6 +511,49 @@ class BinCollector {
   result(bins = this.count): Int16Array {
     const length = bins * this.series * 2;
     return length === this.data.length ? this.data : this.data.subarray(0, length);
+  }
+}
+
+/** Bytes of PCM read at once for a window: a window's PCM only passes through, in these. */
+const PCM_READ_BYTES = 256 * 1024;
+/** Read buffers of PCM_READ_BYTES, reused from one window to the next. */
+const readBuffers: Buffer[] = [];
+
+/**
+ * Hands bytes [offset, offset + length) of a PCM file to `take`, in whole frames, a read buffer at
+ * a time (not a buffer the size of the window: at one sample per pixel that is 1.9 MB per request
+ * for the collector to reclaim). Answers the bytes passed (fewer at the file's end), or undefined if
+ * the file is gone. `take` must not keep the samples it is given.
+ */
+async function passRange(
+  path: string,
+  offset: number,
+  length: number,
+  frameBytes: number,
+  take: (samples: Int16Array) => void,
+): Promise<number | undefined> {
+  let fh: FileHandle;
+  try {
+    fh = await open(path, 'r');
+  } catch {
+    return undefined;
+  }
+  const buf = readBuffers.pop() ?? Buffer.allocUnsafe(PCM_READ_BYTES);
+  const piece = PCM_READ_BYTES - (PCM_READ_BYTES % frameBytes);
+  let passed = 0;
+  try {
+    while (passed < length) {
+      const want = Math.min(piece, length - passed);
+      const { bytesRead } = await fh.read(buf, 0, want, offset + passed);
+      const whole = bytesRead - (bytesRead % frameBytes);
+      if (whole > 0) take(new Int16Array(buf.buffer, buf.byteOffset, whole / 2));
+      passed += whole;
+      if (bytesRead < want) break;
+    }
+    return passed;
+  } finally {
+    if (readBuffers.length < 16) readBuffers.push(buf);
+    await fh.close();
   }
 }
 
