@@ -132,3 +132,37 @@ test('selectSeries and coarsen write into a given array what they answer without
   assert.throws(() => selectSeries(bins, 3, [2], new Int16Array(3)), RangeError);
   assert.throws(() => coarsen(bins, 3, 4, new Int16Array(5)), RangeError);
 });
+
+test('one sample per pixel: every layout (mono, each channel, the mix, both) is the plain computation, pushed in uneven pieces', () => {
+  // More than a batch of bins (4096), so batches are flushed mid-push.
+  const stereo = random(2 * 9001, 13);
+  const mono = random(9001, 14);
+  const pieces = (samples: Int16Array, spec: ReturnType<typeof storedSeries>) => {
+    const parts: number[] = [];
+    const acc = new PeakAccumulator(spec, 1, (d, bins) =>
+      parts.push(...d.subarray(0, bins * seriesCount(spec) * 2)),
+    );
+    let at = 0;
+    for (const size of [1, 3, 5000, 2, 8191]) {
+      acc.push(samples.subarray(at, Math.min(samples.length, at + size)));
+      at = Math.min(samples.length, at + size);
+    }
+    acc.push(samples.subarray(at));
+    acc.end();
+    return parts;
+  };
+  assert.deepEqual(pieces(mono, requestedSeries(1, 'merged')), referencePeaks(mono, 1, 1, 'all'), 'mono');
+  assert.deepEqual(pieces(stereo, requestedSeries(2, 'all')), referencePeaks(stereo, 2, 1, 'all'), 'each');
+  assert.deepEqual(
+    pieces(stereo, requestedSeries(2, 'merged')),
+    referencePeaks(stereo, 2, 1, 'merged'),
+    'mix',
+  );
+  const each = referencePeaks(stereo, 2, 1, 'all');
+  const mix = referencePeaks(stereo, 2, 1, 'merged');
+  const both = Array.from({ length: stereo.length / 2 }, (_, f) => [
+    ...each.slice(f * 4, f * 4 + 4),
+    ...mix.slice(f * 2, f * 2 + 2),
+  ]).flat();
+  assert.deepEqual(pieces(stereo, storedSeries(2)), both, 'each and the mix');
+});

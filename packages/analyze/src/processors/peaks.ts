@@ -143,6 +143,7 @@ export class PeakAccumulator {
     const { channels, perChannel, merged } = this.spec;
     if (channels === 2 && spp % 4 === 0 && simd && this.options.simd !== false)
       return this.wholeStereoSimd(a, pos, bins);
+    if (spp === 1) return this.singleSampleBins(a, pos, bins);
     const stride = this.series * 2;
     const out = this.batch;
     let i = pos * channels;
@@ -150,25 +151,6 @@ export class PeakAccumulator {
       const n = Math.min(bins - done, BATCH_BINS - this.batchBins);
       let o = this.batchBins * stride;
       for (let b = 0; b < n; b++) {
-        if (spp === 1) {
-          // One sample per pixel: min and max are the sample (or the mix) itself.
-          const l = a[i++] as number;
-          const r = channels === 2 ? (a[i++] as number) : l;
-          if (channels === 1 || perChannel) {
-            out[o++] = l;
-            out[o++] = l;
-          }
-          if (channels === 2 && perChannel) {
-            out[o++] = r;
-            out[o++] = r;
-          }
-          if (channels === 2 && merged) {
-            const m = ((l + r) / 2) | 0;
-            out[o++] = m;
-            out[o++] = m;
-          }
-          continue;
-        }
         const end = i + spp * channels;
         if (channels === 1) {
           let mn = 32767;
@@ -207,6 +189,51 @@ export class PeakAccumulator {
           if (merged) {
             out[o++] = mn2;
             out[o++] = mx2;
+          }
+        }
+      }
+      done += n;
+      this.batchBins += n;
+      if (this.batchBins === BATCH_BINS) this.flushBatch();
+    }
+  }
+
+  /**
+   * One sample per pixel, mono or stereo: each bin's min and max are the sample (or the mix)
+   * itself; one loop per layout, with nothing decided per sample (a 10 s window is 480 000 bins).
+   */
+  private singleSampleBins(a: Int16Array, pos: number, bins: number): void {
+    const { channels, perChannel, merged } = this.spec;
+    const out = this.batch;
+    let i = pos * channels;
+    for (let done = 0; done < bins;) {
+      const n = Math.min(bins - done, BATCH_BINS - this.batchBins);
+      let o = this.batchBins * this.series * 2;
+      const stop = i + n * channels;
+      if (channels === 1) {
+        for (; i < stop; i++) {
+          const v = a[i] as number;
+          out[o++] = v;
+          out[o++] = v;
+        }
+      } else if (!perChannel) {
+        for (; i < stop; i += 2) {
+          const m = (((a[i] as number) + (a[i + 1] as number)) / 2) | 0;
+          out[o++] = m;
+          out[o++] = m;
+        }
+      } else {
+        for (; i < stop; i += 2) {
+          const l = a[i] as number;
+          const r = a[i + 1] as number;
+          out[o++] = l;
+          out[o++] = l;
+          out[o++] = r;
+          out[o++] = r;
+          if (merged) {
+            const m = ((l + r) / 2) | 0;
+            out[o++] = m;
+            out[o++] = m;
           }
         }
       }
