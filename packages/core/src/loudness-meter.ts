@@ -110,8 +110,12 @@ export const TRUE_PEAK_GAIN_BOUND = Math.max(
   ...TRUE_PEAK_PHASES.map((phase) => phase.reduce((s, h) => s + Math.abs(h), 0)),
 );
 
-/** Stretch of samples judged at once for the true-peak skip (frames). */
-const TP_BLOCK = 32;
+/**
+ * Stretch of samples judged at once for the true-peak skip (frames): weigh's block, whose peaks it
+ * uses; at least HISTORY, so that a block's history lies within the block before.
+ */
+const TP_BLOCK = WEIGH_BLOCK;
+if (HISTORY > TP_BLOCK) throw new Error('the true-peak block must hold the filter history');
 /** Samples processed per channel at a time. */
 const SEGMENT = 4096;
 
@@ -136,6 +140,7 @@ import {
   createTruePeakKernel,
   type StereoWeighing,
   type TruePeakKernel,
+  WEIGH_BLOCK,
   WEIGH_STATE,
 } from './true-peak-simd.js';
 
@@ -326,7 +331,7 @@ export class LoudnessMeter {
       else this.silenceScan(n);
       for (let c = 0; c < ch; c++) {
         if (!weigh) this.filter(c, n);
-        this.oversample(c, n);
+        this.oversample(c, n, weigh?.blockPeaks);
         // The last samples are the next segment's history.
         const x = this.buffers[c] as Float32Array;
         x.copyWithin(0, n, n + HISTORY);
@@ -454,8 +459,12 @@ export class LoudnessMeter {
     this.blockEnergy[c] = (this.blockEnergy[c] as number) + sum;
   }
 
-  /** True peak of channel c's segment: 4× oversampled, where it could raise the maximum. */
-  private oversample(c: number, n: number): void {
+  /**
+   * True peak of channel c's segment: 4× oversampled, where it could raise the maximum.
+   * `blockPeaks`: the segment's per-block sample peaks from `weigh` (two channels a block), which
+   * bound every block but the first without reading the samples again.
+   */
+  private oversample(c: number, n: number, blockPeaks?: Float64Array): void {
     const x = this.buffers[c] as Float32Array;
     let tp = this.truePeak[c] as number;
     const skip = this.skip;
@@ -463,12 +472,19 @@ export class LoudnessMeter {
     for (let b = 0; b < n; b += TP_BLOCK) {
       const end = Math.min(n, b + TP_BLOCK) + HISTORY;
       if (skip) {
-        // Every output of block [b, end) reads samples from b to end (with the history before).
+        // Every output of block [b, end) reads samples from b to end (with the history before):
+        // the segment's frames from b - HISTORY to end - HISTORY, within this block and the one
+        // before, whose peaks bound it (the first block's history is the segment before's).
         let m = 0;
-        for (let i = b; i < end; i++) {
-          const v = x[i] as number;
-          const a = v < 0 ? -v : v;
-          if (a > m) m = a;
+        if (blockPeaks && b > 0) {
+          const k = b / TP_BLOCK;
+          m = Math.max(blockPeaks[2 * k + c] as number, blockPeaks[2 * k - 2 + c] as number);
+        } else {
+          for (let i = b; i < end; i++) {
+            const v = x[i] as number;
+            const a = v < 0 ? -v : v;
+            if (a > m) m = a;
+          }
         }
         // The margin covers rounding in the kernel's single-precision sums.
         if (m * TRUE_PEAK_GAIN_BOUND * (1 + 1e-5) <= tp) continue;

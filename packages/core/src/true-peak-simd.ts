@@ -16,6 +16,9 @@
  * threshold, their squares are summed, and the two K-weighting biquads (transposed direct form II,
  * in doubles, the same operations in the same order as the JavaScript loop, so the same figures)
  * run over them, summing the weighted energy. `st` holds the state and settings, see WEIGH_STATE.
+ * It also writes, for each WEIGH_BLOCK frames of the call (the last maybe fewer), the largest
+ * |sample| of each channel as an f64x2 at `blocks`: the bound the true-peak skip needs, so that no
+ * JavaScript loop reads the samples again.
  */
 
 const BLOCK = 0x02;
@@ -27,6 +30,8 @@ const BR_IF = 0x0d;
 const GET = 0x20;
 const SET = 0x21;
 const I32_CONST = 0x41;
+const I32_EQ = 0x46;
+const IF = 0x04;
 const I32_GE_U = 0x4f;
 const I32_ADD = 0x6a;
 const F32_MAX = 0x97;
@@ -112,18 +117,24 @@ export const WEIGH_STATE = {
   slots: 17,
 } as const;
 
-// weigh's parameters, then its locals: the end address, this frame's loudness and the count of
-// loud frames, then one v128 per name below.
+/** Frames per block of weigh's per-block sample peaks (the true-peak skip's block). */
+export const WEIGH_BLOCK = 32;
+
+// weigh's parameters, then its locals: the end address, this frame's loudness, the count of loud
+// frames and of frames in the block under way, then one v128 per name below.
 const IN = 0;
 const N = 1;
 const X0 = 2;
 const X1 = 3;
 const LOUD = 4;
 const ST = 5;
-const IN_END = 6;
-const LOUD_NOW = 7;
-const LOUDS = 8;
+const BLOCKS = 6;
+const IN_END = 7;
+const LOUD_NOW = 8;
+const LOUDS = 9;
+const IN_BLOCK = 10;
 const V128_LOCALS = [
+  'blockPeak',
   'z1',
   'z2',
   'w1',
@@ -146,7 +157,7 @@ const V128_LOCALS = [
   'y',
   'u',
 ] as const;
-const L = Object.fromEntries(V128_LOCALS.map((name, i) => [name, LOUDS + 1 + i])) as Record<
+const L = Object.fromEntries(V128_LOCALS.map((name, i) => [name, IN_BLOCK + 1 + i])) as Record<
   (typeof V128_LOCALS)[number],
   number
 >;
@@ -189,6 +200,15 @@ function weighBody(): number[] {
     GET, X1, ...get('v'), ...F32X4_DEMOTE_F64X2_ZERO, ...STORE32_LANE, 2, 0, 1,
     ...get('v'), ...F64X2_ABS, SET, L.a,
     ...get('peak'), ...get('a'), ...F64X2_MAX, SET, L.peak,
+    // The block's peak; stored, and begun again, every WEIGH_BLOCK frames.
+    ...get('blockPeak'), ...get('a'), ...F64X2_MAX, SET, L.blockPeak,
+    GET, IN_BLOCK, I32_CONST, 1, I32_ADD, TEE, IN_BLOCK, I32_CONST, WEIGH_BLOCK, I32_EQ,
+    IF, VOID,
+    GET, BLOCKS, ...get('blockPeak'), ...V128_STORE, 3, 0,
+    ...advance(BLOCKS, 16),
+    ...f64x2(0), SET, L.blockPeak,
+    I32_CONST, 0, SET, IN_BLOCK,
+    END,
     GET, LOUD, ...get('a'), ...get('threshold'), ...F64X2_GE, ...V128_ANY_TRUE, TEE, LOUD_NOW, I32_STORE8, 0, 0,
     GET, LOUDS, GET, LOUD_NOW, I32_ADD, SET, LOUDS,
     ...get('squares'), ...mul('v', 'v'), ...F64X2_ADD, SET, L.squares,
@@ -205,6 +225,8 @@ function weighBody(): number[] {
     BR, 0,
     END,
     END,
+    // The last block's peak, if the frames did not end on a block.
+    GET, IN_BLOCK, IF, VOID, GET, BLOCKS, ...get('blockPeak'), ...V128_STORE, 3, 0, END,
     ...[...kept, 'squares' as const, 'energy' as const].flatMap(store),
     GET, ST, GET, LOUDS, F64_CONVERT_I32_U, F64_STORE, 3, ...slot('louds'),
     END,
@@ -256,7 +278,7 @@ function moduleBytes(phases: readonly (readonly number[])[]): Uint8Array {
   const code = [...vec([[1, V128]]), ...body];
   const weigh = [
     ...vec([
-      [3, I32],
+      [4, I32],
       [V128_LOCALS.length, V128],
     ]),
     ...weighBody(),
@@ -267,7 +289,7 @@ function moduleBytes(phases: readonly (readonly number[])[]): Uint8Array {
       1,
       vec([
         [0x60, ...vec([[I32], [I32], [F32]]), ...vec([[F32]])],
-        [0x60, ...vec([[I32], [I32], [I32], [I32], [I32], [I32]]), ...vec([])],
+        [0x60, ...vec([[I32], [I32], [I32], [I32], [I32], [I32], [I32]]), ...vec([])],
       ]),
     ),
     ...section(3, vec([[0], [1]])),
@@ -293,7 +315,7 @@ function moduleBytes(phases: readonly (readonly number[])[]): Uint8Array {
 // WebAssembly is no I/O, but the ES library core compiles against does not declare it.
 interface Exports {
   peak(p: number, end: number, peak: number): number;
-  weigh(input: number, n: number, x0: number, x1: number, loud: number, st: number): void;
+  weigh(input: number, n: number, x0: number, x1: number, loud: number, st: number, blocks: number): void;
   memory: { readonly buffer: ArrayBuffer; grow(pages: number): number };
 }
 declare const WebAssembly: {
@@ -307,6 +329,11 @@ export interface StereoWeighing {
   readonly state: Float64Array;
   /** After a call, one byte per frame: 1 where either channel reached the threshold. */
   readonly loud: Uint8Array;
+  /**
+   * After a call, for each WEIGH_BLOCK frames of it (the last maybe fewer), the largest |sample| of
+   * each channel: two doubles a block, the first channel's first.
+   */
+  readonly blockPeaks: Float64Array;
   /**
    * Frames [first, first + n) of interleaved stereo `samples` (n at most the kernel's
    * `weighFrames`), stored as floats in buffers[0] and buffers[1] from index `at`.
@@ -347,7 +374,9 @@ export function createTruePeakKernel(
     const stateAt = channels * stride * 4;
     const loudAt = stateAt + WEIGH_STATE.slots * 16;
     const inputAt = loudAt + align16(weighFrames);
-    const bytes = stereo ? inputAt + weighFrames * 4 : stateAt;
+    const blocksAt = inputAt + align16(weighFrames * 4);
+    const blocks = Math.ceil(weighFrames / WEIGH_BLOCK);
+    const bytes = stereo ? blocksAt + blocks * 16 : stateAt;
     if (memory.buffer.byteLength < bytes) memory.grow(Math.ceil((bytes - memory.buffer.byteLength) / 65536));
     const buffers = Array.from(
       { length: channels },
@@ -364,10 +393,11 @@ export function createTruePeakKernel(
         ? {
             state: new Float64Array(memory.buffer, stateAt, WEIGH_STATE.slots * 2),
             loud: new Uint8Array(memory.buffer, loudAt, weighFrames),
+            blockPeaks: new Float64Array(memory.buffer, blocksAt, blocks * 2),
             run(samples, first, n, at) {
               if (n > weighFrames) throw new RangeError(`at most ${weighFrames} frames at a time`);
               input.set(samples.subarray(first * 2, (first + n) * 2));
-              weigh(inputAt, n, at * 4, stride * 4 + at * 4, loudAt, stateAt);
+              weigh(inputAt, n, at * 4, stride * 4 + at * 4, loudAt, stateAt, blocksAt);
             },
           }
         : undefined,

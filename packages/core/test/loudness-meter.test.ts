@@ -5,7 +5,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { kWeighting, LoudnessMeter, TRUE_PEAK_GAIN_BOUND } from '../src/loudness-meter.js';
+import { kWeighting, LoudnessMeter, TRUE_PEAK_GAIN_BOUND, TRUE_PEAK_PHASES } from '../src/loudness-meter.js';
+import { createTruePeakKernel, WEIGH_BLOCK, WEIGH_STATE } from '../src/true-peak-simd.js';
 
 const SILENCE = { thresholdDb: -60, minSeconds: 2 };
 
@@ -255,4 +256,62 @@ test('bad formats are refused', () => {
   );
   const meter = new LoudnessMeter({ sampleRate: RATE, channels: 2, silence: SILENCE });
   assert.throws(() => meter.pushFloat(new Float32Array(3)), RangeError);
+});
+
+test('weigh writes each block of frames its sample peaks, the last block partial', () => {
+  const weigh = createTruePeakKernel(TRUE_PEAK_PHASES, 2, 11 + 4096, 4096)?.weigh;
+  assert.ok(weigh, 'WebAssembly SIMD, which Node has had since 16');
+  let seed = 5;
+  const s16 = Int16Array.from({ length: 2 * 1000 }, (_, i) => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    // Quiet and loud stretches, both channels different.
+    return Math.round(((seed % 65536) - 32768) * (i % 400 < 200 ? 0.01 : 1) * (i % 2 ? 0.5 : 1));
+  });
+  for (const [first, n] of [
+    [0, 1000],
+    [3, 64],
+    [10, 33],
+    [7, 5],
+  ] as const) {
+    weigh.state.fill(0);
+    weigh.state.fill(1 / 32768, WEIGH_STATE.scale * 2, WEIGH_STATE.scale * 2 + 2);
+    weigh.run(s16, first, n, 11);
+    for (let k = 0; k * WEIGH_BLOCK < n; k++) {
+      for (let c = 0; c < 2; c++) {
+        let m = 0;
+        for (let f = first + k * WEIGH_BLOCK; f < first + Math.min(n, (k + 1) * WEIGH_BLOCK); f++)
+          m = Math.max(m, Math.abs(s16[2 * f + c] as number) / 32768);
+        assert.equal(weigh.blockPeaks[2 * k + c], m, `frames ${first}+${n}, block ${k}, channel ${c}`);
+      }
+    }
+  }
+});
+
+test("stereo 16-bit input: the skip, bounded by weigh's block peaks, never changes the true peak", () => {
+  let seed = 17;
+  const noise = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff) * 2 - 1;
+  const frames = RATE * 10;
+  const s16 = new Int16Array(frames * 2);
+  for (let i = 0; i < frames; i++) {
+    const t = i / RATE;
+    const gain =
+      t < 1 ? 0.9 : t < 5 ? 0.05 + 0.04 * Math.sin(t) : t < 6 ? 0.97 : 0.3 * Math.abs(Math.sin(t / 3));
+    s16[2 * i] = Math.round(32767 * gain * (0.6 * Math.sin(2 * Math.PI * 997 * t) + 0.4 * noise()));
+    s16[2 * i + 1] = Math.round(32767 * gain * noise());
+  }
+  const run = (skipTruePeak: boolean) => {
+    const meter = new LoudnessMeter({ sampleRate: RATE, channels: 2, silence: SILENCE, skipTruePeak });
+    for (let i = 0, k = 0; i < s16.length; k++) {
+      const n = 2 * ([4410, 1, 31, 9000, 33][k % 5] as number);
+      meter.pushInt16(s16.subarray(i, i + n));
+      i += n;
+    }
+    return { meter, result: meter.result() };
+  };
+  const skipped = run(true);
+  const full = run(false);
+  assert.ok(skipped.meter.oversampledFrames < full.meter.oversampledFrames / 2, 'most stretches skipped');
+  const internal = (m: LoudnessMeter) => [...(m as unknown as { truePeak: Float64Array }).truePeak];
+  assert.deepEqual(internal(skipped.meter), internal(full.meter));
+  assert.deepEqual(skipped.result, full.result);
 });
