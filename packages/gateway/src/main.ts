@@ -1,9 +1,11 @@
+import { readGatewaySettings } from './config.js';
 import { buildGateway, type Upstreams } from './server.js';
 
 /**
  * The gateway alone, in front of services running elsewhere (several adapters, say): PORT and
  * HOST as every service; ADAPTER_URLS (comma-separated), ANALYZE_URL, FRONTEND_URL and
- * OIDC_ISSUER_ORIGIN name the targets. SIGTERM: no new connections, in-flight requests finish,
+ * OIDC_ISSUER_ORIGIN name the targets; HEALTH_CHECK_INTERVAL_SECONDS how often their health is
+ * checked. SIGTERM: no new connections, in-flight requests finish,
  * exit 0.
  */
 const env = process.env;
@@ -12,6 +14,13 @@ const list = (value: string | undefined) =>
     .split(',')
     .map((v) => v.trim())
     .filter(Boolean);
+let settings: ReturnType<typeof readGatewaySettings>;
+try {
+  settings = readGatewaySettings(env);
+} catch (err) {
+  console.error(`gateway: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(2);
+}
 const adapters = list(env.ADAPTER_URLS);
 if (adapters.length === 0) {
   console.error('gateway: set ADAPTER_URLS to the adapters to balance over (comma-separated)');
@@ -23,7 +32,7 @@ const upstreams: Upstreams = {
   ...(env.FRONTEND_URL ? { frontend: list(env.FRONTEND_URL) } : {}),
   ...(env.OIDC_ISSUER_ORIGIN ? { auth: env.OIDC_ISSUER_ORIGIN } : {}),
 };
-const gateway = await buildGateway(upstreams);
+const gateway = await buildGateway(upstreams, { healthIntervalMs: settings.healthIntervalMs });
 await gateway.listen({ port: Number(env.PORT ?? 8080), host: env.HOST ?? '127.0.0.1' });
 let stopping = false;
 const stop = () => {

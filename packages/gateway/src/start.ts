@@ -6,6 +6,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createInterface } from 'node:readline';
+import { readGatewaySettings } from './config.js';
 import { LogLines, logFormat } from './log-lines.js';
 import { buildGateway, type Upstreams } from './server.js';
 
@@ -179,6 +180,8 @@ async function adminPassword(found: boolean): Promise<string> {
 }
 
 async function main() {
+  // Read before anything starts: a wrong setting stops `npm start` with nothing launched.
+  const settings = readGatewaySettings(env);
   const data = dataSummary();
   if (data.found) console.log(`frameproof: found the data of an earlier run in ${dataDir}; starting with it`);
   // Only this user may read the data (the database, media, the admin password file); an older
@@ -212,7 +215,7 @@ async function main() {
     ...(children.has('frontend') ? { frontend: `http://127.0.0.1:${ports.frontend}` } : {}),
     ...(env.OIDC_ISSUER_ORIGIN ? { auth: env.OIDC_ISSUER_ORIGIN } : {}),
   };
-  gateway = await buildGateway(upstreams);
+  gateway = await buildGateway(upstreams, { healthIntervalMs: settings.healthIntervalMs });
   await gateway.listen({ port, host });
   const url = `http://${host === '0.0.0.0' ? 'localhost' : host}:${port}`;
   const password = await adminPassword(data.found);

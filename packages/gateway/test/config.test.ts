@@ -1,0 +1,28 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ConfigError } from '@frameproof/core';
+import { readGatewaySettings } from '../src/config.js';
+
+describe('gateway settings', () => {
+  it('checks health every second unless HEALTH_CHECK_INTERVAL_SECONDS says otherwise', () => {
+    assert.deepEqual(readGatewaySettings({}), { healthIntervalMs: 1000 });
+    assert.deepEqual(readGatewaySettings({ HEALTH_CHECK_INTERVAL_SECONDS: '' }), { healthIntervalMs: 1000 });
+    assert.deepEqual(readGatewaySettings({ HEALTH_CHECK_INTERVAL_SECONDS: '30' }), {
+      healthIntervalMs: 30_000,
+    });
+    assert.deepEqual(readGatewaySettings({ HEALTH_CHECK_INTERVAL_SECONDS: '1.5' }), {
+      healthIntervalMs: 1500,
+    });
+  });
+
+  it('refuses an interval that is not a number, zero or past the ALB’s 300 s, naming the variable', () => {
+    for (const value of ['soon', '0', '-1', '301', 'Infinity'])
+      assert.throws(
+        () => readGatewaySettings({ HEALTH_CHECK_INTERVAL_SECONDS: value }),
+        (err: unknown) =>
+          err instanceof ConfigError &&
+          err.message === `HEALTH_CHECK_INTERVAL_SECONDS must be a number from 0.1 to 300, got "${value}"`,
+        value,
+      );
+  });
+});
