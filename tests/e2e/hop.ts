@@ -75,3 +75,62 @@ export async function flakyHop(target: number): Promise<{
     server,
   };
 }
+
+/**
+ * A TCP hop in front of a service that watches the load balancer's health checks (`GET path`)
+ * go through, to time a fault against them: `nextAnswer()` resolves with the status of the next
+ * health check answered, as its answer passes; `answers` are all of them, in order. When the
+ * service refuses a connection, the hop closes its port too, so that what is behind it is
+ * refused from then on, as without the hop (the one connection that found out is reset).
+ */
+export async function healthSpy(
+  target: number,
+  path = '/api/health',
+): Promise<{ url: string; answers: number[]; nextAnswer(): Promise<number>; close(): Promise<void> }> {
+  const check = Buffer.from(`GET ${path} `);
+  const answers: number[] = [];
+  let waiting: ((status: number) => void)[] = [];
+  const open = new Set<Socket>();
+  const server = createServer((client) => {
+    const upstream = createConnection(target, '127.0.0.1');
+    open.add(client);
+    let checking = false;
+    const drop = () => {
+      client.destroy();
+      upstream.destroy();
+      open.delete(client);
+    };
+    client.on('data', (chunk: Buffer) => {
+      if (chunk.includes(check)) checking = true;
+      upstream.write(chunk);
+    });
+    upstream.on('data', (chunk: Buffer) => {
+      if (checking) {
+        checking = false;
+        const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(chunk.toString('latin1', 0, 16))?.[1] ?? 0);
+        answers.push(status);
+        const told = waiting;
+        waiting = [];
+        for (const resolve of told) resolve(status);
+      }
+      client.write(chunk);
+    });
+    client.on('close', drop);
+    upstream.on('close', drop);
+    client.on('error', drop);
+    upstream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'ECONNREFUSED' && server.listening) server.close();
+      drop();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  return {
+    url: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
+    answers,
+    nextAnswer: () => new Promise<number>((resolve) => waiting.push(resolve)),
+    async close() {
+      for (const socket of open) socket.destroy();
+      if (server.listening) await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}

@@ -14,7 +14,7 @@ import * as tus from 'tus-js-client';
 import { WebSocket } from 'ws';
 import { until } from '../support/until.js';
 import { Cluster, psql } from './cluster.js';
-import { flakyHop } from './hop.js';
+import { flakyHop, healthSpy } from './hop.js';
 import { exited, freePort, makeClip, service } from './stack.js';
 
 const exitCode = (child: ChildProcess) =>
@@ -53,6 +53,15 @@ function busSocket(client: FrameproofClient, first: string) {
 /** How long the adapter that is stopped drains (its health check answers 503) before it closes. */
 const DRAIN_SECONDS = '3';
 
+/**
+ * How often the gateway checks the adapters' health. The drain test stops an adapter just after
+ * a check passed, so the next comes one interval later: well before the drain ends (so the
+ * gateway takes the adapter out while it still answers), and well after an adapter without a
+ * drain has closed (so without the drain the gateway always meets it closed, never saved by a
+ * check that happened to come in time).
+ */
+const HEALTH_CHECK_INTERVAL_SECONDS = '1.5';
+
 /** The most of a request body the gateway keeps to send again (its REPLAYABLE_BODY_BYTES). */
 const REPLAYABLE_BODY_BYTES = 1024 * 1024;
 
@@ -70,6 +79,7 @@ describe(
     let cluster: Cluster | undefined;
     let admin: FrameproofClient;
     let tiny: string;
+    let spy: Awaited<ReturnType<typeof healthSpy>> | undefined;
     before(async () => {
       cluster = await Cluster.create(serverUrl ?? '');
       // A backend whose client is gone stops at once, even in the middle of a statement, rather
@@ -79,14 +89,20 @@ describe(
         cluster.serverUrl,
         `ALTER DATABASE ${database} SET client_connection_check_interval = '100ms'`,
       );
-      await cluster.startAdapter();
-      await cluster.startAdapter({ SHUTDOWN_DRAIN_SECONDS: DRAIN_SECONDS });
-      await cluster.startGateway();
+      const first = await cluster.startAdapter();
+      const second = await cluster.startAdapter({ SHUTDOWN_DRAIN_SECONDS: DRAIN_SECONDS });
+      // The gateway reaches the adapter that drains through a hop that sees its health checks.
+      spy = await healthSpy(Number(new URL(second.url).port));
+      await cluster.startGateway({
+        ADAPTER_URLS: [first.url, spy.url].join(','),
+        HEALTH_CHECK_INTERVAL_SECONDS,
+      });
       admin = await cluster.admin();
       tiny = await makeClip(join(cluster.dir, 'tiny.mp4'), { seconds: 1 });
     });
     after(async () => {
       await cluster?.close();
+      await spy?.close();
     });
 
     it('an upload cut in the middle of a PATCH resumes where it stopped: the file whole, one asset', async () => {
@@ -167,7 +183,7 @@ describe(
       }
     });
 
-    it('an adapter of two behind the gateway drains: the gateway stops sending to it before it closes, sockets reconnect on the other', async () => {
+    it('an adapter of two behind the gateway drains: the gateway stops sending to it before it closes, sockets reconnect on the other', async (t) => {
       assert.ok(cluster);
       const leaving = cluster.adapters[1];
       assert.ok(leaving);
@@ -258,7 +274,22 @@ describe(
         }
       };
       const clients = [...Array.from({ length: 20 }, (_, c) => client(c)), uploader(), uploader()];
-      await sleep(1000);
+      // Whatever fails, the load stops and the sockets stop reconnecting: the file ends.
+      const stopAll = async () => {
+        running = false;
+        await Promise.all(clients);
+        for (const s of sockets) {
+          s.done = true;
+          s.socket?.close();
+        }
+      };
+      t.after(stopAll);
+      assert.ok(spy);
+      // Under load, and just after a health check passed: the next one comes a whole interval
+      // later, while the adapter drains; without a drain it has closed by then.
+      await until(() => acked.length > 0 && patches > 0, 'requests under way', { ms: 60_000 });
+      assert.equal(await spy.nextAnswer(), 200, 'the adapter was healthy before it was stopped');
+      const checked = spy.answers.length;
       const logged = cluster.logs.length;
       leaving.process.kill('SIGTERM');
       assert.equal(await exitCode(leaving.process), 0, cluster.logs.slice(-20).join(''));
@@ -266,17 +297,20 @@ describe(
       running = false;
       await Promise.all(clients);
 
-      assert.deepEqual(failures, []);
-      assert.ok(acked.length > 0 && patches > 0, `${acked.length} markers, ${patches} parts`);
-      // Where the drain shows: the gateway never met the adapter closed. Without it, the first
-      // request sent there after it stopped accepting is refused (or its kept-alive connection
-      // reset); a small one goes to the other adapter, unseen by its client, but the gateway saw it.
+      // Where the drain shows: a health check found the adapter draining before it closed, and
+      // the gateway never met it closed. Without it, the first request sent there after it
+      // stopped accepting is refused (or its kept-alive connection reset); a small one goes to
+      // the other adapter, unseen by its client, but the gateway saw it.
+      const answers = spy.answers.slice(checked);
+      assert.ok(answers.includes(503), `health checks answered while it stopped: ${JSON.stringify(answers)}`);
       const met = cluster.logs
         .slice(logged)
         .join('')
         .split('\n')
         .filter((line) => /ECONNREFUSED|ECONNRESET|socket hang up/.test(line));
       assert.deepEqual(met, [], 'the gateway sent nothing to the adapter once it stopped accepting');
+      assert.deepEqual(failures, []);
+      assert.ok(acked.length > 0 && patches > 0, `${acked.length} markers, ${patches} parts`);
       const stored = new Set((await admin.listMarkers(asset.id)).items.map((m) => m.id));
       assert.deepEqual(
         acked.filter((id) => !stored.has(id)),
@@ -287,10 +321,6 @@ describe(
       const told = sockets.filter((s) => s.codes.includes(1012));
       assert.ok(told.length > 0, `close codes: ${JSON.stringify(sockets.map((s) => s.codes))}`);
       await until(() => told.every((s) => s.hellos >= 2), 'the told sockets to reconnect', { ms: 60_000 });
-      for (const s of sockets) {
-        s.done = true;
-        s.socket?.close();
-      }
     });
 
     it('an adapter killed (SIGKILL) in the middle of a bulk marker write leaves none of its markers', async () => {
