@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { AddressInfo } from 'node:net';
 import type { EventBusMessage, LiveEvent, Marker } from '@frameproof/core';
+import pg from 'pg';
 import { WebSocket } from 'ws';
 import { until } from '@frameproof/tests/until';
 import { DATABASE_UNAVAILABLE, isDatabaseUnavailable, openPostgres } from '../src/db/database.js';
@@ -27,6 +28,9 @@ describe('database errors', () => {
 
 const bin = serverBin();
 
+/** The role the adapter connects as: not a superuser, so that a connection limit holds it. */
+const ROLE = 'frameproof';
+
 describe('PostgreSQL restarted under load', () => {
   it(
     'answers 503 while the database is away, reconnects by itself, and loses no acknowledged write nor its event',
@@ -38,7 +42,17 @@ describe('PostgreSQL restarted under load', () => {
       assert.ok(bin, 'no PostgreSQL server programs under /usr/lib/postgresql');
       const cluster = await ownCluster(bin);
       t.after(() => cluster.remove());
-      const app = await startApp(() => openPostgres(cluster.url, 5));
+      // The adapter works as a role of its own, in its own database; the test, as the superuser.
+      const server = new pg.Client(cluster.url);
+      server.on('error', () => undefined); // the restart below ends this connection
+      await server.connect();
+      await server.query(`CREATE ROLE ${ROLE} LOGIN`);
+      await server.query(`CREATE DATABASE ${ROLE} OWNER ${ROLE}`);
+      await server.end();
+      const POOL_SIZE = 5;
+      const app = await startApp(() =>
+        openPostgres(`postgres://${ROLE}@127.0.0.1:${cluster.port}/${ROLE}`, POOL_SIZE),
+      );
       t.after(() => app.close());
       const events: LiveEvent[] = [];
       app.ctx.events.onEvent((e) => events.push(e));
@@ -66,9 +80,13 @@ describe('PostgreSQL restarted under load', () => {
       const statuses = new Map<number, number>();
       const unavailableBodies: unknown[] = [];
       let stopWriters = false;
+      /** Markers begun once LISTEN was down and acknowledged before it could come back. */
+      const unheard: string[] = [];
+      let listenDown = false;
       let frame = 0;
       const writer = async () => {
         for (let i = 0; i < 5000 && !stopWriters; i++) {
+          const begunListenDown = listenDown;
           const res = await app.app.inject({
             method: 'POST',
             url: `/api/assets/${id}/markers`,
@@ -76,8 +94,10 @@ describe('PostgreSQL restarted under load', () => {
             payload: { start: { frame: frame++ % 100_000 }, title: `load ${frame}` },
           });
           statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1);
-          if (res.statusCode === 201) acknowledged.push((res.json() as Marker).id);
-          else if (res.statusCode === 503) {
+          if (res.statusCode === 201) {
+            acknowledged.push((res.json() as Marker).id);
+            if (begunListenDown && listenDown) unheard.push((res.json() as Marker).id);
+          } else if (res.statusCode === 503) {
             unavailableBodies.push(res.json());
             await new Promise((resolve) => setTimeout(resolve, 20)); // a client backing off
           }
@@ -106,6 +126,49 @@ describe('PostgreSQL restarted under load', () => {
       const afterRestart = acknowledged.length;
       await until(() => acknowledged.length >= afterRestart + 20, 'writes after the restart', {
         ms: 120_000,
+      });
+
+      // Then LISTEN down while writes go through: its connection ended, and kept from coming
+      // back by a connection limit on the adapter's role equal to its pool, full. What is
+      // written meanwhile is announced by NOTIFY to no one: only the events table has it.
+      const superuser = new pg.Client(cluster.url);
+      superuser.on('error', () => undefined); // ended by the cluster's removal, should it come first
+      await superuser.connect();
+      t.after(() => superuser.end());
+      const backends = async () =>
+        (
+          await superuser.query<{ pid: number; query: string }>(
+            "SELECT pid, query FROM pg_stat_activity WHERE usename = $1 AND backend_type = 'client backend'",
+            [ROLE],
+          )
+        ).rows;
+      const isListener = (b: { query: string }) => b.query.startsWith('LISTEN ');
+      // LISTEN back from the restart first (its reconnection backs off up to 2 s).
+      await until(async () => (await backends()).some(isListener), 'LISTEN back after the restart', {
+        ms: 30_000,
+      });
+      // Every connection of the pool open (and just used, so none idles out meanwhile): it has no
+      // reason to open another, which the limit would refuse.
+      await Promise.all(Array.from({ length: POOL_SIZE }, () => app.ctx.db.query('SELECT pg_sleep(0.2)')));
+      const open = await backends();
+      assert.equal(open.filter((b) => !isListener(b)).length, POOL_SIZE, JSON.stringify(open));
+      const listener = open.filter(isListener);
+      assert.equal(listener.length, 1, JSON.stringify(open));
+      await superuser.query(`ALTER ROLE ${ROLE} CONNECTION LIMIT ${POOL_SIZE}`);
+      await superuser.query('SELECT pg_terminate_backend($1)', [listener[0]?.pid]);
+      await until(async () => !(await backends()).some(isListener), 'the LISTEN connection gone', {
+        ms: 30_000,
+        everyMs: 50,
+      });
+      const caughtUpListenerDown = app.ctx.events.caughtUp;
+      listenDown = true;
+      await until(() => unheard.length >= 20, 'writes while LISTEN is down', { ms: 60_000 });
+      listenDown = false;
+      // Still down: its reconnections (every 2 s at most) were refused.
+      assert.ok(!(await backends()).some(isListener), 'LISTEN came back during the window');
+      await superuser.query(`ALTER ROLE ${ROLE} CONNECTION LIMIT -1`);
+      await until(async () => (await backends()).some(isListener), 'the LISTEN connection back', {
+        ms: 30_000,
       });
       stopWriters = true;
       await Promise.all(writers);
@@ -147,9 +210,16 @@ describe('PostgreSQL restarted under load', () => {
         'in seq order, none twice',
       );
       const fromTable = app.ctx.events.caughtUp - caughtUpBefore;
-      // How many came from the table depends on whether LISTEN or the first write came back first
-      // (none, on a quiet machine); events.test.ts proves the table path itself, deterministically.
-      t.diagnostic(`events heard on the socket: ${heard.length}; read back from the table: ${fromTable}`);
+      t.diagnostic(
+        `events heard on the socket: ${heard.length}; read back from the table: ${fromTable}; written while LISTEN was down: ${unheard.length}`,
+      );
+      // Those written while LISTEN was down reached the socket only from the table. (After the
+      // restart, how many more did depends on whether LISTEN or the first write came back first.)
+      const fromTableSinceDown = app.ctx.events.caughtUp - caughtUpListenerDown;
+      assert.ok(
+        fromTableSinceDown >= unheard.length,
+        `${unheard.length} markers written while LISTEN was down, ${fromTableSinceDown} events read from the table`,
+      );
 
       // The event bus listens again by itself: changes made now are heard through NOTIFY.
       const created = new Set<string>();
