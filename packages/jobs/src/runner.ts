@@ -18,6 +18,7 @@ import {
 import { ApiError } from '@frameproof/client';
 import type { Storage } from '@frameproof/storage';
 import type { Bus } from './bus.js';
+import { claimScratch } from './scratch.js';
 import { type Logger, silentLogger } from '@frameproof/media-kit';
 import type { Processor, ProcessorTable } from './processors/index.js';
 import type { JobProgress } from './transcoder.js';
@@ -48,7 +49,10 @@ export interface RunnerOptions {
   pollSeconds?: number;
   /** How long running jobs may take to finish after `stop()` before they are released. */
   stopTimeoutSeconds?: number;
-  /** Where each job's scratch folder is made. */
+  /**
+   * The scratch root: each job's scratch folder is made in this worker's own folder under it
+   * (`scratch.ts`), which may be shared with other workers.
+   */
   tmpRoot?: string;
   /** How long a job may run, from the media's duration; then it fails, not retried. */
   timeouts?: JobTimeouts;
@@ -121,6 +125,8 @@ export class Runner {
   private pollTimer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private loggingIn: Promise<void> | undefined;
+  /** This worker's scratch folder, made (and the leftovers of dead workers removed) once. */
+  private scratch: Promise<string> | undefined;
 
   constructor(private readonly options: RunnerOptions) {
     this.log = options.log ?? silentLogger;
@@ -133,6 +139,7 @@ export class Runner {
   }
 
   async start(): Promise<void> {
+    await this.scratchDir();
     await this.login();
     if (this.stopping) return;
     this.options.bus?.start({
@@ -293,7 +300,7 @@ export class Runner {
     let tmpDir: string | undefined;
     log.info('job started');
     try {
-      tmpDir = await mkdtemp(join(this.options.tmpRoot ?? tmpdir(), 'frameproof-job-'));
+      tmpDir = await mkdtemp(join(await this.scratchDir(), 'frameproof-job-'));
       const processor = this.options.processors[job.type] as Processor<JobType> | undefined;
       if (!processor)
         throw Object.assign(new Error(`this worker cannot run ${job.type} jobs`), { retryable: true });
@@ -380,7 +387,21 @@ export class Runner {
         for (const a of this.active.values()) a.controller.abort(new JobStop('shutdown'));
       }
       while (this.running.size) await allDone();
+      const scratch = await this.scratch?.catch(() => undefined);
+      if (scratch) await rm(scratch, { recursive: true, force: true }).catch(() => undefined);
     })();
     return this.stopped;
+  }
+
+  /**
+   * This worker's scratch folder. Made at the first call (`start()`), after removing what
+   * workers of this machine killed before they could clean up left under the same root.
+   */
+  private scratchDir(): Promise<string> {
+    this.scratch ??= claimScratch(this.options.tmpRoot ?? tmpdir()).then(({ dir, removed }) => {
+      if (removed.length > 0) this.log.info({ removed }, 'removed the scratch folders of workers gone');
+      return dir;
+    });
+    return this.scratch;
   }
 }

@@ -26,6 +26,8 @@ class FakeAdapter {
   readonly calls: Recorded[] = [];
   queue: LeasedJob[] = [];
   onLease: ((jobs: LeasedJob[]) => void) | undefined;
+  /** Requests to these paths are never answered: a job reporting its end stays mid-job. */
+  hold: ((path: string) => boolean) | undefined;
 
   constructor() {
     this.http = createServer((req, res) => {
@@ -47,6 +49,7 @@ class FakeAdapter {
     for await (const chunk of req) text += String(chunk);
     const body = (text ? JSON.parse(text) : {}) as Record<string, unknown>;
     this.calls.push({ path: req.url ?? '', body });
+    if (this.hold?.(req.url ?? '')) await new Promise<never>(() => undefined);
     if (req.url === '/api/auth/login')
       return { accessToken: 'token-1', refreshToken: 'r', tokenType: 'Bearer', expiresIn: 900 };
     if (req.url === '/api/runner/lease') {
@@ -203,6 +206,59 @@ describe('the jobs service (main.ts) against a fake adapter', () => {
     );
     assert.deepEqual(adapter.called('/release')[0]?.body, { leaseToken: proxy.leaseToken });
     assert.deepEqual(await readdir(scratch), []);
+  });
+
+  it('removes the scratch folder of a worker killed mid-job when the next one starts, never a live worker’s', async () => {
+    await adapter.close();
+    adapter = new FakeAdapter();
+    // Each job stays mid-job, its scratch folder there, as its worker reports its end.
+    adapter.hold = (path) => path.endsWith('/complete');
+    const ports = await adapter.listen();
+    const doomed = startWorker(ports);
+    const live = startWorker(ports);
+    const workers = [doomed, live];
+    try {
+      await until(() => adapter.wss.clients.size === 2, 'the bus connections', { ms: 15_000, everyMs: 10 });
+      adapter.queue.push(leased('probe', {}), leased('probe', {}));
+      adapter.push({ type: 'work-available' });
+      await until(() => adapter.called('/complete').length === 2, 'both workers mid-job', {
+        ms: 30_000,
+        everyMs: 10,
+      });
+      const folderOf = async (pid: number | undefined) => {
+        const name = (await readdir(scratch)).find((n) => n.endsWith(`-${pid}`));
+        assert.ok(name, `no scratch folder for ${pid} in ${JSON.stringify(await readdir(scratch))}`);
+        return name;
+      };
+      const doomedFolder = await folderOf(doomed.child.pid);
+      const liveFolder = await folderOf(live.child.pid);
+      assert.match((await readdir(join(scratch, doomedFolder))).join(), /^frameproof-job-\w+$/);
+      const liveJob = await readdir(join(scratch, liveFolder));
+      assert.match(liveJob.join(), /^frameproof-job-\w+$/);
+      // Another host's folder under the same root (a shared volume): its pids mean nothing here.
+      const elsewhere = `frameproof-worker-elsewhere-${doomed.child.pid}`;
+      await mkdir(join(scratch, elsewhere));
+
+      doomed.child.kill('SIGKILL');
+      await doomed.exited;
+      assert.ok((await readdir(scratch)).includes(doomedFolder), 'the killed worker left its folder');
+      const next = startWorker(ports);
+      workers.push(next);
+      // It logs in once its scratch folder is claimed.
+      await until(() => adapter.called('/api/auth/login').length === 3, 'the next worker up', {
+        ms: 15_000,
+        everyMs: 10,
+      });
+      const nextFolder = await folderOf(next.child.pid);
+      assert.deepEqual((await readdir(scratch)).sort(), [elsewhere, liveFolder, nextFolder].sort());
+      assert.deepEqual(await readdir(join(scratch, liveFolder)), liveJob, 'the live worker’s job untouched');
+      assert.match(next.log(), /"msg":"removed the scratch folders of workers gone"/);
+    } finally {
+      for (const w of workers) w.child.kill('SIGKILL');
+      await Promise.all(workers.map((w) => w.exited));
+      await rm(scratch, { recursive: true, force: true });
+      await mkdir(scratch);
+    }
   });
 });
 
