@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { ConfigError } from '@frameproof/core';
 import { readGatewaySettings } from '../src/config.js';
@@ -24,5 +25,27 @@ describe('gateway settings', () => {
           err.message === `HEALTH_CHECK_INTERVAL_SECONDS must be a number from 0.1 to 300, got "${value}"`,
         value,
       );
+  });
+
+  it('a wrong one stops the gateway alone (main.ts) before it listens, with the message', () => {
+    const run = spawnSync(
+      process.execPath,
+      ['--conditions=source', '--import', 'tsx', 'packages/gateway/src/main.ts'],
+      {
+        env: {
+          ...process.env,
+          PORT: '0',
+          ADAPTER_URLS: 'http://127.0.0.1:9',
+          HEALTH_CHECK_INTERVAL_SECONDS: '0',
+        },
+        encoding: 'utf8',
+        timeout: 60_000,
+      },
+    );
+    assert.equal(run.status, 2, run.stderr);
+    assert.match(
+      run.stderr,
+      /gateway: HEALTH_CHECK_INTERVAL_SECONDS must be a number from 0\.1 to 300, got "0"/,
+    );
   });
 });
