@@ -412,14 +412,16 @@ export async function run(): Promise<Record<string, unknown>> {
     // Lost writes: every acknowledged marker and comment must be a row; each asset's QC decision
     // must be one that was acknowledged, and no decision sent after it was acknowledged may be missing.
     const ids = (kind: Ack['kind']) => acks.filter((a) => a.kind === kind).map((a) => `'${a.id}'`);
-    const present = async (table: string, list: string[]) =>
-      list.length === 0
-        ? new Set<string>()
-        : new Set(
-            (await psql(cluster.databaseUrl, `SELECT id FROM ${table} WHERE id IN (${list.join(',')})`)).map(
-              (r) => r[0],
-            ),
-          );
+    // In batches: one psql argument holds at most 128 KiB, about 3000 quoted ids.
+    const present = async (table: string, list: string[]) => {
+      const found = new Set<string>();
+      for (let i = 0; i < list.length; i += 1000) {
+        const batch = list.slice(i, i + 1000).join(',');
+        for (const [id] of await psql(cluster.databaseUrl, `SELECT id FROM ${table} WHERE id IN (${batch})`))
+          if (id) found.add(id);
+      }
+      return found;
+    };
     const markerRows = await present('markers', ids('marker'));
     const commentRows = await present('comments', ids('comment'));
     const qcRows = new Map(
