@@ -160,6 +160,17 @@ if (load) {
     `| event delay after the write's answer, p50 / p95 / p99 ms | ${load.events.delayMs.p50} / ${load.events.delayMs.p95} / ${load.events.delayMs.p99} | |`,
     '',
   );
+  if (load.coresUsed)
+    out.push(
+      `Cores used during the run: ${Object.entries(load.coresUsed)
+        .map(([name, cores]) => `${name} ${cores}`)
+        .join(', ')} (PostgreSQL not counted). Reads over 500 ms: ${load.slowReads.count}${
+        load.slowReads.count
+          ? `, ${Math.round(load.slowReads.shareInWorstFive * 100)}% of them in the run's worst five seconds`
+          : ''
+      }.`,
+      '',
+    );
   // The same benchmark saturated (no think time), kept as bench/results/load-saturated.json.
   const sat = read('load-saturated');
   if (sat && !sat.thinkMs)
