@@ -33,7 +33,7 @@ const upstreams: Upstreams = {
   ...(env.OIDC_ISSUER_ORIGIN ? { auth: env.OIDC_ISSUER_ORIGIN } : {}),
 };
 const gateway = await buildGateway(upstreams, { healthIntervalMs: settings.healthIntervalMs });
-await gateway.listen({ port: Number(env.PORT ?? 8080), host: env.HOST ?? '127.0.0.1' });
+await gateway.listen({ port: settings.port, host: env.HOST ?? '127.0.0.1' });
 let stopping = false;
 const stop = () => {
   if (stopping) return;

@@ -6,7 +6,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createInterface } from 'node:readline';
-import { readGatewaySettings } from './config.js';
+import { type GatewaySettings, readGatewaySettings } from './config.js';
 import { LogLines, logFormat } from './log-lines.js';
 import { buildGateway, type Upstreams } from './server.js';
 
@@ -17,7 +17,15 @@ import { buildGateway, type Upstreams } from './server.js';
  */
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
 const env = process.env;
-const port = Number(env.PORT ?? 8080);
+// Read before anything starts: a wrong setting stops `npm start` with nothing launched.
+let settings: GatewaySettings;
+try {
+  settings = readGatewaySettings(env);
+} catch (err) {
+  console.error(`frameproof: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(2);
+}
+const port = settings.port;
 const host = env.HOST ?? '127.0.0.1';
 const dataDir = resolve(env.FRAMEPROOF_DATA_DIR ?? join(root, 'data'));
 const ports = {
@@ -180,8 +188,6 @@ async function adminPassword(found: boolean): Promise<string> {
 }
 
 async function main() {
-  // Read before anything starts: a wrong setting stops `npm start` with nothing launched.
-  const settings = readGatewaySettings(env);
   const data = dataSummary();
   if (data.found) console.log(`frameproof: found the data of an earlier run in ${dataDir}; starting with it`);
   // Only this user may read the data (the database, media, the admin password file); an older

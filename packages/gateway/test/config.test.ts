@@ -6,14 +6,11 @@ import { readGatewaySettings } from '../src/config.js';
 
 describe('gateway settings', () => {
   it('checks health every second unless HEALTH_CHECK_INTERVAL_SECONDS says otherwise', () => {
-    assert.deepEqual(readGatewaySettings({}), { healthIntervalMs: 1000 });
-    assert.deepEqual(readGatewaySettings({ HEALTH_CHECK_INTERVAL_SECONDS: '' }), { healthIntervalMs: 1000 });
-    assert.deepEqual(readGatewaySettings({ HEALTH_CHECK_INTERVAL_SECONDS: '30' }), {
-      healthIntervalMs: 30_000,
-    });
-    assert.deepEqual(readGatewaySettings({ HEALTH_CHECK_INTERVAL_SECONDS: '1.5' }), {
-      healthIntervalMs: 1500,
-    });
+    const interval = (env: Record<string, string>) => readGatewaySettings(env).healthIntervalMs;
+    assert.equal(interval({}), 1000);
+    assert.equal(interval({ HEALTH_CHECK_INTERVAL_SECONDS: '' }), 1000);
+    assert.equal(interval({ HEALTH_CHECK_INTERVAL_SECONDS: '30' }), 30_000);
+    assert.equal(interval({ HEALTH_CHECK_INTERVAL_SECONDS: '1.5' }), 1500);
   });
 
   it('refuses an interval that is not a number, zero or past the ALB’s 300 s, naming the variable', () => {
@@ -23,6 +20,20 @@ describe('gateway settings', () => {
         (err: unknown) =>
           err instanceof ConfigError &&
           err.message === `HEALTH_CHECK_INTERVAL_SECONDS must be a number from 0.1 to 300, got "${value}"`,
+        value,
+      );
+  });
+
+  it('listens on PORT (8080 by default) and refuses one that is not a port, naming it', () => {
+    assert.equal(readGatewaySettings({}).port, 8080);
+    assert.equal(readGatewaySettings({ PORT: '0' }).port, 0);
+    assert.equal(readGatewaySettings({ PORT: '9000' }).port, 9000);
+    for (const value of ['http', '-1', '65536', '80.5'])
+      assert.throws(
+        () => readGatewaySettings({ PORT: value }),
+        (err: unknown) =>
+          err instanceof ConfigError &&
+          err.message === `PORT must be a whole number from 0 to 65535, got "${value}"`,
         value,
       );
   });
