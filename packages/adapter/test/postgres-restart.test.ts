@@ -104,6 +104,11 @@ describe('PostgreSQL restarted under load', () => {
         }
       };
       const writers = [writer(), writer(), writer(), writer()];
+      // Should an assertion fail, the writers stop too, rather than write on after the test.
+      t.after(async () => {
+        stopWriters = true;
+        await Promise.allSettled(writers);
+      });
       await until(() => acknowledged.length >= 20, 'writes before the restart', { ms: 60_000 });
       const beforeStop = acknowledged.length;
 
