@@ -1,7 +1,8 @@
 import httpProxy from '@fastify/http-proxy';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { IncomingMessage } from 'node:http';
-import { type Duplex, Readable } from 'node:stream';
+import { type Duplex, Readable, type Writable } from 'node:stream';
+import { serializeRequest } from '@frameproof/core';
 import type { TLSSocket } from 'node:tls';
 import { neverArrived, Pool } from './pool.js';
 import { ALB_RULES, routeFor, type Upstream } from './routes.js';
@@ -70,10 +71,17 @@ const PLACEHOLDER = `<!doctype html><meta charset="utf-8"><title>Frameproof</tit
  */
 export async function buildGateway(
   upstreams: Upstreams,
-  { logger = true, healthIntervalMs }: { logger?: boolean; healthIntervalMs?: number } = {},
+  {
+    logger = true,
+    healthIntervalMs,
+    logStream,
+  }: { logger?: boolean; healthIntervalMs?: number; logStream?: Writable } = {},
 ): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: logger ? { level: 'warn' } : false,
+    // A logged request is its path only: query strings carry media URLs' signatures.
+    logger: logger
+      ? { level: 'warn', serializers: { req: serializeRequest }, ...(logStream ? { stream: logStream } : {}) }
+      : false,
     bodyLimit: 1024 * 1024 * 1024,
     // Closing, a request on an open connection is still passed on (with `Connection: close`).
     return503OnClosing: false,
