@@ -75,13 +75,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     now: options.now,
   });
   await cache.init();
+  const results = options.storage ? new ResultStore(options.storage, cache, app.log) : undefined;
   const common = {
     cache,
     ffmpegPath: options.ffmpegPath,
     log: app.log,
     signal: closing.signal,
     run: options.runFfmpeg,
-    results: options.storage ? new ResultStore(options.storage, cache, app.log) : undefined,
+    results,
   };
   const waveforms = new WaveformService({ ...common, maxDecoders: options.maxDecoders });
   const services: Services = {
@@ -98,6 +99,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.addHook('onSend', async (_req, reply) => void (stopping && reply.header('connection', 'close')));
   app.addHook('onClose', async () => {
     closing.abort(new Error('shutting down'));
+    // Results being shared still reach storage: a stop loses no decode another task would redo.
+    await results?.settled();
     cache.close();
   });
 

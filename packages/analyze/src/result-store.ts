@@ -25,6 +25,8 @@ export const MISSING_MEMO_MS = 30_000;
 
 export class ResultStore {
   private readonly missing = new Map<string, number>();
+  /** Results being stored now: a clean stop waits for them (`settled`). */
+  private readonly storing = new Set<Promise<void>>();
 
   constructor(
     private readonly storage: Storage,
@@ -62,7 +64,22 @@ export class ResultStore {
   }
 
   /** Stores a result (a file of the disk cache, or bytes) for every other task to find. */
-  async publish(
+  publish(source: AudioSource, entry: string, body: { path: string } | { bytes: Buffer }): Promise<void> {
+    const stored = this.store(source, entry, body);
+    this.storing.add(stored);
+    void stored.finally(() => this.storing.delete(stored));
+    return stored;
+  }
+
+  /**
+   * Resolves once no result is being stored. A window is answered as soon as its PCM is on disk,
+   * and the copy for the other tasks goes on after: the service waits for it before it exits.
+   */
+  async settled(): Promise<void> {
+    while (this.storing.size > 0) await Promise.all(this.storing);
+  }
+
+  private async store(
     source: AudioSource,
     entry: string,
     body: { path: string } | { bytes: Buffer },

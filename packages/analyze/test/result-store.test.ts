@@ -32,7 +32,11 @@ const resolver: AssetResolver = {
 };
 
 /** An analyze process of its own: its own (empty) disk cache, its ffmpeg runs counted. */
-async function analyzeProcess(cacheDir: string, storageRoot: string) {
+async function analyzeProcess(
+  cacheDir: string,
+  storageRoot: string,
+  storage: LocalStorage = new LocalStorage(storageRoot),
+) {
   const runs: (readonly string[])[] = [];
   const counted: FfmpegStarter = (path, args, options) => {
     runs.push(args);
@@ -45,7 +49,7 @@ async function analyzeProcess(cacheDir: string, storageRoot: string) {
     cacheMaxAgeMs: 86_400_000,
     ffmpegPath: FFMPEG,
     maxDecoders: 2,
-    storage: new LocalStorage(storageRoot),
+    storage,
     runFfmpeg: counted,
   });
   const get = async (path: string) => {
@@ -89,6 +93,24 @@ test('a second analyze process with an empty disk on the same storage never deco
   } finally {
     await second.app.close();
   }
+});
+
+test('a stop waits for the results still being stored: the window was answered before its PCM was shared', async () => {
+  const storageRoot = join(dir, 'slow-storage');
+  // Storage slower than the answer: the copy for other tasks is still going when the stop comes.
+  class SlowStorage extends LocalStorage {
+    override async putFile(key: string, path: string) {
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      return super.putFile(key, path);
+    }
+  }
+  const storage = new SlowStorage(storageRoot);
+  const analyze = await analyzeProcess(join(dir, 'cache-slow'), storageRoot, storage);
+  await analyze.get('waveform?pixelsPerSecond=375&start=2&end=4');
+  const prefix = assetKeys(ASSET).analysis(1, 'v1');
+  assert.equal(await storage.stat(`${prefix}/pcm-1048576-0.s16`), undefined, 'answered before it was stored');
+  await analyze.app.close();
+  assert.ok(await storage.stat(`${prefix}/pcm-1048576-0.s16`), 'stored before the stop ended');
 });
 
 test('storage that cannot be written: answers are the same, computed locally', async () => {
