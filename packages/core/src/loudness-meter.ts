@@ -9,7 +9,10 @@
  *   (short-term values, -20 LU relative gate, 10th to 95th percentile).
  * - True peak per channel, 4× oversampled with the BS.1770-4 Annex 2 polyphase FIR (48 taps). A
  *   stretch whose samples cannot interpolate above the channel's true peak so far (its largest
- *   sample times the filter's largest sum of |taps|) is not oversampled: the result is the same.
+ *   sample times the filter's largest sum of |taps|) is not oversampled, and within the rest the
+ *   SIMD kernel skips the outputs whose two middle inputs are too low given the stretch's
+ *   curvature (`interpolationBound`): a steady tone is oversampled only beside its crests. The
+ *   result is the same.
  * - Sample peak and RMS per channel and overall, and silence spans (every channel under a level
  *   for at least a duration).
  *
@@ -254,8 +257,8 @@ export class LoudnessMeter {
   private readonly silenceFrames: number;
   private silentRun = 0;
   private readonly silence: SilenceSpan[] = [];
-  /** Frames oversampled for the true peak (the rest were skipped); for tests and benchmarks. */
-  oversampledFrames = 0;
+  /** Frames the JavaScript interpolator oversampled. */
+  private jsOversampled = 0;
 
   constructor(o: LoudnessMeterOptions) {
     if (
@@ -303,6 +306,11 @@ export class LoudnessMeter {
         this.weighing.state.fill(v, WEIGH_STATE[slot] * 2, WEIGH_STATE[slot] * 2 + 2);
     }
     this.silenceFrames = Math.round(o.silence.minSeconds * o.sampleRate);
+  }
+
+  /** Frames oversampled for the true peak (the rest were skipped); for tests and benchmarks. */
+  get oversampledFrames(): number {
+    return this.kernel ? this.kernel.oversampled() : this.jsOversampled;
   }
 
   /** Interleaved float samples (full scale ±1), whole frames. */
@@ -471,6 +479,7 @@ export class LoudnessMeter {
     const kernel = this.kernel;
     for (let b = 0; b < n; b += TP_BLOCK) {
       const end = Math.min(n, b + TP_BLOCK) + HISTORY;
+      let bound: number | undefined;
       if (skip) {
         // Every output of block [b, end) reads samples from b to end (with the history before):
         // the segment's frames from b - HISTORY to end - HISTORY, within this block and the one
@@ -488,9 +497,14 @@ export class LoudnessMeter {
         }
         // The margin covers rounding in the kernel's single-precision sums.
         if (m * TRUE_PEAK_GAIN_BOUND * (1 + 1e-5) <= tp) continue;
+        bound = m;
       }
-      this.oversampledFrames += end - HISTORY - b;
-      tp = kernel ? kernel.peak(c, b + HISTORY, end, tp) : interpolatedPeak(x, b + HISTORY, end, tp);
+      // With the bound, the kernel skips within the block what its finer bound rules out.
+      if (kernel) tp = kernel.peak(c, b + HISTORY, end, tp, bound);
+      else {
+        this.jsOversampled += end - HISTORY - b;
+        tp = interpolatedPeak(x, b + HISTORY, end, tp);
+      }
     }
     this.truePeak[c] = tp;
   }

@@ -3,11 +3,13 @@
  * opcode (no generated file to keep in step); `loudness-meter.test.ts` checks both functions
  * against the JavaScript loops.
  *
- * peak(p, end, peak): the true-peak interpolator. The four phases of BS.1770-4 Annex 2's 48-tap
- * filter side by side in one f32x4, so each input sample costs 12 vector multiply-adds instead of
- * 48 scalar ones. For each input position from byte address p (the first of 12 floats, oldest
- * first) while p < end, stepping one float, the largest |interpolated value| of the four phases,
- * and at least `peak`.
+ * peak(p, end, peak, bound): the true-peak interpolator. The four phases of BS.1770-4 Annex 2's
+ * 48-tap filter side by side in one f32x4, so each input sample costs 12 vector multiply-adds
+ * instead of 48 scalar ones. For each input position from byte address p (the first of 12 floats,
+ * oldest first) while p < end, stepping one float, the largest |interpolated value| of the four
+ * phases, and at least `peak`. With a bound (≥ 0: at least every |input| read), four positions
+ * at a time are skipped when `interpolationBound` shows that none can exceed `peak`: their two
+ * middle inputs are under a level set by the largest second difference in the inputs.
  *
  * weigh(in, n, x0, x1, loud, st): everything else a stereo 16-bit frame costs, in one pass with
  * the two channels as the lanes of an f64x2: n frames of interleaved s16 at `in` are scaled to
@@ -30,6 +32,17 @@ const BR_IF = 0x0d;
 const GET = 0x20;
 const SET = 0x21;
 const I32_CONST = 0x41;
+const F32_CONST = 0x43;
+const F32_GE = 0x60;
+const F32_SUB = 0x93;
+const F32_MUL = 0x94;
+const F32_DIV = 0x95;
+const SELECT = 0x1b;
+const GLOBAL_GET = 0x23;
+const GLOBAL_SET = 0x24;
+const I32_LT_U = 0x49;
+const I32_SUB = 0x6b;
+const I32_SHR_U = 0x76;
 const I32_EQ = 0x46;
 const IF = 0x04;
 const I32_GE_U = 0x4f;
@@ -57,17 +70,26 @@ const F64X2_MUL = [SIMD, 0xf2, 0x01];
 const F64X2_MAX = [SIMD, 0xf5, 0x01];
 const F64X2_CONVERT_LOW_I32X4_S = [SIMD, 0xfe, 0x01];
 const F32X4_SPLAT = [SIMD, 0x13];
+const SHUFFLE = [SIMD, 0x0d];
+const F32X4_GT = [SIMD, 0x44];
+const F32X4_SUB = [SIMD, 0xe5, 0x01];
 const F32X4_EXTRACT = [SIMD, 0x1f];
 const F32X4_ABS = [SIMD, 0xe0, 0x01];
 const F32X4_ADD = [SIMD, 0xe4, 0x01];
 const F32X4_MUL = [SIMD, 0xe6, 0x01];
 const F32X4_MAX = [SIMD, 0xe9, 0x01];
 
-// Parameters and locals.
+// peak's parameters, then its locals.
 const P = 0;
 const END_PTR = 1;
 const PEAK = 2;
-const MX = 3;
+const BOUND = 3;
+const Q = 4;
+const R = 5;
+const GROUP_END = 6;
+const MX = 7;
+const TAU = 8;
+const D = 9;
 
 function uleb(n: number): number[] {
   const out: number[] = [];
@@ -89,6 +111,44 @@ function f32x4(values: readonly number[]): number[] {
 
 /** Taps per phase. */
 const TAPS = 12;
+
+/**
+ * How far the interpolator's output can rise above its two middle inputs. Each phase's taps
+ * (applied to a window w0..w11, oldest first) are split into a linear part on w5 and w6, which
+ * keeps the phase's sum and first moment, and what is left, which has neither and so is a
+ * weighted sum of the window's second differences w[i-1] - 2 w[i] + w[i+1] (i = 1..10). Then
+ * |output| ≤ linear · max(|w5|, |w6|) + curvature · max |second difference|: on a smooth signal
+ * only the outputs beside its largest samples can raise a true peak.
+ */
+export function interpolationBound(phases: readonly (readonly number[])[]): {
+  linear: number;
+  curvature: number;
+} {
+  let linear = 0;
+  let curvature = 0;
+  for (const taps of phases) {
+    const w = Array.from({ length: TAPS }, (_, j) => taps[TAPS - 1 - j] as number);
+    const sum = w.reduce((a, v) => a + v, 0);
+    const moment = w.reduce((a, v, j) => a + v * j, 0);
+    const b = moment - 5 * sum;
+    const a = sum - b;
+    const rest = w.map((v, j) => v - (j === 5 ? a : j === 6 ? b : 0));
+    // rest = Σ e[i] (δ[i-1] - 2 δ[i] + δ[i+1]); solved from the oldest tap on.
+    const e = new Array<number>(TAPS + 1).fill(0);
+    e[1] = rest[0] as number;
+    for (let j = 1; j < TAPS - 1; j++)
+      e[j + 1] = (rest[j] as number) + 2 * (e[j] as number) - (e[j - 1] as number);
+    linear = Math.max(linear, Math.abs(a) + Math.abs(b));
+    curvature = Math.max(
+      curvature,
+      e.reduce((acc, v) => acc + Math.abs(v), 0),
+    );
+  }
+  return { linear, curvature };
+}
+
+/** Relative room for rounding in the single-precision sums and in the bound itself. */
+const BOUND_MARGIN = 2 ** -14;
 
 /**
  * weigh's block at `st`, in f64x2 slots (16 bytes; lane 0 the first channel, lane 1 the second):
@@ -234,10 +294,10 @@ function weighBody(): number[] {
 }
 
 function moduleBytes(phases: readonly (readonly number[])[]): Uint8Array {
-  // x[n - k] is at p + 4 (11 - k): tap k of every phase times that sample, summed over k as a
+  // x[n - k] is at r + 4 (11 - k): tap k of every phase times that sample, summed over k as a
   // tree ((0+1)+(2+3))+... so that the additions do not wait on one another in a chain.
   const product = (k: number) => [
-    ...[GET, P, ...LOAD32_SPLAT, 2, ...uleb(4 * (TAPS - 1 - k))],
+    ...[GET, R, ...LOAD32_SPLAT, 2, ...uleb(4 * (TAPS - 1 - k))],
     ...f32x4(phases.map((phase) => phase[k] as number)),
     ...F32X4_MUL,
   ];
@@ -251,15 +311,78 @@ function moduleBytes(phases: readonly (readonly number[])[]): Uint8Array {
     ...F32X4_ADD,
   ];
   const taps = [...quad(0), ...quad(4), ...F32X4_ADD, ...quad(8), ...F32X4_ADD];
+  const { linear, curvature } = interpolationBound(phases);
+  const f32 = (v: number) => {
+    const bytes = new Uint8Array(4);
+    new DataView(bytes.buffer).setFloat32(0, v, true);
+    return [F32_CONST, ...bytes];
+  };
+  const load = (local: number, offset: number) => [GET, local, ...V128_LOAD, 2, ...uleb(offset)];
+  // |second differences| of the four inputs from j + 4 (bytes), raising D.
+  const curve = (j: number[]) => [
+    ...[...j, ...V128_LOAD, 2, 0, ...j, ...V128_LOAD, 2, 8, ...F32X4_ADD],
+    ...[...j, ...V128_LOAD, 2, 4, ...j, ...V128_LOAD, 2, 4, ...F32X4_ADD],
+    ...[...F32X4_SUB, ...F32X4_ABS, GET, D, ...F32X4_MAX, SET, D],
+  ];
+  const widest = (local: number, lanes: number[]) => [
+    ...[
+      GET,
+      local,
+      GET,
+      local,
+      ...SHUFFLE,
+      ...lanes.flatMap((l) => [l * 4, l * 4 + 1, l * 4 + 2, l * 4 + 3]),
+    ],
+    ...[GET, local, ...F32X4_MAX, SET, local],
+  ];
   // prettier-ignore
   const body = [
     GET, PEAK, ...F32X4_SPLAT, SET, MX,
+    ...f32(-1), ...F32X4_SPLAT, SET, TAU,
+    // With a bound, tau: the largest middle input that cannot raise the peak, given the largest
+    // second difference anywhere in the inputs (windows from p to end read up to end + 10).
+    GET, BOUND, ...f32(0), F32_GE, IF, VOID,
+    GET, P, SET, Q,
     BLOCK, VOID,
     LOOP, VOID,
-    GET, P, GET, END_PTR, I32_GE_U, BR_IF, 1,
+    GET, Q, GET, END_PTR, I32_CONST, 20, I32_ADD, I32_GE_U, BR_IF, 1,
+    ...curve([GET, Q]),
+    GET, Q, I32_CONST, 16, I32_ADD, SET, Q,
+    BR, 0,
+    END,
+    END,
+    ...curve([GET, END_PTR, I32_CONST, 20, I32_ADD]),
+    ...widest(D, [2, 3, 0, 1]),
+    ...widest(D, [1, 0, 3, 2]),
+    GET, PEAK, ...f32(1 - BOUND_MARGIN), F32_MUL,
+    GET, BOUND, ...f32(BOUND_MARGIN), F32_MUL, F32_SUB,
+    GET, D, ...F32X4_EXTRACT, 0, ...f32(curvature * (1 + BOUND_MARGIN)), F32_MUL, F32_SUB,
+    ...f32(linear * (1 + BOUND_MARGIN)), F32_DIV,
+    ...F32X4_SPLAT, SET, TAU,
+    END,
+    // Four outputs at a time: oversampled only if a middle input is over tau.
+    GET, P, SET, Q,
+    BLOCK, VOID,
+    LOOP, VOID,
+    GET, Q, GET, END_PTR, I32_GE_U, BR_IF, 1,
+    ...load(Q, 20), ...F32X4_ABS, ...load(Q, 24), ...F32X4_ABS, ...F32X4_MAX,
+    GET, TAU, ...F32X4_GT, ...V128_ANY_TRUE,
+    IF, VOID,
+    GET, Q, I32_CONST, 16, I32_ADD, TEE, GROUP_END, GET, END_PTR,
+    GET, GROUP_END, GET, END_PTR, I32_LT_U, SELECT, SET, GROUP_END,
+    GLOBAL_GET, 0, GET, GROUP_END, GET, Q, I32_SUB, I32_CONST, 2, I32_SHR_U, I32_ADD, GLOBAL_SET, 0,
+    GET, Q, SET, R,
+    BLOCK, VOID,
+    LOOP, VOID,
+    GET, R, GET, GROUP_END, I32_GE_U, BR_IF, 1,
     ...taps,
     ...F32X4_ABS, GET, MX, ...F32X4_MAX, SET, MX,
-    GET, P, I32_CONST, 4, I32_ADD, SET, P,
+    GET, R, I32_CONST, 4, I32_ADD, SET, R,
+    BR, 0,
+    END,
+    END,
+    END,
+    GET, Q, I32_CONST, 16, I32_ADD, SET, Q,
     BR, 0,
     END,
     END,
@@ -275,7 +398,13 @@ function moduleBytes(phases: readonly (readonly number[])[]): Uint8Array {
   const I32 = 0x7f;
   const F32 = 0x7d;
   const V128 = 0x7b;
-  const code = [...vec([[1, V128]]), ...body];
+  const code = [
+    ...vec([
+      [3, I32],
+      [3, V128],
+    ]),
+    ...body,
+  ];
   const weigh = [
     ...vec([
       [4, I32],
@@ -288,18 +417,21 @@ function moduleBytes(phases: readonly (readonly number[])[]): Uint8Array {
     ...section(
       1,
       vec([
-        [0x60, ...vec([[I32], [I32], [F32]]), ...vec([[F32]])],
+        [0x60, ...vec([[I32], [I32], [F32], [F32]]), ...vec([[F32]])],
         [0x60, ...vec([[I32], [I32], [I32], [I32], [I32], [I32], [I32]]), ...vec([])],
       ]),
     ),
     ...section(3, vec([[0], [1]])),
     ...section(5, vec([[0x00, 1]])),
+    // The count of outputs oversampled (not skipped), for tests and benchmarks.
+    ...section(6, vec([[I32, 0x01, I32_CONST, 0, END]])),
     ...section(
       7,
       vec([
         [...name('peak'), 0x00, 0],
         [...name('weigh'), 0x00, 1],
         [...name('memory'), 0x02, 0],
+        [...name('oversampled'), 0x03, 0],
       ]),
     ),
     ...section(
@@ -314,9 +446,10 @@ function moduleBytes(phases: readonly (readonly number[])[]): Uint8Array {
 
 // WebAssembly is no I/O, but the ES library core compiles against does not declare it.
 interface Exports {
-  peak(p: number, end: number, peak: number): number;
+  peak(p: number, end: number, peak: number, bound: number): number;
   weigh(input: number, n: number, x0: number, x1: number, loud: number, st: number, blocks: number): void;
   memory: { readonly buffer: ArrayBuffer; grow(pages: number): number };
+  oversampled: { value: number };
 }
 declare const WebAssembly: {
   Module: new (bytes: Uint8Array) => object;
@@ -344,8 +477,14 @@ export interface StereoWeighing {
 export interface TruePeakKernel {
   /** Channel c's buffer, in the kernel's memory. */
   readonly buffers: Float32Array[];
-  /** The largest |oversampled value| for inputs buffers[c][from, to) (from ≥ 11), at least `peak`. */
-  peak(c: number, from: number, to: number, peak: number): number;
+  /**
+   * The largest |oversampled value| for inputs buffers[c][from, to) (from ≥ 11), at least `peak`.
+   * With `bound` (at least every |input| from from - 11 to to), outputs that `interpolationBound`
+   * shows cannot exceed `peak` are skipped; the answer is the same.
+   */
+  peak(c: number, from: number, to: number, peak: number, bound?: number): number;
+  /** Input positions this kernel has oversampled so far (skipped ones not counted). */
+  oversampled(): number;
   /** For two channels with `weighFrames` > 0. */
   readonly weigh?: StereoWeighing;
 }
@@ -367,7 +506,7 @@ export function createTruePeakKernel(
   try {
     if (compiled === undefined) compiled = new WebAssembly.Module(moduleBytes(phases));
     if (compiled === null) return undefined;
-    const { memory, peak, weigh } = new WebAssembly.Instance(compiled).exports;
+    const { memory, peak, weigh, oversampled } = new WebAssembly.Instance(compiled).exports;
     const stride = Math.ceil(length / 4) * 4;
     const stereo = channels === 2 && weighFrames > 0;
     // The channels' buffers, then weigh's state, loud bytes and input.
@@ -385,10 +524,11 @@ export function createTruePeakKernel(
     const input = new Int16Array(memory.buffer, inputAt, stereo ? weighFrames * 2 : 0);
     return {
       buffers,
-      peak: (c, from, to, current) => {
+      peak: (c, from, to, current, bound = -1) => {
         const base = c * stride * 4;
-        return peak(base + (from - (TAPS - 1)) * 4, base + (to - (TAPS - 1)) * 4, current);
+        return peak(base + (from - (TAPS - 1)) * 4, base + (to - (TAPS - 1)) * 4, current, bound);
       },
+      oversampled: () => oversampled.value,
       weigh: stereo
         ? {
             state: new Float64Array(memory.buffer, stateAt, WEIGH_STATE.slots * 2),

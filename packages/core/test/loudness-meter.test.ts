@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { kWeighting, LoudnessMeter, TRUE_PEAK_GAIN_BOUND, TRUE_PEAK_PHASES } from '../src/loudness-meter.js';
-import { createTruePeakKernel, WEIGH_BLOCK, WEIGH_STATE } from '../src/true-peak-simd.js';
+import { createTruePeakKernel, interpolationBound, WEIGH_BLOCK, WEIGH_STATE } from '../src/true-peak-simd.js';
 
 const SILENCE = { thresholdDb: -60, minSeconds: 2 };
 
@@ -90,6 +90,62 @@ test('skipping stretches that cannot raise the true peak never changes it', () =
   const internal = (m: LoudnessMeter) => (m as unknown as { truePeak: Float64Array }).truePeak;
   assert.deepEqual([...internal(skipped.meter)], [...internal(full.meter)]);
   assert.deepEqual(skipped.result, full.result);
+});
+
+test('no output of the interpolator exceeds its bound from the middle inputs and the curvature', () => {
+  const { linear, curvature } = interpolationBound(TRUE_PEAK_PHASES);
+  // Every phase keeps a signal's level to within a few tenths of a percent; the curvature term is
+  // what lets a steady tone skip all but the outputs beside its crests.
+  assert.ok(linear > 1 && linear < 1.01, String(linear));
+  assert.ok(curvature > 0.1 && curvature < 1, String(curvature));
+  let seed = 3;
+  const random = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+  const kinds: ((j: number) => number)[] = [
+    () => random() * 2 - 1,
+    (j) => (j < 6 ? -1 : 1),
+    (j) => (j % 2 ? 1 : -1),
+  ];
+  let tightest = Infinity;
+  for (let trial = 0; trial < 20_000; trial++) {
+    const f = 0.5 * random() ** 3;
+    const phase = random() * 2 * Math.PI;
+    const kind = kinds[trial % 4];
+    const w = Array.from({ length: 12 }, (_, j) =>
+      kind ? (kind(j) as number) : Math.cos(2 * Math.PI * f * j + phase),
+    );
+    const middle = Math.max(Math.abs(w[5] as number), Math.abs(w[6] as number));
+    let curve = 0;
+    for (let i = 1; i < 11; i++)
+      curve = Math.max(curve, Math.abs((w[i - 1] as number) - 2 * (w[i] as number) + (w[i + 1] as number)));
+    const bound = linear * middle + curvature * curve;
+    for (const taps of TRUE_PEAK_PHASES) {
+      const y = taps.reduce((acc, h, k) => acc + h * (w[11 - k] as number), 0);
+      assert.ok(Math.abs(y) <= bound + 1e-12, `trial ${trial}: |${y}| over ${bound}`);
+      tightest = Math.min(tightest, bound - Math.abs(y));
+    }
+  }
+  // The bound is reached, not merely safe: some window comes within a thousandth of it.
+  assert.ok(tightest < 1e-3, String(tightest));
+});
+
+test('a steady tone is oversampled only beside its crests, and its true peak is unchanged', () => {
+  // Tones from low to near Nyquist, on noise, at levels under and over the other channel's.
+  for (const [hz, level] of [
+    [440, 0.0375],
+    [997, 0.5],
+    [5000, 0.3],
+    [15_000, 0.8],
+    [19_000, 0.2],
+  ] as const) {
+    const signal = stereo(RATE * 2, (i) => level * Math.sin((2 * Math.PI * hz * i) / RATE + 0.3));
+    for (let i = 1; i < signal.length; i += 2) signal[i] = (signal[i] as number) * 0.5;
+    const skipped = measure(signal, RATE, true, 4410);
+    const full = measure(signal, RATE, false, 4410);
+    const internal = (m: LoudnessMeter) => [...(m as unknown as { truePeak: Float64Array }).truePeak];
+    assert.deepEqual(internal(skipped.meter), internal(full.meter), `${hz} Hz`);
+    const share = skipped.meter.oversampledFrames / full.meter.oversampledFrames;
+    if (hz <= 1000) assert.ok(share < 0.4, `${hz} Hz: ${share} oversampled`);
+  }
 });
 
 test('the SIMD interpolator and the JavaScript one agree', () => {
