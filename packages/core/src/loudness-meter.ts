@@ -299,9 +299,14 @@ export class LoudnessMeter {
     this.loud = this.weighing?.loud ?? new Uint8Array(SEGMENT);
     this.silenceAmplitude = 10 ** (o.silence.thresholdDb / 20);
     if (this.weighing) {
-      const [b0, b1, b2, a1, a2] = this.shelf as [number, number, number, number, number];
+      const [b0, , , a1, a2] = this.shelf as [number, number, number, number, number];
       const [, , , c1, c2] = this.highPass as [number, number, number, number, number];
-      const settings = { b0, b1, b2, a1, a2, c1, c2, threshold: this.silenceAmplitude, scale: 1 / 32768 };
+      const settings = {
+        ...{ b0, a1, a2, c1, c2, ...recurrence(this.shelf, this.highPass) },
+        // A 16-bit sample s is loud when |s| / 32768 ≥ the threshold: when |s| reaches it rounded up.
+        threshold: Math.ceil(this.silenceAmplitude * 32768) / 32768,
+        scale: 1 / 32768,
+      };
       for (const [slot, v] of Object.entries(settings) as [keyof typeof settings, number][])
         this.weighing.state.fill(v, WEIGH_STATE[slot] * 2, WEIGH_STATE[slot] * 2 + 2);
     }
@@ -442,8 +447,9 @@ export class LoudnessMeter {
     const x = this.buffers[c] as Float32Array;
     const s = this.state;
     const o = c * 4;
-    const [b0, b1, b2, a1, a2] = this.shelf as [number, number, number, number, number];
+    const [b0, , , a1, a2] = this.shelf as [number, number, number, number, number];
     const [, , , c1, c2] = this.highPass as [number, number, number, number, number];
+    const { q1, q2, m1, n2 } = recurrence(this.shelf, this.highPass);
     let z1 = s[o] as number;
     let z2 = s[o + 1] as number;
     let w1 = s[o + 2] as number;
@@ -451,13 +457,16 @@ export class LoudnessMeter {
     let sum = 0;
     for (let i = HISTORY, end = HISTORY + n; i < end; i++) {
       const v = x[i] as number;
-      // Transposed direct form II, in doubles.
+      // Transposed direct form II, in doubles, with y and u substituted into the state updates so
+      // that each state waits on its own last value through one multiply and one add.
       const y = b0 * v + z1;
-      z1 = b1 * v - a1 * y + z2;
-      z2 = b2 * v - a2 * y;
+      const t = z1;
+      z1 = q1 * v + z2 - a1 * t;
+      z2 = q2 * v - a2 * t;
       const u = y + w1;
-      w1 = -2 * y - c1 * u + w2;
-      w2 = y - c2 * u;
+      const r = w1;
+      w1 = m1 * y + w2 - c1 * r;
+      w2 = n2 * y - c2 * r;
       sum += u * u;
     }
     s[o] = flushTiny(z1);
@@ -475,12 +484,24 @@ export class LoudnessMeter {
   private oversample(c: number, n: number, blockPeaks?: Float64Array): void {
     const x = this.buffers[c] as Float32Array;
     let tp = this.truePeak[c] as number;
-    const skip = this.skip;
     const kernel = this.kernel;
+    // Blocks that cannot be skipped whole go to the interpolator in runs: [from, to), every |input|
+    // of which is at most `bound`.
+    let from = 0;
+    let to = 0;
+    let bound = 0;
+    const flush = () => {
+      if (to === from) return;
+      if (kernel) tp = kernel.peak(c, from + HISTORY, to + HISTORY, tp, this.skip ? bound : undefined);
+      else {
+        this.jsOversampled += to - from;
+        tp = interpolatedPeak(x, from + HISTORY, to + HISTORY, tp);
+      }
+      bound = 0;
+    };
     for (let b = 0; b < n; b += TP_BLOCK) {
       const end = Math.min(n, b + TP_BLOCK) + HISTORY;
-      let bound: number | undefined;
-      if (skip) {
+      if (this.skip) {
         // Every output of block [b, end) reads samples from b to end (with the history before):
         // the segment's frames from b - HISTORY to end - HISTORY, within this block and the one
         // before, whose peaks bound it (the first block's history is the segment before's).
@@ -495,17 +516,18 @@ export class LoudnessMeter {
             if (a > m) m = a;
           }
         }
-        // The margin covers rounding in the kernel's single-precision sums.
-        if (m * TRUE_PEAK_GAIN_BOUND * (1 + 1e-5) <= tp) continue;
-        bound = m;
+        // The margin covers rounding in the kernel's single-precision sums. A run's peak can only
+        // rise, so a block judged against the peak before its run is judged safely.
+        if (m * TRUE_PEAK_GAIN_BOUND * (1 + 1e-5) <= tp) {
+          flush();
+          from = to = end - HISTORY;
+          continue;
+        }
+        if (m > bound) bound = m;
       }
-      // With the bound, the kernel skips within the block what its finer bound rules out.
-      if (kernel) tp = kernel.peak(c, b + HISTORY, end, tp, bound);
-      else {
-        this.jsOversampled += end - HISTORY - b;
-        tp = interpolatedPeak(x, b + HISTORY, end, tp);
-      }
+      to = end - HISTORY;
     }
+    flush();
     this.truePeak[c] = tp;
   }
 
@@ -666,6 +688,20 @@ function interpolatedPeak(x: Float32Array, from: number, to: number, peak: numbe
     if (p3 > mx) mx = p3;
   }
   return mx;
+}
+
+/**
+ * The K-weighting's state updates with y = b0 v + z1 and u = y + w1 substituted:
+ * z1' = b1 v - a1 y + z2 = q1 v + z2 - a1 z1, z2' = b2 v - a2 y = q2 v - a2 z1,
+ * w1' = -2 y - c1 u + w2 = m1 y + w2 - c1 w1 and w2' = y - c2 u = n2 y - c2 w1.
+ */
+function recurrence(
+  shelf: readonly number[],
+  highPass: readonly number[],
+): { q1: number; q2: number; m1: number; n2: number } {
+  const [b0, b1, b2, a1, a2] = shelf as [number, number, number, number, number];
+  const [, , , c1, c2] = highPass as [number, number, number, number, number];
+  return { q1: b1 - a1 * b0, q2: b2 - a2 * b0, m1: -2 - c1, n2: 1 - c2 };
 }
 
 /** Keeps filter state out of the subnormal range during digital silence, where it is slow. */

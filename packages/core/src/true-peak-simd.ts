@@ -11,16 +11,17 @@
  * at a time are skipped when `interpolationBound` shows that none can exceed `peak`: their two
  * middle inputs are under a level set by the largest second difference in the inputs.
  *
- * weigh(in, n, x0, x1, loud, st): everything else a stereo 16-bit frame costs, in one pass with
- * the two channels as the lanes of an f64x2: n frames of interleaved s16 at `in` are scaled to
- * full scale, stored as floats at x0 and x1 (for the interpolator), their absolute values raise
- * the sample peaks and mark the frame loud (a byte at `loud`) when either reaches the silence
- * threshold, their squares are summed, and the two K-weighting biquads (transposed direct form II,
- * in doubles, the same operations in the same order as the JavaScript loop, so the same figures)
- * run over them, summing the weighted energy. `st` holds the state and settings, see WEIGH_STATE.
- * It also writes, for each WEIGH_BLOCK frames of the call (the last maybe fewer), the largest
- * |sample| of each channel as an f64x2 at `blocks`: the bound the true-peak skip needs, so that no
- * JavaScript loop reads the samples again.
+ * weigh(in, n, x0, x1, loud, st, blocks): everything else a stereo 16-bit frame costs, in two
+ * passes over n frames of interleaved s16 at `in`. The first takes four frames at a time (the
+ * caller pads the input to whole fours with silence): the samples are scaled to full scale and
+ * stored as floats at x0 and x1 (for the interpolator), their magnitudes raise the sample peaks and
+ * mark a frame loud (a byte at `loud`) when either channel reaches the silence threshold, their
+ * squares are summed exactly in integers, and for each WEIGH_BLOCK frames of the call (the last
+ * maybe fewer) the largest |sample| of each channel is written as an f64x2 at `blocks`: the bound
+ * the true-peak skip needs, so that no JavaScript loop reads the samples again. The second runs the
+ * two K-weighting biquads frame by frame, the two channels as the lanes of an f64x2, in doubles, the
+ * same operations in the same order as the JavaScript loop (so the same figures), summing the
+ * weighted energy. `st` holds the state and settings, see WEIGH_STATE.
  */
 
 const BLOCK = 0x02;
@@ -33,6 +34,12 @@ const GET = 0x20;
 const SET = 0x21;
 const I32_CONST = 0x41;
 const F32_CONST = 0x43;
+const F64_LOAD = 0x2b;
+const F64_ADD = 0xa0;
+const F64_MUL = 0xa2;
+const F32_DEMOTE_F64 = 0xb6;
+const F64_CONVERT_I64_U = 0xba;
+const I32_SHL = 0x74;
 const F32_GE = 0x60;
 const F32_SUB = 0x93;
 const F32_MUL = 0x94;
@@ -48,7 +55,6 @@ const IF = 0x04;
 const I32_GE_U = 0x4f;
 const I32_ADD = 0x6a;
 const F32_MAX = 0x97;
-const I32_STORE8 = 0x3a;
 const I32_MUL = 0x6c;
 const TEE = 0x22;
 const F64_STORE = 0x39;
@@ -58,12 +64,9 @@ const V128_LOAD = [SIMD, 0x00];
 const LOAD32_SPLAT = [SIMD, 0x09];
 const V128_STORE = [SIMD, 0x0b];
 const V128_CONST = [SIMD, 0x0c];
-const F64X2_GE = [SIMD, 0x4c];
 const V128_ANY_TRUE = [SIMD, 0x53];
 const STORE32_LANE = [SIMD, 0x5a];
-const F32X4_DEMOTE_F64X2_ZERO = [SIMD, 0x5e];
 const I32X4_EXTEND_LOW_I16X8_S = [SIMD, 0xa7, 0x01];
-const F64X2_ABS = [SIMD, 0xec, 0x01];
 const F64X2_ADD = [SIMD, 0xf0, 0x01];
 const F64X2_SUB = [SIMD, 0xf1, 0x01];
 const F64X2_MUL = [SIMD, 0xf2, 0x01];
@@ -73,6 +76,23 @@ const F32X4_SPLAT = [SIMD, 0x13];
 const SHUFFLE = [SIMD, 0x0d];
 const F32X4_GT = [SIMD, 0x44];
 const F32X4_SUB = [SIMD, 0xe5, 0x01];
+const F32X4_GE = [SIMD, 0x46];
+const V128_OR = [SIMD, 0x50];
+const I64X2_EXTRACT = [SIMD, 0x1d];
+const F64X2_EXTRACT = [SIMD, 0x21];
+const I32X4_EXTRACT = [SIMD, 0x1b];
+const F64X2_PROMOTE_LOW_F32X4 = [SIMD, 0x5f];
+const I8X16_ABS = [SIMD, 0x60];
+const I8X16_NARROW_I16X8_S = [SIMD, 0x65];
+const I16X8_NARROW_I32X4_S = [SIMD, 0x85, 0x01];
+const I32X4_EXTEND_HIGH_I16X8_S = [SIMD, 0xa8, 0x01];
+const I32X4_ADD = [SIMD, 0xae, 0x01];
+const I32X4_SUB = [SIMD, 0xb1, 0x01];
+const I32X4_DOT_I16X8_S = [SIMD, 0xba, 0x01];
+const I64X2_EXTEND_LOW_I32X4_U = [SIMD, 0xc9, 0x01];
+const I64X2_EXTEND_HIGH_I32X4_U = [SIMD, 0xca, 0x01];
+const I64X2_ADD = [SIMD, 0xce, 0x01];
+const F32X4_CONVERT_I32X4_S = [SIMD, 0xfa, 0x01];
 const F32X4_EXTRACT = [SIMD, 0x1f];
 const F32X4_ABS = [SIMD, 0xe0, 0x01];
 const F32X4_ADD = [SIMD, 0xe4, 0x01];
@@ -164,24 +184,28 @@ export const WEIGH_STATE = {
   squares: 5,
   energy: 6,
   b0: 7,
-  b1: 8,
-  b2: 9,
+  q1: 8,
+  q2: 9,
   a1: 10,
   a2: 11,
   c1: 12,
   c2: 13,
-  threshold: 14,
-  scale: 15,
+  m1: 14,
+  n2: 15,
+  /** The silence threshold, rounded up to a multiple of `scale` (a frame is loud at or over it). */
+  threshold: 16,
+  scale: 17,
   /** Lane 0: how many of the call's frames were loud. */
-  louds: 16,
-  slots: 17,
+  louds: 18,
+  slots: 19,
 } as const;
 
 /** Frames per block of weigh's per-block sample peaks (the true-peak skip's block). */
 export const WEIGH_BLOCK = 32;
+if (WEIGH_BLOCK % 4) throw new Error('weigh takes frames four at a time');
 
-// weigh's parameters, then its locals: the end address, this frame's loudness, the count of loud
-// frames and of frames in the block under way, then one v128 per name below.
+// weigh's parameters, then its locals: a moving input address, its end, the four-frame steps
+// into the block under way, then one v128 per name below.
 const IN = 0;
 const N = 1;
 const X0 = 2;
@@ -189,38 +213,55 @@ const X1 = 3;
 const LOUD = 4;
 const ST = 5;
 const BLOCKS = 6;
-const IN_END = 7;
-const LOUD_NOW = 8;
-const LOUDS = 9;
-const IN_BLOCK = 10;
+const AT = 7;
+const AT_END = 8;
+const IN_BLOCK = 9;
 const V128_LOCALS = [
-  'blockPeak',
+  // Four frames at a time: both channels' samples, their magnitudes, peaks and squares.
+  'pair',
+  'left',
+  'right',
+  'aLeft',
+  'aRight',
+  'bpLeft',
+  'bpRight',
+  'loud',
+  'louds',
+  'sqLeft',
+  'sqRight',
+  'scale4',
+  'threshold4',
+  'peak',
+  // One frame at a time: the K-weighting, both channels as an f64x2.
   'z1',
   'z2',
   'w1',
   'w2',
-  'peak',
-  'squares',
   'energy',
   'b0',
-  'b1',
-  'b2',
+  'q1',
+  'q2',
   'a1',
   'a2',
   'c1',
   'c2',
-  'threshold',
+  'm1',
+  'n2',
   'scale',
-  'minusTwo',
   'v',
-  'a',
   'y',
   'u',
+  't',
 ] as const;
 const L = Object.fromEntries(V128_LOCALS.map((name, i) => [name, IN_BLOCK + 1 + i])) as Record<
   (typeof V128_LOCALS)[number],
   number
 >;
+
+/** Four lanes of two v128s, by lane number (0-3 the first's, 4-7 the second's), as a shuffle. */
+function lanes32(...picks: number[]): number[] {
+  return [...SHUFFLE, ...picks.flatMap((l) => [l * 4, l * 4 + 1, l * 4 + 2, l * 4 + 3])];
+}
 
 function weighBody(): number[] {
   const slot = (name: keyof typeof WEIGH_STATE) => uleb(16 * WEIGH_STATE[name]);
@@ -231,64 +272,111 @@ function weighBody(): number[] {
   const store = (name: keyof typeof WEIGH_STATE & keyof typeof L) => [
     ...[GET, ST, GET, L[name], ...V128_STORE, 3, ...slot(name)],
   ];
+  // A setting's lane 0 as four floats.
+  const float4 = (name: keyof typeof WEIGH_STATE, local: number) => [
+    ...[GET, ST, F64_LOAD, 3, ...slot(name), F32_DEMOTE_F64, ...F32X4_SPLAT, SET, local],
+  ];
   const get = (name: keyof typeof L) => [GET, L[name]];
   const mul = (a: keyof typeof L, b: keyof typeof L) => [...get(a), ...get(b), ...F64X2_MUL];
-  const f64x2 = (v: number) => {
-    const bytes = new Uint8Array(16);
-    const view = new DataView(bytes.buffer);
-    view.setFloat64(0, v, true);
-    view.setFloat64(8, v, true);
-    return [...V128_CONST, ...bytes];
-  };
+  const zero = (name: keyof typeof L) => [...V128_CONST, ...new Array<number>(16).fill(0), SET, L[name]];
   const advance = (local: number, by: number) => [GET, local, I32_CONST, by, I32_ADD, SET, local];
   const kept = ['z1', 'z2', 'w1', 'w2', 'peak'] as const;
-  const settings = ['b0', 'b1', 'b2', 'a1', 'a2', 'c1', 'c2', 'threshold', 'scale'] as const;
+  const settings = ['b0', 'q1', 'q2', 'a1', 'a2', 'c1', 'c2', 'm1', 'n2', 'scale'] as const;
+  // Both channels' block peaks as the f64x2 [left, right], stored at BLOCKS, which then moves on;
+  // the call's sample peaks rise with them.
+  const endBlock = [
+    ...[GET, L.bpLeft, GET, L.bpRight, ...lanes32(0, 1, 4, 5)],
+    ...[GET, L.bpLeft, GET, L.bpRight, ...lanes32(2, 3, 6, 7), ...F32X4_MAX, SET, L.t],
+    ...[GET, L.t, GET, L.t, ...lanes32(1, 0, 3, 2), GET, L.t, ...F32X4_MAX, SET, L.t],
+    ...[GET, L.t, GET, L.t, ...lanes32(0, 2, 0, 2), ...F64X2_PROMOTE_LOW_F32X4, SET, L.t],
+    ...[GET, BLOCKS, GET, L.t, ...V128_STORE, 3, 0],
+    ...advance(BLOCKS, 16),
+    ...[GET, L.peak, GET, L.t, ...F64X2_MAX, SET, L.peak],
+    ...zero('bpLeft'),
+    ...zero('bpRight'),
+  ];
+  // An i64x2 lane as a double, times scale twice (16-bit squares to full scale).
+  const squareSum = (local: number, lane: number) => [
+    ...[GET, local, ...I64X2_EXTRACT, lane, F64_CONVERT_I64_U],
+  ];
+  const squares = (local: number) => [
+    ...squareSum(local, 0),
+    ...squareSum(local, 1),
+    F64_ADD,
+    ...[GET, L.scale, ...F64X2_EXTRACT, 0, F64_MUL, GET, L.scale, ...F64X2_EXTRACT, 0, F64_MUL],
+  ];
   // prettier-ignore
   return [
     ...[...kept, ...settings].flatMap(load),
-    ...f64x2(0), SET, L.squares,
-    ...f64x2(0), SET, L.energy,
-    ...f64x2(-2), SET, L.minusTwo,
-    GET, IN, GET, N, I32_CONST, 4, I32_MUL, I32_ADD, SET, IN_END,
+    ...float4('scale', L.scale4),
+    ...float4('threshold', L.threshold4),
+    // Four frames at a time (the caller pads the input with silence to a multiple of four): the
+    // floats for the interpolator, peaks, loud frames and squares.
+    GET, IN, SET, AT,
+    GET, IN, GET, N, I32_CONST, 3, I32_ADD, I32_CONST, 2, I32_SHR_U, I32_CONST, 4, I32_SHL, I32_ADD, SET, AT_END,
     BLOCK, VOID,
     LOOP, VOID,
-    GET, IN, GET, IN_END, I32_GE_U, BR_IF, 1,
-    // v = [left, right] * scale
-    GET, IN, ...LOAD32_SPLAT, 1, 0, ...I32X4_EXTEND_LOW_I16X8_S, ...F64X2_CONVERT_LOW_I32X4_S,
-    ...get('scale'), ...F64X2_MUL, SET, L.v,
-    GET, X0, ...get('v'), ...F32X4_DEMOTE_F64X2_ZERO, ...STORE32_LANE, 2, 0, 0,
-    GET, X1, ...get('v'), ...F32X4_DEMOTE_F64X2_ZERO, ...STORE32_LANE, 2, 0, 1,
-    ...get('v'), ...F64X2_ABS, SET, L.a,
-    ...get('peak'), ...get('a'), ...F64X2_MAX, SET, L.peak,
-    // The block's peak; stored, and begun again, every WEIGH_BLOCK frames.
-    ...get('blockPeak'), ...get('a'), ...F64X2_MAX, SET, L.blockPeak,
-    GET, IN_BLOCK, I32_CONST, 1, I32_ADD, TEE, IN_BLOCK, I32_CONST, WEIGH_BLOCK, I32_EQ,
-    IF, VOID,
-    GET, BLOCKS, ...get('blockPeak'), ...V128_STORE, 3, 0,
-    ...advance(BLOCKS, 16),
-    ...f64x2(0), SET, L.blockPeak,
-    I32_CONST, 0, SET, IN_BLOCK,
-    END,
-    GET, LOUD, ...get('a'), ...get('threshold'), ...F64X2_GE, ...V128_ANY_TRUE, TEE, LOUD_NOW, I32_STORE8, 0, 0,
-    GET, LOUDS, GET, LOUD_NOW, I32_ADD, SET, LOUDS,
-    ...get('squares'), ...mul('v', 'v'), ...F64X2_ADD, SET, L.squares,
-    // y = b0 v + z1; z1 = b1 v - a1 y + z2; z2 = b2 v - a2 y
-    ...mul('b0', 'v'), ...get('z1'), ...F64X2_ADD, SET, L.y,
-    ...mul('b1', 'v'), ...mul('a1', 'y'), ...F64X2_SUB, ...get('z2'), ...F64X2_ADD, SET, L.z1,
-    ...mul('b2', 'v'), ...mul('a2', 'y'), ...F64X2_SUB, SET, L.z2,
-    // u = y + w1; w1 = -2 y - c1 u + w2; w2 = y - c2 u
-    ...get('y'), ...get('w1'), ...F64X2_ADD, SET, L.u,
-    ...mul('minusTwo', 'y'), ...mul('c1', 'u'), ...F64X2_SUB, ...get('w2'), ...F64X2_ADD, SET, L.w1,
-    ...get('y'), ...mul('c2', 'u'), ...F64X2_SUB, SET, L.w2,
-    ...get('energy'), ...mul('u', 'u'), ...F64X2_ADD, SET, L.energy,
-    ...advance(IN, 4), ...advance(X0, 4), ...advance(X1, 4), ...advance(LOUD, 1),
+    GET, AT, GET, AT_END, I32_GE_U, BR_IF, 1,
+    // [l0 l1 l2 l3 r0 r1 r2 r3] from [l0 r0 l1 r1 l2 r2 l3 r3]
+    GET, AT, ...V128_LOAD, 1, 0, GET, AT, ...V128_LOAD, 1, 0,
+    ...SHUFFLE, 0, 1, 4, 5, 8, 9, 12, 13, 2, 3, 6, 7, 10, 11, 14, 15, SET, L.pair,
+    GET, L.pair, ...I32X4_EXTEND_LOW_I16X8_S, ...F32X4_CONVERT_I32X4_S, GET, L.scale4, ...F32X4_MUL, SET, L.left,
+    GET, L.pair, ...I32X4_EXTEND_HIGH_I16X8_S, ...F32X4_CONVERT_I32X4_S, GET, L.scale4, ...F32X4_MUL, SET, L.right,
+    GET, X0, GET, L.left, ...V128_STORE, 2, 0,
+    GET, X1, GET, L.right, ...V128_STORE, 2, 0,
+    GET, L.left, ...F32X4_ABS, SET, L.aLeft,
+    GET, L.right, ...F32X4_ABS, SET, L.aRight,
+    GET, L.bpLeft, GET, L.aLeft, ...F32X4_MAX, SET, L.bpLeft,
+    GET, L.bpRight, GET, L.aRight, ...F32X4_MAX, SET, L.bpRight,
+    // A frame is loud when either channel reaches the threshold: a byte of 1, and counted.
+    GET, L.aLeft, GET, L.threshold4, ...F32X4_GE, GET, L.aRight, GET, L.threshold4, ...F32X4_GE, ...V128_OR, SET, L.loud,
+    GET, L.louds, GET, L.loud, ...I32X4_SUB, SET, L.louds,
+    GET, LOUD,
+    GET, L.loud, GET, L.loud, ...I16X8_NARROW_I32X4_S, GET, L.loud, GET, L.loud, ...I16X8_NARROW_I32X4_S,
+    ...I8X16_NARROW_I16X8_S, ...I8X16_ABS, ...STORE32_LANE, 2, 0, 0,
+    // Squares of 16-bit samples, summed exactly: l0² + l1², l2² + l3², r0² + r1², r2² + r3².
+    GET, L.pair, GET, L.pair, ...I32X4_DOT_I16X8_S, SET, L.t,
+    GET, L.sqLeft, GET, L.t, ...I64X2_EXTEND_LOW_I32X4_U, ...I64X2_ADD, SET, L.sqLeft,
+    GET, L.sqRight, GET, L.t, ...I64X2_EXTEND_HIGH_I32X4_U, ...I64X2_ADD, SET, L.sqRight,
+    ...advance(AT, 16), ...advance(X0, 16), ...advance(X1, 16), ...advance(LOUD, 4),
+    GET, IN_BLOCK, I32_CONST, 1, I32_ADD, TEE, IN_BLOCK, I32_CONST, WEIGH_BLOCK / 4, I32_EQ,
+    IF, VOID, ...endBlock, I32_CONST, 0, SET, IN_BLOCK, END,
     BR, 0,
     END,
     END,
-    // The last block's peak, if the frames did not end on a block.
-    GET, IN_BLOCK, IF, VOID, GET, BLOCKS, ...get('blockPeak'), ...V128_STORE, 3, 0, END,
-    ...[...kept, 'squares' as const, 'energy' as const].flatMap(store),
-    GET, ST, GET, LOUDS, F64_CONVERT_I32_U, F64_STORE, 3, ...slot('louds'),
+    // The last block's peaks, if the frames did not end on a block.
+    GET, IN_BLOCK, IF, VOID, ...endBlock, END,
+    GET, ST, ...squares(L.sqLeft), F64_STORE, 3, ...slot('squares'),
+    GET, ST, ...squares(L.sqRight), F64_STORE, 3, ...uleb(16 * WEIGH_STATE.squares + 8),
+    GET, ST,
+    GET, L.louds, GET, L.louds, GET, L.louds, ...lanes32(2, 3, 0, 1), ...I32X4_ADD, SET, L.louds,
+    GET, L.louds, ...I32X4_EXTRACT, 0, GET, L.louds, ...I32X4_EXTRACT, 1, I32_ADD, F64_CONVERT_I32_U,
+    F64_STORE, 3, ...slot('louds'),
+    // Frame by frame, both channels in an f64x2: the K-weighting, with y and u substituted into the
+    // state updates so that each state waits on its own last value through one multiply and one add.
+    GET, IN, SET, AT,
+    GET, IN, GET, N, I32_CONST, 4, I32_MUL, I32_ADD, SET, AT_END,
+    BLOCK, VOID,
+    LOOP, VOID,
+    GET, AT, GET, AT_END, I32_GE_U, BR_IF, 1,
+    GET, AT, ...LOAD32_SPLAT, 1, 0, ...I32X4_EXTEND_LOW_I16X8_S, ...F64X2_CONVERT_LOW_I32X4_S,
+    ...get('scale'), ...F64X2_MUL, SET, L.v,
+    // y = b0 v + z1; t = z1; z1 = q1 v + z2 - a1 t; z2 = q2 v - a2 t
+    ...mul('b0', 'v'), ...get('z1'), ...F64X2_ADD, SET, L.y,
+    ...get('z1'), SET, L.t,
+    ...mul('q1', 'v'), ...get('z2'), ...F64X2_ADD, ...mul('a1', 't'), ...F64X2_SUB, SET, L.z1,
+    ...mul('q2', 'v'), ...mul('a2', 't'), ...F64X2_SUB, SET, L.z2,
+    // u = y + w1; t = w1; w1 = m1 y + w2 - c1 t; w2 = n2 y - c2 t
+    ...get('y'), ...get('w1'), ...F64X2_ADD, SET, L.u,
+    ...get('w1'), SET, L.t,
+    ...mul('m1', 'y'), ...get('w2'), ...F64X2_ADD, ...mul('c1', 't'), ...F64X2_SUB, SET, L.w1,
+    ...mul('n2', 'y'), ...mul('c2', 't'), ...F64X2_SUB, SET, L.w2,
+    ...get('energy'), ...mul('u', 'u'), ...F64X2_ADD, SET, L.energy,
+    ...advance(AT, 4),
+    BR, 0,
+    END,
+    END,
+    ...[...kept, 'energy' as const].flatMap(store),
     END,
   ];
 }
@@ -407,7 +495,7 @@ function moduleBytes(phases: readonly (readonly number[])[]): Uint8Array {
   ];
   const weigh = [
     ...vec([
-      [4, I32],
+      [IN_BLOCK - BLOCKS, I32],
       [V128_LOCALS.length, V128],
     ]),
     ...weighBody(),
@@ -507,13 +595,14 @@ export function createTruePeakKernel(
     if (compiled === undefined) compiled = new WebAssembly.Module(moduleBytes(phases));
     if (compiled === null) return undefined;
     const { memory, peak, weigh, oversampled } = new WebAssembly.Instance(compiled).exports;
-    const stride = Math.ceil(length / 4) * 4;
+    // weigh writes four frames at a time, up to three past the last.
+    const stride = Math.ceil((length + 3) / 4) * 4;
     const stereo = channels === 2 && weighFrames > 0;
     // The channels' buffers, then weigh's state, loud bytes and input.
     const stateAt = channels * stride * 4;
     const loudAt = stateAt + WEIGH_STATE.slots * 16;
-    const inputAt = loudAt + align16(weighFrames);
-    const blocksAt = inputAt + align16(weighFrames * 4);
+    const inputAt = loudAt + align16(weighFrames + 3);
+    const blocksAt = inputAt + align16((weighFrames + 3) * 4);
     const blocks = Math.ceil(weighFrames / WEIGH_BLOCK);
     const bytes = stereo ? blocksAt + blocks * 16 : stateAt;
     if (memory.buffer.byteLength < bytes) memory.grow(Math.ceil((bytes - memory.buffer.byteLength) / 65536));
@@ -521,7 +610,7 @@ export function createTruePeakKernel(
       { length: channels },
       (_, c) => new Float32Array(memory.buffer, c * stride * 4, length),
     );
-    const input = new Int16Array(memory.buffer, inputAt, stereo ? weighFrames * 2 : 0);
+    const input = new Int16Array(memory.buffer, inputAt, stereo ? (weighFrames + 3) * 2 : 0);
     return {
       buffers,
       peak: (c, from, to, current, bound = -1) => {
@@ -537,6 +626,8 @@ export function createTruePeakKernel(
             run(samples, first, n, at) {
               if (n > weighFrames) throw new RangeError(`at most ${weighFrames} frames at a time`);
               input.set(samples.subarray(first * 2, (first + n) * 2));
+              // Silence up to a whole four frames: it raises no peak, no square, no loud frame.
+              input.fill(0, n * 2, Math.ceil(n / 4) * 8);
               weigh(inputAt, n, at * 4, stride * 4 + at * 4, loudAt, stateAt, blocksAt);
             },
           }

@@ -343,6 +343,45 @@ test('weigh writes each block of frames its sample peaks, the last block partial
   }
 });
 
+test('weigh marks a frame loud exactly where a channel reaches the threshold, and sums squares exactly', () => {
+  const weigh = createTruePeakKernel(TRUE_PEAK_PHASES, 2, 11 + 4096, 4096)?.weigh;
+  assert.ok(weigh, 'WebAssembly SIMD, which Node has had since 16');
+  const threshold = 10 ** (-60 / 20); // 32.768 in 16-bit steps: 33 is loud, 32 is not
+  // Around the threshold on either channel, either sign, and the extremes of the format.
+  const values = [0, 32, -32, 33, -33, 34, -32768, 32767, 1, -1];
+  const frames = 1001;
+  const s16 = Int16Array.from(
+    { length: frames * 2 },
+    (_, i) => values[(i * 7 + (i >> 3)) % values.length] as number,
+  );
+  for (const n of [1001, 3, 4, 5, 998]) {
+    weigh.state.fill(0);
+    weigh.state.fill(1 / 32768, WEIGH_STATE.scale * 2, WEIGH_STATE.scale * 2 + 2);
+    weigh.state.fill(
+      Math.ceil(threshold * 32768) / 32768,
+      WEIGH_STATE.threshold * 2,
+      WEIGH_STATE.threshold * 2 + 2,
+    );
+    weigh.run(s16, 0, n, 11);
+    let louds = 0;
+    let left = 0;
+    let right = 0;
+    for (let f = 0; f < n; f++) {
+      const [l, r] = [s16[2 * f] as number, s16[2 * f + 1] as number];
+      const loud = Math.abs(l) / 32768 >= threshold || Math.abs(r) / 32768 >= threshold ? 1 : 0;
+      assert.equal(weigh.loud[f], loud, `frame ${f} of ${n}: ${l}, ${r}`);
+      louds += loud;
+      left += (l / 32768) ** 2;
+      right += (r / 32768) ** 2;
+    }
+    assert.equal(weigh.state[WEIGH_STATE.louds * 2], louds, `${n} frames`);
+    assert.deepEqual(
+      [...weigh.state.subarray(WEIGH_STATE.squares * 2, WEIGH_STATE.squares * 2 + 2)],
+      [left, right],
+    );
+  }
+});
+
 test("stereo 16-bit input: the skip, bounded by weigh's block peaks, never changes the true peak", () => {
   let seed = 17;
   const noise = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff) * 2 - 1;
