@@ -484,51 +484,44 @@ export class LoudnessMeter {
   private oversample(c: number, n: number, blockPeaks?: Float64Array): void {
     const x = this.buffers[c] as Float32Array;
     let tp = this.truePeak[c] as number;
-    const kernel = this.kernel;
     // Blocks that cannot be skipped whole go to the interpolator in runs: [from, to), every |input|
     // of which is at most `bound`.
     let from = 0;
-    let to = 0;
     let bound = 0;
-    const flush = () => {
-      if (to === from) return;
-      if (kernel) tp = kernel.peak(c, from + HISTORY, to + HISTORY, tp, this.skip ? bound : undefined);
-      else {
-        this.jsOversampled += to - from;
-        tp = interpolatedPeak(x, from + HISTORY, to + HISTORY, tp);
-      }
-      bound = 0;
-    };
     for (let b = 0; b < n; b += TP_BLOCK) {
+      if (!this.skip) continue;
       const end = Math.min(n, b + TP_BLOCK) + HISTORY;
-      if (this.skip) {
-        // Every output of block [b, end) reads samples from b to end (with the history before):
-        // the segment's frames from b - HISTORY to end - HISTORY, within this block and the one
-        // before, whose peaks bound it (the first block's history is the segment before's).
-        let m = 0;
-        if (blockPeaks && b > 0) {
-          const k = b / TP_BLOCK;
-          m = Math.max(blockPeaks[2 * k + c] as number, blockPeaks[2 * k - 2 + c] as number);
-        } else {
-          for (let i = b; i < end; i++) {
-            const v = x[i] as number;
-            const a = v < 0 ? -v : v;
-            if (a > m) m = a;
-          }
+      // Every output of block [b, end) reads samples from b to end (with the history before): the
+      // segment's frames from b - HISTORY to end - HISTORY, within this block and the one before,
+      // whose peaks bound it (the first block's history is the segment before's).
+      let m = 0;
+      if (blockPeaks && b > 0) {
+        const k = b / TP_BLOCK;
+        m = Math.max(blockPeaks[2 * k + c] as number, blockPeaks[2 * k - 2 + c] as number);
+      } else {
+        for (let i = b; i < end; i++) {
+          const v = x[i] as number;
+          const a = v < 0 ? -v : v;
+          if (a > m) m = a;
         }
-        // The margin covers rounding in the kernel's single-precision sums. A run's peak can only
-        // rise, so a block judged against the peak before its run is judged safely.
-        if (m * TRUE_PEAK_GAIN_BOUND * (1 + 1e-5) <= tp) {
-          flush();
-          from = to = end - HISTORY;
-          continue;
-        }
-        if (m > bound) bound = m;
       }
-      to = end - HISTORY;
+      // The margin covers rounding in the kernel's single-precision sums. A run's peak can only
+      // rise, so a block judged against the peak before its run is judged safely.
+      if (m * TRUE_PEAK_GAIN_BOUND * (1 + 1e-5) <= tp) {
+        if (b > from) tp = this.interpolate(c, from, b, tp, bound);
+        from = end - HISTORY;
+        bound = 0;
+      } else if (m > bound) bound = m;
     }
-    flush();
+    if (n > from) tp = this.interpolate(c, from, n, tp, this.skip ? bound : undefined);
     this.truePeak[c] = tp;
+  }
+
+  /** The true peak of channel c's segment frames [from, to), at least `peak`. */
+  private interpolate(c: number, from: number, to: number, peak: number, bound: number | undefined): number {
+    if (this.kernel) return this.kernel.peak(c, from + HISTORY, to + HISTORY, peak, bound);
+    this.jsOversampled += to - from;
+    return interpolatedPeak(this.buffers[c] as Float32Array, from + HISTORY, to + HISTORY, peak);
   }
 
   private endBlock(): void {
