@@ -141,8 +141,8 @@ function histPos(lufs: number): number {
 
 import {
   createTruePeakKernel,
-  type StereoWeighing,
   type TruePeakKernel,
+  type Weighing,
   WEIGH_BLOCK,
   WEIGH_STATE,
 } from './true-peak-simd.js';
@@ -234,8 +234,8 @@ export class LoudnessMeter {
   /** Per channel: the last HISTORY samples, then the segment being measured. */
   private readonly buffers: Float32Array[];
   private readonly kernel: TruePeakKernel | undefined;
-  /** Stereo 16-bit input's per-frame work in WebAssembly (`weigh`), where available. */
-  private readonly weighing: StereoWeighing | undefined;
+  /** 16-bit input's per-frame work in WebAssembly (`weigh`), where available. */
+  private readonly weighing: Weighing | undefined;
   private readonly blockFrames: number;
   private blockFill = 0;
   /** Per channel: K-weighted energy of the 100 ms block under way. */
@@ -307,8 +307,15 @@ export class LoudnessMeter {
         threshold: Math.ceil(this.silenceAmplitude * 32768) / 32768,
         scale: 1 / 32768,
       };
-      for (const [slot, v] of Object.entries(settings) as [keyof typeof settings, number][])
-        this.weighing.state.fill(v, WEIGH_STATE[slot] * 2, WEIGH_STATE[slot] * 2 + 2);
+      for (const state of this.weighing.states) {
+        for (const [slot, v] of Object.entries(settings) as [keyof typeof settings, number][])
+          state.fill(v, WEIGH_STATE[slot] * 2, WEIGH_STATE[slot] * 2 + 2);
+      }
+      // A channel alone in its pair: lane 1 reads the next sample over, and must mark nothing loud.
+      if (o.channels % 2)
+        this.weighing.states
+          .at(-1)
+          ?.fill(Infinity, WEIGH_STATE.threshold * 2 + 1, WEIGH_STATE.threshold * 2 + 2);
     }
     this.silenceFrames = Math.round(o.silence.minSeconds * o.sampleRate);
   }
@@ -332,19 +339,20 @@ export class LoudnessMeter {
     const ch = this.channels;
     if (samples.length % ch !== 0) throw new RangeError('samples must be whole frames');
     const total = samples.length / ch;
-    // Stereo 16-bit: copying, peaks, squares, silence flags and K-weighting in one WebAssembly pass.
+    // 16-bit: copying, peaks, squares, silence flags and K-weighting in WebAssembly, two channels
+    // at a time.
     const weigh = this.weighing && samples instanceof Int16Array ? this.weighing : undefined;
     let done = 0;
     while (done < total) {
       const n = Math.min(SEGMENT, this.blockFrames - this.blockFill, total - done);
       let louds = -1;
-      if (weigh) louds = this.weighStereo(weigh, samples as Int16Array, done, n);
+      if (weigh) louds = this.weighPairs(weigh, samples as Int16Array, done, n);
       else for (let c = 0; c < ch; c++) this.deinterleave(samples, scale, done * ch + c, c, n);
       if (louds === n) this.allLoud();
       else this.silenceScan(n);
       for (let c = 0; c < ch; c++) {
         if (!weigh) this.filter(c, n);
-        this.oversample(c, n, weigh?.blockPeaks);
+        this.oversample(c, n, weigh?.blockPeaks[c >> 1]);
         // The last samples are the next segment's history.
         const x = this.buffers[c] as Float32Array;
         x.copyWithin(0, n, n + HISTORY);
@@ -384,32 +392,38 @@ export class LoudnessMeter {
   }
 
   /**
-   * What `deinterleave` and `filter` do for both channels of n stereo frames from frame `first`,
-   * in WebAssembly: the same operations on doubles in the same order, so the same figures.
+   * What `deinterleave` and `filter` do for n frames from frame `first`, in WebAssembly, a pair of
+   * channels a call: the same operations on doubles in the same order, so the same figures.
    * Answers how many of the frames are loud.
    */
-  private weighStereo(weigh: StereoWeighing, samples: Int16Array, first: number, n: number): number {
-    const st = weigh.state;
+  private weighPairs(weigh: Weighing, samples: Int16Array, first: number, n: number): number {
     const s = this.state;
-    const { z1, z2, w1, w2, peak, squares, energy } = WEIGH_STATE;
-    for (let c = 0; c < 2; c++) {
-      st[z1 * 2 + c] = s[c * 4] as number;
-      st[z2 * 2 + c] = s[c * 4 + 1] as number;
-      st[w1 * 2 + c] = s[c * 4 + 2] as number;
-      st[w2 * 2 + c] = s[c * 4 + 3] as number;
-      st[peak * 2 + c] = this.samplePeak[c] as number;
+    const { z1, z2, w1, w2, peak, squares, energy, louds } = WEIGH_STATE;
+    weigh.load(samples, first, n);
+    let st = weigh.states[0] as Float64Array;
+    for (let p = 0; p < weigh.pairs; p++) {
+      st = weigh.states[p] as Float64Array;
+      const lanes = Math.min(2, this.channels - 2 * p);
+      for (let lane = 0, c = 2 * p; lane < lanes; lane++, c++) {
+        st[z1 * 2 + lane] = s[c * 4] as number;
+        st[z2 * 2 + lane] = s[c * 4 + 1] as number;
+        st[w1 * 2 + lane] = s[c * 4 + 2] as number;
+        st[w2 * 2 + lane] = s[c * 4 + 3] as number;
+        st[peak * 2 + lane] = this.samplePeak[c] as number;
+      }
+      weigh.run(p, n, HISTORY);
+      for (let lane = 0, c = 2 * p; lane < lanes; lane++, c++) {
+        s[c * 4] = flushTiny(st[z1 * 2 + lane] as number);
+        s[c * 4 + 1] = flushTiny(st[z2 * 2 + lane] as number);
+        s[c * 4 + 2] = flushTiny(st[w1 * 2 + lane] as number);
+        s[c * 4 + 3] = flushTiny(st[w2 * 2 + lane] as number);
+        this.samplePeak[c] = st[peak * 2 + lane] as number;
+        this.squares[c] = (this.squares[c] as number) + (st[squares * 2 + lane] as number);
+        this.blockEnergy[c] = (this.blockEnergy[c] as number) + (st[energy * 2 + lane] as number);
+      }
     }
-    weigh.run(samples, first, n, HISTORY);
-    for (let c = 0; c < 2; c++) {
-      s[c * 4] = flushTiny(st[z1 * 2 + c] as number);
-      s[c * 4 + 1] = flushTiny(st[z2 * 2 + c] as number);
-      s[c * 4 + 2] = flushTiny(st[w1 * 2 + c] as number);
-      s[c * 4 + 3] = flushTiny(st[w2 * 2 + c] as number);
-      this.samplePeak[c] = st[peak * 2 + c] as number;
-      this.squares[c] = (this.squares[c] as number) + (st[squares * 2 + c] as number);
-      this.blockEnergy[c] = (this.blockEnergy[c] as number) + (st[energy * 2 + c] as number);
-    }
-    return st[WEIGH_STATE.louds * 2] as number;
+    // The last pair's count is of the frames every pair marked.
+    return st[louds * 2] as number;
   }
 
   /** `silenceScan` of a segment whose every frame is loud: only a silence under way can end. */
@@ -478,7 +492,7 @@ export class LoudnessMeter {
 
   /**
    * True peak of channel c's segment: 4× oversampled, where it could raise the maximum.
-   * `blockPeaks`: the segment's per-block sample peaks from `weigh` (two channels a block), which
+   * `blockPeaks`: the segment's per-block sample peaks from `weigh` (channel c's pair's), which
    * bound every block but the first without reading the samples again.
    */
   private oversample(c: number, n: number, blockPeaks?: Float64Array): void {
@@ -497,7 +511,8 @@ export class LoudnessMeter {
       let m = 0;
       if (blockPeaks && b > 0) {
         const k = b / TP_BLOCK;
-        m = Math.max(blockPeaks[2 * k + c] as number, blockPeaks[2 * k - 2 + c] as number);
+        const lane = c & 1;
+        m = Math.max(blockPeaks[2 * k + lane] as number, blockPeaks[2 * k - 2 + lane] as number);
       } else {
         for (let i = b; i < end; i++) {
           const v = x[i] as number;

@@ -35,6 +35,12 @@ const SET = 0x21;
 const I32_CONST = 0x41;
 const F32_CONST = 0x43;
 const F64_LOAD = 0x2b;
+const I32_LOAD = 0x28;
+const I32_STORE = 0x36;
+const I32_OR = 0x72;
+const I32_POPCNT = 0x69;
+const ELSE = 0x05;
+const V128_TYPE = 0x7b;
 const F64_ADD = 0xa0;
 const F64_MUL = 0xa2;
 const F32_DEMOTE_F64 = 0xb6;
@@ -65,18 +71,18 @@ const LOAD32_SPLAT = [SIMD, 0x09];
 const V128_STORE = [SIMD, 0x0b];
 const V128_CONST = [SIMD, 0x0c];
 const V128_ANY_TRUE = [SIMD, 0x53];
-const STORE32_LANE = [SIMD, 0x5a];
 const I32X4_EXTEND_LOW_I16X8_S = [SIMD, 0xa7, 0x01];
 const F64X2_ADD = [SIMD, 0xf0, 0x01];
 const F64X2_SUB = [SIMD, 0xf1, 0x01];
 const F64X2_MUL = [SIMD, 0xf2, 0x01];
 const F64X2_MAX = [SIMD, 0xf5, 0x01];
-const F64X2_CONVERT_LOW_I32X4_S = [SIMD, 0xfe, 0x01];
 const F32X4_SPLAT = [SIMD, 0x13];
 const SHUFFLE = [SIMD, 0x0d];
 const F32X4_GT = [SIMD, 0x44];
 const F32X4_SUB = [SIMD, 0xe5, 0x01];
 const F32X4_GE = [SIMD, 0x46];
+const V128_LOAD32_ZERO = [SIMD, 0x5c];
+const V128_LOAD32_LANE = [SIMD, 0x56];
 const V128_OR = [SIMD, 0x50];
 const I64X2_EXTRACT = [SIMD, 0x1d];
 const F64X2_EXTRACT = [SIMD, 0x21];
@@ -86,8 +92,6 @@ const I8X16_ABS = [SIMD, 0x60];
 const I8X16_NARROW_I16X8_S = [SIMD, 0x65];
 const I16X8_NARROW_I32X4_S = [SIMD, 0x85, 0x01];
 const I32X4_EXTEND_HIGH_I16X8_S = [SIMD, 0xa8, 0x01];
-const I32X4_ADD = [SIMD, 0xae, 0x01];
-const I32X4_SUB = [SIMD, 0xb1, 0x01];
 const I32X4_DOT_I16X8_S = [SIMD, 0xba, 0x01];
 const I64X2_EXTEND_LOW_I32X4_U = [SIMD, 0xc9, 0x01];
 const I64X2_EXTEND_HIGH_I32X4_U = [SIMD, 0xca, 0x01];
@@ -208,14 +212,20 @@ if (WEIGH_BLOCK % 4) throw new Error('weigh takes frames four at a time');
 // into the block under way, then one v128 per name below.
 const IN = 0;
 const N = 1;
-const X0 = 2;
-const X1 = 3;
-const LOUD = 4;
-const ST = 5;
-const BLOCKS = 6;
-const AT = 7;
-const AT_END = 8;
-const IN_BLOCK = 9;
+const FB = 2;
+const X0 = 3;
+const X1 = 4;
+const LOUD = 5;
+const ST = 6;
+const BLOCKS = 7;
+const AT = 8;
+const AT_END = 9;
+const IN_BLOCK = 10;
+const GATHER = 11;
+const P0 = 12;
+const P1 = 13;
+const BYTES = 14;
+const LOUDS = 15;
 const V128_LOCALS = [
   // Four frames at a time: both channels' samples, their magnitudes, peaks and squares.
   'pair',
@@ -226,11 +236,11 @@ const V128_LOCALS = [
   'bpLeft',
   'bpRight',
   'loud',
-  'louds',
   'sqLeft',
   'sqRight',
   'scale4',
-  'threshold4',
+  'thresholdLeft',
+  'thresholdRight',
   'peak',
   // One frame at a time: the K-weighting, both channels as an f64x2.
   'z1',
@@ -253,7 +263,7 @@ const V128_LOCALS = [
   'u',
   't',
 ] as const;
-const L = Object.fromEntries(V128_LOCALS.map((name, i) => [name, IN_BLOCK + 1 + i])) as Record<
+const L = Object.fromEntries(V128_LOCALS.map((name, i) => [name, LOUDS + 1 + i])) as Record<
   (typeof V128_LOCALS)[number],
   number
 >;
@@ -272,9 +282,10 @@ function weighBody(): number[] {
   const store = (name: keyof typeof WEIGH_STATE & keyof typeof L) => [
     ...[GET, ST, GET, L[name], ...V128_STORE, 3, ...slot(name)],
   ];
-  // A setting's lane 0 as four floats.
-  const float4 = (name: keyof typeof WEIGH_STATE, local: number) => [
-    ...[GET, ST, F64_LOAD, 3, ...slot(name), F32_DEMOTE_F64, ...F32X4_SPLAT, SET, local],
+  // A setting's lane as four floats.
+  const float4 = (name: keyof typeof WEIGH_STATE, lane: number, local: number) => [
+    ...[GET, ST, F64_LOAD, 3, ...uleb(16 * WEIGH_STATE[name] + 8 * lane), F32_DEMOTE_F64],
+    ...[...F32X4_SPLAT, SET, local],
   ];
   const get = (name: keyof typeof L) => [GET, L[name]];
   const mul = (a: keyof typeof L, b: keyof typeof L) => [...get(a), ...get(b), ...F64X2_MUL];
@@ -308,17 +319,30 @@ function weighBody(): number[] {
   // prettier-ignore
   return [
     ...[...kept, ...settings].flatMap(load),
-    ...float4('scale', L.scale4),
-    ...float4('threshold', L.threshold4),
+    ...float4('scale', 0, L.scale4),
+    ...float4('threshold', 0, L.thresholdLeft),
+    ...float4('threshold', 1, L.thresholdRight),
+    GET, X0, SET, P0,
+    GET, X1, SET, P1,
     // Four frames at a time (the caller pads the input with silence to a multiple of four): the
     // floats for the interpolator, peaks, loud frames and squares.
     GET, IN, SET, AT,
-    GET, IN, GET, N, I32_CONST, 3, I32_ADD, I32_CONST, 2, I32_SHR_U, I32_CONST, 4, I32_SHL, I32_ADD, SET, AT_END,
+    GET, IN, GET, N, I32_CONST, 3, I32_ADD, I32_CONST, 2, I32_SHR_U, GET, FB, I32_MUL, I32_CONST, 2, I32_SHL, I32_ADD, SET, AT_END,
     BLOCK, VOID,
     LOOP, VOID,
     GET, AT, GET, AT_END, I32_GE_U, BR_IF, 1,
-    // [l0 l1 l2 l3 r0 r1 r2 r3] from [l0 r0 l1 r1 l2 r2 l3 r3]
-    GET, AT, ...V128_LOAD, 1, 0, GET, AT, ...V128_LOAD, 1, 0,
+    // [l0 r0 l1 r1 l2 r2 l3 r3]: four frames of the pair, at once when they are the only channels.
+    GET, FB, I32_CONST, 4, I32_EQ,
+    IF, V128_TYPE,
+    GET, AT, ...V128_LOAD, 1, 0,
+    ELSE,
+    GET, AT, ...V128_LOAD32_ZERO, 1, 0, SET, L.pair,
+    GET, AT, GET, FB, I32_ADD, TEE, GATHER, GET, L.pair, ...V128_LOAD32_LANE, 1, 0, 1, SET, L.pair,
+    GET, GATHER, GET, FB, I32_ADD, TEE, GATHER, GET, L.pair, ...V128_LOAD32_LANE, 1, 0, 2, SET, L.pair,
+    GET, GATHER, GET, FB, I32_ADD, GET, L.pair, ...V128_LOAD32_LANE, 1, 0, 3,
+    END,
+    // [l0 l1 l2 l3 r0 r1 r2 r3]
+    TEE, L.pair, GET, L.pair,
     ...SHUFFLE, 0, 1, 4, 5, 8, 9, 12, 13, 2, 3, 6, 7, 10, 11, 14, 15, SET, L.pair,
     GET, L.pair, ...I32X4_EXTEND_LOW_I16X8_S, ...F32X4_CONVERT_I32X4_S, GET, L.scale4, ...F32X4_MUL, SET, L.left,
     GET, L.pair, ...I32X4_EXTEND_HIGH_I16X8_S, ...F32X4_CONVERT_I32X4_S, GET, L.scale4, ...F32X4_MUL, SET, L.right,
@@ -328,17 +352,21 @@ function weighBody(): number[] {
     GET, L.right, ...F32X4_ABS, SET, L.aRight,
     GET, L.bpLeft, GET, L.aLeft, ...F32X4_MAX, SET, L.bpLeft,
     GET, L.bpRight, GET, L.aRight, ...F32X4_MAX, SET, L.bpRight,
-    // A frame is loud when either channel reaches the threshold: a byte of 1, and counted.
-    GET, L.aLeft, GET, L.threshold4, ...F32X4_GE, GET, L.aRight, GET, L.threshold4, ...F32X4_GE, ...V128_OR, SET, L.loud,
-    GET, L.louds, GET, L.loud, ...I32X4_SUB, SET, L.louds,
-    GET, LOUD,
+    // A frame is loud when a channel reaches its threshold: a byte of 1, added to what the pairs
+    // before marked, and counted.
+    GET, L.aLeft, GET, L.thresholdLeft, ...F32X4_GE, GET, L.aRight, GET, L.thresholdRight, ...F32X4_GE,
+    ...V128_OR, SET, L.loud,
     GET, L.loud, GET, L.loud, ...I16X8_NARROW_I32X4_S, GET, L.loud, GET, L.loud, ...I16X8_NARROW_I32X4_S,
-    ...I8X16_NARROW_I16X8_S, ...I8X16_ABS, ...STORE32_LANE, 2, 0, 0,
+    ...I8X16_NARROW_I16X8_S, ...I8X16_ABS, ...I32X4_EXTRACT, 0,
+    GET, LOUD, I32_LOAD, 2, 0, I32_OR, SET, BYTES,
+    GET, LOUD, GET, BYTES, I32_STORE, 2, 0,
+    GET, LOUDS, GET, BYTES, I32_POPCNT, I32_ADD, SET, LOUDS,
     // Squares of 16-bit samples, summed exactly: l0² + l1², l2² + l3², r0² + r1², r2² + r3².
     GET, L.pair, GET, L.pair, ...I32X4_DOT_I16X8_S, SET, L.t,
     GET, L.sqLeft, GET, L.t, ...I64X2_EXTEND_LOW_I32X4_U, ...I64X2_ADD, SET, L.sqLeft,
     GET, L.sqRight, GET, L.t, ...I64X2_EXTEND_HIGH_I32X4_U, ...I64X2_ADD, SET, L.sqRight,
-    ...advance(AT, 16), ...advance(X0, 16), ...advance(X1, 16), ...advance(LOUD, 4),
+    GET, AT, GET, FB, I32_CONST, 2, I32_SHL, I32_ADD, SET, AT,
+    ...advance(X0, 16), ...advance(X1, 16), ...advance(LOUD, 4),
     GET, IN_BLOCK, I32_CONST, 1, I32_ADD, TEE, IN_BLOCK, I32_CONST, WEIGH_BLOCK / 4, I32_EQ,
     IF, VOID, ...endBlock, I32_CONST, 0, SET, IN_BLOCK, END,
     BR, 0,
@@ -348,19 +376,16 @@ function weighBody(): number[] {
     GET, IN_BLOCK, IF, VOID, ...endBlock, END,
     GET, ST, ...squares(L.sqLeft), F64_STORE, 3, ...slot('squares'),
     GET, ST, ...squares(L.sqRight), F64_STORE, 3, ...uleb(16 * WEIGH_STATE.squares + 8),
-    GET, ST,
-    GET, L.louds, GET, L.louds, GET, L.louds, ...lanes32(2, 3, 0, 1), ...I32X4_ADD, SET, L.louds,
-    GET, L.louds, ...I32X4_EXTRACT, 0, GET, L.louds, ...I32X4_EXTRACT, 1, I32_ADD, F64_CONVERT_I32_U,
-    F64_STORE, 3, ...slot('louds'),
+    GET, ST, GET, LOUDS, F64_CONVERT_I32_U, F64_STORE, 3, ...slot('louds'),
     // Frame by frame, both channels in an f64x2: the K-weighting, with y and u substituted into the
     // state updates so that each state waits on its own last value through one multiply and one add.
-    GET, IN, SET, AT,
-    GET, IN, GET, N, I32_CONST, 4, I32_MUL, I32_ADD, SET, AT_END,
+    GET, P0, GET, N, I32_CONST, 2, I32_SHL, I32_ADD, SET, AT_END,
     BLOCK, VOID,
     LOOP, VOID,
-    GET, AT, GET, AT_END, I32_GE_U, BR_IF, 1,
-    GET, AT, ...LOAD32_SPLAT, 1, 0, ...I32X4_EXTEND_LOW_I16X8_S, ...F64X2_CONVERT_LOW_I32X4_S,
-    ...get('scale'), ...F64X2_MUL, SET, L.v,
+    GET, P0, GET, AT_END, I32_GE_U, BR_IF, 1,
+    // [left, right] from the floats the first pass stored (scaled already, exactly).
+    GET, P0, ...V128_LOAD32_ZERO, 2, 0, SET, L.v,
+    GET, P1, GET, L.v, ...V128_LOAD32_LANE, 2, 0, 1, ...F64X2_PROMOTE_LOW_F32X4, SET, L.v,
     // y = b0 v + z1; t = z1; z1 = q1 v + z2 - a1 t; z2 = q2 v - a2 t
     ...mul('b0', 'v'), ...get('z1'), ...F64X2_ADD, SET, L.y,
     ...get('z1'), SET, L.t,
@@ -372,7 +397,7 @@ function weighBody(): number[] {
     ...mul('m1', 'y'), ...get('w2'), ...F64X2_ADD, ...mul('c1', 't'), ...F64X2_SUB, SET, L.w1,
     ...mul('n2', 'y'), ...mul('c2', 't'), ...F64X2_SUB, SET, L.w2,
     ...get('energy'), ...mul('u', 'u'), ...F64X2_ADD, SET, L.energy,
-    ...advance(AT, 4),
+    ...advance(P0, 4), ...advance(P1, 4),
     BR, 0,
     END,
     END,
@@ -495,7 +520,7 @@ function moduleBytes(phases: readonly (readonly number[])[]): Uint8Array {
   ];
   const weigh = [
     ...vec([
-      [IN_BLOCK - BLOCKS, I32],
+      [LOUDS - BLOCKS, I32],
       [V128_LOCALS.length, V128],
     ]),
     ...weighBody(),
@@ -506,7 +531,7 @@ function moduleBytes(phases: readonly (readonly number[])[]): Uint8Array {
       1,
       vec([
         [0x60, ...vec([[I32], [I32], [F32], [F32]]), ...vec([[F32]])],
-        [0x60, ...vec([[I32], [I32], [I32], [I32], [I32], [I32], [I32]]), ...vec([])],
+        [0x60, ...vec(Array.from({ length: BLOCKS + 1 }, () => [I32])), ...vec([])],
       ]),
     ),
     ...section(3, vec([[0], [1]])),
@@ -535,7 +560,16 @@ function moduleBytes(phases: readonly (readonly number[])[]): Uint8Array {
 // WebAssembly is no I/O, but the ES library core compiles against does not declare it.
 interface Exports {
   peak(p: number, end: number, peak: number, bound: number): number;
-  weigh(input: number, n: number, x0: number, x1: number, loud: number, st: number, blocks: number): void;
+  weigh(
+    input: number,
+    n: number,
+    frameBytes: number,
+    x0: number,
+    x1: number,
+    loud: number,
+    st: number,
+    blocks: number,
+  ): void;
   memory: { readonly buffer: ArrayBuffer; grow(pages: number): number };
   oversampled: { value: number };
 }
@@ -544,22 +578,29 @@ declare const WebAssembly: {
   Instance: new (module: object) => { exports: Exports };
 };
 
-/** `weigh` for a stereo meter: its state, and the frames it marked loud. */
-export interface StereoWeighing {
-  /** WEIGH_STATE's slots, two doubles each; the caller writes what a call reads and reads the rest. */
-  readonly state: Float64Array;
-  /** After a call, one byte per frame: 1 where either channel reached the threshold. */
+/**
+ * `weigh` for a meter of 16-bit input: its channels in pairs (0 and 1, 2 and 3, ...; with an odd
+ * count the last alone, in lane 0, lane 1 then holding nothing to read), each pair's state, and
+ * the frames marked loud.
+ */
+export interface Weighing {
+  readonly pairs: number;
+  /**
+   * Per pair, WEIGH_STATE's slots, two doubles each (lane 0 the pair's first channel); the caller
+   * writes what a call reads and reads the rest.
+   */
+  readonly states: Float64Array[];
+  /**
+   * Per pair, after its call, for each WEIGH_BLOCK frames (the last maybe fewer), the largest
+   * |sample| of each lane: two doubles a block, lane 0's first.
+   */
+  readonly blockPeaks: Float64Array[];
+  /** After every pair's call, one byte per frame: 1 where some channel reached its threshold. */
   readonly loud: Uint8Array;
-  /**
-   * After a call, for each WEIGH_BLOCK frames of it (the last maybe fewer), the largest |sample| of
-   * each channel: two doubles a block, the first channel's first.
-   */
-  readonly blockPeaks: Float64Array;
-  /**
-   * Frames [first, first + n) of interleaved stereo `samples` (n at most the kernel's
-   * `weighFrames`), stored as floats in buffers[0] and buffers[1] from index `at`.
-   */
-  run(samples: Int16Array, first: number, n: number, at: number): void;
+  /** Takes frames [first, first + n) of interleaved `samples` (n at most `weighFrames`). */
+  load(samples: Int16Array, first: number, n: number): void;
+  /** Pair p over the n frames taken, stored as floats in its channels' buffers from index `at`. */
+  run(p: number, n: number, at: number): void;
 }
 
 export interface TruePeakKernel {
@@ -573,8 +614,8 @@ export interface TruePeakKernel {
   peak(c: number, from: number, to: number, peak: number, bound?: number): number;
   /** Input positions this kernel has oversampled so far (skipped ones not counted). */
   oversampled(): number;
-  /** For two channels with `weighFrames` > 0. */
-  readonly weigh?: StereoWeighing;
+  /** With `weighFrames` > 0. */
+  readonly weigh?: Weighing;
 }
 
 let compiled: object | null | undefined;
@@ -582,7 +623,7 @@ let compiled: object | null | undefined;
 const align16 = (n: number) => Math.ceil(n / 16) * 16;
 
 /**
- * A kernel with one buffer of `length` floats per channel, and for stereo room for `weigh` to take
+ * A kernel with one buffer of `length` floats per channel, and room for `weigh` to take
  * `weighFrames` frames at a time; undefined without WebAssembly SIMD.
  */
 export function createTruePeakKernel(
@@ -597,20 +638,25 @@ export function createTruePeakKernel(
     const { memory, peak, weigh, oversampled } = new WebAssembly.Instance(compiled).exports;
     // weigh writes four frames at a time, up to three past the last.
     const stride = Math.ceil((length + 3) / 4) * 4;
-    const stereo = channels === 2 && weighFrames > 0;
-    // The channels' buffers, then weigh's state, loud bytes and input.
-    const stateAt = channels * stride * 4;
-    const loudAt = stateAt + WEIGH_STATE.slots * 16;
+    const pairs = weighFrames > 0 ? Math.ceil(channels / 2) : 0;
+    // The channels' buffers and a spare one (lane 1 of a channel alone), then per pair weigh's
+    // state, the loud bytes, the input (padded to four frames, and a sample more that lane 1 of a
+    // channel alone reads), then per pair the block peaks.
+    const slots = WEIGH_STATE.slots * 16;
+    const stateAt = (channels + 1) * stride * 4;
+    const loudAt = stateAt + pairs * slots;
     const inputAt = loudAt + align16(weighFrames + 3);
-    const blocksAt = inputAt + align16((weighFrames + 3) * 4);
+    const inputLength = (weighFrames + 3) * channels + 2;
+    const blocksAt = inputAt + align16(inputLength * 2);
     const blocks = Math.ceil(weighFrames / WEIGH_BLOCK);
-    const bytes = stereo ? blocksAt + blocks * 16 : stateAt;
+    const bytes = blocksAt + pairs * blocks * 16;
     if (memory.buffer.byteLength < bytes) memory.grow(Math.ceil((bytes - memory.buffer.byteLength) / 65536));
     const buffers = Array.from(
       { length: channels },
       (_, c) => new Float32Array(memory.buffer, c * stride * 4, length),
     );
-    const input = new Int16Array(memory.buffer, inputAt, stereo ? (weighFrames + 3) * 2 : 0);
+    const input = new Int16Array(memory.buffer, inputAt, pairs ? inputLength : 0);
+    const loud = new Uint8Array(memory.buffer, loudAt, pairs ? weighFrames + 3 : 0);
     return {
       buffers,
       peak: (c, from, to, current, bound = -1) => {
@@ -618,17 +664,38 @@ export function createTruePeakKernel(
         return peak(base + (from - (TAPS - 1)) * 4, base + (to - (TAPS - 1)) * 4, current, bound);
       },
       oversampled: () => oversampled.value,
-      weigh: stereo
+      weigh: pairs
         ? {
-            state: new Float64Array(memory.buffer, stateAt, WEIGH_STATE.slots * 2),
-            loud: new Uint8Array(memory.buffer, loudAt, weighFrames),
-            blockPeaks: new Float64Array(memory.buffer, blocksAt, blocks * 2),
-            run(samples, first, n, at) {
+            pairs,
+            states: Array.from(
+              { length: pairs },
+              (_, p) => new Float64Array(memory.buffer, stateAt + p * slots, WEIGH_STATE.slots * 2),
+            ),
+            blockPeaks: Array.from(
+              { length: pairs },
+              (_, p) => new Float64Array(memory.buffer, blocksAt + p * blocks * 16, blocks * 2),
+            ),
+            loud: loud.subarray(0, weighFrames),
+            load(samples, first, n) {
               if (n > weighFrames) throw new RangeError(`at most ${weighFrames} frames at a time`);
-              input.set(samples.subarray(first * 2, (first + n) * 2));
+              input.set(samples.subarray(first * channels, (first + n) * channels));
               // Silence up to a whole four frames: it raises no peak, no square, no loud frame.
-              input.fill(0, n * 2, Math.ceil(n / 4) * 8);
-              weigh(inputAt, n, at * 4, stride * 4 + at * 4, loudAt, stateAt, blocksAt);
+              input.fill(0, n * channels, Math.ceil(n / 4) * 4 * channels + 2);
+              loud.fill(0, 0, Math.ceil(n / 4) * 4);
+            },
+            run(p, n, at) {
+              const c = 2 * p;
+              const x1 = c + 1 < channels ? c + 1 : channels;
+              weigh(
+                inputAt + c * 2,
+                n,
+                channels * 2,
+                (c * stride + at) * 4,
+                (x1 * stride + at) * 4,
+                loudAt,
+                stateAt + p * slots,
+                blocksAt + p * blocks * 16,
+              );
             },
           }
         : undefined,
