@@ -11,17 +11,18 @@
  * at a time are skipped when `interpolationBound` shows that none can exceed `peak`: their two
  * middle inputs are under a level set by the largest second difference in the inputs.
  *
- * weigh(in, n, x0, x1, loud, st, blocks): everything else a stereo 16-bit frame costs, in two
- * passes over n frames of interleaved s16 at `in`. The first takes four frames at a time (the
- * caller pads the input to whole fours with silence): the samples are scaled to full scale and
- * stored as floats at x0 and x1 (for the interpolator), their magnitudes raise the sample peaks and
- * mark a frame loud (a byte at `loud`) when either channel reaches the silence threshold, their
+ * weigh(in, n, frameBytes, x0, x1, loud, st, blocks): everything else a 16-bit sample costs, for
+ * a pair of channels of n interleaved frames (`frameBytes` apart) from `in`, in two passes. The
+ * first takes four frames at a time (the caller pads the input to whole fours with silence): the
+ * pair's samples are scaled to full scale and stored as floats at x0 and x1 (for the
+ * interpolator), their magnitudes raise the sample peaks and mark a frame loud (a byte at `loud`,
+ * ORed with what the pairs before marked) when either channel reaches its silence threshold, their
  * squares are summed exactly in integers, and for each WEIGH_BLOCK frames of the call (the last
  * maybe fewer) the largest |sample| of each channel is written as an f64x2 at `blocks`: the bound
  * the true-peak skip needs, so that no JavaScript loop reads the samples again. The second runs the
- * two K-weighting biquads frame by frame, the two channels as the lanes of an f64x2, in doubles, the
- * same operations in the same order as the JavaScript loop (so the same figures), summing the
- * weighted energy. `st` holds the state and settings, see WEIGH_STATE.
+ * two K-weighting biquads frame by frame on those floats, the two channels as the lanes of an
+ * f64x2, in doubles, the same operations in the same order as the JavaScript loop (so the same
+ * figures), summing the weighted energy. `st` holds the pair's state and settings, see WEIGH_STATE.
  */
 
 const BLOCK = 0x02;
