@@ -7,6 +7,7 @@ import { HttpError } from './errors.js';
 import { AnalysisService } from './processors/loudness.js';
 import { WaveformService } from './processors/waveform.js';
 import type { FfmpegStarter } from './processors/decode.js';
+import { loadNativeDecoder, type DecoderChoice } from './native-decode.js';
 import type { AssetResolver, SourcePreference } from './resolver.js';
 import { ResultStore } from './result-store.js';
 import { healthRoutes } from './routes/health.js';
@@ -30,6 +31,11 @@ export interface AppOptions {
   storage?: Storage;
   /** Starts ffmpeg (default: `runFfmpeg`); tests count the decodes with it. */
   runFfmpeg?: FfmpegStarter;
+  /**
+   * What decodes whole tracks (the programme pass): 'native' (ffmpeg's libraries in this process;
+   * an error if the addon is not built) or 'cli'. Default: native when the addon is built.
+   */
+  decoder?: DecoderChoice;
   /** The clock of the cache (tests of expiry). */
   now?: () => number;
 }
@@ -82,9 +88,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     log: app.log,
     signal: closing.signal,
     run: options.runFfmpeg,
+    decoder: options.decoder,
     results,
   };
   const waveforms = new WaveformService({ ...common, maxDecoders: options.maxDecoders });
+  app.log.info(
+    { decoder: waveforms.decoder, addon: loadNativeDecoder().why },
+    `analyze: the programme pass decodes with the ${waveforms.decoder}`,
+  );
   const services: Services = {
     resolver: options.resolver,
     cache,

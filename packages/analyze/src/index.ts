@@ -3,6 +3,7 @@ export * from './cache.js';
 export * from './config.js';
 export * from './errors.js';
 export * from './file-resolver.js';
+export * from './native-decode.js';
 export * from './resolver.js';
 export * from './processors/analysis-log.js';
 export * from './processors/audiowaveform.js';

@@ -35,7 +35,8 @@ async function services(name: string) {
     runs.push(args);
     return runFfmpeg(path, args, options);
   };
-  const common = { cache, ffmpegPath: FFMPEG, log, run: counted };
+  // The CLI, whose runs are counted (the in-process decoder is tested in native-decode.test.ts).
+  const common = { cache, ffmpegPath: FFMPEG, log, run: counted, decoder: 'cli' as const };
   const waveforms = new WaveformService({ ...common, maxDecoders: 2 });
   const analysis = new AnalysisService({ ...common, programmePass: (s) => waveforms.programmePass(s) });
   return { waveforms, analysis, runs };

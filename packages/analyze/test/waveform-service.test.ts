@@ -42,6 +42,8 @@ async function service(name: string, cacheDir?: string) {
     maxDecoders: 3,
     minSegmentSeconds: 10,
     log,
+    // The CLI, whose runs these tests count (the in-process decoder: native-decode.test.ts).
+    decoder: 'cli',
   });
   // Each service counts from its own start.
   const base = await ffmpegRuns.count();

@@ -6,6 +6,7 @@
 import { ffmpegGlobalArgs, ffmpegInputArgs, ffmpegSeconds } from '@frameproof/core';
 import { runFfmpeg, type FfmpegOptions, type FfmpegRun } from '../ffmpeg.js';
 import { createFifo } from '../fifo.js';
+import { decodeTrackNative, type NativeDecoder } from '../native-decode.js';
 import type { AudioSource } from '../resolver.js';
 import { PeakAccumulator, type SeriesSpec } from './peaks.js';
 
@@ -21,6 +22,8 @@ export interface DecodeContext {
   signal?: AbortSignal;
   /** Defaults to `runFfmpeg`. */
   run?: FfmpegStarter;
+  /** Whole-track decodes run in this process with it when set (see native-decode.ts); else the CLI. */
+  native?: NativeDecoder;
 }
 
 /**
@@ -166,6 +169,21 @@ export async function decodeRange(
   }
   await run.done;
   return delivered;
+}
+
+/**
+ * Decodes the whole track from its first sample, as `decodeRange(ctx, source, 0, undefined,
+ * consume)`: in this process when `ctx.native` is set, else with the ffmpeg CLI. The same PCM
+ * either way (tested); resolves with the number of frames.
+ */
+export function decodeWholeTrack(
+  ctx: DecodeContext,
+  source: AudioSource,
+  consume: SampleConsumer,
+): Promise<number> {
+  return ctx.native
+    ? decodeTrackNative(ctx.native, ctx, source, consume)
+    : decodeRange(ctx, source, 0, undefined, consume, decodeArgs(source, 0, undefined));
 }
 
 export interface Segment {

@@ -11,14 +11,9 @@ import { SingleFlight } from '../cache.js';
 import type { ResultStore } from '../result-store.js';
 import type { AudioSource } from '../resolver.js';
 import type { AnalysisResult } from './analysis-log.js';
-import { decodeRange, type FfmpegStarter } from './decode.js';
-import {
-  analysisEntryName,
-  DEFAULT_SILENCE,
-  meterFor,
-  onePassArgs,
-  type SilenceSettings,
-} from './one-pass.js';
+import { chooseDecoder, type DecoderChoice } from '../native-decode.js';
+import { decodeWholeTrack, type DecodeContext, type FfmpegStarter } from './decode.js';
+import { analysisEntryName, DEFAULT_SILENCE, meterFor, type SilenceSettings } from './one-pass.js';
 
 export { DEFAULT_SILENCE, type SilenceSettings } from './one-pass.js';
 
@@ -29,6 +24,8 @@ export interface AnalysisServiceOptions {
   signal?: AbortSignal;
   /** Starts ffmpeg; tests count the decodes with it. */
   run?: FfmpegStarter;
+  /** What decodes whole tracks: see WaveformServiceOptions.decoder. */
+  decoder?: DecoderChoice;
   /** Where results are shared with every task (storage); the disk is a hot copy. */
   results?: ResultStore;
   /**
@@ -40,8 +37,11 @@ export interface AnalysisServiceOptions {
 
 export class AnalysisService {
   private readonly flights = new SingleFlight();
+  private readonly ctx: DecodeContext;
 
-  constructor(private readonly o: AnalysisServiceOptions) {}
+  constructor(private readonly o: AnalysisServiceOptions) {
+    this.ctx = { ffmpegPath: o.ffmpegPath, signal: o.signal, run: o.run, native: chooseDecoder(o.decoder) };
+  }
 
   async analyse(source: AudioSource, silence: SilenceSettings = DEFAULT_SILENCE): Promise<AnalysisResult> {
     const name = analysisEntryName(source, silence);
@@ -57,15 +57,7 @@ export class AnalysisService {
     if (pass && sameSilence(silence, DEFAULT_SILENCE)) return (await pass(source)).analysis;
     const meter = meterFor(source, silence);
     return this.flights.run(name, async () => {
-      const ctx = { ffmpegPath: this.o.ffmpegPath, signal: this.o.signal, run: this.o.run };
-      await decodeRange(
-        ctx,
-        source,
-        0,
-        undefined,
-        (samples) => meter.pushInt16(samples),
-        onePassArgs(source),
-      );
+      await decodeWholeTrack(this.ctx, source, (samples) => meter.pushInt16(samples));
       const result = meter.result();
       const json = JSON.stringify(result);
       await this.o.cache.put(name, (tmp) => writeFile(tmp, json), json.length);

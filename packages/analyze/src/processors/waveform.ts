@@ -18,13 +18,15 @@ import { allocatePeaks, type WaveformData } from './audiowaveform.js';
 import type { AnalysisResult } from './analysis-log.js';
 import {
   decodeRange,
+  decodeWholeTrack,
   scanPeaks,
   type DecodeContext,
   type FfmpegStarter,
   type PositionedBinSink,
   type ScanOptions,
 } from './decode.js';
-import { analysisEntryName, DEFAULT_SILENCE, meterFor, onePassArgs } from './one-pass.js';
+import { chooseDecoder, decoderName, type DecoderChoice, type DecoderName } from '../native-decode.js';
+import { analysisEntryName, DEFAULT_SILENCE, meterFor } from './one-pass.js';
 import type { ResultStore } from '../result-store.js';
 import {
   type ChannelMode,
@@ -83,6 +85,11 @@ export interface WaveformServiceOptions {
   signal?: AbortSignal;
   /** Starts ffmpeg; tests count the decodes with it. */
   run?: FfmpegStarter;
+  /**
+   * What decodes whole tracks (the programme pass): 'native' (in this process, see
+   * native-decode.ts; an error if it is not built) or 'cli'. Default: native when built.
+   */
+  decoder?: DecoderChoice;
   /** Where whole-programme results are shared with every task (storage); the disk is a hot copy. */
   results?: ResultStore;
 }
@@ -106,7 +113,7 @@ export class WaveformService {
   private readonly scanOptions: ScanOptions;
 
   constructor(private readonly o: WaveformServiceOptions) {
-    this.ctx = { ffmpegPath: o.ffmpegPath, signal: o.signal, run: o.run };
+    this.ctx = { ffmpegPath: o.ffmpegPath, signal: o.signal, run: o.run, native: chooseDecoder(o.decoder) };
     this.scanOptions = { maxSegments: o.maxDecoders, minSegmentSeconds: o.minSegmentSeconds };
   }
 
@@ -115,6 +122,11 @@ export class WaveformService {
     const known = this.lengths.get(source.cacheKey) ?? (await this.levels(source))?.header.frames;
     if (known !== undefined) return { frames: known, exact: true };
     return { frames: Math.round(source.durationSeconds * source.sampleRate), exact: false };
+  }
+
+  /** What decodes the programme pass. */
+  get decoder(): DecoderName {
+    return decoderName(this.ctx.native);
   }
 
   /** The resolutions served from the peak file without decoding. */
@@ -646,7 +658,7 @@ async function writeLevels(
 }
 
 /**
- * Decodes the whole track once (one ffmpeg): each block of PCM becomes peaks at the peak file's
+ * Decodes the whole track once (in this process, or one ffmpeg): each block of PCM becomes peaks at the peak file's
  * finest level, handed to `sink` in order, and goes through `meter`. Resolves with the frames
  * decoded.
  */
@@ -663,18 +675,11 @@ async function onePassScan(
     next += bins;
     if (written) pending = pending.then(() => written);
   });
-  const frames = await decodeRange(
-    ctx,
-    source,
-    0,
-    undefined,
-    async (samples) => {
-      acc.push(samples);
-      meter.pushInt16(samples);
-      await pending;
-    },
-    onePassArgs(source),
-  );
+  const frames = await decodeWholeTrack(ctx, source, async (samples) => {
+    acc.push(samples);
+    meter.pushInt16(samples);
+    await pending;
+  });
   acc.end();
   await pending;
   return frames;
