@@ -5,7 +5,10 @@
  *
  *   open(url, { streamIndex | audioIndex, channels, sampleRate, protocolWhitelist,
  *               formatWhitelist, rwTimeoutUs? }) -> Promise<handle>
- *   read(handle) -> Promise<Buffer | null>   about 64k frames of interleaved s16; null at the end
+ *   read(handle, into?) -> Promise<Buffer | null>
+ *                         about 64k frames of interleaved s16 (null at the end): into `into`, a
+ *                         Buffer of the caller's that it reuses (the answer is a view of it), or,
+ *                         without one (or for one frame larger than it), into a new Buffer
  *   close(handle)                            frees everything; safe twice and during a read
  *
  * A pull API: JavaScript asks for the next block when it is ready for it (backpressure) and may
@@ -37,7 +40,7 @@ typedef struct decoder {
     SwrContext *swr;
     AVPacket *pkt;
     AVFrame *frame;
-    /* A read's samples, reused from one read to the next (copied into the JavaScript buffer). */
+    /* Samples of reads without a buffer of the caller's, reused from one read to the next. */
     uint8_t *out;
     size_t out_frames;
     int stream;
@@ -59,6 +62,10 @@ typedef struct job {
     napi_async_work work;
     napi_deferred deferred;
     napi_ref handle; /* read: keeps the handle (and so the decoder) alive while in flight */
+    napi_ref into;   /* read: the caller's buffer, kept alive while it is written */
+    uint8_t *base;   /* where the read writes: the caller's buffer or the decoder's own */
+    size_t cap;      /* frames room at `base` */
+    int own;         /* 1: `base` is the decoder's own memory, copied into a new Buffer */
     decoder *d;
     /* open's arguments */
     char *url, *protocols, *formats;
@@ -245,8 +252,8 @@ failed:
     destroy(d);
 }
 
-/* Room for `frames` frames in the read's buffer. */
-static int reserve(decoder *d, size_t *cap, size_t frames, size_t frame_bytes)
+/* The decoder's own memory for at least `frames` frames, as the read's target. */
+static int use_own(job *j, decoder *d, size_t frames, size_t frame_bytes)
 {
     if (frames > d->out_frames) {
         uint8_t *grown = realloc(d->out, frames * frame_bytes);
@@ -254,8 +261,20 @@ static int reserve(decoder *d, size_t *cap, size_t frames, size_t frame_bytes)
         d->out = grown;
         d->out_frames = frames;
     }
-    *cap = frames;
+    j->base = d->out;
+    j->cap = frames;
+    j->own = 1;
     return 0;
+}
+
+/* Room for `need` more frames after `got`: 0 when there is, 1 when the read ends here (the frame
+ * starts the next one), or an error. One frame larger than the whole target goes to the decoder's
+ * own memory, grown to it. */
+static int room(job *j, decoder *d, size_t got, size_t need, size_t frame_bytes)
+{
+    if (got + need <= j->cap) return 0;
+    if (got > 0) return 1;
+    return use_own(j, d, need, frame_bytes);
 }
 
 static void read_execute(napi_env env, void *data)
@@ -265,9 +284,9 @@ static void read_execute(napi_env env, void *data)
     decoder *d = j->d;
     last_log[0] = 0;
     const size_t frame_bytes = 2 * (size_t)d->channels;
-    size_t cap = 0, got = 0;
+    size_t got = 0;
     const char *what = "cannot decode";
-    int r = reserve(d, &cap, READ_FRAMES, frame_bytes);
+    int r = j->base ? 0 : use_own(j, d, READ_FRAMES, frame_bytes);
     if (r < 0) goto failed;
     while (!d->ended && !atomic_load(&d->closing)) {
         if (d->have_frame) {
@@ -278,12 +297,10 @@ static void read_execute(napi_env env, void *data)
                 r = need;
                 goto failed;
             }
-            if (got + (size_t)need > cap) {
-                if (got > 0) break; /* this frame starts the next read */
-                if ((r = reserve(d, &cap, (size_t)need, frame_bytes)) < 0) goto failed;
-            }
-            uint8_t *dst = d->out + got * frame_bytes;
-            int n = swr_convert(d->swr, &dst, (int)(cap - got), (const uint8_t **)d->frame->extended_data,
+            if ((r = room(j, d, got, (size_t)need, frame_bytes)) < 0) goto failed;
+            if (r == 1) break; /* this frame starts the next read */
+            uint8_t *dst = j->base + got * frame_bytes;
+            int n = swr_convert(d->swr, &dst, (int)(j->cap - got), (const uint8_t **)d->frame->extended_data,
                                 d->frame->nb_samples);
             av_frame_unref(d->frame);
             d->have_frame = 0;
@@ -292,7 +309,7 @@ static void read_execute(napi_env env, void *data)
                 goto failed;
             }
             got += (size_t)n;
-            if (got >= READ_FRAMES) break;
+            if (got >= j->cap) break;
         } else if (!d->decoder_done) {
             r = avcodec_receive_frame(d->dec, d->frame);
             if (r >= 0) {
@@ -330,12 +347,10 @@ static void read_execute(napi_env env, void *data)
                 what = "cannot convert the samples";
                 int need = swr_get_out_samples(d->swr, 0);
                 if (need > 0) {
-                    if (got + (size_t)need > cap) {
-                        if (got > 0) break;
-                        if ((r = reserve(d, &cap, (size_t)need, frame_bytes)) < 0) goto failed;
-                    }
-                    uint8_t *dst = d->out + got * frame_bytes;
-                    int n = swr_convert(d->swr, &dst, (int)(cap - got), NULL, 0);
+                    if ((r = room(j, d, got, (size_t)need, frame_bytes)) < 0) goto failed;
+                    if (r == 1) break;
+                    uint8_t *dst = j->base + got * frame_bytes;
+                    int n = swr_convert(d->swr, &dst, (int)(j->cap - got), NULL, 0);
                     if (n < 0) {
                         r = n;
                         goto failed;
@@ -500,6 +515,18 @@ static decoder *handle_of(napi_env env, napi_value v)
     return data;
 }
 
+/* `into.subarray(0, bytes)`: the part of the caller's buffer the read wrote. */
+static napi_status view(napi_env env, napi_ref into, size_t bytes, napi_value *result)
+{
+    napi_value buffer, subarray, args[2];
+    napi_status s = napi_get_reference_value(env, into, &buffer);
+    if (s == napi_ok) s = napi_get_named_property(env, buffer, "subarray", &subarray);
+    if (s == napi_ok) s = napi_create_uint32(env, 0, &args[0]);
+    if (s == napi_ok) s = napi_create_double(env, (double)bytes, &args[1]);
+    if (s == napi_ok) s = napi_call_function(env, buffer, subarray, 2, args, result);
+    return s;
+}
+
 static void read_complete(napi_env env, napi_status status, void *data)
 {
     job *j = data;
@@ -515,31 +542,48 @@ static void read_complete(napi_env env, napi_status status, void *data)
         napi_get_null(env, &value);
         napi_resolve_deferred(env, j->deferred, value);
     } else {
-        /* A copy in memory the JavaScript heap owns and counts: blocks in external memory of our
-         * own were not counted by the collector, which then let dozens of them pile up. */
-        void *copy;
-        napi_status s = napi_create_buffer_copy(env, j->bytes, d->out, &copy, &value);
+        napi_status s;
+        if (j->own) {
+            void *copy;
+            s = napi_create_buffer_copy(env, j->bytes, j->base, &copy, &value);
+        } else {
+            s = view(env, j->into, j->bytes, &value);
+        }
         if (s == napi_ok)
             napi_resolve_deferred(env, j->deferred, value);
         else
             napi_reject_deferred(env, j->deferred, error_value(env, "cannot create the buffer"));
     }
     napi_delete_reference(env, j->handle);
+    if (j->into) napi_delete_reference(env, j->into);
     napi_delete_async_work(env, j->work);
     free_job(j);
 }
 
 static napi_value js_read(napi_env env, napi_callback_info info)
 {
-    size_t argc = 1;
-    napi_value argv[1], promise, name;
+    size_t argc = 2;
+    napi_value argv[2], promise, name;
     CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
     if (argc < 1) {
-        napi_throw_type_error(env, NULL, "read(handle)");
+        napi_throw_type_error(env, NULL, "read(handle, into?)");
         return NULL;
     }
     decoder *d = handle_of(env, argv[0]);
     if (!d) return NULL;
+    void *into = NULL;
+    size_t into_bytes = 0;
+    napi_valuetype into_type = napi_undefined;
+    if (argc > 1) CALL(env, napi_typeof(env, argv[1], &into_type));
+    if (into_type != napi_undefined) {
+        bool is_buffer = false;
+        CALL(env, napi_is_buffer(env, argv[1], &is_buffer));
+        if (is_buffer) CALL(env, napi_get_buffer_info(env, argv[1], &into, &into_bytes));
+        if (!is_buffer || into_bytes < 2 * (size_t)d->channels || (uintptr_t)into % 2) {
+            napi_throw_type_error(env, NULL, "read: `into` must be a Buffer of whole frames, at an even address");
+            return NULL;
+        }
+    }
     napi_deferred deferred;
     CALL(env, napi_create_promise(env, &deferred, &promise));
     const char *refused = d->closed ? "the decoder is closed"
@@ -559,10 +603,16 @@ static napi_value js_read(napi_env env, napi_callback_info info)
     }
     j->d = d;
     j->deferred = deferred;
-    if (napi_create_reference(env, argv[0], 1, &j->handle) != napi_ok ||
+    if (into) {
+        j->base = into;
+        j->cap = into_bytes / (2 * (size_t)d->channels);
+    }
+    if ((into && napi_create_reference(env, argv[1], 1, &j->into) != napi_ok) ||
+        napi_create_reference(env, argv[0], 1, &j->handle) != napi_ok ||
         napi_create_string_utf8(env, "frameproof:decode-read", NAPI_AUTO_LENGTH, &name) != napi_ok ||
         napi_create_async_work(env, NULL, name, read_execute, read_complete, j, &j->work) != napi_ok) {
         if (j->handle) napi_delete_reference(env, j->handle);
+        if (j->into) napi_delete_reference(env, j->into);
         free_job(j);
         napi_reject_deferred(env, deferred, error_value(env, "cannot start the read"));
         return promise;
@@ -570,6 +620,7 @@ static napi_value js_read(napi_env env, napi_callback_info info)
     if (napi_queue_async_work(env, j->work) != napi_ok) {
         napi_delete_async_work(env, j->work);
         napi_delete_reference(env, j->handle);
+        if (j->into) napi_delete_reference(env, j->into);
         free_job(j);
         napi_reject_deferred(env, deferred, error_value(env, "cannot start the read"));
         return promise;

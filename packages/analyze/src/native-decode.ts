@@ -33,8 +33,12 @@ export type NativeHandle = object;
 /** The addon (native/decode.c). */
 export interface NativeDecoder {
   open(url: string, options: NativeOpenOptions): Promise<NativeHandle>;
-  /** About 64k frames of interleaved s16, null at the end. One read at a time per handle. */
-  read(handle: NativeHandle): Promise<Buffer | null>;
+  /**
+   * About 64k frames of interleaved s16, null at the end; one read at a time per handle. With
+   * `into` (whole frames), the samples are written there and the answer is a view of it (unless
+   * one decoded frame is larger than it: then a new Buffer); without, a new Buffer each time.
+   */
+  read(handle: NativeHandle, into?: Buffer): Promise<Buffer | null>;
   /** Frees everything; safe twice, and during a read (then freed when it completes). */
   close(handle: NativeHandle): void;
 }
@@ -144,6 +148,9 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Pro
   });
 }
 
+/** Frames a read asks for (the addon's own default). */
+const READ_FRAMES = 65536;
+
 /** The addon's messages for a track that is not there: the service's 422, as with the CLI. */
 const NO_STREAM = /no such audio stream/;
 
@@ -175,9 +182,12 @@ export async function decodeTrackNative(
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
     const frameBytes = source.channels * 2;
+    // One buffer for every block: each is consumed before the next read writes over it (as the
+    // CLI's FIFO is read into one reused buffer), so memory stays flat and nothing is copied.
+    const into = Buffer.allocUnsafeSlow(READ_FRAMES * frameBytes);
     let frames = 0;
     for (;;) {
-      const block = await untilAborted(decoder.read(handle), signal);
+      const block = await untilAborted(decoder.read(handle, into), signal);
       if (block === null) break;
       if (block.length % frameBytes !== 0 || block.byteOffset % 2 !== 0)
         throw new Error(`${url}: the decoder gave ${block.length} bytes, not whole frames`);

@@ -137,7 +137,8 @@ async function cliPcm(source: AudioSource): Promise<Buffer> {
 async function nativePcm(source: AudioSource): Promise<{ pcm: Buffer; frames: number }> {
   const parts: Buffer[] = [];
   const frames = await decodeTrackNative(addon(), {}, source, (samples) => {
-    parts.push(Buffer.from(samples.buffer, samples.byteOffset, samples.byteLength));
+    // A copy: the samples are valid only until this returns (the next read writes over them).
+    parts.push(Buffer.from(new Uint8Array(samples.buffer, samples.byteOffset, samples.byteLength)));
   });
   return { pcm: Buffer.concat(parts), frames };
 }
@@ -218,6 +219,36 @@ test('5.1 AAC asked for as 6 channels: byte-identical, in the 5.1 order', { skip
   ]);
   await assertSamePcm(source(path, 6, 48000));
 });
+
+test(
+  "reads into the caller's buffer, smaller than a frame or not a multiple of one: the same PCM",
+  { skip },
+  async () => {
+    const path = await makeAudio(join(dir, 'frames.m4a'), varyingStereo(3), ['-c:a', 'aac']);
+    const track = source(path, 2, 48000);
+    const cli = await cliPcm(track);
+    const { url, options } = nativeOpenArgs(track);
+    // 100 frames: every AAC frame (1024) is larger, so each comes in a Buffer of its own; 3000
+    // frames: two frames fit, the third starts the next read.
+    for (const frames of [100, 3000]) {
+      const into = Buffer.allocUnsafeSlow(frames * 4);
+      const handle = await addon().open(url, options);
+      const parts: Buffer[] = [];
+      let views = 0;
+      for (let block = await addon().read(handle, into); block; block = await addon().read(handle, into)) {
+        if (block.buffer === into.buffer) views++;
+        parts.push(Buffer.from(new Uint8Array(block.buffer, block.byteOffset, block.length)));
+      }
+      addon().close(handle);
+      assert.ok(Buffer.concat(parts).equals(cli), `${frames} frames`);
+      assert.equal(views > 0, frames === 3000, `${frames} frames: written into the caller's buffer`);
+    }
+    await assert.rejects(
+      async () => addon().read(await addon().open(url, options), Buffer.alloc(3)),
+      /whole frames/,
+    );
+  },
+);
 
 // ---- errors
 
