@@ -130,7 +130,10 @@ import { readFileSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 const [dist, path, hours, dir, decoders, ffmpeg, mode, clockTicks] = process.argv.slice(1);
 const { WaveformService } = await import(dist + 'processors/waveform.js');
-const { decodeRange } = await import(dist + 'processors/decode.js');
+const { decodeWholeTrack } = await import(dist + 'processors/decode.js');
+const { decoderName, nativeDecoder } = await import(dist + 'native-decode.js');
+// The in-process decoder when it is built (as the service would use it), else the CLI.
+const native = nativeDecoder();
 const { PeakAccumulator, storedSeries } = await import(dist + 'processors/peaks.js');
 const { DiskCache } = await import(dist + 'cache.js');
 const log = { info() {}, warn(o, m) { console.error(m, o); } };
@@ -163,7 +166,7 @@ let frames;
 if (mode === 'waveform') {
   // Waveform alone: the one pass's decode and peak loop at the peak file's finest level, no meter.
   const acc = new PeakAccumulator(storedSeries(2), 256, () => undefined);
-  frames = await decodeRange({ ffmpegPath: ffmpeg }, source, 0, undefined, (s) => acc.push(s));
+  frames = await decodeWholeTrack({ ffmpegPath: ffmpeg, native }, source, (s) => acc.push(s));
   acc.end();
 } else {
   // The track's one pass (peak file, loudness with true peak, levels, silence), then what the
@@ -180,7 +183,7 @@ const ffmpegCpuSeconds = childrenCpuSeconds() - children0;
 clearInterval(timer);
 await rm(dir, { recursive: true, force: true });
 console.log(JSON.stringify({
-  seconds, frames, nodeCpuSeconds: (cpu.user + cpu.system) / 1e6,
+  decoder: mode === 'waveform' ? decoderName(native) : waveforms.decoder, seconds, frames, nodeCpuSeconds: (cpu.user + cpu.system) / 1e6,
   maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
   ffmpegPeakMb: Math.round(Math.max(0, ...peaks.values()) / 1024), ffmpegProcesses: peaks.size,
   ffmpegCpuSeconds,
@@ -188,6 +191,8 @@ console.log(JSON.stringify({
 `;
 
 interface ChildResult {
+  /** What decoded the track: the addon in the child's process, or ffmpeg's CLI. */
+  decoder: 'libav in-process' | 'ffmpeg CLI';
   seconds: number;
   frames: number;
   nodeCpuSeconds: number;
@@ -265,6 +270,7 @@ function summary(decode: { seconds: number; cpuSeconds: number }[], ours: ChildR
     (o, i) => (o.nodeCpuSeconds + o.ffmpegCpuSeconds) / (decode[i] as { cpuSeconds: number }).cpuSeconds,
   );
   return {
+    decoder: ours[0]?.decoder,
     seconds: ours.map((o) => r3(o.seconds)),
     ratio: r3(median(ratios)),
     ratios: ratios.map(r3),
