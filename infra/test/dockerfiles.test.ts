@@ -134,7 +134,9 @@ function lint(service: ServiceName, text: string): string[] {
   if (all.some((i) => i.keyword === 'RUN' && /\bnpm (install|i)\b/.test(i.args)))
     fail('DL3016/npm-ci', 'install with npm ci, from the lockfile');
   for (const copy of final.filter((i) => i.keyword === 'COPY' && i.args.startsWith('--from='))) {
-    if (!/ packages\/[a-z-]+\/dist\/src /.test(`${copy.args} `) || copy.args.includes('node_modules')) {
+    // Compiled code: TypeScript's output, or a native addon built by node-gyp (analyze's decoder).
+    const compiled = / packages\/[a-z-]+\/(dist\/src|native\/build\/Release\/[\w-]+\.node) /;
+    if (!compiled.test(`${copy.args} `) || copy.args.includes('node_modules')) {
       fail('production-only', 'copy only compiled code from the build stage', copy);
     }
   }
