@@ -3,7 +3,8 @@
  * stereo, cached under the OS temp folder), every figure in one run:
  *  (a) the whole programme from a cold cache: the one pass (peak file and full loudness, true peak
  *      included) and, apart, the waveform alone (the pass's decode and peak loop without the
- *      meter), each as a ratio to `ffmpeg -i <input> -f null -` timed in the same run
+ *      meter), both decoding in-process when the addon is built (each result names its `decoder`),
+ *      each as a ratio to `ffmpeg -i <input> -f null -` timed in the same run
  *      (interleaved, medians), in wall time and in CPU time;
  *  (b) the peak memory of that computation, measured in a child process (its own maxRSS, and the
  *      high-water mark of the ffmpeg processes it runs);
