@@ -94,7 +94,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const waveforms = new WaveformService({ ...common, maxDecoders: options.maxDecoders });
   app.log.info(
     { decoder: waveforms.decoder, addon: loadNativeDecoder().why },
-    `analyze: the programme pass decodes with the ${waveforms.decoder}`,
+    `analyze: programme pass decoder: ${waveforms.decoder}`,
   );
   const services: Services = {
     resolver: options.resolver,
