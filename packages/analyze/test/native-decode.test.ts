@@ -8,11 +8,13 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
+import { Writable } from 'node:stream';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { ALLOWED_DEMUXERS, NETWORK_TIMEOUT_US } from '@frameproof/core';
+import { buildApp } from '../src/app.js';
 import { HttpError } from '../src/errors.js';
 import { runFfmpeg } from '../src/ffmpeg.js';
 import { decodeArgs, type FfmpegStarter } from '../src/processors/decode.js';
@@ -462,3 +464,33 @@ test(
     assert.deepEqual(native.quiet, cli.quiet);
   },
 );
+
+test('the service says once at start which decoder the programme pass uses', { skip }, async () => {
+  const started = async (decoder?: 'native' | 'cli') => {
+    const lines: string[] = [];
+    const stream = new Writable({
+      write(chunk, _enc, done) {
+        lines.push(String(chunk));
+        done();
+      },
+    });
+    const app = await buildApp({
+      resolver: { resolve: () => Promise.reject(new Error('no assets here')) },
+      cacheDir: join(dir, `app-cache-${decoder ?? 'default'}`),
+      cacheMaxBytes: 1 << 20,
+      cacheMaxAgeMs: 60_000,
+      ffmpegPath: FFMPEG,
+      maxDecoders: 1,
+      decoder,
+      logger: { level: 'info', stream },
+    });
+    await app.close();
+    return lines
+      .map((line) => JSON.parse(line) as { msg: string; decoder?: string })
+      .filter((l) => l.msg.startsWith('analyze: programme pass decoder'));
+  };
+  const byDefault = await started();
+  assert.equal(byDefault.length, 1);
+  assert.equal(byDefault[0]?.decoder, 'libav in-process');
+  assert.equal((await started('cli'))[0]?.msg, 'analyze: programme pass decoder: ffmpeg CLI');
+});
