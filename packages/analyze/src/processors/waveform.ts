@@ -92,6 +92,8 @@ export interface WaveformServiceOptions {
   decoder?: DecoderChoice;
   /** Where whole-programme results are shared with every task (storage); the disk is a hot copy. */
   results?: ResultStore;
+  /** Bytes of the peak file read at a time for an answer that is not its byte range (1 MiB). */
+  levelsReadBytes?: number;
 }
 
 /** What the one decode of a whole track produced: the peak file (unless uncacheable) and the analysis. */
@@ -246,31 +248,52 @@ export class WaveformService {
     // Every stored series at the level's own resolution (a mono track, or all channels of one
     // without a mix): the answer is the byte range itself, read once into the answer's memory.
     const whole = factor === 1 && indices.length === header.series && indices.every((v, i) => v === i);
-    const stored = whole ? allocatePeaks((count * stride) / 2) : new Int16Array((count * stride) / 2);
-    if (count > 0) {
-      const fh = await open(path, 'r');
-      try {
-        const bytes = new Uint8Array(stored.buffer, stored.byteOffset, stored.byteLength);
-        await fh.read(bytes, 0, bytes.length, level.offset + first * stride);
-      } finally {
-        await fh.close();
-      }
-    }
     const outBins = Math.ceil(count / factor);
-    const data = whole
-      ? stored
-      : factor === 1
-        ? selectSeries(stored, header.series, indices, allocatePeaks(outBins * indices.length * 2))
-        : coarsen(
-            selectSeries(stored, header.series, indices),
-            indices.length,
-            factor,
-            allocatePeaks(outBins * indices.length * 2),
+    const data = allocatePeaks(whole ? (count * stride) / 2 : outBins * indices.length * 2);
+    if (count === 0) return this.levelsResult(header, spp, start, indices.length, data);
+    const fh = await open(path, 'r');
+    try {
+      const at = level.offset + first * stride;
+      if (whole)
+        await fh.read(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), 0, count * stride, at);
+      else {
+        // The rest in blocks of whole answer bins, so that the memory beyond the answer stays
+        // small however long the programme (an overview of three hours reads 24 MB of bins).
+        const readBytes = this.o.levelsReadBytes ?? LEVELS_READ_BYTES;
+        const blockBins = factor * Math.max(1, Math.floor(readBytes / (factor * stride)));
+        const buf = new Int16Array((Math.min(count, blockBins) * stride) / 2);
+        for (let b = 0; b < count; b += blockBins) {
+          const n = Math.min(blockBins, count - b);
+          const bins = buf.subarray(0, (n * stride) / 2);
+          await fh.read(
+            new Uint8Array(bins.buffer, bins.byteOffset, bins.byteLength),
+            0,
+            n * stride,
+            at + b * stride,
           );
+          const o = (b / factor) * indices.length * 2;
+          const target = data.subarray(o, o + Math.ceil(n / factor) * indices.length * 2);
+          if (factor === 1) selectSeries(bins, header.series, indices, target);
+          else coarsen(selectSeries(bins, header.series, indices), indices.length, factor, target);
+        }
+      }
+    } finally {
+      await fh.close();
+    }
+    return this.levelsResult(header, spp, start, indices.length, data);
+  }
+
+  private levelsResult(
+    header: LevelsHeader,
+    spp: number,
+    start: number,
+    channels: number,
+    data: Int16Array,
+  ): WaveformResult {
     return {
       sampleRate: header.sampleRate,
       samplesPerPixel: spp,
-      channels: indices.length,
+      channels,
       data,
       firstFrame: start,
       from: 'levels',
@@ -594,6 +617,9 @@ async function readLevelsHeader(path: string): Promise<LevelsHeader> {
   return JSON.parse(buf.toString('utf8', 8, 8 + length)) as LevelsHeader;
 }
 
+/** Bytes of the peak file read at a time for an answer that is not its byte range. */
+const LEVELS_READ_BYTES = 1 << 20;
+
 /**
  * Writes the peak file: decodes the programme into the finest level (segments side by side, each
  * writing its bins in place), then derives each coarser level from the one before, a block at a
@@ -608,11 +634,17 @@ async function writeLevels(
   const series = seriesCount(spec);
   const stride = series * 4;
   const base = LEVELS[0] as number;
+  // The accumulator reuses `data` once the sink returns, so each write gets a copy: in a buffer
+  // taken again once its write is done, not a new one per batch for the collector to find.
+  let spare: Buffer | undefined;
   const frames = await scan((first, data, bins) => {
-    const bytes = Buffer.from(data.buffer, data.byteOffset, bins * stride); // a view: copy below
-    return fh
-      .write(Buffer.from(bytes), 0, bytes.length, LEVELS_HEADER_BYTES + first * stride)
-      .then(() => undefined);
+    const length = bins * stride;
+    const copy = spare && spare.length >= length ? spare : Buffer.allocUnsafeSlow(length);
+    spare = undefined;
+    Buffer.from(data.buffer, data.byteOffset, length).copy(copy);
+    return fh.write(copy, 0, length, LEVELS_HEADER_BYTES + first * stride).then(() => {
+      spare = copy;
+    });
   });
   const levels: LevelsHeader['levels'] = [];
   let offset = LEVELS_HEADER_BYTES;
@@ -626,11 +658,13 @@ async function writeLevels(
   const blockBins = (top / base) * 64;
   const written = levels.map(() => 0);
   const finest = levels[0] as LevelsHeader['levels'][number];
+  // One buffer for every block read: a new one each would leave a programme's worth of garbage for
+  // the collector (24 MB for three hours of stereo), all of it counted in the service's peak memory.
+  const buf = Buffer.allocUnsafeSlow(Math.min(blockBins, finest.length) * stride);
   for (let b = 0; b < finest.length; b += blockBins) {
     const n = Math.min(blockBins, finest.length - b);
-    const buf = Buffer.alloc(n * stride);
-    await fh.read(buf, 0, buf.length, finest.offset + b * stride);
-    let bins: Int16Array = new Int16Array(buf.buffer, buf.byteOffset, buf.length / 2);
+    await fh.read(buf, 0, n * stride, finest.offset + b * stride);
+    let bins: Int16Array = new Int16Array(buf.buffer, buf.byteOffset, (n * stride) / 2);
     for (let li = 1; li < levels.length; li++) {
       const level = levels[li] as LevelsHeader['levels'][number];
       bins = coarsen(bins, series, level.samplesPerPixel / (levels[li - 1] as typeof level).samplesPerPixel);
