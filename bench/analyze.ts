@@ -54,6 +54,13 @@ function pinnedCommand(pinned: boolean, command: string, args: string[]): [strin
   return pinned ? ['taskset', ['-c', '0', command, ...args]] : [command, args];
 }
 
+/**
+ * The service's Node as its image and `npm start` launch it (packages/analyze/Dockerfile): a 4 MB
+ * young generation and two malloc arenas, so that the memory measured is the memory deployed.
+ */
+const SERVICE_NODE_ARGS = ['--max-semi-space-size=4'];
+const SERVICE_ENV = { ...process.env, MALLOC_ARENA_MAX: '2' };
+
 interface Programme {
   name: string;
   path: string;
@@ -224,6 +231,7 @@ async function waveformInChild(
 ): Promise<ChildResult> {
   const dir = join(WORK, `cache-child-${Date.now()}`);
   const args = [
+    ...SERVICE_NODE_ARGS,
     '--input-type=module',
     '-e',
     CHILD,
@@ -238,6 +246,7 @@ async function waveformInChild(
   ];
   const { stdout } = await execFileP(...pinnedCommand(pinned, process.execPath, args), {
     maxBuffer: 1 << 20,
+    env: SERVICE_ENV,
   });
   return JSON.parse(stdout.trim().split('\n').at(-1) as string) as ChildResult;
 }
@@ -353,10 +362,11 @@ export async function windows(p: Programme, busy: Programme, pinned: boolean) {
   const id = '00000000-0000-4000-8000-00000000be4c';
   const busyId = '00000000-0000-4000-8000-00000000b057';
   const [command, args] = pinnedCommand(pinned, process.execPath, [
+    ...SERVICE_NODE_ARGS,
     ...['--input-type=module', '-e', SERVER, DIST, id, p.path, dir, String(decoders()), FFMPEG],
     ...[busyId, busy.path],
   ]);
-  const server = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  const server = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'], env: SERVICE_ENV });
   const base = await new Promise<string>((resolve, reject) => {
     server.stdout.once('data', (d: Buffer) => resolve(String(d).trim()));
     server.once('exit', (code) => reject(new Error(`server exited ${code}`)));

@@ -40,6 +40,8 @@ const runner = { username: 'runner', password: randomBytes(24).toString('base64u
 interface Service {
   name: string;
   entry: string;
+  /** Node's own options, before the entry. */
+  nodeArgs?: string[];
   env: NodeJS.ProcessEnv;
   health?: string;
 }
@@ -75,7 +77,10 @@ const services: Service[] = [
   {
     name: 'analyze',
     entry: 'packages/analyze/dist/src/main.js',
+    // As its image runs it (packages/analyze/Dockerfile): memory the same for any programme length.
+    nodeArgs: ['--max-semi-space-size=4'],
     env: {
+      MALLOC_ARENA_MAX: env.MALLOC_ARENA_MAX ?? '2',
       PORT: String(ports.analyze),
       HOST: '127.0.0.1',
       AP_ADAPTER_HOST: `http://127.0.0.1:${ports.adapter}`,
@@ -99,7 +104,7 @@ let stopping = false;
 const format = logFormat(env, process.stdout.isTTY);
 
 function launch(service: Service): ChildProcess {
-  const child = spawn(process.execPath, [join(root, service.entry)], {
+  const child = spawn(process.execPath, [...(service.nodeArgs ?? []), join(root, service.entry)], {
     env: { ...env, ...service.env },
     stdio: ['ignore', format === 'lines' ? 'pipe' : 'inherit', format === 'lines' ? 'pipe' : 'inherit'],
   });
