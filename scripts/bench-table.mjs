@@ -63,14 +63,15 @@ if (analyze) {
     '',
   );
   out.push(
-    '| programme | cores | full ÷ decode | full CPU ratio | waveform ÷ decode | waveform CPU ratio | service peak MB | ffmpeg MB |',
-    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| programme | cores | decoder | full ÷ decode | full CPU ratio | waveform ÷ decode | waveform CPU ratio | peak MB: service (+ each ffmpeg) |',
+    '| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |',
   );
   for (const v of Object.values(analyze.wholeProgramme)) {
     const f = v.full;
     const w = v.waveformAlone;
+    const memory = `${f.peakMemoryMb.node}${f.peakMemoryMb.ffmpegProcesses ? ` + ${f.peakMemoryMb.ffmpegEach}` : ''}`;
     out.push(
-      `| ${v.input} | ${v.cores} | ${f.ratio} | ${f.cpu.ratio} | ${w.ratio} | ${w.cpu.ratio} | ${f.peakMemoryMb.node} | ${f.peakMemoryMb.ffmpegEach} |`,
+      `| ${v.input} | ${v.cores} | ${w.decoder ?? 'ffmpeg CLI'} | ${f.ratio} | ${f.cpu.ratio} | ${w.ratio} | ${w.cpu.ratio} | ${memory} |`,
     );
   }
   for (const w of [analyze.windows, analyze.windowsOneCore].filter(Boolean)) {
