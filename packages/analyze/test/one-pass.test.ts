@@ -2,9 +2,9 @@ import { before, after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { runFfmpeg } from '../src/ffmpeg.js';
-import type { FfmpegStarter } from '../src/processors/decode.js';
+import { decodeArgs, type FfmpegStarter } from '../src/processors/decode.js';
 import { AnalysisService } from '../src/processors/loudness.js';
-import { meterFor, onePassArgs, DEFAULT_SILENCE } from '../src/processors/one-pass.js';
+import { meterFor, DEFAULT_SILENCE } from '../src/processors/one-pass.js';
 import { WaveformService } from '../src/processors/waveform.js';
 import {
   decodeAll,
@@ -42,8 +42,8 @@ async function services(name: string) {
   return { waveforms, analysis, runs };
 }
 
-test('the one pass is a plain decode of the track to PCM: no filters, one input', () => {
-  const plan = onePassArgs(fileSource('/m.wav', 6, 1, 44100));
+test('the one pass through the CLI is a plain decode of the track to PCM: no filters, one input', () => {
+  const plan = decodeArgs(fileSource('/m.wav', 6, 1, 44100), 0, undefined);
   assert.equal(plan.skipFrames, 0);
   const args = plan.args;
   assert.equal(args[args.indexOf('-map') + 1], '0:a:0');

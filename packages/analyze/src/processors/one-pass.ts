@@ -1,7 +1,7 @@
 /**
- * One decode of a whole track yields everything the timeline and the loudness panel need: ffmpeg
- * only decodes (interleaved s16le at the track's own rate and channels, no filters), and the
- * service's PCM loop hands each block of samples both to the peak accumulator (the peak file's
+ * One decode of a whole track yields everything the timeline and the loudness panel need: the
+ * decoder (in this process, or the ffmpeg CLI: `decodeWholeTrack`) only decodes (interleaved s16le
+ * at the track's own rate and channels, no filters), and the service's PCM loop hands each block of samples both to the peak accumulator (the peak file's
  * waveform levels) and to core's `LoudnessMeter` (EBU R128 / ITU-R BS.1770 loudness, range, true
  * and sample peaks per channel, the 10 Hz momentary and short-term series, levels and silence).
  *
@@ -11,16 +11,10 @@
 import { LoudnessMeter, type SilenceSettings } from '@frameproof/core';
 import { entryName } from '../cache.js';
 import type { AudioSource } from '../resolver.js';
-import { type DecodePlan, decodeArgs } from './decode.js';
 
 export type { SilenceSettings } from '@frameproof/core';
 
 export const DEFAULT_SILENCE: SilenceSettings = { thresholdDb: -60, minSeconds: 2 };
-
-/** The whole track decoded once, from its first sample: the same PCM every other decode writes. */
-export function onePassArgs(source: AudioSource): DecodePlan {
-  return decodeArgs(source, 0, undefined);
-}
 
 /** A meter for the track's format; throws RangeError on bad silence settings. */
 export function meterFor(
