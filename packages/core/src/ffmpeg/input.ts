@@ -92,6 +92,11 @@ export function ffmpegGlobalArgs({
 /** How long a network read may stall before ffmpeg gives up (microseconds). */
 export const NETWORK_TIMEOUT_US = 60_000_000;
 
+/** The stall timeout for an input read over the network (HTTP or HTTPS), undefined for a file. */
+export function networkTimeoutUs(input: string): number | undefined {
+  return /^https?:/i.test(input) ? NETWORK_TIMEOUT_US : undefined;
+}
+
 /**
  * The input with its safety options: only allowed protocols and demuxers, no decoded picture
  * over DECODE_MAX_PIXELS, and a stalled network read fails instead of hanging.
@@ -104,7 +109,7 @@ export function ffmpegInputArgs(input: string): string[] {
     ALLOWED_DEMUXERS.join(','),
     '-max_pixels',
     String(DECODE_MAX_PIXELS),
-    ...(/^https?:/i.test(input) ? ['-rw_timeout', String(NETWORK_TIMEOUT_US)] : []),
+    ...(networkTimeoutUs(input) ? ['-rw_timeout', String(networkTimeoutUs(input))] : []),
     '-i',
     ffmpegUrl(input),
   ];
