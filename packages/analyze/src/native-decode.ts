@@ -10,7 +10,7 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { ALLOWED_DEMUXERS, NETWORK_TIMEOUT_US, ffmpegUrl, protocolWhitelist } from '@frameproof/core';
+import { ALLOWED_DEMUXERS, ffmpegUrl, networkTimeoutUs, protocolWhitelist } from '@frameproof/core';
 import { noAudio } from './errors.js';
 import type { SampleConsumer } from './processors/decode.js';
 import type { AudioSource } from './resolver.js';
@@ -71,9 +71,17 @@ export function nativeOpenArgs(source: Pick<AudioSource, 'input' | 'map' | 'chan
       sampleRate: source.sampleRate,
       protocolWhitelist: protocolWhitelist(source.input),
       formatWhitelist: ALLOWED_DEMUXERS.join(','),
-      ...(/^https?:/i.test(source.input) ? { rwTimeoutUs: NETWORK_TIMEOUT_US } : {}),
+      ...(networkTimeoutUs(source.input) ? { rwTimeoutUs: networkTimeoutUs(source.input) } : {}),
     },
   };
+}
+
+/**
+ * An input as errors name it: without its query string or fragment, which for a signed storage URL
+ * is the signature, and errors reach logs and answers.
+ */
+export function inputName(url: string): string {
+  return url.replace(/[?#].*$/s, '');
 }
 
 /** Where the built addon may be: beside the sources (src/) or the compiled code (dist/src/). */
@@ -170,6 +178,24 @@ export async function decodeTrackNative(
   const aborted = () => signal?.reason ?? new Error('aborted');
   if (signal?.aborted) throw aborted();
   const { url, options } = nativeOpenArgs(source);
+  try {
+    return await decodeOpened(decoder, signal, url, options, source.channels, consume);
+  } catch (err) {
+    // The addon's messages name the input: never with its signature.
+    if (err instanceof Error && err.message.includes(url))
+      err.message = err.message.split(url).join(inputName(url));
+    throw err;
+  }
+}
+
+async function decodeOpened(
+  decoder: NativeDecoder,
+  signal: AbortSignal | undefined,
+  url: string,
+  options: NativeOpenOptions,
+  channels: number,
+  consume: SampleConsumer,
+): Promise<number> {
   let handle: NativeHandle;
   try {
     handle = await decoder.open(url, options);
@@ -181,7 +207,7 @@ export async function decodeTrackNative(
   const onAbort = () => decoder.close(handle);
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    const frameBytes = source.channels * 2;
+    const frameBytes = channels * 2;
     // One buffer for every block: each is consumed before the next read writes over it (as the
     // CLI's FIFO is read into one reused buffer), so memory stays flat and nothing is copied.
     const into = Buffer.allocUnsafeSlow(READ_FRAMES * frameBytes);

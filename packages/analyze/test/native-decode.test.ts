@@ -23,6 +23,7 @@ import { WaveformService } from '../src/processors/waveform.js';
 import {
   chooseDecoder,
   decodeTrackNative,
+  inputName,
   loadNativeDecoder,
   nativeOpenArgs,
   streamChoice,
@@ -266,6 +267,31 @@ async function rejection(url: string, source: Pick<AudioSource, 'map' | 'channel
 }
 
 const stereo = { map: '0:a:0', channels: 2, sampleRate: 48000 };
+
+test('an input is named without its query string or fragment', () => {
+  assert.equal(
+    inputName('https://b.s3.amazonaws.com/a/o.m4a?X-Amz-Signature=abc&x=1'),
+    'https://b.s3.amazonaws.com/a/o.m4a',
+  );
+  assert.equal(inputName('https://h/o.m4a#t=1'), 'https://h/o.m4a');
+  assert.equal(inputName('file:/data/o.m4a'), 'file:/data/o.m4a');
+});
+
+test(
+  'a signed URL that does not open: the error names the object, never its signature',
+  { skip },
+  async () => {
+    // Nothing listens on port 9 of this host: the connection is refused at once.
+    const input = 'http://127.0.0.1:9/media/a.m4a?X-Amz-Credential=key&X-Amz-Signature=secret1234';
+    const signed: AudioSource = { ...source(input, 2, 48000), input };
+    const err = await decodeTrackNative(addon(), {}, signed, () => undefined).then(
+      () => assert.fail('opened'),
+      (e: unknown) => e as Error,
+    );
+    assert.ok(err.message.includes('http://127.0.0.1:9/media/a.m4a'), err.message);
+    assert.ok(!/secret1234|X-Amz-Credential/.test(err.message), err.message);
+  },
+);
 
 /** RSS after `n` rounds of `round`, less the RSS before, in MB (after a warm-up). */
 async function rssGrowthMb(n: number, round: () => Promise<unknown>): Promise<number> {
