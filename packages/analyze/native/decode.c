@@ -1,7 +1,13 @@
 /*
  * In-process audio decoding for the analyze service: the same PCM the ffmpeg CLI writes for
- * `-map M -ac C -ar R -c:a pcm_s16le -f s16le`, decoded with ffmpeg's libraries on the libuv
- * threadpool, so that the programme pass need not move every byte through a pipe.
+ * `-map M -ac C -ar R -c:a pcm_s16le -f s16le`, decoded with ffmpeg's libraries in this process,
+ * so that the programme pass need not move every byte through a pipe.
+ *
+ * Each open input has a thread of its own ("fp-decode"), which opens, reads and frees it, at a
+ * lower priority than the process (nice +10 on Linux): on one core, the service's requests win the
+ * CPU from a running analysis, which takes what they leave. Not the libuv threadpool: a thread
+ * there cannot lower its priority and restore it without privileges, and a stalled network read
+ * would hold one of its four threads (which file I/O shares) for up to the read timeout.
  *
  *   open(url, { streamIndex | audioIndex, channels, sampleRate, protocolWhitelist,
  *               formatWhitelist, rwTimeoutUs? }) -> Promise<handle>
@@ -15,14 +21,22 @@
  * stop at any time. One read per handle at a time. Every error rejects with a message naming the
  * input, what failed, libav's error string and the last error libav logged.
  */
+#define _GNU_SOURCE /* pthread_setname_np */
 #define NAPI_VERSION 8
 #include <node_api.h>
 
+#include <errno.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __linux__
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
@@ -32,6 +46,11 @@
 
 /* Frames one read aims for (a read may end a little short, never long unless one frame is). */
 #define READ_FRAMES 65536
+/* How much nicer than the process the decoding thread runs: CFS gives a nice +10 thread about a
+ * tenth of a core against one at the process's own priority, and all of it when that one waits. */
+#define NICER 10
+
+typedef struct job job;
 
 typedef struct decoder {
     char *url;
@@ -53,13 +72,20 @@ typedef struct decoder {
     int decoder_done; /* the decoder has given its last frame */
     int ended;        /* the resampler has been flushed: nothing more to read */
     int failed;       /* a read failed: later reads reject too */
-    int busy;         /* a read is on the threadpool */
-    int closed;       /* close() was called; libav is freed once no read is in flight */
-    atomic_int closing; /* tells libav's blocking I/O to give up (interrupt callback) */
+    int busy;         /* a read is on the decoder's thread (JavaScript's side only) */
+    int closed;       /* close() was called (JavaScript's side only) */
+    atomic_int closing; /* tells libav's blocking I/O and the read loop to give up */
+    /* The decoder's thread and what it is given to do. */
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    job *pending; /* guarded by `lock`: the next open or read */
+    int quit;     /* guarded by `lock`: the thread frees libav and ends once idle */
+    napi_threadsafe_function done; /* hands each finished job back to JavaScript */
+    atomic_int refs; /* the thread's and JavaScript's (its handle, or the open in flight) */
 } decoder;
 
-typedef struct job {
-    napi_async_work work;
+struct job {
+    int open; /* 1: open the input, 0: read a block */
     napi_deferred deferred;
     napi_ref handle; /* read: keeps the handle (and so the decoder) alive while in flight */
     napi_ref into;   /* read: the caller's buffer, kept alive while it is written */
@@ -68,14 +94,14 @@ typedef struct job {
     int own;         /* 1: `base` is the decoder's own memory, copied into a new Buffer */
     decoder *d;
     /* open's arguments */
-    char *url, *protocols, *formats;
+    char *protocols, *formats;
     int stream_index, audio_index, channels, rate;
     int64_t rw_timeout;
     /* results */
     int failed;
     char message[1024];
     size_t bytes;
-} job;
+};
 
 /* ---------------------------------------------------------------- libav's log -- */
 
@@ -125,12 +151,24 @@ static void release(decoder *d)
     d->have_frame = 0;
 }
 
-static void destroy(decoder *d)
+/* Drops one of the decoder's two references; the last frees it (libav is freed by then). */
+static void unref(decoder *d)
 {
-    if (!d) return;
-    release(d);
+    if (atomic_fetch_sub(&d->refs, 1) != 1) return;
+    pthread_mutex_destroy(&d->lock);
+    pthread_cond_destroy(&d->wake);
     free(d->url);
     free(d);
+}
+
+/* Asks the decoder's thread to end once its current job is done (from any thread). */
+static void stop(decoder *d)
+{
+    atomic_store(&d->closing, 1);
+    pthread_mutex_lock(&d->lock);
+    d->quit = 1;
+    pthread_cond_signal(&d->wake);
+    pthread_mutex_unlock(&d->lock);
 }
 
 /* The resampler for `f`'s format: interleaved s16 at the asked rate and channels. Same channel
@@ -175,21 +213,9 @@ static int resampler_fits(const decoder *d, const AVFrame *f)
             !av_channel_layout_compare(&d->in_layout, &f->ch_layout));
 }
 
-static void open_execute(napi_env env, void *data)
+/* Opens the input and its decoder, on the decoder's thread. */
+static void open_input(job *j, decoder *d)
 {
-    (void)env;
-    job *j = data;
-    last_log[0] = 0;
-    decoder *d = calloc(1, sizeof(*d));
-    if (!d) {
-        fail(j, j->url, "cannot open", AVERROR(ENOMEM));
-        return;
-    }
-    d->url = j->url;
-    j->url = NULL;
-    d->channels = j->channels;
-    d->rate = j->rate;
-    d->stream = -1;
     const char *what = "cannot open";
     int r = 0;
     AVDictionary *opts = NULL;
@@ -245,11 +271,9 @@ static void open_execute(napi_env env, void *data)
         r = AVERROR(ENOMEM);
         goto failed;
     }
-    j->d = d;
     return;
 failed:
     fail(j, d->url, what, r);
-    destroy(d);
 }
 
 /* The decoder's own memory for at least `frames` frames, as the read's target. */
@@ -277,12 +301,9 @@ static int room(job *j, decoder *d, size_t got, size_t need, size_t frame_bytes)
     return use_own(j, d, need, frame_bytes);
 }
 
-static void read_execute(napi_env env, void *data)
+/* Decodes the next block into the job's target, on the decoder's thread. */
+static void read_block(job *j, decoder *d)
 {
-    (void)env;
-    job *j = data;
-    decoder *d = j->d;
-    last_log[0] = 0;
     const size_t frame_bytes = 2 * (size_t)d->channels;
     size_t got = 0;
     const char *what = "cannot decode";
@@ -369,6 +390,49 @@ failed:
     d->failed = 1;
 }
 
+/* ------------------------------------------------------- the decoder's thread -- */
+
+/* Runs each job it is given, hands it back to JavaScript, and frees libav when told to quit (or
+ * after an open that failed). A job whose hand-back is refused (the environment is going away) is
+ * left: nothing waits for it. */
+static void *decoding_thread(void *data)
+{
+    decoder *d = data;
+#ifdef __linux__
+    /* Linux's setpriority takes a thread id and then nices that thread alone. */
+    pthread_setname_np(pthread_self(), "fp-decode");
+    errno = 0;
+    int nice = getpriority(PRIO_PROCESS, 0);
+    if (errno == 0) setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), nice + NICER > 19 ? 19 : nice + NICER);
+#endif
+    int handed_back = 1;
+    for (;;) {
+        pthread_mutex_lock(&d->lock);
+        while (!d->pending && !d->quit) pthread_cond_wait(&d->wake, &d->lock);
+        job *j = d->pending;
+        d->pending = NULL;
+        pthread_mutex_unlock(&d->lock);
+        if (!j) break; /* told to quit, nothing pending */
+        last_log[0] = 0;
+        if (j->open) {
+            open_input(j, d);
+            if (j->failed) stop(d);
+        } else {
+            read_block(j, d);
+        }
+        if (napi_call_threadsafe_function(d->done, j, napi_tsfn_blocking) != napi_ok) {
+            handed_back = 0;
+            break;
+        }
+    }
+    release(d);
+    /* Refused: the function may be gone already, and so may JavaScript's side of the decoder. */
+    if (!handed_back) return NULL;
+    napi_release_threadsafe_function(d->done, napi_tsfn_release);
+    unref(d);
+    return NULL;
+}
+
 /* ---------------------------------------------------------------- Node-API -- */
 
 #define CALL(env, call)                                                                             \
@@ -383,7 +447,6 @@ failed:
 
 static void free_job(job *j)
 {
-    free(j->url);
     free(j->protocols);
     free(j->formats);
     free(j);
@@ -397,27 +460,87 @@ static napi_value error_value(napi_env env, const char *message)
     return err;
 }
 
+/* The handle was collected: its thread, if still waiting for work, ends. */
 static void finalize_decoder(napi_env env, void *data, void *hint)
 {
     (void)env;
     (void)hint;
-    destroy(data);
+    decoder *d = data;
+    stop(d);
+    unref(d);
 }
 
-static void open_complete(napi_env env, napi_status status, void *data)
+static void open_complete(napi_env env, job *j)
 {
-    job *j = data;
+    decoder *d = j->d;
     napi_value value;
-    if (status != napi_ok || j->failed) {
-        napi_reject_deferred(env, j->deferred, error_value(env, j->failed ? j->message : "open cancelled"));
-        destroy(j->d);
-    } else if (napi_create_external(env, j->d, finalize_decoder, NULL, &value) != napi_ok) {
-        destroy(j->d);
+    if (j->failed) {
+        napi_reject_deferred(env, j->deferred, error_value(env, j->message));
+        unref(d); /* no handle will hold it; the thread has been told to quit */
+    } else if (napi_create_external(env, d, finalize_decoder, NULL, &value) != napi_ok) {
+        stop(d);
+        unref(d);
         napi_reject_deferred(env, j->deferred, error_value(env, "cannot create the decoder's handle"));
     } else {
         napi_resolve_deferred(env, j->deferred, value);
     }
-    napi_delete_async_work(env, j->work);
+}
+
+/* `into.subarray(0, bytes)`: the part of the caller's buffer the read wrote. */
+static napi_status view(napi_env env, napi_ref into, size_t bytes, napi_value *result)
+{
+    napi_value buffer, subarray, args[2];
+    napi_status s = napi_get_reference_value(env, into, &buffer);
+    if (s == napi_ok) s = napi_get_named_property(env, buffer, "subarray", &subarray);
+    if (s == napi_ok) s = napi_create_uint32(env, 0, &args[0]);
+    if (s == napi_ok) s = napi_create_double(env, (double)bytes, &args[1]);
+    if (s == napi_ok) s = napi_call_function(env, buffer, subarray, 2, args, result);
+    return s;
+}
+
+static void read_complete(napi_env env, job *j)
+{
+    decoder *d = j->d;
+    d->busy = 0;
+    napi_value value;
+    if (d->closed) {
+        napi_reject_deferred(env, j->deferred, error_value(env, "the decoder was closed during the read"));
+    } else if (j->failed) {
+        napi_reject_deferred(env, j->deferred, error_value(env, j->message));
+    } else if (j->bytes == 0) {
+        napi_get_null(env, &value);
+        napi_resolve_deferred(env, j->deferred, value);
+    } else {
+        napi_status s;
+        if (j->own) {
+            void *copy;
+            s = napi_create_buffer_copy(env, j->bytes, j->base, &copy, &value);
+        } else {
+            s = view(env, j->into, j->bytes, &value);
+        }
+        if (s == napi_ok)
+            napi_resolve_deferred(env, j->deferred, value);
+        else
+            napi_reject_deferred(env, j->deferred, error_value(env, "cannot create the buffer"));
+    }
+    napi_delete_reference(env, j->handle);
+    if (j->into) napi_delete_reference(env, j->into);
+}
+
+/* A finished job, back on JavaScript's thread (env is NULL when the environment is going away:
+ * then nothing is answered). An idle decoder does not keep the process alive. */
+static void job_done(napi_env env, napi_value js_cb, void *context, void *data)
+{
+    (void)js_cb;
+    decoder *d = context;
+    job *j = data;
+    if (env) {
+        napi_unref_threadsafe_function(env, d->done);
+        if (j->open)
+            open_complete(env, j);
+        else
+            read_complete(env, j);
+    }
     free_job(j);
 }
 
@@ -450,10 +573,51 @@ static double number_property(napi_env env, napi_value obj, const char *name, do
     return x;
 }
 
+/* A decoder for `url` (taken) with its thread started on `first`, its open; NULL on failure (then
+ * `url` is freed). */
+static decoder *start_decoder(napi_env env, char *url, int channels, int rate, job *first)
+{
+    decoder *d = calloc(1, sizeof(*d));
+    napi_value name;
+    if (!d) {
+        free(url);
+        return NULL;
+    }
+    d->url = url;
+    d->channels = channels;
+    d->rate = rate;
+    d->stream = -1;
+    atomic_init(&d->refs, 2);
+    d->pending = first;
+    first->d = d;
+    pthread_mutex_init(&d->lock, NULL);
+    pthread_cond_init(&d->wake, NULL);
+    pthread_attr_t attr;
+    pthread_t thread;
+    int started = 0;
+    if (napi_create_string_utf8(env, "frameproof:decode", NAPI_AUTO_LENGTH, &name) == napi_ok &&
+        napi_create_threadsafe_function(env, NULL, NULL, name, 0, 1, NULL, NULL, d, job_done, &d->done) == napi_ok) {
+        if (pthread_attr_init(&attr) == 0) {
+            pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+            started = pthread_create(&thread, &attr, decoding_thread, d) == 0;
+            pthread_attr_destroy(&attr);
+        }
+        if (!started) napi_release_threadsafe_function(d->done, napi_tsfn_release);
+    }
+    if (!started) {
+        pthread_mutex_destroy(&d->lock);
+        pthread_cond_destroy(&d->wake);
+        free(d->url);
+        free(d);
+        return NULL;
+    }
+    return d;
+}
+
 static napi_value js_open(napi_env env, napi_callback_info info)
 {
     size_t argc = 2;
-    napi_value argv[2], promise, name;
+    napi_value argv[2], promise;
     CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
     napi_valuetype type = napi_undefined;
     if (argc == 2) CALL(env, napi_typeof(env, argv[1], &type));
@@ -466,39 +630,39 @@ static napi_value js_open(napi_env env, napi_callback_info info)
         napi_throw_error(env, NULL, "out of memory");
         return NULL;
     }
+    j->open = 1;
     size_t len;
-    if (napi_get_value_string_utf8(env, argv[0], NULL, 0, &len) == napi_ok && (j->url = malloc(len + 1)))
-        napi_get_value_string_utf8(env, argv[0], j->url, len + 1, &len);
+    char *url = NULL;
+    if (napi_get_value_string_utf8(env, argv[0], NULL, 0, &len) == napi_ok && (url = malloc(len + 1)))
+        napi_get_value_string_utf8(env, argv[0], url, len + 1, &len);
     j->protocols = string_property(env, argv[1], "protocolWhitelist");
     j->formats = string_property(env, argv[1], "formatWhitelist");
     j->stream_index = (int)number_property(env, argv[1], "streamIndex", -1);
     j->audio_index = (int)number_property(env, argv[1], "audioIndex", -1);
-    j->channels = (int)number_property(env, argv[1], "channels", 0);
-    j->rate = (int)number_property(env, argv[1], "sampleRate", 0);
+    int channels = (int)number_property(env, argv[1], "channels", 0);
+    int rate = (int)number_property(env, argv[1], "sampleRate", 0);
     j->rw_timeout = (int64_t)number_property(env, argv[1], "rwTimeoutUs", 0);
-    const char *bad = !j->url                                            ? "url: a string"
+    const char *bad = !url                                               ? "url: a string"
                       : !j->protocols || !j->formats                    ? "protocolWhitelist and formatWhitelist: strings"
                       : (j->stream_index < 0) == (j->audio_index < 0)    ? "one of streamIndex and audioIndex"
-                      : j->channels < 1 || j->channels > 64              ? "channels: 1 to 64"
-                      : j->rate < 1 || j->rate > 1000000                 ? "sampleRate: 1 to 1000000"
+                      : channels < 1 || channels > 64                    ? "channels: 1 to 64"
+                      : rate < 1 || rate > 1000000                       ? "sampleRate: 1 to 1000000"
                                                                          : NULL;
     if (bad) {
+        free(url);
         free_job(j);
         napi_throw_type_error(env, NULL, bad);
         return NULL;
     }
-    if (napi_create_promise(env, &j->deferred, &promise) != napi_ok ||
-        napi_create_string_utf8(env, "frameproof:decode-open", NAPI_AUTO_LENGTH, &name) != napi_ok ||
-        napi_create_async_work(env, NULL, name, open_execute, open_complete, j, &j->work) != napi_ok) {
+    if (napi_create_promise(env, &j->deferred, &promise) != napi_ok) {
+        free(url);
         free_job(j);
         napi_throw_error(env, NULL, "cannot start opening");
         return NULL;
     }
-    if (napi_queue_async_work(env, j->work) != napi_ok) {
-        napi_delete_async_work(env, j->work);
+    if (!start_decoder(env, url, channels, rate, j)) {
+        napi_reject_deferred(env, j->deferred, error_value(env, "cannot start the decoder's thread"));
         free_job(j);
-        napi_throw_error(env, NULL, "cannot start opening");
-        return NULL;
     }
     return promise;
 }
@@ -515,55 +679,10 @@ static decoder *handle_of(napi_env env, napi_value v)
     return data;
 }
 
-/* `into.subarray(0, bytes)`: the part of the caller's buffer the read wrote. */
-static napi_status view(napi_env env, napi_ref into, size_t bytes, napi_value *result)
-{
-    napi_value buffer, subarray, args[2];
-    napi_status s = napi_get_reference_value(env, into, &buffer);
-    if (s == napi_ok) s = napi_get_named_property(env, buffer, "subarray", &subarray);
-    if (s == napi_ok) s = napi_create_uint32(env, 0, &args[0]);
-    if (s == napi_ok) s = napi_create_double(env, (double)bytes, &args[1]);
-    if (s == napi_ok) s = napi_call_function(env, buffer, subarray, 2, args, result);
-    return s;
-}
-
-static void read_complete(napi_env env, napi_status status, void *data)
-{
-    job *j = data;
-    decoder *d = j->d;
-    d->busy = 0;
-    napi_value value;
-    if (d->closed) {
-        release(d);
-        napi_reject_deferred(env, j->deferred, error_value(env, "the decoder was closed during the read"));
-    } else if (status != napi_ok || j->failed) {
-        napi_reject_deferred(env, j->deferred, error_value(env, j->failed ? j->message : "read cancelled"));
-    } else if (j->bytes == 0) {
-        napi_get_null(env, &value);
-        napi_resolve_deferred(env, j->deferred, value);
-    } else {
-        napi_status s;
-        if (j->own) {
-            void *copy;
-            s = napi_create_buffer_copy(env, j->bytes, j->base, &copy, &value);
-        } else {
-            s = view(env, j->into, j->bytes, &value);
-        }
-        if (s == napi_ok)
-            napi_resolve_deferred(env, j->deferred, value);
-        else
-            napi_reject_deferred(env, j->deferred, error_value(env, "cannot create the buffer"));
-    }
-    napi_delete_reference(env, j->handle);
-    if (j->into) napi_delete_reference(env, j->into);
-    napi_delete_async_work(env, j->work);
-    free_job(j);
-}
-
 static napi_value js_read(napi_env env, napi_callback_info info)
 {
     size_t argc = 2;
-    napi_value argv[2], promise, name;
+    napi_value argv[2], promise;
     CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
     if (argc < 1) {
         napi_throw_type_error(env, NULL, "read(handle, into?)");
@@ -608,24 +727,18 @@ static napi_value js_read(napi_env env, napi_callback_info info)
         j->cap = into_bytes / (2 * (size_t)d->channels);
     }
     if ((into && napi_create_reference(env, argv[1], 1, &j->into) != napi_ok) ||
-        napi_create_reference(env, argv[0], 1, &j->handle) != napi_ok ||
-        napi_create_string_utf8(env, "frameproof:decode-read", NAPI_AUTO_LENGTH, &name) != napi_ok ||
-        napi_create_async_work(env, NULL, name, read_execute, read_complete, j, &j->work) != napi_ok) {
-        if (j->handle) napi_delete_reference(env, j->handle);
-        if (j->into) napi_delete_reference(env, j->into);
-        free_job(j);
-        napi_reject_deferred(env, deferred, error_value(env, "cannot start the read"));
-        return promise;
-    }
-    if (napi_queue_async_work(env, j->work) != napi_ok) {
-        napi_delete_async_work(env, j->work);
-        napi_delete_reference(env, j->handle);
+        napi_create_reference(env, argv[0], 1, &j->handle) != napi_ok) {
         if (j->into) napi_delete_reference(env, j->into);
         free_job(j);
         napi_reject_deferred(env, deferred, error_value(env, "cannot start the read"));
         return promise;
     }
     d->busy = 1;
+    napi_ref_threadsafe_function(env, d->done);
+    pthread_mutex_lock(&d->lock);
+    d->pending = j;
+    pthread_cond_signal(&d->wake);
+    pthread_mutex_unlock(&d->lock);
     return promise;
 }
 
@@ -642,8 +755,7 @@ static napi_value js_close(napi_env env, napi_callback_info info)
     if (!d) return NULL;
     if (!d->closed) {
         d->closed = 1;
-        atomic_store(&d->closing, 1);
-        if (!d->busy) release(d); /* else when the read completes */
+        stop(d); /* the thread frees libav once a read in flight is done */
     }
     return NULL;
 }

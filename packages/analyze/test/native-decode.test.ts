@@ -7,7 +7,9 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
+import { getPriority } from 'node:os';
 import { Writable } from 'node:stream';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -360,6 +362,56 @@ test(
     await assert.rejects(reading, /closed during the read/);
     await assert.rejects(addon().read(handle), /closed/);
     addon().close(handle);
+    if (process.platform === 'linux') assert.equal(await threadsEnd(), 0, 'no decoding thread left');
+  },
+);
+
+/**
+ * The nice value of each of this process's threads named fp-decode (the addon's decoding
+ * threads), from Linux's /proc: the 19th field of a task's stat, counted after its command.
+ */
+function decodingThreads(): number[] {
+  const nice: number[] = [];
+  for (const tid of readdirSync('/proc/self/task')) {
+    try {
+      if (readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim() !== 'fp-decode') continue;
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      nice.push(Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19 - 3]));
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return nice;
+}
+
+/** Waits (up to 5 s) until no decoding thread is left, and says how many there still were. */
+async function threadsEnd(): Promise<number> {
+  for (let i = 0; i < 100 && decodingThreads().length > 0; i++) await new Promise((r) => setTimeout(r, 50));
+  return decodingThreads().length;
+}
+
+test(
+  "each open input decodes on a thread of its own, 10 nicer than the service's, that ends with it",
+  { skip: skip || (process.platform !== 'linux' && 'threads are named and niced on Linux only') },
+  async () => {
+    const path = await makeAudio(join(dir, 'threads.m4a'), varyingStereo(2), ['-c:a', 'aac']);
+    const { url, options } = nativeOpenArgs({ input: path, ...stereo });
+    const nicer = Math.min(19, getPriority() + 10);
+    assert.deepEqual(decodingThreads(), [], 'none before');
+    const first = await addon().open(url, options);
+    const second = await addon().open(url, options);
+    assert.deepEqual(decodingThreads(), [nicer, nicer]);
+    assert.ok(await addon().read(first), 'a block');
+    addon().close(first);
+    addon().close(second);
+    assert.equal(await threadsEnd(), 0, 'each thread ends once its input is closed');
+    // An input that does not open leaves no thread behind.
+    await rejection(join(dir, 'nowhere.m4a'), stereo);
+    assert.equal(await threadsEnd(), 0, 'after a failed open');
+    // Nor does a handle that is dropped without a close, once it is collected.
+    await addon().open(url, options);
+    await collected();
+    assert.equal(await threadsEnd(), 0, 'after a handle is collected');
   },
 );
 
