@@ -330,8 +330,12 @@ const SERVER = `
 const [dist, id, path, dir, decoders, ffmpeg, busyId, busyPath] = process.argv.slice(1);
 const { buildApp } = await import(dist + 'app.js');
 const { FileAssetResolver } = await import(dist + 'file-resolver.js');
+const resolver = new FileAssetResolver({ [id]: path, [busyId]: busyPath }, ffmpeg.replace(/ffmpeg$/, 'ffprobe'));
+// Probed before the clock starts, as the adapter's resolver has each asset's probe from the jobs
+// service: otherwise the busy programme's ffprobe would run inside the first timed windows.
+for (const asset of [id, busyId]) await resolver.resolve(asset, 1, undefined);
 const app = await buildApp({
-  resolver: new FileAssetResolver({ [id]: path, [busyId]: busyPath }, ffmpeg.replace(/ffmpeg$/, 'ffprobe')),
+  resolver,
   cacheDir: dir, cacheMaxBytes: 2 ** 40, cacheMaxAgeMs: 864e5, ffmpegPath: ffmpeg, maxDecoders: Number(decoders),
 });
 console.log(await app.listen({ port: 0, host: '127.0.0.1' }));
