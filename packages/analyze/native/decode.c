@@ -81,7 +81,9 @@ typedef struct decoder {
     job *pending; /* guarded by `lock`: the next open or read */
     int quit;     /* guarded by `lock`: the thread frees libav and ends once idle */
     napi_threadsafe_function done; /* hands each finished job back to JavaScript */
-    atomic_int refs; /* the thread's and JavaScript's (its handle, or the open in flight) */
+    int done_gone; /* guarded by `lock`: `done` was finalized (the environment is going away) */
+    /* The thread's, JavaScript's (its handle, or the open in flight) and `done`'s. */
+    atomic_int refs;
 } decoder;
 
 struct job {
@@ -151,7 +153,7 @@ static void release(decoder *d)
     d->have_frame = 0;
 }
 
-/* Drops one of the decoder's two references; the last frees it (libav is freed by then). */
+/* Drops one of the decoder's three references; the last frees it (libav is freed by then). */
 static void unref(decoder *d)
 {
     if (atomic_fetch_sub(&d->refs, 1) != 1) return;
@@ -393,8 +395,9 @@ failed:
 /* ------------------------------------------------------- the decoder's thread -- */
 
 /* Runs each job it is given, hands it back to JavaScript, and frees libav when told to quit (or
- * after an open that failed). A job whose hand-back is refused (the environment is going away) is
- * left: nothing waits for it. */
+ * after an open that failed). Once `done` is finalized (the environment is going away, which does
+ * not wait for this thread), `done` is not touched again and a finished job is left: nothing waits
+ * for it. `lock` is held around each use of `done`, so that it cannot be finalized meanwhile. */
 static void *decoding_thread(void *data)
 {
     decoder *d = data;
@@ -405,7 +408,6 @@ static void *decoding_thread(void *data)
     int nice = getpriority(PRIO_PROCESS, 0);
     if (errno == 0) setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), nice + NICER > 19 ? 19 : nice + NICER);
 #endif
-    int handed_back = 1;
     for (;;) {
         pthread_mutex_lock(&d->lock);
         while (!d->pending && !d->quit) pthread_cond_wait(&d->wake, &d->lock);
@@ -420,17 +422,30 @@ static void *decoding_thread(void *data)
         } else {
             read_block(j, d);
         }
-        if (napi_call_threadsafe_function(d->done, j, napi_tsfn_blocking) != napi_ok) {
-            handed_back = 0;
-            break;
-        }
+        pthread_mutex_lock(&d->lock);
+        int handed_back = !d->done_gone && napi_call_threadsafe_function(d->done, j, napi_tsfn_blocking) == napi_ok;
+        pthread_mutex_unlock(&d->lock);
+        if (!handed_back) break;
     }
     release(d);
-    /* Refused: the function may be gone already, and so may JavaScript's side of the decoder. */
-    if (!handed_back) return NULL;
-    napi_release_threadsafe_function(d->done, napi_tsfn_release);
+    pthread_mutex_lock(&d->lock);
+    if (!d->done_gone) napi_release_threadsafe_function(d->done, napi_tsfn_release);
+    pthread_mutex_unlock(&d->lock);
     unref(d);
     return NULL;
+}
+
+/* `done` is finalized: after the thread released it, or as the environment goes away. */
+static void done_finalized(napi_env env, void *data, void *hint)
+{
+    (void)env;
+    (void)hint;
+    decoder *d = data;
+    pthread_mutex_lock(&d->lock);
+    d->done_gone = 1;
+    pthread_mutex_unlock(&d->lock);
+    stop(d);
+    unref(d);
 }
 
 /* ---------------------------------------------------------------- Node-API -- */
@@ -587,7 +602,7 @@ static decoder *start_decoder(napi_env env, char *url, int channels, int rate, j
     d->channels = channels;
     d->rate = rate;
     d->stream = -1;
-    atomic_init(&d->refs, 2);
+    atomic_init(&d->refs, 3);
     d->pending = first;
     first->d = d;
     pthread_mutex_init(&d->lock, NULL);
@@ -596,13 +611,19 @@ static decoder *start_decoder(napi_env env, char *url, int channels, int rate, j
     pthread_t thread;
     int started = 0;
     if (napi_create_string_utf8(env, "frameproof:decode", NAPI_AUTO_LENGTH, &name) == napi_ok &&
-        napi_create_threadsafe_function(env, NULL, NULL, name, 0, 1, NULL, NULL, d, job_done, &d->done) == napi_ok) {
+        napi_create_threadsafe_function(env, NULL, NULL, name, 0, 1, d, done_finalized, d, job_done, &d->done) ==
+            napi_ok) {
         if (pthread_attr_init(&attr) == 0) {
             pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
             started = pthread_create(&thread, &attr, decoding_thread, d) == 0;
             pthread_attr_destroy(&attr);
         }
-        if (!started) napi_release_threadsafe_function(d->done, napi_tsfn_release);
+        if (!started) {
+            /* `done`'s finalizer frees the decoder, holding the last reference. */
+            atomic_store(&d->refs, 1);
+            napi_release_threadsafe_function(d->done, napi_tsfn_release);
+            return NULL;
+        }
     }
     if (!started) {
         pthread_mutex_destroy(&d->lock);

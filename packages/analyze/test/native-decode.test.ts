@@ -7,11 +7,12 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { getPriority } from 'node:os';
 import { Writable } from 'node:stream';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -414,6 +415,45 @@ test(
     assert.equal(await threadsEnd(), 0, 'after a handle is collected');
   },
 );
+
+/** A Node process that loads the addon, runs `body` (with `addon`, `url`, `options`) and exits. */
+async function child(
+  body: string,
+  url: string,
+  options: object,
+): Promise<{ code: number | null; signal: string | null }> {
+  // From test/ when run from source, from dist/test/ when built.
+  const addonPath = ['../native/build/Release/decode.node', '../../native/build/Release/decode.node']
+    .map((c) => fileURLToPath(new URL(c, import.meta.url)))
+    .find((p) => existsSync(p));
+  assert.ok(addonPath, 'the addon is built');
+  const script = `const addon = require(${JSON.stringify(addonPath)});
+const url = ${JSON.stringify(url)}, options = ${JSON.stringify(options)};
+(async () => { ${body} })();`;
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['-e', script], { timeout: 30_000 }, (err) => {
+      const failed = err as (Error & { code?: number; signal?: string }) | null;
+      resolve({ code: failed ? (failed.code ?? null) : 0, signal: failed?.signal ?? null });
+    });
+  });
+}
+
+test('a process exits cleanly with inputs still open, idle or mid-read', { skip }, async () => {
+  const path = await makeAudio(join(dir, 'exits.m4a'), varyingStereo(30), ['-c:a', 'aac']);
+  const { url, options } = nativeOpenArgs({ input: path, ...stereo });
+  const cases = {
+    // The event loop ends with a thread waiting for work: the environment goes away under it.
+    'idle, never closed': 'globalThis.kept = await addon.open(url, options);',
+    'exit during a read': 'const h = await addon.open(url, options); addon.read(h); process.exit(0);',
+    'closed during a read':
+      'const h = await addon.open(url, options); addon.read(h).catch(() => {}); addon.close(h);',
+  };
+  for (const [name, body] of Object.entries(cases)) {
+    for (let i = 0; i < 5; i++) {
+      assert.deepEqual(await child(body, url, options), { code: 0, signal: null }, name);
+    }
+  }
+});
 
 // ---- abort and backpressure
 
