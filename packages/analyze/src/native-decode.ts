@@ -87,12 +87,17 @@ export function inputName(url: string): string {
 /** Where the built addon may be: beside the sources (src/) or the compiled code (dist/src/). */
 const CANDIDATES = ['../native/build/Release/decode.node', '../../native/build/Release/decode.node'];
 
+/** The built addon's path, or undefined when it is not built. */
+export function nativeAddonPath(): string | undefined {
+  return CANDIDATES.map((c) => fileURLToPath(new URL(c, import.meta.url))).find((p) => existsSync(p));
+}
+
 let loaded: { decoder: NativeDecoder | undefined; why: string } | undefined;
 
 /** Loads the addon once; `why` says why not when it is not there. */
 export function loadNativeDecoder(): { decoder: NativeDecoder | undefined; why: string } {
   if (loaded) return loaded;
-  const path = CANDIDATES.map((c) => fileURLToPath(new URL(c, import.meta.url))).find((p) => existsSync(p));
+  const path = nativeAddonPath();
   if (!path) {
     loaded = { decoder: undefined, why: 'not built (npm run build:native -w @frameproof/analyze)' };
     return loaded;

@@ -7,12 +7,11 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { getPriority } from 'node:os';
 import { Writable } from 'node:stream';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -28,6 +27,7 @@ import {
   decodeTrackNative,
   inputName,
   loadNativeDecoder,
+  nativeAddonPath,
   nativeOpenArgs,
   streamChoice,
   type NativeDecoder,
@@ -422,10 +422,7 @@ async function child(
   url: string,
   options: object,
 ): Promise<{ code: number | null; signal: string | null }> {
-  // From test/ when run from source, from dist/test/ when built.
-  const addonPath = ['../native/build/Release/decode.node', '../../native/build/Release/decode.node']
-    .map((c) => fileURLToPath(new URL(c, import.meta.url)))
-    .find((p) => existsSync(p));
+  const addonPath = nativeAddonPath();
   assert.ok(addonPath, 'the addon is built');
   const script = `const addon = require(${JSON.stringify(addonPath)});
 const url = ${JSON.stringify(url)}, options = ${JSON.stringify(options)};
